@@ -1,0 +1,1 @@
+"""AIC boards: SQCDPM indicators registered by the modules, kiosk screens, plotly figures."""

@@ -1,0 +1,1 @@
+"""Trade modules (stock, maintenance, improvement, QSE): each hands the core one registration object."""

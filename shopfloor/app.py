@@ -1,0 +1,136 @@
+"""The application factory: configuration, database, extensions, modules, error handling."""
+from __future__ import annotations
+
+import importlib
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from shopfloor import config as config_module
+from shopfloor.auth.models import User
+from shopfloor.auth.permissions import is_api_request
+from shopfloor.db import Sessions, close_session, make_engine, session
+from shopfloor.errors import DomainError
+from shopfloor.i18n import compile_translations, select_locale
+from shopfloor.registry import Registry
+
+log = logging.getLogger(__name__)
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+csrf = CSRFProtect()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    settings = config_module.load(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["shopfloor_sessions"] = Sessions(engine)
+    app.teardown_appcontext(close_session)
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_translations(app.instance_path)
+    Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Paris")
+    csrf.init_app(app)
+    _init_login(app)
+
+    registry = Registry()
+    app.extensions["shopfloor_registry"] = registry
+    from shopfloor.core_module import core_module
+    registry.add(core_module)
+    for name in app.config["MODULES"]:
+        registry.add(importlib.import_module(name).registration)
+    for module in registry.modules:
+        for blueprint in module.blueprints:
+            app.register_blueprint(blueprint)
+            if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
+                csrf.exempt(blueprint)
+
+    _init_requests(app)
+    _init_errors(app)
+    from shopfloor.web import init_templates
+    init_templates(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = None
+
+    @login.user_loader
+    def load_user(user_id: str) -> User | None:
+        return session().get(User, int(user_id))
+
+
+def _init_requests(app: Flask) -> None:
+    from shopfloor.api import load_api_user
+
+    @app.before_request
+    def _authenticate_api():
+        if is_api_request():
+            load_api_user()
+
+    @app.after_request
+    def _commit(response):
+        """One user action, one transaction: commit a successful write, else roll back."""
+        db = g.get("db_session")
+        if db is None:
+            return response
+        if request.method in WRITE_METHODS and response.status_code < 400:
+            try:
+                db.commit()
+            except IntegrityError:
+                db.rollback()
+                return _error_response(409, "conflict", "L'enregistrement entre en conflit avec des données existantes.")
+        else:
+            db.rollback()
+        return response
+
+
+def _error_response(status: int, code: str, message: str, field: str | None = None):
+    if is_api_request():
+        return jsonify({"error": {"code": code, "message": message, "field": field}}), status
+    return render_template("error.html", status=status, message=message, field=field), status
+
+
+def _init_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        if "db_session" in g:
+            g.db_session.rollback()
+        return _error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        return _error_response(400, "csrf", "Le formulaire a expiré ; rechargez la page et recommencez.", "csrf_token")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        messages = {404: "Page ou ressource introuvable.", 405: "Méthode non permise.",
+                    413: "Fichier trop volumineux.", 400: "Requête invalide."}
+        return _error_response(exc.code or 500, exc.name.lower().replace(" ", "_"),
+                               messages.get(exc.code, exc.description or exc.name))
+
+    @app.errorhandler(OperationalError)
+    def _db_busy(exc: OperationalError):
+        log.exception("database error")
+        if "db_session" in g:
+            g.db_session.rollback()
+        return _error_response(503, "unavailable", "La base de données est occupée ; réessayez dans un instant.")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if "db_session" in g:
+            g.db_session.rollback()
+        return _error_response(500, "internal", "Erreur interne : l'action n'a pas été enregistrée.")
+
+    @app.context_processor
+    def _actor():
+        return {"actor": current_user if current_user.is_authenticated else None}

@@ -1,0 +1,102 @@
+"""People and organisation: sites, teams, cohorts, users and their API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shopfloor.db import Base, utcnow
+
+ROLES = ("admin", "tutor", "apprentice")
+LOCALES = ("fr", "en")
+
+
+class Site(Base):
+    __tablename__ = "core_site"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    teams: Mapped[list[Team]] = relationship(back_populates="site", order_by="Team.name")
+
+
+class Team(Base):
+    __tablename__ = "core_team"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    site: Mapped[Site] = relationship(back_populates="teams")
+
+
+class Cohort(Base):
+    """A group of apprentices (groupe, promotion)."""
+
+    __tablename__ = "core_cohort"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+user_certification = Table(
+    "core_user_certification",
+    Base.metadata,
+    Column("user_id", ForeignKey("core_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("certification_id", ForeignKey("ref_certification.id"), primary_key=True),
+)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "core_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("core_cohort.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("core_site.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("core_team.id"))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tutor: Mapped[User | None] = relationship(remote_side=[id], back_populates="apprentices")
+    apprentices: Mapped[list[User]] = relationship(back_populates="tutor", order_by="User.full_name")
+    cohort: Mapped[Cohort | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    certifications: Mapped[list["Certification"]] = relationship(  # noqa: F821
+        secondary=user_certification, order_by="Certification.code"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def certification_codes(self) -> list[str]:
+        return [c.code for c in self.certifications]
+
+
+class ApiToken(Base):
+    """A bearer token for scanners, sensors and scripts; only its SHA-256 is stored."""
+
+    __tablename__ = "core_api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user: Mapped[User] = relationship()
+
+
+from shopfloor.referential.models import Certification  # noqa: E402,F401  (mapper needs it)

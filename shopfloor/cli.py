@@ -1,0 +1,184 @@
+"""The `shopfloor` command: init, demo, serve, scheduler, users, tokens, jobs; modules add groups."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+
+from shopfloor.db import utcnow
+from shopfloor.errors import DomainError
+from shopfloor.validation import parse_datetime
+
+
+def _app() -> Flask:
+    from shopfloor import create_app
+    return create_app()
+
+
+@contextmanager
+def transaction(app: Flask):
+    """One command, one transaction: commit at the end, roll back and exit 1 on a domain error."""
+    with app.app_context():
+        db = app.extensions["shopfloor_sessions"].open(write=True)
+        try:
+            yield db
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            field = f" [{exc.field}]" if exc.field else ""
+            click.echo(f"Erreur{field} : {exc.message}", err=True)
+            sys.exit(1)
+        finally:
+            db.close()
+
+
+def init_database(app: Flask) -> None:
+    from shopfloor.migrate import upgrade
+    from shopfloor.referential.services import load_referential
+    upgrade(app.config["DATABASE_URL"])
+    with transaction(app) as db:
+        load_referential(db)
+
+
+@click.group()
+def main():
+    """Shopfloor: a shop-floor suite for industrial apprenticeships (CQPM)."""
+
+
+@main.command()
+def init():
+    """Create or upgrade the database schema and load the CQPM referential (safe to run twice)."""
+    app = _app()
+    init_database(app)
+    click.echo(f"Base prête : {_safe_url(app.config['DATABASE_URL'])}")
+
+
+@main.command()
+def demo():
+    """Initialise, load demo data (once) and print the demo logins."""
+    from shopfloor.demo import load_demo
+    app = _app()
+    init_database(app)
+    with transaction(app) as db:
+        logins = load_demo(app, db, utcnow())
+    click.echo("Données de démonstration chargées. Connexions :")
+    for line in logins:
+        click.echo(f"  {line}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-scheduler", is_flag=True, help="Do not run scheduled jobs in this process.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, no_scheduler: bool, threads: int):
+    """Serve the suite with waitress (and run the scheduled jobs)."""
+    from waitress import serve as waitress_serve
+
+    from shopfloor import scheduler
+    app = _app()
+    if not no_scheduler:
+        scheduler.start(app)
+    click.echo(f"Shopfloor sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="shopfloor")
+
+
+@main.command("scheduler")
+def scheduler_command():
+    """Run the scheduled jobs in this process only (when `serve --no-scheduler` runs elsewhere)."""
+    from shopfloor import scheduler
+    click.echo("Planificateur démarré (Ctrl+C pour arrêter).")
+    scheduler.start(_app(), blocking=True)
+
+
+@main.group()
+def user():
+    """Manage users."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "tutor", "apprentice"]))
+@click.option("--full-name", default=None, help="Defaults to the username.")
+@click.option("--tutor", default=None, help="Username of the tutor (apprentices only).")
+@click.option("--certification", "certifications", multiple=True, help="LEAN, LOG, INDUS, QSE or MAINT; repeatable.")
+@click.option("--cohort", default=None)
+def user_create(username, password, role, full_name, tutor, certifications, cohort):
+    """Create a user."""
+    from shopfloor.auth.services import UserInput, create_user
+    with transaction(_app()) as db:
+        created = create_user(db, UserInput(username=username, full_name=full_name or username, role=role,
+                                            password=password, tutor=tutor, certifications=certifications,
+                                            cohort=cohort))
+        click.echo(f"Utilisateur créé : {created.username} ({created.role})")
+
+
+@main.group()
+def token():
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+def token_create(username):
+    """Create an API token; it is printed alone on the last line, and only once."""
+    from shopfloor.auth.services import create_token, get_user
+    with transaction(_app()) as db:
+        value = create_token(db, get_user(db, username))
+    click.echo(f"Jeton créé pour {username} (il ne sera plus affiché) :")
+    click.echo(value)
+
+
+@token.command("revoke")
+@click.argument("username")
+@click.option("--token", "value", default=None, help="Revoke only this token (or its first 10 characters).")
+def token_revoke(username, value):
+    """Revoke a user's API tokens (all of them unless --token is given)."""
+    from shopfloor.auth.services import get_user, revoke_tokens
+    with transaction(_app()) as db:
+        count = revoke_tokens(db, get_user(db, username), utcnow(), value)
+    click.echo(f"{count} jeton(s) révoqué(s) pour {username}.")
+
+
+@main.group()
+def jobs():
+    """Scheduled jobs."""
+
+
+@jobs.command("run")
+@click.option("--now", "now_text", default=None, help="ISO 8601 time to run the jobs as of (default: now).")
+def jobs_run(now_text):
+    """Run every scheduled job once, as if at --now."""
+    from shopfloor import scheduler
+    try:
+        now = parse_datetime(now_text, "now") if now_text else utcnow()
+    except DomainError as exc:
+        raise click.BadParameter(exc.message, param_hint="--now") from None
+    app = _app()
+    results = scheduler.run_all(app, now)
+    for result in results:
+        click.echo(f"{'ok ' if result.ok else 'ERR'} {result.name}: {result.detail}")
+    click.echo(f"{len(results)} tâche(s) exécutée(s) à {now.isoformat()}.")
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _add_module_commands() -> None:
+    """Modules add their own command groups (without building an app at import time)."""
+    import importlib
+    from shopfloor.config import enabled_modules
+    for name in enabled_modules():
+        module = importlib.import_module(name)
+        if module.registration.cli is not None:
+            main.add_command(module.registration.cli)
+
+
+_add_module_commands()

@@ -1,0 +1,22 @@
+"""The core's own registration: its pages, its API and the generic activity type."""
+from shopfloor.api import core_api
+from shopfloor.auth.views import bp as auth_bp
+from shopfloor.evidence.api import bp as evidence_api
+from shopfloor.evidence.views import bp as evidence_bp
+from shopfloor.registry import ActivityType, Module
+from shopfloor.web import bp as web_bp
+
+core_module = Module(
+    name="core",
+    label="Shopfloor",
+    blueprints=[web_bp, auth_bp, evidence_bp, core_api, evidence_api],
+    activity_types=[ActivityType("generic", "Activité libre")],
+    nav=[
+        ("Accueil", "web.home", ("admin", "tutor", "apprentice")),
+        ("Mes activités", "evidence.activities", ("apprentice",)),
+        ("À valider", "evidence.review_queue", ("tutor",)),
+        ("Couverture", "evidence.coverage_page", ("apprentice", "tutor")),
+        ("Référentiels", "web.referential_index", ("admin", "tutor", "apprentice")),
+        ("Utilisateurs", "auth.users", ("admin",)),
+    ],
+)

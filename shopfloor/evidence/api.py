@@ -1,0 +1,232 @@
+"""JSON endpoints of the spine: activities, evidence, reviews, coverage, reports."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request, send_file
+import io
+
+from shopfloor.api import api_blueprint, body, doc
+from shopfloor.auth.permissions import requires
+from shopfloor.auth.services import visible_apprentice
+from shopfloor.db import session, utcnow
+from shopfloor.errors import ValidationError
+from shopfloor.evidence import context, queries, services
+from shopfloor.evidence.exports import report_certification
+from shopfloor import validation as v
+
+bp = api_blueprint("evidence_api")
+
+ACTIVITY_SCHEMA = {"type": "object", "properties": {
+    "type": {"type": "string", "enum": ["generic"]}, "title": {"type": "string"},
+    "performed_at": {"type": "string", "format": "date-time"}, "description": {"type": "string"}},
+    "required": ["title", "performed_at"]}
+
+
+def activity_json(activity) -> dict:
+    return {
+        "id": activity.id, "type": activity.type, "title": activity.title, "description": activity.description,
+        "performed_at": activity.performed_at.isoformat(), "author": activity.author.username,
+        "site": activity.site.name if activity.site else None, "team": activity.team.name if activity.team else None,
+        "frozen": services.frozen_reason(activity) is not None,
+        "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                        for a in activity.attachments],
+        "evidence": [evidence_json(e) for e in activity.evidence],
+    }
+
+
+def evidence_json(evidence) -> dict:
+    last = evidence.last_review
+    return {"id": evidence.id, "activity_id": evidence.activity_id, "competence": evidence.competence.code,
+            "statement": evidence.statement, "state": evidence.state,
+            "submitted_at": evidence.submitted_at.isoformat() if evidence.submitted_at else None,
+            "review": None if last is None else {
+                "decision": last.decision, "comment": last.comment, "at": last.at.isoformat(),
+                "reviewer": last.reviewer.username, "criteria": [c.id for c in last.criteria]}}
+
+
+@bp.post("/activities")
+@requires()
+@doc("Record a generic activity (modules create theirs through their own endpoints)", body_schema=ACTIVITY_SCHEMA)
+def create_activity():
+    data = body()
+    v.choice(data, "type", ("generic",), default="generic")
+    activity = services.create_activity(
+        session(), g.api_user, title=v.text(data, "title"), performed_at=v.datetime_field(data, "performed_at"),
+        description=v.text(data, "description", required=False, max_length=20000), now=utcnow())
+    return jsonify(activity_json(activity)), 201
+
+
+@bp.get("/activities/<int:activity_id>")
+@requires()
+@doc("One activity with its attachments and evidence")
+def get_activity(activity_id: int):
+    return jsonify(activity_json(services.visible_activity(session(), g.api_user, activity_id)))
+
+
+@bp.patch("/activities/<int:activity_id>")
+@requires()
+@doc("Edit an activity; 409 once it has validated evidence", body_schema={"type": "object", "properties": {
+    "title": {"type": "string"}, "performed_at": {"type": "string"}, "description": {"type": "string"}}})
+def patch_activity(activity_id: int):
+    db = session()
+    data = body()
+    activity = services.visible_activity(db, g.api_user, activity_id)
+    changes = {}
+    if "title" in data:
+        changes["title"] = v.text(data, "title")
+    if "performed_at" in data:
+        changes["performed_at"] = v.datetime_field(data, "performed_at")
+    if "description" in data:
+        changes["description"] = v.text(data, "description", required=False, max_length=20000)
+    services.update_activity(db, g.api_user, activity, utcnow(), **changes)
+    return jsonify(activity_json(activity))
+
+
+@bp.delete("/activities/<int:activity_id>")
+@requires()
+@doc("Delete an activity; 409 once it has validated evidence")
+def delete_activity(activity_id: int):
+    db = session()
+    services.delete_activity(db, g.api_user, services.visible_activity(db, g.api_user, activity_id))
+    return jsonify({"deleted": activity_id})
+
+
+@bp.post("/activities/<int:activity_id>/attachments")
+@requires()
+@doc("Attach a photo or PDF (multipart/form-data, field `file`)")
+def add_attachment(activity_id: int):
+    db = session()
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError("Joignez un fichier (champ « file »).", "file")
+    activity = services.visible_activity(db, g.api_user, activity_id)
+    attachment = services.add_attachment(db, g.api_user, activity, upload.filename, upload.read(),
+                                         context.upload_dir(), current_app.config["UPLOAD_MAX_BYTES"])
+    return jsonify({"id": attachment.id, "filename": attachment.filename, "content_type": attachment.content_type,
+                    "size": attachment.size, "sha256": attachment.sha256}), 201
+
+
+@bp.post("/evidence")
+@requires("apprentice")
+@doc("Link an activity to a competence (a draft piece of evidence)", body_schema={"type": "object", "properties": {
+    "activity_id": {"type": "integer"}, "competence": {"type": "string", "example": "LOG-2"},
+    "statement": {"type": "string"}}, "required": ["activity_id", "competence"]},
+    response={"type": "object", "properties": {"id": {"type": "integer"}, "state": {"type": "string"}}})
+def create_evidence():
+    db = session()
+    data = body()
+    activity = services.visible_activity(db, g.api_user, v.integer(data, "activity_id"))
+    evidence = services.link_competence(db, g.api_user, activity, v.text(data, "competence", max_length=16),
+                                        v.text(data, "statement", required=False, max_length=5000), utcnow())
+    return jsonify(evidence_json(evidence)), 201
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@requires()
+@doc("One piece of evidence with its last review")
+def get_evidence(evidence_id: int):
+    return jsonify(evidence_json(services.visible_evidence(session(), g.api_user, evidence_id)))
+
+
+@bp.patch("/evidence/<int:evidence_id>")
+@requires("apprentice")
+@doc("Edit the statement of a draft or returned piece of evidence",
+     body_schema={"type": "object", "properties": {"statement": {"type": "string"}}})
+def patch_evidence(evidence_id: int):
+    db = session()
+    evidence = services.visible_evidence(db, g.api_user, evidence_id)
+    services.update_statement(db, g.api_user, evidence, v.text(body(), "statement", max_length=5000))
+    return jsonify(evidence_json(evidence))
+
+
+@bp.delete("/evidence/<int:evidence_id>")
+@requires("apprentice")
+@doc("Withdraw a draft or returned piece of evidence")
+def delete_evidence(evidence_id: int):
+    db = session()
+    services.withdraw(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id))
+    return jsonify({"deleted": evidence_id})
+
+
+@bp.post("/evidence/<int:evidence_id>/submit")
+@requires("apprentice")
+@doc("Submit a piece of evidence to the tutor")
+def submit_evidence(evidence_id: int):
+    db = session()
+    evidence = services.submit(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id), utcnow())
+    return jsonify(evidence_json(evidence))
+
+
+@bp.post("/evidence/<int:evidence_id>/review")
+@requires("tutor")
+@doc("Validate or return a submitted piece of evidence (tutor)", body_schema={"type": "object", "properties": {
+    "decision": {"type": "string", "enum": ["validate", "return"]}, "comment": {"type": "string"},
+    "criteria": {"type": "array", "items": {"type": "integer"}}}, "required": ["decision"]})
+def review_evidence(evidence_id: int):
+    db = session()
+    data = body()
+    evidence = services.visible_evidence(db, g.api_user, evidence_id)
+    services.review(db, g.api_user, evidence, v.choice(data, "decision", ("validate", "return")),
+                    v.text(data, "comment", required=False, max_length=5000),
+                    services.criterion_ids_from(data.get("criteria")), utcnow())
+    return jsonify(evidence_json(evidence))
+
+
+@bp.get("/reviews")
+@requires("tutor")
+@doc("The tutor's queue of submitted evidence, oldest first")
+def review_queue():
+    return jsonify([dict(evidence_json(e), apprentice=e.apprentice.username, activity_title=e.activity.title)
+                    for e in queries.review_queue(session(), g.api_user)])
+
+
+@bp.get("/apprentices/<username>/coverage")
+@requires()
+@doc("Evidence counts by state for each competence of an apprentice's certification",
+     params={"certification": {"type": "string"}},
+     response={"type": "object", "properties": {"competences": {"type": "array", "items": {"type": "object", "properties": {
+         "code": {"type": "string"}, "validated": {"type": "integer"}, "submitted": {"type": "integer"},
+         "draft": {"type": "integer"}, "returned": {"type": "integer"}}}}}})
+def coverage(username: str):
+    db = session()
+    apprentice = visible_apprentice(db, g.api_user, username)
+    code = request.args.get("certification")
+    if code:
+        report_certification(apprentice, code)
+    certs = queries.coverage(db, apprentice, code)
+    return jsonify({"apprentice": apprentice.username, "competences": [
+        {"code": c.competence.code, "title": c.competence.title, "certification": cov.certification.code,
+         **c.counts, "covered": c.covered,
+         "opinion": c.opinion.level if c.opinion else None}
+        for cov in certs for c in cov.competences]})
+
+
+@bp.post("/apprentices/<username>/opinions")
+@requires("tutor")
+@doc("Record the company's opinion on one competence (tutor)", body_schema={"type": "object", "properties": {
+    "competence": {"type": "string"}, "level": {"type": "string", "enum": ["not_seen", "beginner", "in_progress", "acquired"]},
+    "comment": {"type": "string"}, "date": {"type": "string", "format": "date"}}, "required": ["competence", "level"]})
+def record_opinion(username: str):
+    db = session()
+    data = body()
+    apprentice = visible_apprentice(db, g.api_user, username)
+    now = utcnow()
+    comp = services.competence_for(db, apprentice, v.text(data, "competence", max_length=16))
+    opinion = services.record_opinion(db, g.api_user, apprentice, comp, v.text(data, "level", max_length=16),
+                                      v.text(data, "comment", required=False, max_length=5000),
+                                      v.date_field(data, "date", default=now.date()), now)
+    return jsonify({"id": opinion.id, "competence": comp.code, "level": opinion.level,
+                    "date": opinion.observed_on.isoformat()}), 201
+
+
+@bp.get("/apprentices/<username>/report.<fmt>")
+@requires()
+@doc("The candidate's report (docx, html or xlsx): validated evidence, or with include_submitted=1 the submitted too",
+     params={"certification": {"type": "string"}, "include_submitted": {"type": "boolean"}})
+def report(username: str, fmt: str):
+    db = session()
+    apprentice = visible_apprentice(db, g.api_user, username)
+    cert = report_certification(apprentice, request.args.get("certification"))
+    include = v.boolean(request.args, "include_submitted")
+    file = context.make_report(apprentice, cert, fmt, include, external=True)
+    return send_file(io.BytesIO(file.content), mimetype=file.mimetype, download_name=file.filename,
+                     as_attachment=fmt != "html")

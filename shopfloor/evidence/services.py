@@ -1,0 +1,324 @@
+"""Activities, attachments, evidence, reviews and opinions: the rules of the spine."""
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+import filetype
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+
+from shopfloor.auth.models import User
+from shopfloor.auth.services import can_see_apprentice
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.models import (
+    OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
+from shopfloor.referential.models import Competence, Criterion
+
+ALLOWED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
+                 "application/pdf": "pdf"}
+THUMB_SIZE = (480, 480)
+
+
+# -- The freeze guard -------------------------------------------------------------
+
+def frozen_reason(activity: Activity) -> str | None:
+    """Why the activity can no longer change, or None while it can."""
+    validated = [e.competence.code for e in activity.evidence if e.state == "validated"]
+    if validated:
+        return (f"Activité figée : elle est une preuve validée par le tuteur ({', '.join(validated)}). "
+                f"Elle ne peut plus être modifiée ni supprimée.")
+    return None
+
+
+def ensure_editable(activity: Activity) -> None:
+    """The one guard every module calls before changing or deleting an activity."""
+    if reason := frozen_reason(activity):
+        raise Conflict(reason)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_frozen_activities(db: Session, _context, _instances) -> None:
+    """Backstop for the guard: no flush may change a frozen activity, whoever calls it."""
+    for obj in list(db.dirty) + list(db.deleted) + list(db.new):
+        if isinstance(obj, Activity):
+            activity = obj
+            if obj in db.dirty and not db.is_modified(obj, include_collections=False):
+                continue
+        elif isinstance(obj, Attachment) or hasattr(type(obj), "owning_activity"):
+            # a module's rows that belong to an activity (lines, steps…) declare `owning_activity`
+            activity = obj.activity if isinstance(obj, Attachment) else obj.owning_activity
+            if activity is None or (obj in db.dirty and not db.is_modified(obj, include_collections=False)):
+                continue
+        else:
+            continue
+        if activity.id is not None:
+            ensure_editable(activity)
+
+
+# -- Activities ---------------------------------------------------------------------
+
+def visible_activity(db: Session, actor: User, activity_id: int) -> Activity:
+    activity = db.get(Activity, activity_id, options=[selectinload(Activity.evidence), selectinload(Activity.attachments)])
+    if activity is None:
+        raise NotFound(f"Activité {activity_id} introuvable.", "activity_id")
+    if not can_see_apprentice(actor, activity.author):
+        raise Forbidden("Cette activité n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "activity_id")
+    return activity
+
+
+def _own(actor: User, activity: Activity) -> None:
+    if activity.author_id != actor.id:
+        raise Forbidden("Seul l'auteur de l'activité peut la modifier.", "activity_id")
+
+
+def create_activity(db: Session, actor: User, *, title: str, performed_at: datetime, now: datetime,
+                    description: str = "", site_id: int | None = None, team_id: int | None = None) -> Activity:
+    """A generic activity: work no module covers (a specification written, a training led…)."""
+    _check_title_and_time(title, performed_at, now)
+    activity = Activity(author=actor, title=title.strip(), performed_at=performed_at, description=description or "",
+                        site_id=site_id if site_id is not None else actor.site_id,
+                        team_id=team_id if team_id is not None else actor.team_id)
+    db.add(activity)
+    db.flush()
+    return activity
+
+
+def _check_title_and_time(title: str, performed_at: datetime, now: datetime) -> None:
+    if not (title or "").strip():
+        raise ValidationError("Le titre est obligatoire.", "title")
+    if len(title) > 200:
+        raise ValidationError("Le titre dépasse 200 caractères.", "title")
+    if performed_at > now:
+        raise ValidationError("La date de réalisation ne peut pas être dans le futur.", "performed_at")
+
+
+def update_activity(db: Session, actor: User, activity: Activity, now: datetime, **changes) -> Activity:
+    _own(actor, activity)
+    ensure_editable(activity)
+    title = changes.get("title", activity.title)
+    performed_at = changes.get("performed_at", activity.performed_at)
+    _check_title_and_time(title, performed_at, now)
+    activity.title, activity.performed_at = title.strip(), performed_at
+    if "description" in changes:
+        activity.description = changes["description"] or ""
+    db.flush()
+    return activity
+
+
+def delete_activity(db: Session, actor: User, activity: Activity) -> None:
+    _own(actor, activity)
+    ensure_editable(activity)
+    db.delete(activity)
+    db.flush()
+
+
+# -- Attachments --------------------------------------------------------------------
+
+def add_attachment(db: Session, actor: User, activity: Activity, filename: str, data: bytes,
+                   storage: Path, max_bytes: int) -> Attachment:
+    """Store a photo or PDF; its type is read from its content, never trusted from its name."""
+    _own(actor, activity)
+    ensure_editable(activity)
+    if not data:
+        raise ValidationError("Le fichier est vide.", "file")
+    if len(data) > max_bytes:
+        raise ValidationError(f"Fichier trop volumineux : {len(data) // 1024} Ko, maximum "
+                              f"{max_bytes // (1024 * 1024)} Mo.", "file")
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED_TYPES:
+        raise ValidationError("Type de fichier refusé : photos (JPEG, PNG, WebP, GIF) ou PDF uniquement.", "file")
+    stored_name = f"{uuid.uuid4().hex}.{ALLOWED_TYPES[kind.mime]}"
+    thumbnail = _thumbnail(data) if kind.mime.startswith("image/") else None
+    storage.mkdir(parents=True, exist_ok=True)
+    (storage / stored_name).write_bytes(data)
+    if thumbnail:
+        (storage / f"thumb_{stored_name}.jpg").write_bytes(thumbnail)
+    attachment = Attachment(activity=activity, filename=Path(filename or "fichier").name[:255],
+                            content_type=kind.mime, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            stored_name=stored_name, uploaded_by_id=actor.id)
+    db.add(attachment)
+    db.flush()
+    return attachment
+
+
+def _thumbnail(data: bytes) -> bytes:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=80)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationError("L'image est illisible ou endommagée.", "file") from None
+
+
+def delete_attachment(db: Session, actor: User, attachment: Attachment) -> None:
+    _own(actor, attachment.activity)
+    ensure_editable(attachment.activity)
+    db.delete(attachment)
+    db.flush()
+
+
+# -- Evidence -----------------------------------------------------------------------
+
+def _record(db: Session, evidence: Evidence, to_state: str, actor: User, now: datetime, comment: str = "") -> None:
+    evidence.events.append(EvidenceEvent(from_state=evidence.state if evidence.id else None, to_state=to_state,
+                                         actor_id=actor.id, at=now, comment=comment))
+    evidence.state = to_state
+
+
+def competence_for(db: Session, apprentice: User, code: str) -> Competence:
+    comp = db.scalar(select(Competence).where(Competence.code == (code or "").strip().upper()))
+    if comp is None:
+        raise ValidationError(f"Compétence inconnue : {code!r}.", "competence")
+    if comp.block.certification_id not in {c.id for c in apprentice.certifications}:
+        raise ValidationError(f"{comp.code} appartient au CQPM {comp.block.certification.code}, "
+                              f"que vous ne préparez pas.", "competence")
+    return comp
+
+
+def link_competence(db: Session, actor: User, activity: Activity, code: str, statement: str,
+                    now: datetime) -> Evidence:
+    """Put an activity forward as evidence of a competence (a draft)."""
+    if actor.role != "apprentice":
+        raise Forbidden("Seul un apprenti relie ses activités à des compétences.", "activity_id")
+    _own(actor, activity)
+    comp = competence_for(db, actor, code)
+    if any(e.competence_id == comp.id for e in activity.evidence):
+        raise Conflict(f"Cette activité est déjà reliée à {comp.code}.", "competence")
+    evidence = Evidence(activity=activity, competence=comp, apprentice_id=actor.id,
+                        statement=(statement or "").strip(), created_at=now)
+    db.add(evidence)
+    _record(db, evidence, "draft", actor, now)
+    db.flush()
+    return evidence
+
+
+def visible_evidence(db: Session, actor: User, evidence_id: int) -> Evidence:
+    evidence = db.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFound(f"Preuve {evidence_id} introuvable.", "evidence_id")
+    if not can_see_apprentice(actor, evidence.apprentice):
+        raise Forbidden("Cette preuve n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "evidence_id")
+    return evidence
+
+
+def _own_evidence(actor: User, evidence: Evidence, action: str) -> None:
+    if evidence.apprentice_id != actor.id:
+        raise Forbidden(f"Seul l'apprenti auteur peut {action} cette preuve.", "evidence_id")
+
+
+def update_statement(db: Session, actor: User, evidence: Evidence, statement: str) -> Evidence:
+    _own_evidence(actor, evidence, "modifier")
+    if evidence.state not in ("draft", "returned"):
+        raise Conflict(f"Preuve {_state_label(evidence.state)} : elle n'est plus modifiable.", "statement")
+    evidence.statement = (statement or "").strip()
+    db.flush()
+    return evidence
+
+
+def submit(db: Session, actor: User, evidence: Evidence, now: datetime) -> Evidence:
+    _own_evidence(actor, evidence, "soumettre")
+    if evidence.state not in ("draft", "returned"):
+        raise Conflict(f"Preuve {_state_label(evidence.state)} : seule une preuve en brouillon ou renvoyée "
+                       f"peut être soumise.", "evidence_id")
+    if len(evidence.statement.strip()) < 10:
+        raise ValidationError("Décrivez avec vos mots ce que vous avez fait et comment (10 caractères au moins) "
+                              "avant de soumettre.", "statement")
+    if evidence.apprentice.tutor_id is None:
+        raise Conflict("Aucun tuteur ne vous est attribué : demandez à l'administrateur.", "tutor")
+    _record(db, evidence, "submitted", actor, now)
+    evidence.submitted_at = now
+    db.flush()
+    return evidence
+
+
+def withdraw(db: Session, actor: User, evidence: Evidence) -> None:
+    """Remove a link that is still a draft or was returned."""
+    _own_evidence(actor, evidence, "retirer")
+    if evidence.state not in ("draft", "returned"):
+        raise Conflict(f"Preuve {_state_label(evidence.state)} : elle ne peut plus être retirée.", "evidence_id")
+    db.delete(evidence)
+    db.flush()
+
+
+def can_review(actor: User, evidence: Evidence) -> bool:
+    return actor.role == "tutor" and evidence.apprentice.tutor_id == actor.id and evidence.apprentice_id != actor.id
+
+
+def review(db: Session, actor: User, evidence: Evidence, decision: str, comment: str,
+           criterion_ids: list[int], now: datetime) -> Review:
+    """The tutor validates (with the criteria observed) or returns (with a comment)."""
+    if not can_review(actor, evidence):
+        raise Forbidden("Seul le tuteur de l'apprenti peut évaluer cette preuve.", "evidence_id")
+    if evidence.state != "submitted":
+        raise Conflict(f"Preuve {_state_label(evidence.state)} : seule une preuve soumise s'évalue.", "evidence_id")
+    if decision not in ("validate", "return"):
+        raise ValidationError("Décision attendue : validate ou return.", "decision")
+    comment = (comment or "").strip()
+    if decision == "return" and not comment:
+        raise ValidationError("Un commentaire est obligatoire pour renvoyer une preuve.", "comment")
+    allowed = {c.id: c for c in evidence.competence.criteria}
+    unknown = [cid for cid in criterion_ids if cid not in allowed]
+    if unknown:
+        raise ValidationError(f"Critères qui n'appartiennent pas à {evidence.competence.code} : {unknown}.", "criteria")
+    if decision == "validate" and not criterion_ids:
+        raise ValidationError("Cochez au moins un critère observé pour valider.", "criteria")
+    record = Review(reviewer_id=actor.id, at=now, decision=decision, comment=comment,
+                    criteria=[allowed[cid] for cid in dict.fromkeys(criterion_ids)])
+    evidence.reviews.append(record)
+    _record(db, evidence, "validated" if decision == "validate" else "returned", actor, now, comment)
+    db.flush()
+    return record
+
+
+def criterion_ids_from(values, field: str = "criteria") -> list[int]:
+    """Criteria given as ids (or {"id": …}); anything else is a clear 4xx."""
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise ValidationError("« criteria » doit être une liste d'identifiants de critères.", field)
+    ids = []
+    for value in values:
+        value = value.get("id") if isinstance(value, dict) else value
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise ValidationError(f"Critère invalide : {value!r}.", field) from None
+    return ids
+
+
+# -- Company opinion ----------------------------------------------------------------
+
+def record_opinion(db: Session, actor: User, apprentice: User, competence: Competence, level: str,
+                   comment: str, observed_on: date, now: datetime) -> Opinion:
+    if actor.role != "tutor" or apprentice.tutor_id != actor.id:
+        raise Forbidden("Seul le tuteur de l'apprenti donne l'avis de l'entreprise.", "apprentice")
+    if level not in OPINION_LEVELS:
+        raise ValidationError(f"Niveau attendu : {', '.join(OPINION_LEVELS)}.", "level")
+    if competence.block.certification_id not in {c.id for c in apprentice.certifications}:
+        raise ValidationError(f"{competence.code} n'est pas une compétence du CQPM préparé.", "competence")
+    if observed_on > now.date():
+        raise ValidationError("La date de l'avis ne peut pas être dans le futur.", "observed_on")
+    opinion = Opinion(apprentice_id=apprentice.id, competence_id=competence.id, level=level,
+                      comment=(comment or "").strip(), observed_on=observed_on, author_id=actor.id, created_at=now)
+    db.add(opinion)
+    db.flush()
+    return opinion
+
+
+STATE_LABELS = {"draft": "brouillon", "submitted": "soumise", "validated": "validée", "returned": "renvoyée"}
+OPINION_LABELS = {"not_seen": "Non vu", "beginner": "Débutant", "in_progress": "En cours d'acquisition",
+                  "acquired": "Acquis (autonome)"}
+
+
+def _state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state)
+
+

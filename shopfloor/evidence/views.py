@@ -1,0 +1,343 @@
+"""Pages of the spine: my activities, evidence, the tutor's review, coverage, reports."""
+from __future__ import annotations
+
+import io
+
+import plotly.graph_objects as go
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   send_from_directory, url_for)
+from flask_login import current_user
+from sqlalchemy import select
+
+from shopfloor import validation as v
+from shopfloor.auth.permissions import requires
+from shopfloor.auth.services import can_see_apprentice, visible_apprentice
+from shopfloor.db import session, utcnow
+from shopfloor.errors import DomainError
+from shopfloor.evidence import context, exports, queries, services
+from shopfloor.evidence.models import OPINION_LEVELS, Attachment, Opinion
+from shopfloor.evidence.services import OPINION_LABELS, STATE_LABELS
+from shopfloor.referential import services as referential
+
+bp = Blueprint("evidence", __name__)
+PAGE_SIZE = 25
+
+
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals.update(state_labels=STATE_LABELS, opinion_labels=OPINION_LABELS,
+                                       opinion_levels=OPINION_LEVELS, activity_url=context.activity_url)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+# -- Activities ---------------------------------------------------------------------
+
+@bp.get("/activities")
+@requires("apprentice")
+def activities():
+    db = session()
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = queries.count_activities(db, _user())
+    return render_template("evidence/activities.html", page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
+                           activities=queries.recent_activities(db, _user(), PAGE_SIZE, (page - 1) * PAGE_SIZE),
+                           labels=context.activity_labels(), total=total)
+
+
+def _activity_form_values(form) -> dict:
+    return {"title": v.text(form, "title"), "performed_at": v.datetime_field(form, "performed_at"),
+            "description": v.text(form, "description", required=False, max_length=20000)}
+
+
+@bp.route("/activities/new", methods=["GET", "POST"])
+@requires("apprentice")
+def new_activity():
+    db = session()
+    error = None
+    if request.method == "POST":
+        try:
+            activity = services.create_activity(db, _user(), now=utcnow(), **_activity_form_values(request.form))
+            for upload in request.files.getlist("files"):
+                if upload and upload.filename:
+                    services.add_attachment(db, _user(), activity, upload.filename, upload.read(),
+                                            context.upload_dir(), current_app.config["UPLOAD_MAX_BYTES"])
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash("Activité enregistrée. Reliez-la maintenant aux compétences qu'elle démontre.", "success")
+            return redirect(url_for("evidence.activity", activity_id=activity.id))
+    return render_template("evidence/activity_form.html", activity=None, form=request.form, error=error,
+                           now=v.to_paris(utcnow())), (error.status if error else 200)
+
+
+@bp.get("/activities/<int:activity_id>")
+@requires()
+def activity(activity_id: int):
+    db = session()
+    act = services.visible_activity(db, _user(), activity_id)
+    prepared = set(_user().certification_codes) if _user().id == act.author_id else set()
+    linked = {e.competence.code for e in act.evidence}
+    competences = [c for cert in referential.certifications(db) if cert.code in prepared for c in cert.competences]
+    return render_template("evidence/activity.html", activity=act, frozen=services.frozen_reason(act),
+                           mine=_user().id == act.author_id, labels=context.activity_labels(),
+                           competences=[c for c in competences if c.code not in linked],
+                           defaults=[c for c in context.default_competences(act, prepared) if c not in linked])
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@requires("apprentice")
+def edit_activity(activity_id: int):
+    db = session()
+    act = services.visible_activity(db, _user(), activity_id)
+    error = None
+    if request.method == "POST":
+        try:
+            services.update_activity(db, _user(), act, utcnow(), **_activity_form_values(request.form))
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash("Activité modifiée.", "success")
+            return redirect(url_for("evidence.activity", activity_id=act.id))
+    elif reason := services.frozen_reason(act):
+        error = DomainError(reason)
+        error.status = 409
+    return render_template("evidence/activity_form.html", activity=act, form=request.form, error=error,
+                           now=v.to_paris(utcnow())), (error.status if error else 200)
+
+
+@bp.post("/activities/<int:activity_id>/delete")
+@requires("apprentice")
+def delete_activity(activity_id: int):
+    db = session()
+    services.delete_activity(db, _user(), services.visible_activity(db, _user(), activity_id))
+    flash("Activité supprimée.", "success")
+    return redirect(url_for("evidence.activities"))
+
+
+@bp.post("/activities/<int:activity_id>/attachments")
+@requires("apprentice")
+def add_attachment(activity_id: int):
+    db = session()
+    act = services.visible_activity(db, _user(), activity_id)
+    uploads = [u for u in request.files.getlist("files") if u and u.filename]
+    if not uploads:
+        flash("Choisissez une photo ou un PDF.", "error")
+        return redirect(url_for("evidence.activity", activity_id=act.id))
+    for upload in uploads:
+        services.add_attachment(db, _user(), act, upload.filename, upload.read(), context.upload_dir(),
+                                current_app.config["UPLOAD_MAX_BYTES"])
+    flash("Pièce jointe ajoutée.", "success")
+    return redirect(url_for("evidence.activity", activity_id=act.id))
+
+
+@bp.post("/attachments/<int:attachment_id>/delete")
+@requires("apprentice")
+def delete_attachment(attachment_id: int):
+    db = session()
+    attachment = db.get(Attachment, attachment_id) or abort(404)
+    activity_id = attachment.activity_id
+    services.delete_attachment(db, _user(), attachment)
+    return redirect(url_for("evidence.activity", activity_id=activity_id))
+
+
+@bp.get("/files/<stored_name>")
+@requires()
+def attachment_file(stored_name: str):
+    """An attachment (or its thumbnail with ?thumb=1), only for those allowed to see its activity."""
+    db = session()
+    attachment = db.scalar(select(Attachment).where(Attachment.stored_name == stored_name)) or abort(404)
+    if not can_see_apprentice(_user(), attachment.activity.author):
+        abort(404)
+    name = f"thumb_{stored_name}.jpg" if request.args.get("thumb") and attachment.is_image else stored_name
+    response = send_from_directory(context.upload_dir(), name, mimetype=None if name != stored_name else
+                                   attachment.content_type, download_name=attachment.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True
+    return response
+
+
+# -- Evidence -----------------------------------------------------------------------
+
+@bp.post("/activities/<int:activity_id>/evidence")
+@requires("apprentice")
+def link(activity_id: int):
+    db = session()
+    act = services.visible_activity(db, _user(), activity_id)
+    codes = request.form.getlist("competence")
+    if not codes:
+        flash("Choisissez au moins une compétence.", "error")
+        return redirect(url_for("evidence.activity", activity_id=act.id)), 303
+    for code in codes:
+        services.link_competence(db, _user(), act, code, request.form.get("statement", ""), utcnow())
+    flash("Compétence reliée. Complétez votre déclaration puis soumettez-la à votre tuteur.", "success")
+    return redirect(url_for("evidence.activity", activity_id=act.id))
+
+
+@bp.post("/evidence/<int:evidence_id>/statement")
+@requires("apprentice")
+def statement(evidence_id: int):
+    db = session()
+    evidence = services.visible_evidence(db, _user(), evidence_id)
+    services.update_statement(db, _user(), evidence, request.form.get("statement", ""))
+    if request.form.get("submit"):
+        services.submit(db, _user(), evidence, utcnow())
+        flash(f"Preuve {evidence.competence.code} soumise à votre tuteur.", "success")
+    else:
+        flash("Déclaration enregistrée.", "success")
+    return redirect(url_for("evidence.activity", activity_id=evidence.activity_id))
+
+
+@bp.post("/evidence/<int:evidence_id>/withdraw")
+@requires("apprentice")
+def withdraw(evidence_id: int):
+    db = session()
+    evidence = services.visible_evidence(db, _user(), evidence_id)
+    activity_id = evidence.activity_id
+    services.withdraw(db, _user(), evidence)
+    return redirect(url_for("evidence.activity", activity_id=activity_id))
+
+
+# -- Tutor review -------------------------------------------------------------------
+
+@bp.get("/review")
+@requires("tutor")
+def review_queue():
+    return render_template("evidence/review_queue.html", queue=queries.review_queue(session(), _user()),
+                           labels=context.activity_labels())
+
+
+@bp.route("/review/<int:evidence_id>", methods=["GET", "POST"])
+@requires("tutor")
+def review(evidence_id: int):
+    db = session()
+    evidence = services.visible_evidence(db, _user(), evidence_id)
+    error = None
+    if request.method == "POST":
+        try:
+            criteria = services.criterion_ids_from(request.form.getlist("criteria"))
+            services.review(db, _user(), evidence, request.form.get("decision", ""),
+                            request.form.get("comment", ""), criteria, utcnow())
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash(f"Preuve {evidence.competence.code} de {evidence.apprentice.full_name} "
+                  f"{'validée' if evidence.state == 'validated' else 'renvoyée'}.", "success")
+            return redirect(url_for("evidence.review_queue"))
+    return render_template("evidence/review.html", evidence=evidence, activity=evidence.activity,
+                           labels=context.activity_labels(), error=error, form=request.form,
+                           can_review=services.can_review(_user(), evidence)), (error.status if error else 200)
+
+
+# -- Coverage, opinions and reports -------------------------------------------------
+
+@bp.get("/coverage")
+@requires("apprentice", "tutor")
+def coverage_page():
+    db = session()
+    if _user().role == "apprentice":
+        return redirect(url_for("evidence.apprentice", username=_user().username))
+    certs = referential.certifications(db)
+    code = request.args.get("certification")
+    if not code:
+        followed = [c.code for o in queries.apprentice_overview(db, _user()) for c in o.apprentice.certifications]
+        code = followed[0] if followed else certs[0].code
+    cert = referential.certification(db, code)
+    heatmap = queries.tutor_heatmap(db, _user(), cert)
+    return render_template("evidence/heatmap.html", certs=certs, cert=cert, heatmap=heatmap,
+                           figure=_heatmap_figure(heatmap) if heatmap.apprentices else None)
+
+
+def _heatmap_figure(heatmap: queries.Heatmap) -> str:
+    z = [[min(v, 3) for v in row] for row in heatmap.validated]
+    text = [[f"{v} validée(s), {s} soumise(s)" for v, s in zip(vr, sr)]
+            for vr, sr in zip(heatmap.validated, heatmap.submitted)]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[c.code for c in heatmap.competences], y=[a.full_name for a in heatmap.apprentices],
+        text=text, hovertemplate="%{y}<br>%{x} : %{text}<extra></extra>", zmin=0, zmax=3, xgap=3, ygap=3,
+        colorscale=[[0, "#f1f3f5"], [0.34, "#b2f2bb"], [0.67, "#51cf66"], [1, "#2b8a3e"]],
+        colorbar={"title": "Validées", "tickvals": [0, 1, 2, 3], "ticktext": ["0", "1", "2", "3+"]}))
+    fig.update_layout(height=max(260, 48 * len(heatmap.apprentices) + 120), margin={"l": 10, "r": 10, "t": 10, "b": 40},
+                      yaxis={"autorange": "reversed"}, font={"size": 14})
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displayModeBar": False, "responsive": True})
+
+
+@bp.get("/apprentices/<username>")
+@requires()
+def apprentice(username: str):
+    db = session()
+    person = visible_apprentice(db, _user(), username)
+    finals = {c.code: exports.final_report(db, person, c) for c in person.certifications}
+    return render_template("evidence/apprentice.html", apprentice=person, coverage=queries.coverage(db, person),
+                           finals=finals, is_tutor=_user().role == "tutor" and person.tutor_id == _user().id,
+                           today=v.to_paris(utcnow()).date())
+
+
+@bp.post("/apprentices/<username>/opinion")
+@requires("tutor")
+def opinion(username: str):
+    db = session()
+    person = visible_apprentice(db, _user(), username)
+    now = utcnow()
+    comp = services.competence_for(db, person, request.form.get("competence", ""))
+    services.record_opinion(db, _user(), person, comp, request.form.get("level", ""), request.form.get("comment", ""),
+                            v.date_field(request.form, "observed_on", default=now.date()), now)
+    flash(f"Avis enregistré pour {comp.code}.", "success")
+    return redirect(url_for("evidence.apprentice", username=person.username, _anchor=comp.code))
+
+
+@bp.get("/apprentices/<username>/opinions/<code>")
+@requires()
+def opinion_history(username: str, code: str):
+    db = session()
+    person = visible_apprentice(db, _user(), username)
+    comp = referential.competence(db, code)
+    history = list(db.scalars(select(Opinion).where(Opinion.apprentice_id == person.id, Opinion.competence_id == comp.id)
+                              .order_by(Opinion.observed_on.desc(), Opinion.id.desc())))
+    return render_template("evidence/opinion_history.html", apprentice=person, comp=comp, history=history)
+
+
+@bp.get("/apprentices/<username>/report")
+@requires()
+def report(username: str):
+    db = session()
+    person = visible_apprentice(db, _user(), username)
+    cert = exports.report_certification(person, request.args.get("certification"))
+    fmt = request.args.get("format", "html")
+    file = context.make_report(person, cert, fmt, v.boolean(request.args, "include_submitted"))
+    return send_file(io.BytesIO(file.content), mimetype=file.mimetype, download_name=file.filename,
+                     as_attachment=fmt != "html")
+
+
+@bp.post("/apprentices/<username>/final/<code>")
+@requires("apprentice", "tutor")
+def declare_final(username: str, code: str):
+    db = session()
+    person = visible_apprentice(db, _user(), username)
+    cert = exports.report_certification(person, code)
+    include = v.boolean(request.form, "include_submitted")
+
+    def render(fmt, include_submitted):
+        return context.make_report(person, cert, fmt, include_submitted)
+
+    record = exports.declare_final(db, _user(), person, cert, now=utcnow(), include_submitted=include,
+                                   render=render, storage=context.report_dir())
+    flash("Dossier figé : cette version est conservée avec son empreinte SHA-256." if record.frozen_at else
+          "Déclaration enregistrée : le dossier sera figé quand le candidat et le tuteur l'auront déclaré final.",
+          "success")
+    return redirect(url_for("evidence.apprentice", username=person.username))
+
+
+@bp.get("/apprentices/<username>/final/<code>.<fmt>")
+@requires()
+def final_file(username: str, code: str, fmt: str):
+    db = session()
+    person = visible_apprentice(db, _user(), username)
+    cert = exports.report_certification(person, code)
+    file = exports.frozen_file(exports.final_report(db, person, cert), fmt, context.report_dir())
+    return send_file(io.BytesIO(file.content), mimetype=file.mimetype, download_name=file.filename,
+                     as_attachment=fmt != "html")

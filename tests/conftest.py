@@ -1,0 +1,172 @@
+"""Fixtures: a fresh database per test, on SQLite and again on a real PostgreSQL server.
+
+Every test that uses a database runs once per backend (`--db sqlite|postgresql|all`,
+default all). The schema and the referential are built once per backend into a
+template; each test gets its own copy (a file copy on SQLite, CREATE DATABASE …
+TEMPLATE on PostgreSQL)."""
+from __future__ import annotations
+
+import itertools
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from shopfloor import create_app
+from shopfloor.auth.services import UserInput, create_token, create_user
+from shopfloor.db import Sessions, make_engine
+from shopfloor.models import metadata
+from shopfloor.referential.services import load_referential
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default="all", choices=("all",) + BACKENDS, help="database backend(s) to test on")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--db")
+        backends = BACKENDS if choice == "all" else (choice,)
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def _build_template(url: str) -> None:
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    db = Sessions(engine).open(write=True)
+    load_referential(db)
+    db.commit()
+    db.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.pgserver import PostgresServer
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def template(backend, tmp_path_factory, request):
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        _build_template(f"sqlite:///{path}")
+        return path
+    server = request.getfixturevalue("postgres_server")
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE sf_template"))
+    admin.dispose()
+    _build_template(server.url("sf_template"))
+    return server
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def database_url(backend, template, tmp_path):
+    if backend == "sqlite":
+        path = tmp_path / "shopfloor.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"sf_test_{next(_counter)}"
+    admin = create_engine(template.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE sf_template"))
+    yield template.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    return {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False, "TESTING": True}
+
+
+@pytest.fixture
+def app(app_config):
+    application = create_app(app_config)
+    yield application
+    application.extensions["shopfloor_sessions"].engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A writing session for arranging data and calling services; tests commit what they arrange."""
+    with app.app_context():
+        session = app.extensions["shopfloor_sessions"].open(write=True)
+        yield session
+        session.rollback()
+        session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+class People:
+    """The cast of the permission tests: two tutors, their apprentices, an admin."""
+
+    def __init__(self, db):
+        self.db = db
+        self.admin = create_user(db, UserInput("admin", "Ada Admin", "admin", "password-admin"))
+        self.tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "password-tutor"))
+        self.other_tutor = create_user(db, UserInput("tutor2", "Tina Tutrice", "tutor", "password-tutor"))
+        self.apprentice = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "password-appr",
+                                                    tutor="tutor", certifications=("LOG", "MAINT")))
+        self.other_apprentice = create_user(db, UserInput("appr2", "Bruno Apprenti", "apprentice", "password-appr",
+                                                          tutor="tutor2", certifications=("LOG",)))
+        db.commit()
+        self._tokens: dict[str, str] = {}
+
+    def token(self, user) -> str:
+        if user.username not in self._tokens:
+            self._tokens[user.username] = create_token(self.db, user)
+            self.db.commit()
+        return self._tokens[user.username]
+
+    def headers(self, user) -> dict:
+        return {"Authorization": f"Bearer {self.token(user)}"}
+
+
+@pytest.fixture
+def people(db) -> People:
+    return People(db)
+
+
+def login(client, username: str, password: str):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def empty_database_url(backend, tmp_path, request):
+    """A database with nothing in it, for migrations and `shopfloor init`."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"sf_empty_{next(_counter)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield server.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
