@@ -103,12 +103,13 @@ def app(app_config):
 
 @pytest.fixture
 def db(app):
-    """A writing session for arranging data and calling services; tests commit what they arrange."""
-    with app.app_context():
-        session = app.extensions["shopfloor_sessions"].open(write=True)
-        yield session
-        session.rollback()
-        session.close()
+    """A session for arranging data and calling services. Tests commit what they arrange, and
+    roll back before reading what the app wrote (a SQLite snapshot lasts until then). Its
+    transactions are deferred, so it never holds the write lock while the app works."""
+    session = app.extensions["shopfloor_sessions"].open(write=False)
+    yield session
+    session.rollback()
+    session.close()
 
 
 @pytest.fixture
@@ -149,6 +150,12 @@ class People:
 @pytest.fixture
 def people(db) -> People:
     return People(db)
+
+
+def fresh(db):
+    """Forget what this session read, so the next read sees what the app has committed."""
+    db.rollback()
+    db.expire_all()
 
 
 def login(client, username: str, password: str):

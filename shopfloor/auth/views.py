@@ -61,7 +61,7 @@ def _user_input(form) -> services.UserInput:
         username=form.get("username", ""), full_name=form.get("full_name", ""), role=form.get("role", ""),
         password=form.get("password") or None, email=form.get("email") or None, tutor=form.get("tutor") or None,
         certifications=tuple(form.getlist("certifications")), cohort=(form.get("cohort") or "").strip() or None,
-        locale=form.get("locale", "fr"), active=form.get("active", "on") == "on")
+        locale=form.get("locale", "fr"), active="active" in form)
 
 
 def _form_context(db):
