@@ -244,7 +244,7 @@ def withdraw(db: Session, actor: User, evidence: Evidence) -> None:
     _own_evidence(actor, evidence, "retirer")
     if evidence.state not in ("draft", "returned"):
         raise Conflict(f"Preuve {_state_label(evidence.state)} : elle ne peut plus être retirée.", "evidence_id")
-    db.delete(evidence)
+    evidence.activity.evidence.remove(evidence)  # delete-orphan: the row goes at flush
     db.flush()
 
 
