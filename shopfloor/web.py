@@ -86,7 +86,7 @@ HEADINGS = {"methods": "Méthodes utilisées", "means": "Moyens utilisés",
 
 
 def init_templates(app: Flask) -> None:
-    app.jinja_env.filters["dt"] = lambda value, fmt="short": format_datetime(value, fmt) if value else "—"
+    app.jinja_env.filters["dt"] = lambda value, fmt="dd/MM/y HH:mm": format_datetime(value, fmt) if value else "—"
     app.jinja_env.filters["d"] = lambda value, fmt="medium": format_date(value, fmt) if value else "—"
     app.jinja_env.globals["criterion_heading"] = HEADINGS.get
     app.jinja_env.globals["get_locale"] = get_locale
