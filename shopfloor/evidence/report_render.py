@@ -8,8 +8,8 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -175,16 +175,6 @@ def prepare_photo(path: Path | str) -> PreparedPhoto | None:
         return None
 
 
-def prepare_photos(photos: Iterable[ReportPhoto]) -> dict[str, PreparedPhoto | None]:
-    """Each distinct photo path prepared once (the same photo may back several evidence), in parallel."""
-    paths = list(dict.fromkeys(str(p.path) for p in photos))
-    if len(paths) <= 1:
-        return {p: prepare_photo(p) for p in paths}
-    workers = min(len(paths), max(1, min(8, os.cpu_count() or 1)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:   # Pillow releases the GIL while decoding/encoding
-        return dict(zip(paths, pool.map(prepare_photo, paths)))
-
-
 def _all_photos(data: ReportData) -> list[ReportPhoto]:
     return [p for c in data.competences for ev in c.evidence for p in ev.photos]
 
@@ -248,6 +238,19 @@ def render_docx(data: ReportData) -> bytes:
     the text is emitted as WordprocessingML fragments parsed once per evidence: python-docx's element-by-element
     API (and its style look-up by name on every paragraph) takes seconds on a 300-evidence report.
     """
+    paths = list(dict.fromkeys(str(p.path) for p in _all_photos(data)))   # each distinct photo prepared once
+    workers = max(1, min(len(paths), 8, os.cpu_count() or 1))
+    # Pillow releases the GIL while decoding, so the photos are prepared while the text is being built.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = {path: pool.submit(prepare_photo, path) for path in paths}
+        try:
+            return _build_docx(data, pending)
+        finally:
+            for future in pending.values():     # on error, do not decode the remaining photos for nothing
+                future.cancel()
+
+
+def _build_docx(data: ReportData, pending: dict[str, Future]) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.style import WD_STYLE_TYPE
@@ -262,168 +265,201 @@ def render_docx(data: ReportData) -> bytes:
     from docx.parts.image import ImagePart
     from docx.shared import Cm, Emu, Pt, RGBColor
 
-    all_photos = _all_photos(data)
-    paths = list(dict.fromkeys(str(p.path) for p in all_photos))
-    workers = max(1, min(len(paths), 8, os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:   # Pillow releases the GIL while decoding/encoding
-        pending = {path: pool.submit(prepare_photo, path) for path in paths}
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2)
+    section.top_margin = section.bottom_margin = Cm(2)
 
-        doc = Document()
-        section = doc.sections[0]
-        section.orientation = WD_ORIENT.PORTRAIT
-        section.page_width, section.page_height = Cm(21), Cm(29.7)
-        section.left_margin = section.right_margin = Cm(2)
-        section.top_margin = section.bottom_margin = Cm(2)
+    # French proofing language for the whole document (the candidate edits it in Word / LibreOffice).
+    rpr_default = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if rpr_default is not None:
+        lang = rpr_default.find(qn("w:lang"))
+        if lang is None:
+            lang = rpr_default.makeelement(qn("w:lang"), {})
+            rpr_default.append(lang)
+        lang.set(qn("w:val"), "fr-FR")
 
-        # French proofing language for the whole document (the candidate edits it in Word / LibreOffice).
-        rpr_default = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
-        if rpr_default is not None:
-            lang = rpr_default.find(qn("w:lang"))
-            if lang is None:
-                lang = rpr_default.makeelement(qn("w:lang"), {})
-                rpr_default.append(lang)
-            lang.set(qn("w:val"), "fr-FR")
+    props = doc.core_properties
+    props.title = f"{TITLE} – {clean(data.apprentice_name)}"
+    props.subject = clean(f"{data.certification_code} {data.certification_title}")
+    props.author = clean(data.apprentice_name)
+    props.language = "fr-FR"
+    props.created = to_paris(data.generated_at).astimezone(timezone.utc)
 
-        props = doc.core_properties
-        props.title = f"{TITLE} – {clean(data.apprentice_name)}"
-        props.subject = clean(f"{data.certification_code} {data.certification_title}")
-        props.author = clean(data.apprentice_name)
-        props.language = "fr-FR"
-        props.created = to_paris(data.generated_at).astimezone(timezone.utc)
+    # Named styles rather than direct formatting: the candidate can restyle the whole document at once.
+    styles = doc.styles
+    grey = RGBColor(0x59, 0x59, 0x59)
 
-        # Named styles rather than direct formatting: the candidate can restyle the whole document at once.
-        styles = doc.styles
-        grey = RGBColor(0x59, 0x59, 0x59)
+    def add_style(name: str, style_id: str, base: str, *, bold=False, italic=False, color=None, keep_with_next=False,
+                  center=False, space_after=None) -> str:
+        st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        st.style_id = style_id          # ASCII ids: python-docx would derive "Légendephoto" from the name
+        st.base_style = styles[base]
+        st.quick_style = True
+        if bold:
+            st.font.bold = True
+        if italic:
+            st.font.italic = True
+        if color is not None:
+            st.font.color.rgb = color
+        pf = st.paragraph_format
+        if keep_with_next:
+            pf.keep_with_next = True
+        if center:
+            pf.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if space_after is not None:
+            pf.space_after = space_after
+        return st.style_id
 
-        def add_style(name: str, base: str, *, bold=False, italic=False, color=None, keep_with_next=False,
-                      center=False, space_after=None) -> str:
-            st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-            st.base_style = styles[base]
-            st.quick_style = True
-            if bold:
-                st.font.bold = True
-            if italic:
-                st.font.italic = True
-            if color is not None:
-                st.font.color.rgb = color
-            pf = st.paragraph_format
-            if keep_with_next:
-                pf.keep_with_next = True
-            if center:
-                pf.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if space_after is not None:
-                pf.space_after = space_after
-            return st.style_id
+    S_TITLE, S_SUBTITLE = styles["Title"].style_id, styles["Subtitle"].style_id
+    S_H = {1: styles["Heading 1"].style_id, 2: styles["Heading 2"].style_id, 3: styles["Heading 3"].style_id}
+    S_BULLET, S_GRID = styles["List Bullet"].style_id, styles["Table Grid"].style_id
+    S_LABEL = add_style("Libellé", "SfLabel", "Normal", bold=True, keep_with_next=True, space_after=Pt(2))
+    S_CELL_LABEL = add_style("Libellé tableau", "SfCellLabel", "Normal", bold=True, space_after=Pt(0))
+    S_CELL = add_style("Valeur tableau", "SfCell", "Normal", space_after=Pt(0))
+    S_NOTE = add_style("Mention", "SfNote", "Normal", italic=True, color=grey)
+    S_PHOTO = add_style("Photo", "SfPhoto", "Normal", keep_with_next=True, center=True, space_after=Pt(2))
+    S_CAPTION = add_style("Légende photo", "SfCaption", "Caption", center=True, color=grey)
+    MARKER_RPR = '<w:rPr><w:b/><w:color w:val="C00000"/></w:rPr>'
+    FACT_WIDTHS = (_twips(5), _twips(12))
+    photo_width, photo_max_h = Cm(PHOTO_WIDTH_CM), Cm(PHOTO_MAX_HEIGHT_CM)
 
-        S_TITLE, S_SUBTITLE = styles["Title"].style_id, styles["Subtitle"].style_id
-        S_H = {1: styles["Heading 1"].style_id, 2: styles["Heading 2"].style_id, 3: styles["Heading 3"].style_id}
-        S_BULLET, S_GRID = styles["List Bullet"].style_id, styles["Table Grid"].style_id
-        S_LABEL = add_style("Libellé", "Normal", bold=True, keep_with_next=True, space_after=Pt(2))
-        S_CELL_LABEL = add_style("Libellé tableau", "Normal", bold=True, space_after=Pt(0))
-        S_CELL = add_style("Valeur tableau", "Normal", space_after=Pt(0))
-        S_NOTE = add_style("Mention", "Normal", italic=True, color=grey)
-        S_PHOTO = add_style("Photo", "Normal", keep_with_next=True, center=True, space_after=Pt(2))
-        S_CAPTION = add_style("Légende photo", "Caption", center=True, color=grey)
-        MARKER_RPR = '<w:rPr><w:b/><w:color w:val="C00000"/></w:rPr>'
-        FACT_WIDTHS = (_twips(5), _twips(12))
-        photo_width, photo_max_h = Cm(PHOTO_WIDTH_CM), Cm(PHOTO_MAX_HEIGHT_CM)
+    # Each distinct photo becomes one image part, shared by every evidence showing it. Not run.add_picture():
+    # python-docx de-duplicates images by re-hashing every image already in the package on each call, and
+    # numbers shapes by scanning the whole document: quadratic, about a second for 100 photos.
+    image_rids: dict[str, str] = {}
+    shape_ids = [1000]   # docPr ids; the blank template holds no drawing
 
-        # Each distinct photo becomes one image part, shared by every evidence showing it. Not run.add_picture():
-        # python-docx de-duplicates images by re-hashing every image already in the package on each call, and
-        # numbers shapes by scanning the whole document: quadratic, about a second for 100 photos.
-        image_rids: dict[str, str] = {}
-        shape_ids = [1000]   # docPr ids; the blank template holds no drawing
+    def add_image_part(jpeg: bytes) -> str:
+        partname = PackURI(f"/word/media/report_photo{len(image_rids) + 1}.jpeg")
+        part = ImagePart.from_image(DocxImage.from_blob(jpeg), partname)
+        return doc.part.relate_to(part, RT.IMAGE)
 
-        def add_image_part(jpeg: bytes) -> str:
-            partname = PackURI(f"/word/media/report_photo{len(image_rids) + 1}.jpeg")
-            part = ImagePart.from_image(DocxImage.from_blob(jpeg), partname)
-            return doc.part.relate_to(part, RT.IMAGE)
+    body = doc.element.body
+    sect_pr = body.find(qn("w:sectPr"))
 
-        body = doc.element.body
-        sect_pr = body.find(qn("w:sectPr"))
+    def emit(fragments: list[str]) -> None:
+        """Parse WordprocessingML fragments once and insert them at the end of the body."""
+        if not fragments:
+            return
+        holder = parse_xml(f'<w:body xmlns:w="{_W_NS}">{"".join(fragments)}</w:body>')
+        for child in list(holder):
+            if sect_pr is not None:
+                sect_pr.addprevious(child)
+            else:
+                body.append(child)
+        fragments.clear()
 
-        def emit(fragments: list[str]) -> None:
-            """Parse WordprocessingML fragments once and insert them at the end of the body."""
-            if not fragments:
-                return
-            holder = parse_xml(f'<w:body xmlns:w="{_W_NS}">{"".join(fragments)}</w:body>')
-            for child in list(holder):
-                if sect_pr is not None:
-                    sect_pr.addprevious(child)
-                else:
-                    body.append(child)
-            fragments.clear()
+    out: list[str] = []
 
-        out: list[str] = []
+    # ---- title page
+    out += [_w_p(TITLE, S_TITLE), _w_p(f"{data.certification_code} – {data.certification_title}", S_SUBTITLE),
+            _w_p(f"Candidat(e) : {data.apprentice_name}"),
+            _w_p(f"Tuteur : {data.tutor_name or 'non renseigné'}"),
+            _w_p(f"Document généré le {fmt_date(data.generated_at)}"),
+            _w_p(scope_line(data), S_NOTE), _w_p(f"Nombre de preuves : {data.evidence_count}")]
 
-        # ---- title page
-        out += [_w_p(TITLE, S_TITLE), _w_p(f"{data.certification_code} – {data.certification_title}", S_SUBTITLE),
-                _w_p(f"Candidat(e) : {data.apprentice_name}"),
-                _w_p(f"Tuteur : {data.tutor_name or 'non renseigné'}"),
-                _w_p(f"Document généré le {fmt_date(data.generated_at)}"),
-                _w_p(scope_line(data), S_NOTE), _w_p(f"Nombre de preuves : {data.evidence_count}")]
+    # ---- summary, on its own page
+    summary = [("Bloc", "Intitulé", "Compétences avec preuve")]
+    summary += [(b.label, b.title, "{} / {}".format(*block_coverage(b))) for b in data.blocks]
+    out += [_w_p("Sommaire", S_H[1], page_break=True),
+            _w_table(summary, (_twips(4), _twips(9), _twips(4)), S_GRID, S_CELL_LABEL, S_CELL, header=True),
+            _w_p("")]
+    emit(out)
+    doc.tables[-1].alignment = WD_TABLE_ALIGNMENT.CENTER
 
-        # ---- summary, on its own page
-        summary = [("Bloc", "Intitulé", "Compétences avec preuve")]
-        summary += [(b.label, b.title, "{} / {}".format(*block_coverage(b))) for b in data.blocks]
-        out += [_w_p("Sommaire", S_H[1], page_break=True),
-                _w_table(summary, (_twips(4), _twips(9), _twips(4)), S_GRID, S_CELL_LABEL, S_CELL, header=True),
-                _w_p("")]
-        emit(out)
-        doc.tables[-1].alignment = WD_TABLE_ALIGNMENT.CENTER
+    # ---- blocks, competences, evidence
+    for block in data.blocks:
+        out.append(_w_p(block_heading(block), S_H[1], page_break=True))
+        for comp in block.competences:
+            out.append(_w_p(competence_heading(comp), S_H[2]))
+            out.append(_w_p(opinion_line(comp), None if comp.opinion_level else S_NOTE))
+            if not comp.evidence:
+                out.append(_w_p("Aucune preuve pour cette compétence.", S_NOTE))
+            for ev in comp.evidence:
+                marker = _w_runs(" " + SUBMITTED_MARKER, MARKER_RPR) if ev.state == "submitted" else ""
+                out.append(_w_p(evidence_heading(ev), S_H[3], extra_runs=marker))
+                out.append(_w_table(evidence_facts(ev), FACT_WIDTHS, S_GRID, S_CELL_LABEL, S_CELL))
+                if ev.activity_description and ev.activity_description.strip():
+                    out += [_w_p("Description de l'activité", S_LABEL), _w_p(ev.activity_description)]
+                out += [_w_p("Ce que j'ai fait (déclaration)", S_LABEL), _w_p(ev.statement or "—"),
+                        _w_p("Critères observés par le tuteur", S_LABEL)]
+                lines = criteria_lines(ev)
+                out += [_w_p(line, S_BULLET) for line in lines] or [_w_p("Aucun critère renseigné.", S_NOTE)]
+                out += [_w_p(tutor_comment_label(ev), S_LABEL), _w_p(tutor_comment_text(ev))]
 
-        # ---- blocks, competences, evidence
-        for block in data.blocks:
-            out.append(_w_p(block_heading(block), S_H[1], page_break=True))
-            for comp in block.competences:
-                out.append(_w_p(competence_heading(comp), S_H[2]))
-                out.append(_w_p(opinion_line(comp), None if comp.opinion_level else S_NOTE))
-                if not comp.evidence:
-                    out.append(_w_p("Aucune preuve pour cette compétence.", S_NOTE))
-                for ev in comp.evidence:
-                    marker = _w_runs(" " + SUBMITTED_MARKER, MARKER_RPR) if ev.state == "submitted" else ""
-                    out.append(_w_p(evidence_heading(ev), S_H[3], extra_runs=marker))
-                    out.append(_w_table(evidence_facts(ev), FACT_WIDTHS, S_GRID, S_CELL_LABEL, S_CELL))
-                    if ev.activity_description and ev.activity_description.strip():
-                        out += [_w_p("Description de l'activité", S_LABEL), _w_p(ev.activity_description)]
-                    out += [_w_p("Ce que j'ai fait (déclaration)", S_LABEL), _w_p(ev.statement or "—"),
-                            _w_p("Critères observés par le tuteur", S_LABEL)]
-                    lines = criteria_lines(ev)
-                    out += [_w_p(line, S_BULLET) for line in lines] or [_w_p("Aucun critère renseigné.", S_NOTE)]
-                    out += [_w_p(tutor_comment_label(ev), S_LABEL), _w_p(tutor_comment_text(ev))]
-
-                    for photo in ev.photos:
-                        prepared = pending[str(photo.path)].result()
-                        if prepared is None:
-                            out.append(_w_p(f"(photo indisponible : {photo.filename})", S_NOTE))
-                            continue
-                        emit(out)
-                        rid = image_rids.get(str(photo.path))
-                        if rid is None:
-                            rid = image_rids[str(photo.path)] = add_image_part(prepared.jpeg)
-                        if prepared.height * photo_width > prepared.width * photo_max_h:
-                            cy = photo_max_h
-                            cx = Emu(round(cy * prepared.width / prepared.height))
-                        else:
-                            cx = photo_width
-                            cy = Emu(round(cx * prepared.height / prepared.width))
-                        shape_ids[0] += 1
-                        p = doc.add_paragraph()
-                        p._p.style = S_PHOTO
-                        p._p.add_r().add_drawing(
-                            CT_Inline.new_pic_inline(shape_ids[0], rid, f"photo{shape_ids[0]}.jpg", cx, cy))
-                        out.append(_w_p(photo.filename, S_CAPTION))
+                for photo in ev.photos:
+                    prepared = pending[str(photo.path)].result()
+                    if prepared is None:
+                        out.append(_w_p(f"(photo indisponible : {photo.filename})", S_NOTE))
+                        continue
                     emit(out)
+                    rid = image_rids.get(str(photo.path))
+                    if rid is None:
+                        rid = image_rids[str(photo.path)] = add_image_part(prepared.jpeg)
+                    if prepared.height * photo_width > prepared.width * photo_max_h:
+                        cy = photo_max_h
+                        cx = Emu(round(cy * prepared.width / prepared.height))
+                    else:
+                        cx = photo_width
+                        cy = Emu(round(cx * prepared.height / prepared.width))
+                    shape_ids[0] += 1
+                    p = doc.add_paragraph()
+                    p._p.style = S_PHOTO
+                    p._p.add_r().add_drawing(
+                        CT_Inline.new_pic_inline(shape_ids[0], rid, f"photo{shape_ids[0]}.jpg", cx, cy))
+                    out.append(_w_p(photo.filename, S_CAPTION))
+                emit(out)
 
-        # ---- competences without evidence
-        out.append(_w_p("Compétences sans preuve", S_H[1], page_break=True))
-        missing = data.without_evidence
-        out += [_w_p(competence_heading(c), S_BULLET) for c in missing] or [_w_p(NO_EVIDENCE_ALL_COVERED)]
-        emit(out)
+    # ---- competences without evidence
+    out.append(_w_p("Compétences sans preuve", S_H[1], page_break=True))
+    missing = data.without_evidence
+    out += [_w_p(competence_heading(c), S_BULLET) for c in missing] or [_w_p(NO_EVIDENCE_ALL_COVERED)]
+    emit(out)
 
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return _save_docx(doc)
+
+
+class _MediaStoredZipWriter:
+    """python-docx's physical package writer, except that JPEG/PNG media are stored, not deflated:
+    deflating 30 MB of JPEG takes about a second and gains nothing."""
+
+    def __init__(self, stream: io.BytesIO):
+        import zipfile
+        self._zipfile = zipfile
+        self._zip = zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED)
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        name = pack_uri.membername
+        stored = name.startswith("word/media/") and name.lower().endswith((".jpeg", ".jpg", ".png"))
+        self._zip.writestr(name, blob,
+                           compress_type=self._zipfile.ZIP_STORED if stored else self._zipfile.ZIP_DEFLATED)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def _save_docx(doc) -> bytes:
+    try:
+        from docx.opc.pkgwriter import PackageWriter
+
+        package = doc.part.package
+        parts = list(package.parts)
+        for part in parts:
+            part.before_marshal()
+        buf = io.BytesIO()
+        writer = _MediaStoredZipWriter(buf)
+        PackageWriter._write_content_types_stream(writer, parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, parts)
+        writer.close()
+        return buf.getvalue()
+    except AttributeError:      # python-docx internals moved: the ordinary (slower) save
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- XLSX

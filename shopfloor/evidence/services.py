@@ -313,9 +313,15 @@ def record_opinion(db: Session, actor: User, apprentice: User, competence: Compe
     return opinion
 
 
-STATE_LABELS = {"draft": "brouillon", "submitted": "soumise", "validated": "validée", "returned": "renvoyée"}
-OPINION_LABELS = {"not_seen": "Non vu", "beginner": "Débutant", "in_progress": "En cours d'acquisition",
-                  "acquired": "Acquis (autonome)"}
+def N_(message: str) -> str:
+    """Marks a label for the translation catalogue; templates translate it where shown."""
+    return message
+
+
+STATE_LABELS = {"draft": N_("brouillon"), "submitted": N_("soumise"), "validated": N_("validée"),
+                "returned": N_("renvoyée")}
+OPINION_LABELS = {"not_seen": N_("Non vu"), "beginner": N_("Débutant"), "in_progress": N_("En cours d'acquisition"),
+                  "acquired": N_("Acquis (autonome)")}
 
 
 def _state_label(state: str) -> str:

@@ -70,7 +70,8 @@ def test_language_switch_is_kept_per_user(client, people, db):
     client.post("/language", data={"locale": "en", "next": "/"})
     fresh(db)
     assert db.get(User, people.apprentice.id).locale == "en"
-    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in page and "My competence coverage" in page and "Apprentice" in page
     assert client.post("/language", data={"locale": "de"}).status_code == 422
 
 

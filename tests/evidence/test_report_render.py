@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def make_data(tmp_path: Path, *, include_submitted: bool = False, statement: str
         certification_code="CQPM 0285", certification_title="Technicien(ne) de maintenance industrielle",
         generated_at=datetime(2025, 3, 31, 22, 30, tzinfo=UTC),       # 1 April in Paris
         include_submitted=include_submitted,
-        blocks=[ReportBlock("MAI – bloc 1", "Maintenance", [c1, c2]), ReportBlock("QSE – bloc 2", "Sécurité", [c3])])
+        blocks=[ReportBlock("MAI – bloc 1", "Maintenance", [c1, c2]),
+                ReportBlock("QSE – bloc 2", "Sécurité", [c3])])
 
 
 def docx_texts(doc) -> list[str]:
@@ -166,6 +168,22 @@ def test_docx_photo_downscaled_and_upright(tmp_path):
     assert max(big_size) <= MAX_PHOTO_PX
     assert big_size[1] > big_size[0]                        # portrait: EXIF orientation applied
     assert all(Image.open(io.BytesIO(b)).format == "JPEG" for b in blobs)
+
+
+def test_docx_transparent_and_tall_photos(tmp_path):
+    png = tmp_path / "schema.png"
+    Image.new("RGBA", (400, 300), (0, 0, 0, 0)).save(png)
+    tall = make_photo(tmp_path / "tall.jpg", size=(500, 2000))
+    data = make_data(tmp_path, extra_photos=[ReportPhoto("schema.png", png), ReportPhoto("tall.jpg", tall)])
+    raw = render_docx(data)
+    doc = Document(io.BytesIO(raw))
+    assert len(doc.inline_shapes) == 5
+    assert max(s.height.cm for s in doc.inline_shapes) <= 16.01          # tall photo capped in height
+    assert max(s.width.cm for s in doc.inline_shapes) <= 12.01
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:                        # photos stored, XML deflated
+        media = [i for i in z.infolist() if i.filename.startswith("word/media/")]
+        assert len(media) == 4 and all(i.compress_type == zipfile.ZIP_STORED for i in media)
+        assert z.getinfo("word/document.xml").compress_type == zipfile.ZIP_DEFLATED
 
 
 def test_docx_survives_control_characters(tmp_path):
