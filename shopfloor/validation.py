@@ -24,13 +24,21 @@ def text(data: dict, field: str, *, required: bool = True, max_length: int = 200
     return value
 
 
-def integer(data: dict, field: str, *, required: bool = True, minimum: int | None = None,
-            maximum: int | None = None) -> int | None:
+def _missing(data: dict, field: str, required: bool) -> bool:
+    """True when the field is absent or empty; an error naming it when it was required."""
     value = data.get(field)
     if value is None or value == "":
         if required:
             raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+        return True
+    return False
+
+
+def integer(data: dict, field: str, *, required: bool = True, minimum: int | None = None,
+            maximum: int | None = None) -> int | None:
+    if _missing(data, field, required):
         return None
+    value = data[field]
     try:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
@@ -44,11 +52,9 @@ def integer(data: dict, field: str, *, required: bool = True, minimum: int | Non
 
 def decimal(data: dict, field: str, *, required: bool = True, minimum: Decimal | None = None,
             positive: bool = False) -> Decimal | None:
-    value = data.get(field)
-    if value is None or value == "":
-        if required:
-            raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+    if _missing(data, field, required):
         return None
+    value = data[field]
     try:
         if isinstance(value, bool):
             raise InvalidOperation
@@ -91,12 +97,9 @@ def parse_datetime(value, field: str) -> datetime:
 
 
 def datetime_field(data: dict, field: str, *, required: bool = True, default: datetime | None = None):
-    value = data.get(field)
-    if value is None or value == "":
-        if required and default is None:
-            raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+    if _missing(data, field, required and default is None):
         return default
-    return parse_datetime(value, field)
+    return parse_datetime(data[field], field)
 
 
 def parse_date(value, field: str) -> date:
@@ -109,20 +112,15 @@ def parse_date(value, field: str) -> date:
 
 
 def date_field(data: dict, field: str, *, required: bool = True, default: date | None = None):
-    value = data.get(field)
-    if value is None or value == "":
-        if required and default is None:
-            raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+    if _missing(data, field, required and default is None):
         return default
-    return parse_date(value, field)
+    return parse_date(data[field], field)
 
 
 def choice(data: dict, field: str, choices, *, required: bool = True, default=None):
-    value = data.get(field)
-    if value is None or value == "":
-        if required and default is None:
-            raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+    if _missing(data, field, required and default is None):
         return default
+    value = data[field]
     if value not in choices:
         raise ValidationError(f"Le champ « {field} » doit valoir : {', '.join(map(str, choices))}.", field)
     return value
