@@ -107,9 +107,11 @@ def _load_core(db: Session, now: datetime) -> None:
                                                tutor="tuteur", certifications=(cert,), cohort="Promotion 2026"))
         apprentice.site, apprentice.team = site, teams[team]
         db.flush()
-        for state, (title, description, code, statement) in zip(("validated", "submitted", "returned", "draft"), works):
+        states = ("validated", "submitted", "returned", "draft")
+        for order, (state, (title, description, code, statement)) in enumerate(zip(states, works)):
+            # oldest work first: validated a month or so ago, drafts in the last days
             _demo_evidence(db, apprentice, tutor, state, title, description, code, statement,
-                           now - timedelta(days=40 - 9 * index - 3 * len(title) % 20))
+                           now - timedelta(days=35 - 10 * order - index))
 
 
 def _demo_evidence(db: Session, apprentice: User, tutor: User, state: str, title: str, description: str,

@@ -12,7 +12,9 @@ from shopfloor.api import core_api, doc, openapi_document
 from shopfloor.auth import services as users
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
+from shopfloor.evidence import queries
 from shopfloor.referential import services as referential
+from shopfloor.referential.models import CRITERION_HEADING_LABELS
 
 bp = Blueprint("web", __name__)
 
@@ -26,7 +28,6 @@ def healthz():
 @bp.get("/")
 @requires()
 def home():
-    from shopfloor.evidence import queries
     db = session()
     user = current_user
     if user.role == "apprentice":
@@ -80,27 +81,17 @@ def openapi():
     return jsonify(openapi_document())
 
 
-HEADINGS = {"methods": "Méthodes utilisées", "means": "Moyens utilisés",
-            "relations": "Liens professionnels / relationnels",
-            "environment": "Contraintes liées au milieu et environnement de travail"}
-
-
 def init_templates(app: Flask) -> None:
     app.jinja_env.filters["dt"] = lambda value, fmt="dd/MM/y HH:mm": format_datetime(value, fmt) if value else "—"
     app.jinja_env.filters["d"] = lambda value, fmt="medium": format_date(value, fmt) if value else "—"
-    app.jinja_env.globals["criterion_heading"] = HEADINGS.get
+    app.jinja_env.globals["criterion_heading"] = CRITERION_HEADING_LABELS.get
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.context_processor
     def _navigation():
-        actor = current_actor() if not _is_static() else None
+        actor = current_actor()
         items = []
         if actor is not None:
             for module in current_app.extensions["shopfloor_registry"].modules:
                 items += [(label, endpoint) for label, endpoint, roles in module.nav if actor.role in roles]
         return {"nav_items": items}
-
-
-def _is_static() -> bool:
-    from flask import request
-    return request.endpoint == "static"

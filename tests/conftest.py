@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -53,6 +54,24 @@ def postgres_server():
     server.stop()
 
 
+_counter = itertools.count()
+
+
+@contextmanager
+def pg_database(server, template: str | None = None):
+    """A new PostgreSQL database (a copy of `template` when given), dropped afterwards."""
+    name = f"sf_test_{next(_counter)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    try:
+        yield server.url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def template(backend, tmp_path_factory, request):
     if backend == "sqlite":
@@ -68,9 +87,6 @@ def template(backend, tmp_path_factory, request):
     return server
 
 
-_counter = itertools.count()
-
-
 @pytest.fixture
 def database_url(backend, template, tmp_path):
     if backend == "sqlite":
@@ -78,14 +94,8 @@ def database_url(backend, template, tmp_path):
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    name = f"sf_test_{next(_counter)}"
-    admin = create_engine(template.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE sf_template"))
-    yield template.url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with pg_database(template, "sf_template") as url:
+        yield url
 
 
 @pytest.fixture
@@ -168,12 +178,5 @@ def empty_database_url(backend, tmp_path, request):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    server = request.getfixturevalue("postgres_server")
-    name = f"sf_empty_{next(_counter)}"
-    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield server.url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with pg_database(request.getfixturevalue("postgres_server")) as url:
+        yield url

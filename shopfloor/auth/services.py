@@ -197,7 +197,3 @@ def list_users(db: Session, role: str | None = None) -> list[User]:
     if role:
         query = query.where(User.role == role)
     return list(db.scalars(query))
-
-
-def count_admins(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from shopfloor.auth import services
@@ -51,7 +51,6 @@ def logout():
 @bp.post("/language")
 @requires()
 def language():
-    from flask_login import current_user
     services.set_locale(session(), current_user, request.form.get("locale", ""))
     return redirect(_safe_next(request.form.get("next")))
 
@@ -105,7 +104,7 @@ def edit_user(username: str):
         try:
             data = _user_input(request.form)
             if not data.active:
-                services.set_active(db, _actor(), user, False)
+                services.set_active(db, current_user, user, False)
             services.update_user(db, user, data)
         except DomainError as exc:
             db.rollback()
@@ -116,8 +115,3 @@ def edit_user(username: str):
     tokens = list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
     return render_template("auth/user_form.html", user=user, form=request.form, error=error, tokens=tokens,
                            **_form_context(db)), (error.status if error else 200)
-
-
-def _actor():
-    from flask_login import current_user
-    return current_user._get_current_object()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from shopfloor.auth.models import User
+from shopfloor.auth.models import User, user_certification
 from shopfloor.evidence.models import EVIDENCE_STATES, Activity, Evidence, Opinion
 from shopfloor.referential.models import Block, Certification, Competence
 
@@ -127,19 +127,22 @@ def apprentice_overview(db: Session, tutor: User) -> list[ApprenticeOverview]:
         return []
     totals = dict(db.execute(select(Block.certification_id, func.count(Competence.id))
                              .join(Competence.block).group_by(Block.certification_id)).all())
-    counts = state_counts(db, [a.id for a in apprentices])
-    result = []
-    for apprentice in apprentices:
-        by_state = dict.fromkeys(EVIDENCE_STATES, 0)
-        covered = 0
-        for (apprentice_id, _), states in counts.items():
-            if apprentice_id == apprentice.id:
-                covered += states["validated"] > 0
-                for state, n in states.items():
-                    by_state[state] += n
-        total = sum(totals.get(c.id, 0) for c in apprentice.certifications)
-        result.append(ApprenticeOverview(apprentice, by_state, covered, total))
-    return result
+    by_state = {a.id: dict.fromkeys(EVIDENCE_STATES, 0) for a in apprentices}
+    covered = dict.fromkeys(by_state, 0)
+    for (apprentice_id, _), states in state_counts(db, list(by_state)).items():
+        covered[apprentice_id] += states["validated"] > 0
+        for state, n in states.items():
+            by_state[apprentice_id][state] += n
+    return [ApprenticeOverview(a, by_state[a.id], covered[a.id], sum(totals.get(c.id, 0) for c in a.certifications))
+            for a in apprentices]
+
+
+def followed_certification_codes(db: Session, tutor: User) -> list[str]:
+    """The certifications prepared by the tutor's apprentices, most common first."""
+    return list(db.scalars(
+        select(Certification.code).join(user_certification, user_certification.c.certification_id == Certification.id)
+        .join(User, User.id == user_certification.c.user_id).where(User.tutor_id == tutor.id)
+        .group_by(Certification.code).order_by(func.count().desc(), Certification.code)))
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor.auth.models import User
 from shopfloor.evidence.models import Activity, Evidence, Opinion, Review
 from shopfloor.evidence.queries import latest_opinions
-from shopfloor.referential.models import Block, Certification, Competence
+from shopfloor.referential.models import CRITERION_HEADING_LABELS, Block, Certification, Competence
 
 
 @dataclass
@@ -83,7 +83,6 @@ class ReportData:
 def report_data(db: Session, apprentice: User, certification: Certification, *, now: datetime,
                 include_submitted: bool, activity_labels: dict[str, str], upload_dir: Path) -> ReportData:
     from shopfloor.evidence.services import OPINION_LABELS
-    from shopfloor.web import HEADINGS
     states = ("validated", "submitted") if include_submitted else ("validated",)
     rows = db.scalars(
         select(Evidence).join(Evidence.competence).join(Competence.block)
@@ -104,7 +103,7 @@ def report_data(db: Session, apprentice: User, certification: Certification, *, 
             id=ev.id, state=ev.state, performed_at=activity.performed_at, place=place,
             activity_type=activity_labels.get(activity.type, activity.type), activity_title=activity.title,
             activity_description=activity.description, activity_data=activity.summary(), statement=ev.statement,
-            criteria_observed=[(HEADINGS[c.heading], c.text) for c in review.criteria] if review else [],
+            criteria_observed=[(CRITERION_HEADING_LABELS.get(c.heading, c.heading), c.text) for c in review.criteria] if review else [],
             tutor_name=review.reviewer.full_name if review else "", tutor_comment=review.comment if review else "",
             reviewed_at=review.at if review else None,
             photos=[ReportPhoto(a.filename, upload_dir / a.stored_name) for a in activity.attachments if a.is_image]))

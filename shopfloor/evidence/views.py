@@ -152,9 +152,11 @@ def attachment_file(stored_name: str):
     attachment = db.scalar(select(Attachment).where(Attachment.stored_name == stored_name)) or abort(404)
     if not can_see_apprentice(_user(), attachment.activity.author):
         abort(404)
-    name = f"thumb_{stored_name}.jpg" if request.args.get("thumb") and attachment.is_image else stored_name
-    response = send_from_directory(context.upload_dir(), name, mimetype=None if name != stored_name else
-                                   attachment.content_type, download_name=attachment.filename)
+    if request.args.get("thumb") and attachment.is_image:
+        name, mimetype = f"thumb_{stored_name}.jpg", "image/jpeg"
+    else:
+        name, mimetype = stored_name, attachment.content_type
+    response = send_from_directory(context.upload_dir(), name, mimetype=mimetype, download_name=attachment.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.private = True
     return response
@@ -244,7 +246,7 @@ def coverage_page():
     certs = referential.certifications(db)
     code = request.args.get("certification")
     if not code:
-        followed = [c.code for o in queries.apprentice_overview(db, _user()) for c in o.apprentice.certifications]
+        followed = queries.followed_certification_codes(db, _user())
         code = followed[0] if followed else certs[0].code
     cert = referential.certification(db, code)
     heatmap = queries.tutor_heatmap(db, _user(), cert)

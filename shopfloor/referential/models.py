@@ -7,6 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shopfloor.db import Base
 
 CRITERION_HEADINGS = ("methods", "means", "relations", "environment")
+CRITERION_HEADING_LABELS = {
+    "methods": "Méthodes utilisées",
+    "means": "Moyens utilisés",
+    "relations": "Liens professionnels / relationnels",
+    "environment": "Contraintes liées au milieu et environnement de travail",
+}
 
 
 class Certification(Base):

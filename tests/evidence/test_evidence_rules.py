@@ -100,7 +100,7 @@ def test_nobody_links_or_submits_someone_elses_work(db, people, activity, now):
         services.submit(db, people.tutor, ev, now)
 
 
-def test_validated_activity_is_frozen_for_every_path(db, people, activity, now):
+def test_validated_activity_is_frozen_for_every_path(db, people, activity, now, tmp_path):
     ev = submitted(db, people, activity, now)
     services.review(db, people.tutor, ev, "validate", "ok", criteria_of(db, "LOG-1"), now)
     db.commit()
@@ -109,7 +109,7 @@ def test_validated_activity_is_frozen_for_every_path(db, people, activity, now):
     with pytest.raises(Conflict, match="figée"):
         services.delete_activity(db, people.apprentice, activity)
     with pytest.raises(Conflict, match="figée"):
-        services.add_attachment(db, people.apprentice, activity, "p.jpg", photo_bytes(), db_path(db), 10**7)
+        services.add_attachment(db, people.apprentice, activity, "p.jpg", photo_bytes(), tmp_path, 10**7)
     # a module's service that forgot the guard is stopped at flush
     activity.title = "Changed behind the guard's back"
     with pytest.raises(Conflict, match="figée"):
@@ -119,12 +119,6 @@ def test_validated_activity_is_frozen_for_every_path(db, people, activity, now):
     # another competence can still be linked: the work itself does not change
     services.link_competence(db, people.apprentice, activity, "LOG-2", "Aussi le rangement.", now)
     db.commit()
-
-
-def db_path(db):
-    import tempfile
-    from pathlib import Path
-    return Path(tempfile.mkdtemp())
 
 
 def test_attachments_are_checked_by_content(db, people, activity, tmp_path):
