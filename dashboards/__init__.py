@@ -1,1 +1,4 @@
-"""AIC boards: SQCDPM indicators registered by the modules, kiosk screens, plotly figures."""
+"""AIC boards (SQCDPM) fed by every module, short-interval meetings and workshop screens."""
+from shopfloor.registry import Module
+
+registration = Module(name="dashboards", label="Tableaux AIC")

@@ -29,7 +29,7 @@ def activity_labels() -> dict[str, str]:
 def default_competences(activity: Activity, prepared: set[str]) -> list[str]:
     """The type's default competences that belong to a certification the apprentice prepares."""
     activity_type = activity_types().get(activity.type)
-    defaults = activity_type.default_competences if activity_type else ()
+    defaults = activity.proposed_competences(activity_type.default_competences if activity_type else ())
     return [code for code in defaults if code.split("-")[0] in prepared]
 
 

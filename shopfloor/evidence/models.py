@@ -44,6 +44,11 @@ class Activity(Base):
         """(label, value) pairs describing the activity's own data, for reviews and reports."""
         return []
 
+    def proposed_competences(self, defaults: tuple[str, ...]) -> tuple[str, ...]:
+        """The competences to propose; a module overrides it when the record's content adds some
+        (a reception with an anomaly also evidences LOG-6)."""
+        return defaults
+
 
 class Attachment(Base):
     __tablename__ = "core_attachment"

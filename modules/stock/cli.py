@@ -1,0 +1,3 @@
+import click
+
+group = click.Group("stock", help="Magasin : imports et opérations.")

@@ -1,0 +1,1 @@
+"""Counts, shipments, collection rounds, purchase requests and slotting studies."""
