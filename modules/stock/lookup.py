@@ -9,8 +9,8 @@ from modules.stock.models import Item, Location, Lot, Supplier
 
 
 def item_by_sku(db: Session, sku: str, field: str = "sku") -> Item:
-    code = (sku or "").strip()
-    item = db.scalars(select(Item).where(func.upper(Item.sku) == code.upper())).one_or_none() if code else None
+    code = (sku or "").strip().upper()  # SKUs and location codes are stored upper-case
+    item = db.scalars(select(Item).where(Item.sku == code)).one_or_none() if code else None
     if item is None:
         raise ValidationError(f"Article « {code} » inconnu." if code else "La référence article est obligatoire.", field)
     return item
