@@ -57,6 +57,7 @@ def load(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULER_ENABLED": False,
+        "EXPIRY_WARNING_DAYS": int(os.environ.get("SHOPFLOOR_EXPIRY_WARNING_DAYS", 30)),
     }
     config.update(overrides or {})
     return config

@@ -1,3 +1,125 @@
-from shopfloor.api import api_blueprint
+"""JSON endpoints for inventory counts (scanners and tablets): create, blind entry, validation."""
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from shopfloor import validation as v
+from shopfloor.api import api_blueprint, body, doc
+from shopfloor.auth.permissions import requires
+from shopfloor.db import session, utcnow
+from modules.stock import counts
+from modules.stock.models_ops import COUNT_SCOPES, Count, CountLine
 
 bp = api_blueprint("stock_ops_api", "/stock")
+
+LINE_SCHEMA = {"type": "object", "properties": {
+    "location": {"type": "string"}, "sku": {"type": "string"}, "lot": {"type": "string"},
+    "status": {"type": "string", "enum": ["to_count", "counted", "recount", "recounted"]},
+    "recount_required": {"type": "boolean"},
+    "expected_qty": {"type": "number", "description": "only for the tutor or admin, never for the counter"},
+    "counted_qty": {"type": "number"}, "difference": {"type": "number"}, "difference_value": {"type": "number"}}}
+COUNT_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "scope": {"type": "string"}, "value": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "validated"]}, "threshold_pct": {"type": ["number", "null"]},
+    "threshold_value": {"type": ["number", "null"]}, "accuracy_pct": {"type": ["number", "null"]},
+    "value_accuracy_pct": {"type": ["number", "null"]}, "lines": {"type": "array", "items": LINE_SCHEMA}}}
+MOVE_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "sku": {"type": "string"}, "lot": {"type": "string"},
+    "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]}, "qty": {"type": "number"},
+    "direction": {"type": "string", "enum": ["in", "out"]}, "reason": {"type": "string"}, "note": {"type": "string"}}}
+
+
+def _num(value):
+    return float(value) if value is not None else None
+
+
+def line_json(line: CountLine, reveal: bool) -> dict:
+    """A count line; the expected quantity and the differences only when `reveal` (never to the counter
+    while the count is open: the count is blind)."""
+    data = {"location": line.location.code, "sku": line.item.sku, "lot": line.lot.number, "status": line.status,
+            "recount_required": line.status == "recount"}
+    if reveal:
+        data.update(expected_qty=_num(line.expected_qty), counted_qty=_num(line.counted_qty),
+                    recount_qty=_num(line.recount_qty), difference=_num(line.difference),
+                    difference_value=_num(line.difference_value))
+    return data
+
+
+def count_json(count: Count, actor) -> dict:
+    reveal = count.status == "validated" or counts.can_validate(actor, count)
+    return {"id": count.id, "title": count.title, "scope": count.scope, "value": count.scope_value,
+            "status": count.status, "author": count.author.username,
+            "threshold_pct": _num(count.threshold_pct), "threshold_value": _num(count.threshold_value),
+            "accuracy_pct": _num(count.accuracy_pct), "value_accuracy_pct": _num(count.value_accuracy_pct),
+            "lines": [line_json(line, reveal) for line in counts.sorted_lines(count)]}
+
+
+@bp.post("/counts")
+@requires("apprentice")
+@doc("Start an inventory count. scope: full (every stocked location), zone (value A), aisle (A-01), rack (A-01-02), "
+     "or abc (cycle count of the items due by class frequency: A monthly, B quarterly, C yearly; value A, B, C or "
+     "empty for all). A line with |difference| over threshold_pct % (default 5) or threshold_value € (default 100) "
+     "must be recounted. The sheet is blind: no expected quantity is returned to the counter.",
+     body_schema={"type": "object", "required": ["scope"], "properties": {
+         "scope": {"type": "string", "enum": list(COUNT_SCOPES)}, "value": {"type": "string"},
+         "threshold_pct": {"type": ["number", "null"]}, "threshold_value": {"type": ["number", "null"]},
+         "title": {"type": "string"}}},
+     response=COUNT_SCHEMA)
+def create_count():
+    data = body()
+    scope = v.choice(data, "scope", tuple(COUNT_SCOPES))
+    count = counts.create_count(
+        session(), g.api_user, scope=scope, value=v.text(data, "value", required=False, max_length=40),
+        now=utcnow(), title=v.text(data, "title", required=False) or None,
+        threshold_pct=_threshold(data, "threshold_pct", counts.DEFAULT_THRESHOLD_PCT),
+        threshold_value=_threshold(data, "threshold_value", counts.DEFAULT_THRESHOLD_VALUE))
+    return jsonify(count_json(count, g.api_user)), 201
+
+
+def _threshold(data: dict, field: str, default):
+    if field not in data:
+        return default
+    return v.decimal(data, field, required=False, minimum=0)
+
+
+@bp.get("/counts/<int:count_id>")
+@requires()
+@doc("A count and its sheet (expected quantities only for a tutor or admin who may validate it, or once validated)",
+     response=COUNT_SCHEMA)
+def get_count(count_id: int):
+    return jsonify(count_json(counts.visible_count(session(), g.api_user, count_id), g.api_user))
+
+
+@bp.post("/counts/<int:count_id>/lines")
+@requires("apprentice")
+@doc("Enter one scanned count: location, item, lot (optional for an item without lot tracking and a single lot "
+     "there) and the quantity counted. A second entry of a line to recount is the recount.",
+     body_schema={"type": "object", "required": ["location", "sku", "counted_qty"], "properties": {
+         "location": {"type": "string"}, "sku": {"type": "string"}, "lot": {"type": "string"},
+         "counted_qty": {"type": "number", "minimum": 0}}},
+     response=LINE_SCHEMA)
+def add_line(count_id: int):
+    db = session()
+    data = body()
+    count = counts.visible_count(db, g.api_user, count_id)
+    line = counts.record_line(db, g.api_user, count, location_code=v.text(data, "location", max_length=40),
+                              sku=v.text(data, "sku", max_length=40),
+                              lot_number=v.text(data, "lot", required=False, max_length=60),
+                              counted_qty=data.get("counted_qty"), now=utcnow())
+    return jsonify(line_json(line, reveal=False)), 201
+
+
+@bp.post("/counts/<int:count_id>/validate")
+@requires("tutor", "admin")
+@doc("Validate a count (the apprentice's tutor or an admin, never its author): posts one adjustment move per line "
+     "with a difference and keeps the count's accuracy. 409 while lines are uncounted or to recount, or when stock "
+     "moved since a line was counted (recount it).",
+     response={"type": "object", "properties": {
+         "id": {"type": "integer"}, "status": {"type": "string"}, "accuracy_pct": {"type": "number"},
+         "value_accuracy_pct": {"type": "number"}, "moves": {"type": "array", "items": MOVE_SCHEMA}}})
+def validate(count_id: int):
+    db = session()
+    count = counts.visible_count(db, g.api_user, count_id)
+    moves = counts.validate_count(db, g.api_user, count, utcnow())
+    return jsonify({"id": count.id, "status": count.status, "accuracy_pct": _num(count.accuracy_pct),
+                    "value_accuracy_pct": _num(count.value_accuracy_pct), "moves": counts.moves_json(moves)})
