@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 # Import paths of the installed modules, in load order; each module issue adds its own.
-DEFAULT_MODULES: tuple[str, ...] = ("modules.improvement", "modules.stock", "dashboards")
+DEFAULT_MODULES: tuple[str, ...] = ("modules.improvement", "modules.stock", "modules.maintenance", "modules.qse", "dashboards")
 
 
 def instance_path() -> Path:
