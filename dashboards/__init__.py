@@ -1,4 +1,17 @@
 """AIC boards (SQCDPM) fed by every module, short-interval meetings and workshop screens."""
-from shopfloor.registry import Module
+from dashboards import api, demo, indicators, meetings, screen_views, services, views
+from shopfloor.registry import Job, Module
 
-registration = Module(name="dashboards", label="Tableaux AIC")
+meetings.register_with_improvement()
+
+registration = Module(
+    name="dashboards",
+    label="Tableaux AIC",
+    blueprints=[views.bp, screen_views.bp, api.bp],
+    activity_types=[meetings.MEETING_TYPE],
+    indicators=indicators.INDICATORS,
+    jobs=[Job("aic_snapshots", services.snapshot_job, minutes=360)],
+    demo=demo.load,
+    nav=[("Tableaux AIC", "dashboards.boards", ("admin", "tutor", "apprentice")),
+         ("Écrans", "dashboards.screens_page", ("admin",))],
+)

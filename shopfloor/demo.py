@@ -82,15 +82,16 @@ def load_demo(app: Flask, db: Session, now: datetime) -> list[str]:
     site = db.scalar(select(Site).where(Site.name == SITE))
     if site is None:
         _load_core(db, now)
+    module_lines: list[str] = []
     for module in app.extensions["shopfloor_registry"].modules:
         if module.demo is not None:
-            module.demo(db, now)
+            module_lines += module.demo(db, now) or []  # a module may return lines to print (a screen link…)
     db.flush()
     lines = [f"administrateur : admin / {PASSWORDS['admin']}",
              f"tuteur         : tuteur / {PASSWORDS['tutor']}"]
     lines += [f"apprenti {cert:<6}: {username} / {PASSWORDS['apprentice']}"
               for username, _, cert, _, _ in APPRENTICES]
-    return lines
+    return lines + module_lines
 
 
 def _load_core(db: Session, now: datetime) -> None:

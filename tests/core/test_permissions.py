@@ -5,7 +5,9 @@ from tests.conftest import login
 
 PASSWORDS = {"admin": "password-admin", "tutor": "password-tutor", "appr": "password-appr"}
 ROLE_USER = {"admin": "admin", "tutor": "tutor", "apprentice": "appr"}
-PUBLIC = {"/login", "/healthz", "/api/openapi.json", "/assets/plotly.min.js", "/static/<path:filename>"}
+PUBLIC = {"/login", "/healthz", "/api/openapi.json", "/assets/plotly.min.js", "/static/<path:filename>",
+          # a workshop screen: its token is the key; these views are public and read-only
+          "/screen/<token>", "/screen/<token>/data", "/aic-static/<path:filename>"}
 
 
 def html_get_routes(app):

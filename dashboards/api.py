@@ -1,0 +1,138 @@
+"""JSON API of the AIC boards: create boards, enter manual indicators, read a board's day."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
+
+from dashboards import indicators as ind
+from dashboards import services
+from dashboards.models import LETTERS
+from shopfloor.api import api_blueprint, body, doc
+from shopfloor.auth.permissions import requires
+from shopfloor.db import session, utcnow
+from shopfloor.errors import ValidationError
+from shopfloor.validation import boolean, choice, date_field, text
+
+bp = api_blueprint("dashboards_api")
+
+ROW_SCHEMA = {"type": "object", "required": ["letter", "indicator", "target", "threshold"], "properties": {
+    "letter": {"type": "string", "enum": list(LETTERS)}, "indicator": {"type": "string"},
+    "target": {"type": "number"}, "threshold": {"type": "number"}}}
+BOARD_SCHEMA = {"type": "object", "required": ["name", "level", "rows"], "properties": {
+    "name": {"type": "string"}, "level": {"type": "integer", "enum": [1, 2, 3]},
+    "team": {"type": ["string", "integer"], "description": "team name or id (required for level 1)"},
+    "parent": {"type": "integer", "description": "id of the next level's board (escalations go there)"},
+    "rows": {"type": "array", "items": ROW_SCHEMA}}}
+ENTRY_SCHEMA = {"type": "object", "required": ["indicator", "date", "value"], "properties": {
+    "indicator": {"type": "string"}, "date": {"type": "string", "format": "date"}, "value": {"type": "number"},
+    "comment": {"type": "string"}}}
+DAY_SCHEMA = {"type": "object", "properties": {"date": {"type": "string"}, "value": {"type": ["number", "null"]},
+                                               "status": {"type": "string"}}}
+DATA_SCHEMA = {"type": "object", "properties": {
+    "date": {"type": "string", "format": "date"},
+    "rows": {"type": "array", "items": {"type": "object", "properties": {
+        "letter": {"type": "string"}, "indicator": {"type": "string"}, "value": {"type": ["number", "null"]},
+        "target": {"type": "number"}, "status": {"type": "string", "enum": list(ind.STATUSES)},
+        "month": {"type": "array", "items": DAY_SCHEMA}}}},
+    "actions": {"type": "array"}, "escalations": {"type": "array"}}}
+INDICATOR_SCHEMA = {"type": "object", "required": ["label", "letter", "higher_is_better"], "properties": {
+    "label": {"type": "string"}, "letter": {"type": "string", "enum": list(LETTERS)}, "unit": {"type": "string"},
+    "higher_is_better": {"type": "boolean"}, "team": {"type": ["string", "integer"]}}}
+
+
+def board_json(board) -> dict:
+    return {"id": board.id, "name": board.name, "level": board.level,
+            "team": board.team.name if board.team else None, "parent": board.parent_id,
+            "rows": [{"letter": r.letter, "indicator": r.indicator_key, "target": r.target, "threshold": r.threshold}
+                     for r in services.sorted_rows(board)]}
+
+
+def snapshot_store(rows: list[dict]) -> None:
+    """A read keeps the past snapshots it computed, in its own short write transaction (a busy
+    database only means they are computed again next time)."""
+    if not rows:
+        return
+    writer = current_app.extensions["shopfloor_sessions"].open(write=True)
+    try:
+        services.insert_ignore(writer, rows)
+        writer.commit()
+    except OperationalError:
+        writer.rollback()
+    finally:
+        writer.close()
+
+
+@bp.get("/boards")
+@requires()
+@doc("AIC boards (SQCDPM), highest level first", response={"type": "object", "properties": {
+    "boards": {"type": "array", "items": BOARD_SCHEMA}}})
+def list_boards():
+    return jsonify({"boards": [board_json(b) for b in services.list_boards(session())]})
+
+
+@bp.post("/boards")
+@requires("tutor", "admin")
+@doc("Create a board for a team (1), a workshop (2) or a site (3) with its SQCDPM rows",
+     body_schema=BOARD_SCHEMA, response=BOARD_SCHEMA)
+def create_board():
+    data, db = body(), session()
+    board = services.create_board(db, g.api_user, name=data.get("name"), level=data.get("level"),
+                                  team=data.get("team"), rows=data.get("rows"), parent_id=data.get("parent"),
+                                  today=services.paris_today(utcnow()))
+    return jsonify(board_json(board)), 201
+
+
+@bp.post("/boards/<int:board_id>/entries")
+@requires()
+@doc("Enter a manual indicator's value for a day (a second entry for the same day replaces it)",
+     body_schema=ENTRY_SCHEMA, response={"type": "object"})
+def create_entry(board_id: int):
+    data, db = body(), session()
+    board = services.get_board(db, board_id)
+    entry = services.record_entry(db, g.api_user, board, indicator=text(data, "indicator", max_length=80),
+                                  day=date_field(data, "date"), value=data.get("value"),
+                                  comment=text(data, "comment", required=False, max_length=2000),
+                                  today=services.paris_today(utcnow()))
+    return jsonify({"id": entry.id, "board": board.id, "indicator": entry.indicator_key,
+                    "date": entry.day.isoformat(), "value": entry.value, "comment": entry.comment}), 201
+
+
+@bp.get("/boards/<int:board_id>/data")
+@requires()
+@doc("A board's day: each row's value, target and status, its month so far, actions and escalations",
+     params={"date": {"type": "string", "format": "date"}}, response=DATA_SCHEMA)
+def board_data(board_id: int):
+    db = session()
+    today = services.paris_today(utcnow())
+    day = date_field(request.args, "date", default=today)
+    return jsonify(services.board_data(db, services.get_board(db, board_id), day, today, snapshot_store))
+
+
+@bp.get("/indicators")
+@requires()
+@doc("Indicators a board row may reference (registered by the modules, or manual)",
+     response={"type": "object", "properties": {"indicators": {"type": "array"}}})
+def list_indicators():
+    catalog = ind.catalog(session())
+    return jsonify({"indicators": [{"key": i.key, "label": i.label, "letter": i.letter, "unit": i.unit,
+                                    "higher_is_better": i.higher_is_better, "manual": i.manual}
+                                   for i in sorted(catalog.values(), key=lambda i: (LETTERS.index(i.letter), i.key))]})
+
+
+@bp.post("/indicators")
+@requires("tutor", "admin")
+@doc("Define a manual indicator a team enters each day", body_schema=INDICATOR_SCHEMA,
+     response={"type": "object", "properties": {"key": {"type": "string"}}})
+def define_indicator():
+    data, db = body(), session()
+    team = services.find_team(db, data.get("team"))
+    if "higher_is_better" not in data:
+        raise ValidationError("Le champ « higher_is_better » est obligatoire (true : plus haut = mieux).",
+                              "higher_is_better")
+    definition = services.define_indicator(db, g.api_user, label=text(data, "label", max_length=120),
+                                           letter=choice(data, "letter", LETTERS),
+                                           unit=text(data, "unit", required=False, max_length=20),
+                                           higher_is_better=boolean(data, "higher_is_better", default=True),
+                                           team_id=team.id if team else None)
+    return jsonify({"key": definition.key, "label": definition.label, "letter": definition.letter,
+                    "unit": definition.unit, "higher_is_better": definition.higher_is_better}), 201

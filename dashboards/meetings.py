@@ -1,0 +1,260 @@
+"""Short-interval meetings: who met in front of which board, the problems raised (handed to the improvement
+module as actions or problem sheets) and their escalation to the next level's board."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from dashboards.models import LETTERS, Board, Escalation, Meeting, Problem
+from dashboards.services import can_enter, paris_today
+from shopfloor.auth.models import User
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.services import ensure_editable
+from shopfloor.registry import ActivityType
+
+TREATMENTS = {"action": "Action (responsable et échéance)", "problem": "Fiche problème",
+              "none": "Traité en séance"}
+ACTIONS_SHOWN = 12        # per state, on a board or a screen
+
+
+def meeting_url(meeting: Meeting) -> str:
+    return url_for("dashboards.meeting", meeting_id=meeting.id)
+
+
+MEETING_TYPE = ActivityType("aic_meeting", "Réunion AIC (animation à intervalles courts)", ("LEAN-6", "QSE-6"),
+                            url=meeting_url)
+
+
+def _clean_names(participants) -> str:
+    if isinstance(participants, str):
+        participants = participants.splitlines()
+    if not isinstance(participants, (list, tuple)) or not all(isinstance(p, str) for p in participants):
+        raise ValidationError("Les participants sont une liste de noms.", "participants")
+    names = [p.strip() for p in participants if p.strip()]
+    if not names:
+        raise ValidationError("Indiquez au moins un participant.", "participants")
+    if len(names) > 60 or any(len(n) > 120 for n in names):
+        raise ValidationError("Trop de participants ou nom trop long (120 caractères).", "participants")
+    return "\n".join(names)
+
+
+def create_meeting(db: Session, actor: User, board: Board, *, performed_at: datetime, now: datetime,
+                   participants, reviewed: list[str], led: bool = False, duration_minutes: int = 10,
+                   title: str | None = None, description: str = "") -> Meeting:
+    """Record a meeting held in front of a board, as an activity of the actor."""
+    if not can_enter(actor, board):
+        raise Forbidden("Seule l'équipe du tableau, un tuteur ou un administrateur enregistre ses réunions.",
+                        "board_id")
+    if performed_at > now:
+        raise ValidationError("La date de la réunion ne peut pas être dans le futur.", "performed_at")
+    if not isinstance(duration_minutes, int) or not 1 <= duration_minutes <= 240:
+        raise ValidationError("La durée est un nombre de minutes entre 1 et 240.", "duration_minutes")
+    on_board = {r.indicator_key for r in board.rows}
+    unknown = [k for k in reviewed if k not in on_board]
+    if unknown:
+        raise ValidationError(f"Indicateur(s) absent(s) du tableau : {', '.join(unknown)}.", "reviewed")
+    title = (title or "").strip() or f"Réunion AIC – {board.name} – {paris_today(performed_at):%d/%m/%Y}"
+    if len(title) > 200:
+        raise ValidationError("Le titre dépasse 200 caractères.", "title")
+    meeting = Meeting(author=actor, title=title, performed_at=performed_at, description=description or "",
+                      site_id=board.site_id or actor.site_id, team_id=board.team_id or actor.team_id,
+                      board_id=board.id, led=bool(led), duration_minutes=duration_minutes,
+                      participants=_clean_names(participants), reviewed=list(reviewed))
+    db.add(meeting)
+    db.flush()
+    return meeting
+
+
+def get_meeting(db: Session, meeting_id: int) -> Meeting:
+    meeting = db.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"Réunion {meeting_id} introuvable.", "meeting_id")
+    return meeting
+
+
+def recent_meetings(db: Session, board_id: int, limit: int = 10) -> list[Meeting]:
+    return list(db.scalars(select(Meeting).where(Meeting.board_id == board_id)
+                           .options(joinedload(Meeting.author))
+                           .order_by(Meeting.performed_at.desc()).limit(limit)))
+
+
+def _may_edit_meeting(actor: User, meeting: Meeting) -> None:
+    if actor.id != meeting.author_id and actor.role not in ("tutor", "admin"):
+        raise Forbidden("Seul l'auteur de la réunion, un tuteur ou un administrateur peut la compléter.",
+                        "meeting_id")
+
+
+def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, letter: str, category: str,
+                treatment: str, now: datetime, owner: User | None = None, due: date | None = None,
+                deliverable: str = "", method: str = "QRQC") -> Problem:
+    """A problem raised in the meeting; 'action' opens an improvement action (owner, due date),
+    'problem' a problem sheet, 'none' when it was settled on the spot."""
+    _may_edit_meeting(actor, meeting)
+    ensure_editable(meeting)
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ValidationError("Le problème doit être décrit (200 caractères au plus).", "title")
+    if letter not in LETTERS:
+        raise ValidationError("La lettre doit valoir S, Q, C, D, P ou M.", "letter")
+    category = (category or "").strip()
+    if not category or len(category) > 80:
+        raise ValidationError("La catégorie est obligatoire (80 caractères au plus), elle sert au Pareto.",
+                              "category")
+    if treatment not in TREATMENTS:
+        raise ValidationError("Le traitement doit valoir action, problem ou none.", "treatment")
+    if treatment == "action" and (owner is None or due is None):
+        raise ValidationError("Une action a un responsable et une échéance.", "owner" if owner is None else "due")
+    problem = Problem(meeting=meeting, board_id=meeting.board_id, letter=letter, category=category, title=title,
+                      raised_on=paris_today(meeting.performed_at))
+    db.add(problem)
+    db.flush()
+    if treatment == "action":
+        from modules.improvement.services import create_action
+        action = create_action(db, actor, title=title, deliverable=deliverable or title, owner=owner, due=due,
+                               now=now, origin=("aic_problem", problem.id), team_id=meeting.board.team_id)
+        problem.action_id = action.id
+    elif treatment == "problem":
+        from modules.improvement.services import create_problem
+        sheet = create_problem(db, actor, title=title, method=method, now=now, origin=("aic_problem", problem.id),
+                               team_id=meeting.board.team_id, what=title)
+        problem.problem_sheet_id = sheet.id
+    db.flush()
+    return problem
+
+
+def get_problem(db: Session, problem_id: int) -> Problem:
+    problem = db.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound(f"Problème {problem_id} introuvable.", "problem_id")
+    return problem
+
+
+def escalate(db: Session, actor: User, problem: Problem, *, reason: str, now: datetime) -> Escalation:
+    """Send a problem to the next level's board; it stays there until someone answers."""
+    board = problem.board
+    if not can_enter(actor, board):
+        raise Forbidden("Seule l'équipe du tableau, un tuteur ou un administrateur remonte ses problèmes.",
+                        "problem_id")
+    if board.parent is None:
+        raise Conflict(f"Le tableau « {board.name} » n'a pas de tableau de niveau supérieur : "
+                       f"rattachez-le à un tableau d'atelier ou de site.", "problem_id")
+    if any(e.answered_at is None for e in problem.escalations):
+        raise Conflict("Ce problème est déjà remonté et attend une réponse.", "problem_id")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Dites ce que vous attendez du niveau supérieur.", "reason")
+    if len(reason) > 2000:
+        raise ValidationError("Le motif dépasse 2000 caractères.", "reason")
+    escalation = Escalation(problem=problem, from_board_id=board.id, to_board_id=board.parent.id, reason=reason,
+                            raised_by_id=actor.id, raised_at=now)
+    db.add(escalation)
+    db.flush()
+    return escalation
+
+
+def get_escalation(db: Session, escalation_id: int) -> Escalation:
+    escalation = db.get(Escalation, escalation_id)
+    if escalation is None:
+        raise NotFound(f"Remontée {escalation_id} introuvable.", "escalation_id")
+    return escalation
+
+
+def answer_escalation(db: Session, actor: User, escalation: Escalation, *, answer: str, now: datetime) -> Escalation:
+    """The upper level's answer: the escalation leaves its board."""
+    if not can_enter(actor, escalation.to_board):
+        raise Forbidden("Seuls l'équipe du tableau destinataire, un tuteur ou un administrateur répondent.",
+                        "escalation_id")
+    if escalation.answered_at is not None:
+        raise Conflict("Cette remontée a déjà reçu une réponse.", "escalation_id")
+    answer = (answer or "").strip()
+    if not answer or len(answer) > 2000:
+        raise ValidationError("La réponse est obligatoire (2000 caractères au plus).", "answer")
+    escalation.answer, escalation.answered_by_id, escalation.answered_at = answer, actor.id, now
+    db.flush()
+    return escalation
+
+
+def _escalations(db: Session, column, board_id: int, answered: bool | None, limit: int = 50) -> list[Escalation]:
+    query = (select(Escalation).where(column == board_id)
+             .options(joinedload(Escalation.problem), joinedload(Escalation.from_board),
+                      joinedload(Escalation.to_board), joinedload(Escalation.raised_by))
+             .order_by(Escalation.raised_at.desc()).limit(limit))
+    if answered is not None:
+        query = query.where(Escalation.answered_at.isnot(None) if answered else Escalation.answered_at.is_(None))
+    return list(db.scalars(query))
+
+
+def open_escalations(db: Session, board_id: int) -> list[Escalation]:
+    """Problems escalated to this board and not answered yet."""
+    return _escalations(db, Escalation.to_board_id, board_id, answered=False)
+
+
+def sent_escalations(db: Session, board_id: int, limit: int = 10) -> list[Escalation]:
+    """What this board escalated, answered or not (latest first)."""
+    return _escalations(db, Escalation.from_board_id, board_id, answered=None, limit=limit)
+
+
+def board_actions(db: Session, board: Board, today: date) -> list[dict]:
+    """The improvement module's actions of the board's team (all teams on a workshop or site board):
+    late first, then open, then done this week."""
+    try:
+        from modules.improvement.services import team_actions
+    except ImportError:     # the improvement module is not installed
+        return []
+    groups = team_actions(db, board.team_id, today)
+    late_ids = {a.id for a in groups.get("late", [])}
+    result = []
+    for state, actions in (("late", groups.get("late", [])),
+                           ("open", [a for a in groups.get("open", []) if a.id not in late_ids]),
+                           ("done", groups.get("done_this_week", []))):
+        for action in sorted(actions, key=lambda a: (a.due, a.id))[:ACTIONS_SHOWN]:
+            result.append({"id": action.id, "title": action.title, "owner": action.owner.full_name,
+                           "due": action.due.isoformat(), "status": action.status, "state": state,
+                           "late": state == "late", "done_on": action.done_on.isoformat() if action.done_on else None})
+    return result
+
+
+def problems_of_meetings(db: Session, meeting_ids: list[int]) -> dict[int, list[Problem]]:
+    rows = db.scalars(select(Problem).where(Problem.meeting_id.in_(meeting_ids))
+                      .options(selectinload(Problem.escalations)).order_by(Problem.id))
+    found: dict[int, list[Problem]] = {}
+    for problem in rows:
+        found.setdefault(problem.meeting_id, []).append(problem)
+    return found
+
+
+def _resolve_problem(db: Session, problem_id: int):
+    problem = db.get(Problem, problem_id)
+    if problem is None:
+        return None
+    try:
+        url = url_for("dashboards.meeting", meeting_id=problem.meeting_id)
+    except RuntimeError:    # outside a request (a job): a plain path
+        url = f"/boards/meetings/{problem.meeting_id}"
+    return f"{problem.title} (réunion AIC, {problem.board.name})", url
+
+
+def _pareto_of_problems(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
+    from sqlalchemy import func
+    query = (select(Problem.category, func.count()).join(Board, Board.id == Problem.board_id)
+             .where(Problem.raised_on.between(start, end)).group_by(Problem.category))
+    if team_id is not None:
+        query = query.where(Board.team_id == team_id)
+    return [(category, float(count)) for category, count in db.execute(query)]
+
+
+def register_with_improvement() -> None:
+    """Actions and problem sheets opened in a meeting link back to it; its problems feed the Pareto page."""
+    try:
+        from modules.improvement.origins import register_origin
+    except ImportError:
+        return
+    register_origin("aic_problem", "Problème remonté en réunion AIC", _resolve_problem)
+    try:
+        from modules.improvement.pareto import register_pareto_source
+    except ImportError:
+        return
+    register_pareto_source("aic_problems", "Problèmes soulevés en réunion AIC (par catégorie)", _pareto_of_problems)

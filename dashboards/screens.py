@@ -1,0 +1,83 @@
+"""Workshop screens: a long random token (only its SHA-256 is kept) that shows a few boards, read-only."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboards.models import Board, Screen
+from shopfloor.auth.models import User
+from shopfloor.errors import Conflict, NotFound, ValidationError
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _board_ids(db: Session, board_ids) -> list[int]:
+    if not isinstance(board_ids, (list, tuple)) or not board_ids:
+        raise ValidationError("Choisissez au moins un tableau à afficher.", "boards")
+    ids = []
+    for raw in board_ids:
+        try:
+            board_id = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationError(f"Tableau invalide : {raw!r}.", "boards") from None
+        if db.get(Board, board_id) is None:
+            raise ValidationError(f"Tableau {board_id} introuvable.", "boards")
+        if board_id not in ids:
+            ids.append(board_id)
+    return ids
+
+
+def create_screen(db: Session, actor: User, *, name: str, board_ids, refresh_seconds: int = 60,
+                  cycle_seconds: int = 30) -> tuple[Screen, str]:
+    """Register a screen; the clear token exists only in the return value (show it once)."""
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("Le nom de l'écran est obligatoire (120 caractères au plus).", "name")
+    if not isinstance(refresh_seconds, int) or not 10 <= refresh_seconds <= 3600:
+        raise ValidationError("L'actualisation se fait toutes les 10 à 3600 secondes.", "refresh_seconds")
+    if not isinstance(cycle_seconds, int) or not 5 <= cycle_seconds <= 3600:
+        raise ValidationError("Chaque tableau reste affiché de 5 à 3600 secondes.", "cycle_seconds")
+    token = secrets.token_urlsafe(32)
+    screen = Screen(name=name, token_hash=_hash(token), prefix=token[:6], board_ids=_board_ids(db, board_ids),
+                    refresh_seconds=refresh_seconds, cycle_seconds=cycle_seconds, created_by_id=actor.id)
+    db.add(screen)
+    db.flush()
+    return screen, token
+
+
+def screen_for_token(db: Session, token: str) -> Screen | None:
+    """The active screen behind a token, or None (unknown or revoked: the caller answers 404)."""
+    if not token or len(token) > 200:
+        return None
+    return db.scalar(select(Screen).where(Screen.token_hash == _hash(token), Screen.revoked_at.is_(None)))
+
+
+def list_screens(db: Session) -> list[Screen]:
+    return list(db.scalars(select(Screen).order_by(Screen.revoked_at.isnot(None), Screen.name)))
+
+
+def get_screen(db: Session, screen_id: int) -> Screen:
+    screen = db.get(Screen, screen_id)
+    if screen is None:
+        raise NotFound(f"Écran {screen_id} introuvable.", "screen_id")
+    return screen
+
+
+def revoke_screen(db: Session, screen: Screen, now: datetime) -> Screen:
+    if screen.revoked_at is not None:
+        raise Conflict("Cet écran est déjà révoqué.", "screen_id")
+    screen.revoked_at = now
+    db.flush()
+    return screen
+
+
+def screen_boards(db: Session, screen: Screen) -> list[Board]:
+    """The screen's boards in display order (a deleted board is skipped)."""
+    boards = {b.id: b for b in db.scalars(select(Board).where(Board.id.in_(screen.board_ids or [])))}
+    return [boards[i] for i in screen.board_ids if i in boards]

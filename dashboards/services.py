@@ -1,0 +1,360 @@
+"""Boards, their rows and daily values, and the board's day as data (what pages, API and screens show)."""
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboards import indicators as ind
+from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, Escalation, IndicatorDefinition, Problem
+from shopfloor.auth.models import Team, User
+from shopfloor.errors import Forbidden, NotFound, ValidationError
+from shopfloor.validation import PARIS, decimal as parse_decimal
+
+BACKFILL_DAYS = 62        # past days a read may compute and keep; older gaps are the nightly job's
+JOB_DAYS = 7              # the nightly job fills the last week (catches up after a stop)
+
+Store = Callable[[list[dict]], None]
+
+
+def paris_today(now: datetime) -> date:
+    return now.astimezone(PARIS).date()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=monthrange(day.year, day.month)[1])
+
+
+# -- Boards -------------------------------------------------------------------------
+
+def get_board(db: Session, board_id: int) -> Board:
+    board = db.get(Board, board_id)
+    if board is None:
+        raise NotFound(f"Tableau {board_id} introuvable.", "board_id")
+    return board
+
+
+def list_boards(db: Session) -> list[Board]:
+    return list(db.scalars(select(Board).order_by(Board.level.desc(), Board.name)))
+
+
+def find_team(db: Session, team) -> Team | None:
+    if team in (None, ""):
+        return None
+    if isinstance(team, bool) or not isinstance(team, (int, str)):
+        raise ValidationError("Le champ « team » doit être le nom ou l'identifiant d'une équipe.", "team")
+    if isinstance(team, int) or (isinstance(team, str) and team.isdigit()):
+        found = db.get(Team, int(team))
+    else:
+        found = db.scalar(select(Team).where(Team.name == team.strip()))
+    if found is None:
+        raise ValidationError(f"Équipe inconnue : {team}.", "team")
+    return found
+
+
+def _number(row: dict, name: str, field: str) -> float:
+    return float(parse_decimal({field: row.get(name)}, field))
+
+
+def _rows(db: Session, rows, catalog: dict[str, ind.IndicatorInfo]) -> list[BoardRow]:
+    if not isinstance(rows, list) or not rows:
+        raise ValidationError("Le champ « rows » doit être une liste d'au moins un indicateur.", "rows")
+    built, seen = [], set()
+    for index, row in enumerate(rows):
+        field = f"rows[{index}]"
+        if not isinstance(row, dict):
+            raise ValidationError(f"« {field} » doit être un objet {{letter, indicator, target, threshold}}.", field)
+        letter = row.get("letter")
+        if letter not in LETTERS:
+            raise ValidationError(f"« {field}.letter » doit valoir S, Q, C, D, P ou M.", f"{field}.letter")
+        key = row.get("indicator")
+        if not isinstance(key, str) or key not in catalog:
+            raise ValidationError(f"Indicateur inconnu : {key!r}. Indicateurs disponibles : "
+                                  f"{', '.join(sorted(catalog))}.", f"{field}.indicator")
+        if key in seen:
+            raise ValidationError(f"L'indicateur {key} figure deux fois sur le tableau.", f"{field}.indicator")
+        seen.add(key)
+        target, threshold = _number(row, "target", f"{field}.target"), _number(row, "threshold", f"{field}.threshold")
+        info = catalog[key]
+        if info.higher_is_better and threshold > target:
+            raise ValidationError(f"{info.label} : plus c'est haut, mieux c'est ; le seuil d'alerte ({threshold:g}) "
+                                  f"doit être inférieur ou égal à l'objectif ({target:g}).", f"{field}.threshold")
+        if not info.higher_is_better and threshold < target:
+            raise ValidationError(f"{info.label} : plus c'est bas, mieux c'est ; le seuil d'alerte ({threshold:g}) "
+                                  f"doit être supérieur ou égal à l'objectif ({target:g}).", f"{field}.threshold")
+        built.append(BoardRow(letter=letter, indicator_key=key, target=target, threshold=threshold, position=index))
+    return built
+
+
+def create_board(db: Session, actor: User, *, name: str, level, team=None, rows, today: date,
+                 parent_id: int | None = None) -> Board:
+    """A board for a team (level 1), a workshop (2) or a site (3); `parent_id` is the next level's
+    board, where escalated problems go."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name:
+        raise ValidationError("Le champ « name » est obligatoire.", "name")
+    if len(name) > 120:
+        raise ValidationError("Le champ « name » dépasse 120 caractères.", "name")
+    if isinstance(level, bool) or level not in LEVELS:
+        raise ValidationError("Le champ « level » doit valoir 1 (équipe), 2 (atelier) ou 3 (site).", "level")
+    if db.scalar(select(Board.id).where(Board.name == name)) is not None:
+        raise ValidationError(f"Un tableau s'appelle déjà « {name} ».", "name")
+    team_row = find_team(db, team)
+    if level == 1 and team_row is None:
+        raise ValidationError("Un tableau d'équipe (niveau 1) doit indiquer son équipe (« team »).", "team")
+    parent = None
+    if parent_id not in (None, ""):
+        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+            raise ValidationError("Le champ « parent » doit être l'identifiant d'un tableau.", "parent")
+        parent = db.get(Board, parent_id)
+        if parent is None or parent.level != level + 1:
+            raise ValidationError(f"Le tableau parent doit être un tableau de niveau {level + 1}.", "parent")
+    board = Board(name=name, level=level, team=team_row, parent=parent, created_on=today,
+                  site_id=team_row.site_id if team_row else (parent.site_id if parent else actor.site_id),
+                  rows=_rows(db, rows, ind.catalog(db)))
+    db.add(board)
+    db.flush()
+    return board
+
+
+def define_indicator(db: Session, actor: User, *, label: str, letter: str, unit: str, higher_is_better: bool,
+                     team_id: int | None = None) -> IndicatorDefinition:
+    """A manual indicator a team enters each day (its key is derived from the label)."""
+    label = (label or "").strip()
+    if not label or len(label) > 120:
+        raise ValidationError("Le libellé est obligatoire (120 caractères au plus).", "label")
+    if letter not in LETTERS:
+        raise ValidationError("La lettre doit valoir S, Q, C, D, P ou M.", "letter")
+    if len(unit or "") > 20:
+        raise ValidationError("L'unité dépasse 20 caractères.", "unit")
+    slug = re.sub(r"[^a-z0-9]+", "_", label.lower().encode("ascii", "ignore").decode()).strip("_")[:60] or "indicateur"
+    key = f"equipe.{slug}"
+    if key in ind.catalog(db):
+        raise ValidationError(f"Un indicateur {key} existe déjà.", "label")
+    definition = IndicatorDefinition(key=key, label=label, letter=letter, unit=(unit or "").strip(),
+                                     higher_is_better=higher_is_better, team_id=team_id, created_by_id=actor.id)
+    db.add(definition)
+    db.flush()
+    return definition
+
+
+# -- Entries ------------------------------------------------------------------------
+
+def can_enter(actor: User, board: Board) -> bool:
+    """Tutors and admins feed any board; an apprentice feeds their own team's board."""
+    return actor.role in ("admin", "tutor") or (board.team_id is not None and actor.team_id == board.team_id)
+
+
+def _check_manual_value(key: str, value: float) -> None:
+    if key == ind.SAFETY_KEY and value not in ind.SAFETY_LEVELS:
+        raise ValidationError("Sécurité : 0 = aucun événement, 1 = presque-accident ou soins légers, "
+                              "2 = accident.", "value")
+    if key == ind.MOOD_KEY and not 1 <= value <= 5:
+        raise ValidationError("Humeur : une note de 1 à 5.", "value")
+
+
+def record_entry(db: Session, actor: User, board: Board, *, indicator: str, day: date, value, comment: str,
+                 today: date) -> DailyValue:
+    """Enter (or correct) a manual indicator's value for a day; one value per board, indicator and day."""
+    if not can_enter(actor, board):
+        raise Forbidden("Seule l'équipe du tableau, un tuteur ou un administrateur peut y saisir.", "board_id")
+    row = next((r for r in board.rows if r.indicator_key == indicator), None)
+    if row is None:
+        raise ValidationError(f"L'indicateur {indicator!r} ne figure pas sur ce tableau.", "indicator")
+    info = ind.catalog(db).get(indicator)
+    if info is None:
+        raise ValidationError(f"L'indicateur {indicator} n'est plus installé.", "indicator")
+    if not info.manual:
+        raise ValidationError(f"{info.label} est calculé par son module : il ne se saisit pas.", "indicator")
+    if day > today:
+        raise ValidationError("On ne saisit pas un indicateur pour un jour à venir.", "date")
+    number = float(parse_decimal({"value": value}, "value"))
+    _check_manual_value(indicator, number)
+    if len(comment or "") > 2000:
+        raise ValidationError("Le commentaire dépasse 2000 caractères.", "comment")
+    entry = db.scalar(select(DailyValue).where(DailyValue.board_id == board.id, DailyValue.indicator_key == indicator,
+                                               DailyValue.day == day))
+    if entry is None:
+        entry = DailyValue(board_id=board.id, indicator_key=indicator, day=day)
+        db.add(entry)
+    entry.value, entry.comment, entry.source, entry.author_id = number, (comment or "").strip(), "manual", actor.id
+    db.flush()
+    return entry
+
+
+# -- Stored values and snapshots of computed indicators -------------------------------
+
+def insert_ignore(db: Session, rows: list[dict]) -> None:
+    """Insert daily values; a (board, indicator, day) already stored wins (running twice adds nothing)."""
+    if not rows:
+        return
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.execute(insert(DailyValue).on_conflict_do_nothing(index_elements=["board_id", "indicator_key", "day"]), rows)
+
+
+def stored_values(db: Session, board_id: int, first: date, last: date) -> dict[tuple[str, date], float | None]:
+    rows = db.execute(select(DailyValue.indicator_key, DailyValue.day, DailyValue.value)
+                      .where(DailyValue.board_id == board_id, DailyValue.day.between(first, last)))
+    return {(key, day): value for key, day, value in rows}
+
+
+def _compute(info: ind.IndicatorInfo, db: Session, day: date, board: Board) -> float | None:
+    value = info.compute(db, day, board.team_id) if info.compute else None
+    return float(value) if value is not None else None
+
+
+def fill_snapshots(db: Session, board: Board, values: dict, first: date, last: date, today: date,
+                   catalog: dict[str, ind.IndicatorInfo], store: Store) -> None:
+    """Compute the past days of the module indicators not stored yet (within BACKFILL_DAYS), add them to
+    `values` and hand them to `store`; today's value is never stored (it is live)."""
+    start, end = max(first, today - timedelta(days=BACKFILL_DAYS)), min(last, today - timedelta(days=1))
+    rows = []
+    for row in board.rows:
+        info = catalog.get(row.indicator_key)
+        if info is None or info.manual:
+            continue
+        day = start
+        while day <= end:
+            if (row.indicator_key, day) not in values:
+                value = _compute(info, db, day, board)
+                values[(row.indicator_key, day)] = value
+                rows.append({"board_id": board.id, "indicator_key": row.indicator_key, "day": day, "value": value,
+                             "source": "snapshot", "comment": ""})
+            day += timedelta(days=1)
+    store(rows)
+
+
+def snapshot_job(db: Session, now: datetime) -> str:
+    """Nightly: keep the last days of every module indicator on every board (safe twice)."""
+    today = paris_today(now)
+    catalog, count = ind.catalog(db), 0
+    first = today - timedelta(days=JOB_DAYS)
+    for board in list_boards(db):
+        values = stored_values(db, board.id, first, today)
+        before = len(values)
+        fill_snapshots(db, board, values, first, today, today, catalog, lambda rows: insert_ignore(db, rows))
+        count += len(values) - before
+    db.flush()
+    return f"{count} valeur(s) enregistrée(s)"
+
+
+# -- The board's day ----------------------------------------------------------------
+
+def sorted_rows(board: Board) -> list[BoardRow]:
+    return sorted(board.rows, key=lambda r: (LETTERS.index(r.letter), r.position))
+
+
+def values_for(db: Session, board: Board, first: date, last: date, today: date,
+               catalog: dict[str, ind.IndicatorInfo], store: Store | None = None) -> dict:
+    """Every value of the board between two days: stored entries and snapshots, missing past snapshots
+    computed (and kept through `store`), today's module values computed live."""
+    values = stored_values(db, board.id, first, last)
+    if board.level > 1:
+        _aggregate_lower_boards(db, board, values, first, last, catalog)
+    fill_snapshots(db, board, values, first, last, today, catalog, store or (lambda rows: insert_ignore(db, rows)))
+    if first <= today <= last:
+        for row in board.rows:
+            info = catalog.get(row.indicator_key)
+            if info is not None and not info.manual:
+                values[(row.indicator_key, today)] = _compute(info, db, today, board)
+    return values
+
+
+def _lower_boards(db: Session, board: Board) -> list[int]:
+    ids, level = [], [board.id]
+    while level:
+        level = list(db.scalars(select(Board.id).where(Board.parent_id.in_(level))))
+        ids += level
+    return ids
+
+
+def _aggregate_lower_boards(db: Session, board: Board, values: dict, first: date, last: date,
+                            catalog: dict[str, ind.IndicatorInfo]) -> None:
+    """A workshop or site board shows its teams' manual indicators (the worst safety event, the mean of
+    the others) on the days it has no entry of its own."""
+    manual = [r.indicator_key for r in board.rows if (info := catalog.get(r.indicator_key)) and info.manual]
+    lower = _lower_boards(db, board) if manual else []
+    if not lower:
+        return
+    for key in manual:
+        aggregate = func.max if key == ind.SAFETY_KEY else func.avg
+        rows = db.execute(select(DailyValue.day, aggregate(DailyValue.value))
+                          .where(DailyValue.board_id.in_(lower), DailyValue.indicator_key == key,
+                                 DailyValue.source == "manual", DailyValue.day.between(first, last))
+                          .group_by(DailyValue.day))
+        for day, value in rows:
+            if value is not None:
+                values.setdefault((key, day), round(float(value), 2))
+
+
+def _row_data(row: BoardRow, info: ind.IndicatorInfo | None, values: dict, days: list[date]) -> dict:
+    higher = info.higher_is_better if info else True
+    month = []
+    for day in days:
+        value = values.get((row.indicator_key, day)) if info else None
+        month.append({"date": day.isoformat(), "value": value,
+                      "status": ind.status(value, row.target, row.threshold, higher)})
+    current = month[-1]
+    return {"letter": row.letter, "indicator": row.indicator_key,
+            "label": info.label if info else row.indicator_key, "unit": info.unit if info else "",
+            "value": current["value"], "target": row.target, "threshold": row.threshold,
+            "status": current["status"], "symbol": ind.SYMBOLS[current["status"]],
+            "higher_is_better": higher, "manual": bool(info and info.manual),
+            "note": None if info else "Indicateur non installé : son module n'est pas chargé.",
+            "month": month}
+
+
+def board_data(db: Session, board: Board, day: date, today: date, store: Store | None = None) -> dict:
+    """The board on `day`: each row's value and status, its month so far, the actions and escalations."""
+    if day > today:
+        raise ValidationError("Le tableau ne se consulte pas pour un jour à venir.", "date")
+    catalog = ind.catalog(db)
+    first = month_start(day)
+    values = values_for(db, board, first, day, today, catalog, store)
+    days = [first + timedelta(days=n) for n in range((day - first).days + 1)]
+    rows = [_row_data(row, catalog.get(row.indicator_key), values, days) for row in sorted_rows(board)]
+    letters = {}
+    for letter in LETTERS:
+        mine = [r for r in rows if r["letter"] == letter]
+        if mine:
+            letters[letter] = [ind.worst(r["month"][i]["status"] for r in mine) for i in range(len(days))]
+    from dashboards.meetings import board_actions, open_escalations
+    return {"board": {"id": board.id, "name": board.name, "level": board.level,
+                      "team": board.team.name if board.team else None},
+            "date": day.isoformat(), "rows": rows, "letters": letters,
+            "actions": board_actions(db, board, today),
+            "escalations": [escalation_dict(e) for e in open_escalations(db, board.id)]}
+
+
+def escalation_dict(e: Escalation) -> dict:
+    return {"id": e.id, "problem": e.problem.title, "letter": e.problem.letter, "category": e.problem.category,
+            "from_board": e.from_board.name, "reason": e.reason, "raised_by": e.raised_by.full_name,
+            "raised_at": e.raised_at.isoformat(), "answered_at": e.answered_at.isoformat() if e.answered_at else None,
+            "answer": e.answer}
+
+
+def history(db: Session, board: Board, key: str, first: date, last: date, today: date,
+            store: Store | None = None) -> list[tuple[date, float | None]]:
+    """One indicator's daily values over a period, for its trend chart."""
+    values = values_for(db, board, first, last, today, ind.catalog(db), store)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [(d, values.get((key, d))) for d in days]
+
+
+def problem_pareto(db: Session, board_id: int, first: date, last: date) -> list[tuple[str, int]]:
+    """Problems raised on the board over a period, by category, most frequent first."""
+    rows = db.execute(select(Problem.category, func.count()).where(
+        Problem.board_id == board_id, Problem.raised_on.between(first, last))
+        .group_by(Problem.category).order_by(func.count().desc(), Problem.category))
+    return [(category, count) for category, count in rows]
