@@ -3,13 +3,15 @@ from shopfloor.api import core_api
 from shopfloor.auth.views import bp as auth_bp
 from shopfloor.evidence.api import bp as evidence_api
 from shopfloor.evidence.views import bp as evidence_bp
+from shopfloor.notifications.views import api as notifications_api
+from shopfloor.notifications.views import bp as notifications_bp
 from shopfloor.registry import ActivityType, Module
 from shopfloor.web import bp as web_bp
 
 core_module = Module(
     name="core",
     label="Shopfloor",
-    blueprints=[web_bp, auth_bp, evidence_bp, core_api, evidence_api],
+    blueprints=[web_bp, auth_bp, evidence_bp, core_api, evidence_api, notifications_bp, notifications_api],
     activity_types=[ActivityType("generic", "Activité libre")],
     nav=[
         ("Accueil", "web.home", ("admin", "tutor", "apprentice")),
@@ -18,5 +20,6 @@ core_module = Module(
         ("Couverture", "evidence.coverage_page", ("apprentice", "tutor")),
         ("Référentiels", "web.referential_index", ("admin", "tutor", "apprentice")),
         ("Utilisateurs", "auth.users", ("admin",)),
+        ("Notifications", "notifications.index", ("admin", "tutor", "apprentice")),
     ],
 )

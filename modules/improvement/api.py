@@ -1,0 +1,294 @@
+"""JSON API of the improvement module under /api/v1/improvement."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from modules.improvement import services
+from modules.improvement.origins import describe, parse_origin
+from shopfloor import validation as v
+from shopfloor.api import api_blueprint, body, doc
+from shopfloor.auth.permissions import current_actor, requires
+from shopfloor.auth.services import get_user
+from shopfloor.db import session, utcnow
+from shopfloor.errors import ValidationError
+
+bp = api_blueprint("improvement_api", "/improvement")
+
+ORIGIN = {"type": ["object", "null"], "properties": {"type": {"type": "string"}, "id": {"type": "integer"}}}
+EFFECTIVENESS = {"type": "object", "properties": {"indicator": {"type": "string"}, "before": {"type": "number"},
+                                                  "target": {"type": "number"}, "after": {"type": "number"},
+                                                  "checked_on": {"type": "string", "format": "date"}}}
+ACTION = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
+                                           "follow_up": {"type": "string"}, "late": {"type": "boolean"}}}
+
+
+def _today():
+    return services.paris_today(utcnow())
+
+
+def action_dict(action, today) -> dict:
+    return {"id": action.id, "title": action.title, "deliverable": action.deliverable,
+            "owner": action.owner.username, "due": action.due.isoformat(), "status": action.status,
+            "follow_up": action.follow_up(today), "late": action.is_late(today), "pdca": action.pdca,
+            "kind": action.kind, "team_id": action.team_id, "plan_id": action.plan_id,
+            "planned_start": action.planned_start.isoformat(),
+            "started_on": action.started_on.isoformat() if action.started_on else None,
+            "done_on": action.done_on.isoformat() if action.done_on else None,
+            "abandon_reason": action.abandon_reason or None,
+            "origin": {"type": action.origin_type, "id": action.origin_id} if action.origin_type else None,
+            "effectiveness": {"indicator": action.eff_indicator or None, "before": action.eff_before,
+                              "target": action.eff_target, "after": action.eff_after,
+                              "checked_on": action.eff_checked_on.isoformat() if action.eff_checked_on else None,
+                              "checked_by": action.eff_checked_by.username if action.eff_checked_by else None,
+                              "effective": action.effective}}
+
+
+def _int_or_none(data: dict, field: str) -> int | None:
+    return v.integer(data, field, required=False, minimum=1)
+
+
+@bp.post("/actions")
+@requires()
+@doc("Create an action (owner = username; origin = any registered record or null)",
+     body_schema={"type": "object", "required": ["title", "deliverable", "owner", "due"], "properties": {
+         "title": {"type": "string"}, "deliverable": {"type": "string"}, "owner": {"type": "string"},
+         "due": {"type": "string", "format": "date"}, "origin": ORIGIN, "plan_id": {"type": "integer"},
+         "pdca": {"type": "string", "enum": ["plan", "do", "check", "act"]},
+         "kind": {"type": "string", "enum": ["containment", "corrective", "standardisation"]},
+         "planned_start": {"type": "string", "format": "date"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+def create_action():
+    data, db = body(), session()
+    action = services.create_action(
+        db, current_actor(), title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
+        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=utcnow(),
+        origin=parse_origin(data.get("origin")), plan_id=_int_or_none(data, "plan_id"),
+        pdca=v.choice(data, "pdca", ("plan", "do", "check", "act"), default="do"),
+        kind=v.choice(data, "kind", ("containment", "corrective", "standardisation"), default="corrective"),
+        planned_start=v.date_field(data, "planned_start", required=False))
+    return jsonify({"id": action.id, "status": action.status}), 201
+
+
+@bp.get("/actions")
+@requires()
+@doc("Actions I may see, most urgent first (status=late|open|done|…, owner=username, limit, offset)",
+     params={"status": {"type": "string"}, "owner": {"type": "string"}, "limit": {"type": "integer"},
+             "offset": {"type": "integer"}},
+     response={"type": "object", "properties": {"actions": {"type": "array", "items": ACTION}}})
+def list_actions():
+    db, today, args = session(), _today(), request.args
+    owner = get_user(db, args["owner"]) if args.get("owner") else None
+    rows = services.list_actions(db, current_actor(), today, status=args.get("status") or None, owner=owner,
+                                 limit=v.integer(args, "limit", required=False, minimum=1, maximum=500) or 200,
+                                 offset=v.integer(args, "offset", required=False, minimum=0) or 0)
+    return jsonify({"actions": [action_dict(a, today) for a in rows]})
+
+
+@bp.get("/actions/<int:action_id>")
+@requires()
+@doc("One action with its follow-up and effectiveness", response=ACTION)
+def get_action(action_id: int):
+    action = services.visible_action(session(), current_actor(), action_id)
+    result = action_dict(action, _today())
+    result["origin"] = describe(session(), action.origin_type, action.origin_id)
+    return jsonify(result)
+
+
+@bp.patch("/actions/<int:action_id>")
+@requires()
+@doc("Change an action's status (abandoned needs abandon_reason), due date or effectiveness check",
+     body_schema={"type": "object", "properties": {
+         "status": {"type": "string", "enum": ["todo", "in_progress", "done", "abandoned"]},
+         "abandon_reason": {"type": "string"}, "due": {"type": "string", "format": "date"},
+         "effectiveness": EFFECTIVENESS}}, response=ACTION)
+def patch_action(action_id: int):
+    data, db = body(), session()
+    action = services.visible_action(db, current_actor(), action_id)
+    unknown = set(data) - {"status", "abandon_reason", "reason", "due", "effectiveness"}
+    if unknown:
+        raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
+    if data.get("effectiveness") is not None and not isinstance(data["effectiveness"], dict):
+        raise ValidationError("« effectiveness » doit être un objet.", "effectiveness")
+    services.update_action(db, current_actor(), action, utcnow(),
+                           status=v.choice(data, "status", ("todo", "in_progress", "done", "abandoned"),
+                                           required=False),
+                           abandon_reason=v.text(data, "abandon_reason", required=False, max_length=2000)
+                           or v.text(data, "reason", required=False, max_length=2000),
+                           due=v.date_field(data, "due", required=False), effectiveness=data.get("effectiveness"))
+    return jsonify(action_dict(action, _today()))
+
+
+# -- problem sheets -------------------------------------------------------------------
+
+def problem_dict(db, sheet) -> dict:
+    today = _today()
+    return {"id": sheet.id, "title": sheet.title, "method": sheet.method, "status": sheet.status,
+            "author": sheet.author.username, "team_id": sheet.team_id,
+            "origin": describe(db, sheet.origin_type, sheet.origin_id),
+            "qqoqccp": {key: getattr(sheet, key) for key, _ in services.QQOQCCP},
+            "team_members": sheet.team_members, "data_note": sheet.data_note, "pareto": sheet.pareto,
+            "causes": [{"id": c.id, "category": c.category, "text": c.text, "weight": c.weight}
+                       for c in services.ranked_causes(sheet)],
+            "chosen_cause_id": sheet.chosen_cause_id,
+            "whys": [{"position": w.position, "question": w.question, "answer": w.answer} for w in sheet.whys],
+            "root_cause": sheet.root_cause, "standardisation": sheet.standardisation,
+            "effectiveness": sheet.effectiveness, "effective": sheet.effective,
+            "actions": [action_dict(a, today) for a in services.sheet_actions(db, sheet)],
+            "closure_missing": services.closure_missing(db, sheet) if sheet.status == "open" else [],
+            "closed_at": sheet.closed_at.isoformat() if sheet.closed_at else None}
+
+
+PROBLEM = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
+                                            "causes": {"type": "array"}, "whys": {"type": "array"},
+                                            "actions": {"type": "array"}}}
+
+
+@bp.post("/problems")
+@requires()
+@doc("Open a problem sheet (method PDCA, DMAIC, QRQC, 8D or A3), optionally from a record and a Pareto",
+     body_schema={"type": "object", "required": ["title", "method"], "properties": {
+         "title": {"type": "string"}, "method": {"type": "string", "enum": ["PDCA", "DMAIC", "QRQC", "8D", "A3"]},
+         "what": {"type": "string"}, "origin": ORIGIN,
+         "pareto": {"type": "object", "properties": {"label": {"type": "string"}, "items": {"type": "array"}}}}},
+     response=PROBLEM)
+def create_problem():
+    data, db = body(), session()
+    sheet = services.create_problem(db, current_actor(), title=v.text(data, "title"),
+                                    method=v.text(data, "method", max_length=10), now=utcnow(),
+                                    origin=parse_origin(data.get("origin")),
+                                    what=v.text(data, "what", required=False, max_length=5000),
+                                    pareto=data.get("pareto"))
+    return jsonify(problem_dict(db, sheet)), 201
+
+
+@bp.get("/problems/<int:problem_id>")
+@requires()
+@doc("A problem sheet with its causes, 5 pourquoi, actions and what still prevents closing it", response=PROBLEM)
+def get_problem(problem_id: int):
+    db = session()
+    return jsonify(problem_dict(db, services.visible_sheet(db, current_actor(), problem_id)))
+
+
+@bp.patch("/problems/<int:problem_id>")
+@requires()
+@doc("Update the sheet (qui, quoi, ou, quand, comment, combien, pourquoi, team_members, data_note, pareto, "
+     "chosen_cause_id, root_cause, standardisation, effectiveness, effective, title, method)",
+     body_schema={"type": "object"}, response=PROBLEM)
+def patch_problem(problem_id: int):
+    data, db = body(), session()
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    services.update_problem(db, current_actor(), sheet, data)
+    return jsonify(problem_dict(db, sheet))
+
+
+@bp.post("/problems/<int:problem_id>/causes")
+@requires()
+@doc("Add an Ishikawa cause (category: matiere, milieu, methodes, materiel, main_oeuvre)",
+     body_schema={"type": "object", "required": ["category", "text"], "properties": {
+         "category": {"type": "string"}, "text": {"type": "string"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "weight": {"type": "integer"}}})
+def add_cause(problem_id: int):
+    data, db = body(), session()
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    cause = services.add_cause(db, current_actor(), sheet, v.text(data, "category", max_length=20),
+                               v.text(data, "text", max_length=300))
+    return jsonify({"id": cause.id, "category": cause.category, "text": cause.text, "weight": cause.weight}), 201
+
+
+@bp.route("/problems/<int:problem_id>/causes/<int:cause_id>/votes", methods=["POST", "DELETE"])
+@requires()
+@doc("Add (POST) or take back (DELETE) a vote (bâton) for a cause; voter = a colleague's name on a shared tablet",
+     body_schema={"type": "object", "properties": {"voter": {"type": "string"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "weight": {"type": "integer"}}})
+def cause_votes(problem_id: int, cause_id: int):
+    data, db = body(), session()
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    cause = services.sheet_cause(sheet, cause_id)
+    voter = v.text(data, "voter", required=False, max_length=120)
+    if request.method == "DELETE":
+        services.unvote(db, current_actor(), sheet, cause, voter)
+    else:
+        services.vote(db, current_actor(), sheet, cause, utcnow(), voter)
+    return jsonify({"id": cause.id, "weight": cause.weight})
+
+
+@bp.post("/problems/<int:problem_id>/whys")
+@requires()
+@doc("Add the next link of the 5 pourquoi chain (from the chosen cause)",
+     body_schema={"type": "object", "required": ["answer"], "properties": {
+         "question": {"type": "string"}, "answer": {"type": "string"}}},
+     response={"type": "object", "properties": {"position": {"type": "integer"}, "root_cause": {"type": "string"}}})
+def add_why(problem_id: int):
+    data, db = body(), session()
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    why = services.add_why(db, current_actor(), sheet, v.text(data, "answer", max_length=300),
+                           v.text(data, "question", required=False, max_length=300))
+    return jsonify({"position": why.position, "question": why.question, "answer": why.answer,
+                    "root_cause": sheet.root_cause}), 201
+
+
+@bp.route("/problems/<int:problem_id>/actions", methods=["GET", "POST"])
+@requires()
+@doc("The sheet's actions (GET) or plan one (POST; kind containment, corrective or standardisation)",
+     body_schema={"type": "object", "required": ["title", "deliverable", "owner", "due"], "properties": {
+         "title": {"type": "string"}, "deliverable": {"type": "string"}, "owner": {"type": "string"},
+         "due": {"type": "string", "format": "date"}, "kind": {"type": "string"}, "pdca": {"type": "string"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+def problem_actions(problem_id: int):
+    db = session()
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    if request.method == "GET":
+        today = _today()
+        return jsonify({"actions": [action_dict(a, today) for a in services.sheet_actions(db, sheet)]})
+    data = body()
+    action = services.add_problem_action(
+        db, current_actor(), sheet, title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
+        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=utcnow(),
+        kind=v.choice(data, "kind", ("containment", "corrective", "standardisation"), default="corrective"),
+        pdca=v.choice(data, "pdca", ("plan", "do", "check", "act"), default="do"))
+    return jsonify({"id": action.id, "status": action.status}), 201
+
+
+@bp.post("/problems/<int:problem_id>/close")
+@requires()
+@doc("Close the sheet; 409 saying what is missing (unfinished actions, effectiveness not recorded)",
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+def close_problem(problem_id: int):
+    db = session()
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    services.close_problem(db, current_actor(), sheet, utcnow())
+    return jsonify({"id": sheet.id, "status": sheet.status, "closed_at": sheet.closed_at.isoformat()})
+
+
+# -- decisions and ideas ------------------------------------------------------------------
+
+@bp.post("/decisions")
+@requires()
+@doc("A weighted multi-criteria matrix; each option may carry cost and expected annual gain (ROI, payback)",
+     body_schema={"type": "object", "required": ["title", "criteria", "options"], "properties": {
+         "title": {"type": "string"}, "question": {"type": "string"}, "chosen": {"type": "string"},
+         "criteria": {"type": "array", "items": {"type": "object", "properties": {
+             "name": {"type": "string"}, "weight": {"type": "number"}}}},
+         "options": {"type": "array", "items": {"type": "object", "properties": {
+             "name": {"type": "string"}, "scores": {"type": "array", "items": {"type": "number"}},
+             "cost": {"type": "number"}, "gain": {"type": "number"}}}}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "ranking": {"type": "array"}}})
+def create_decision():
+    data, db = body(), session()
+    study = services.create_decision(db, current_actor(), title=v.text(data, "title"), criteria=data.get("criteria"),
+                                     options=data.get("options"), now=utcnow(),
+                                     question=v.text(data, "question", required=False, max_length=2000),
+                                     chosen=v.text(data, "chosen", required=False))
+    return jsonify({"id": study.id, "ranking": [r.__dict__ for r in services.ranking(study.criteria, study.options)]}), 201
+
+
+@bp.post("/ideas")
+@requires()
+@doc("Drop an idea in the idea box", body_schema={"type": "object", "required": ["title"], "properties": {
+    "title": {"type": "string"}, "description": {"type": "string"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+def create_idea():
+    data = body()
+    idea = services.submit_idea(session(), current_actor(), title=v.text(data, "title"),
+                                description=v.text(data, "description", required=False, max_length=5000), now=utcnow())
+    return jsonify({"id": idea.id, "status": idea.status}), 201

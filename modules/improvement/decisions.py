@@ -1,0 +1,159 @@
+"""Decision tools: a weighted multi-criteria matrix and, per lever, cost, gain, ROI and payback time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from modules.improvement.models import DecisionStudy
+from shopfloor.auth.models import User
+from shopfloor.auth.services import can_see_apprentice
+from shopfloor.errors import Forbidden, NotFound, ValidationError
+from shopfloor.evidence.services import ensure_editable
+from shopfloor.validation import text
+
+MAX_SCORE = 10
+
+
+@dataclass(frozen=True)
+class Ranked:
+    name: str
+    score: float                # Σ weight × score
+    rank: int                   # 1 = best; equal scores share a rank
+    cost: float | None
+    gain: float | None          # expected gain per year
+    roi_pct: float | None       # first-year return on investment: (gain − cost) / cost × 100
+    payback_months: float | None
+
+
+def roi(cost: float | None, annual_gain: float | None) -> tuple[float | None, float | None]:
+    """(first-year ROI in %, payback time in months); None where it cannot be computed."""
+    if cost is None or annual_gain is None:
+        return None, None
+    roi_pct = round((annual_gain - cost) / cost * 100, 1) if cost > 0 else None
+    if cost == 0:
+        payback = 0.0
+    else:
+        payback = round(cost / annual_gain * 12, 1) if annual_gain > 0 else None
+    return roi_pct, payback
+
+
+def ranking(criteria: list[dict], options: list[dict]) -> list[Ranked]:
+    """Options sorted by weighted score, best first (competition ranking: 1, 1, 3)."""
+    weights = [float(c["weight"]) for c in criteria]
+    scored = []
+    for option in options:
+        score = round(sum(w * float(s) for w, s in zip(weights, option.get("scores", []))), 4)
+        scored.append((option, score))
+    scored.sort(key=lambda pair: -pair[1])
+    result, previous, rank = [], None, 0
+    for position, (option, score) in enumerate(scored, start=1):
+        if score != previous:
+            rank, previous = position, score
+        cost, gain = option.get("cost"), option.get("gain")
+        roi_pct, payback = roi(cost, gain)
+        result.append(Ranked(option["name"], score, rank, cost, gain, roi_pct, payback))
+    return result
+
+
+def _number(value, field: str, *, minimum: float = 0, maximum: float | None = None, required: bool = True):
+    if value is None or value == "":
+        if required:
+            raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        raise ValidationError(f"Le champ « {field} » doit être un nombre.", field) from None
+    if number != number or number < minimum or (maximum is not None and number > maximum):
+        limit = f"entre {minimum:g} et {maximum:g}" if maximum is not None else f"au moins {minimum:g}"
+        raise ValidationError(f"Le champ « {field} » doit valoir {limit}.", field)
+    return number
+
+
+def clean_matrix(criteria, options) -> tuple[list[dict], list[dict]]:
+    if not isinstance(criteria, list) or not criteria or len(criteria) > 20:
+        raise ValidationError("Donnez de 1 à 20 critères {name, weight}.", "criteria")
+    clean_criteria = []
+    for index, criterion in enumerate(criteria, start=1):
+        if not isinstance(criterion, dict):
+            raise ValidationError(f"Critère {index} : objet {{name, weight}} attendu.", "criteria")
+        name = text(criterion, "name", max_length=120) if criterion.get("name") else None
+        if not name:
+            raise ValidationError(f"Critère {index} : le nom est obligatoire.", "criteria")
+        weight = _number(criterion.get("weight"), "weight", minimum=0)
+        if weight <= 0:
+            raise ValidationError(f"Critère « {name} » : le poids doit être strictement positif.", "weight")
+        clean_criteria.append({"name": name, "weight": weight})
+    if not isinstance(options, list) or len(options) < 2 or len(options) > 20:
+        raise ValidationError("Comparez de 2 à 20 options (leviers).", "options")
+    clean_options = []
+    for index, option in enumerate(options, start=1):
+        if not isinstance(option, dict) or not str(option.get("name") or "").strip():
+            raise ValidationError(f"Option {index} : le nom est obligatoire.", "options")
+        scores = option.get("scores")
+        if not isinstance(scores, list) or len(scores) != len(clean_criteria):
+            raise ValidationError(f"Option « {option['name']} » : une note par critère "
+                                  f"({len(clean_criteria)}) est attendue.", "scores")
+        clean_options.append({
+            "name": str(option["name"]).strip()[:120],
+            "scores": [_number(s, "scores", minimum=0, maximum=MAX_SCORE) for s in scores],
+            "cost": _number(option.get("cost"), "cost", required=False),
+            "gain": _number(option.get("gain"), "gain", required=False)})
+    return clean_criteria, clean_options
+
+
+def create_decision(db: Session, actor: User, *, title: str, question: str, criteria, options, now: datetime,
+                    chosen: str = "") -> DecisionStudy:
+    clean_criteria, clean_options = clean_matrix(criteria, options)
+    study = DecisionStudy(author=actor, title=text({"title": title}, "title"), performed_at=now,
+                          question=text({"question": question}, "question", required=False, max_length=2000),
+                          criteria=clean_criteria, options=clean_options, site_id=actor.site_id,
+                          team_id=actor.team_id, chosen=_chosen(chosen, clean_options))
+    db.add(study)
+    db.flush()
+    return study
+
+
+def _chosen(chosen: str, options: list[dict]) -> str:
+    chosen = (chosen or "").strip()
+    if chosen and chosen not in {o["name"] for o in options}:
+        raise ValidationError(f"Le choix retenu « {chosen} » n'est pas une des options.", "chosen")
+    return chosen
+
+
+def update_decision(db: Session, actor: User, study: DecisionStudy, *, criteria, options, question: str,
+                    chosen: str = "") -> DecisionStudy:
+    if actor.id != study.author_id:
+        raise Forbidden("Seul l'auteur de l'étude peut la modifier.", "decision_id")
+    ensure_editable(study)
+    study.criteria, study.options = clean_matrix(criteria, options)
+    study.question = text({"question": question}, "question", required=False, max_length=2000)
+    study.chosen = _chosen(chosen, study.options)
+    db.flush()
+    return study
+
+
+def visible_decision(db: Session, actor: User, study_id: int) -> DecisionStudy:
+    study = db.get(DecisionStudy, study_id)
+    if study is None:
+        raise NotFound(f"Étude de décision {study_id} introuvable.", "decision_id")
+    if not (can_see_apprentice(actor, study.author) or actor.id == study.author_id
+            or (actor.team_id is not None and actor.team_id == study.team_id)):
+        raise Forbidden("Cette étude n'est pas la vôtre ni celle de votre équipe.", "decision_id")
+    return study
+
+
+def visible_decisions(db: Session, actor: User, limit: int = 100) -> list[DecisionStudy]:
+    query = select(DecisionStudy).order_by(DecisionStudy.performed_at.desc()).limit(limit)
+    if actor.role != "admin":
+        people = [actor.id] + ([a.id for a in actor.apprentices] if actor.role == "tutor" else [])
+        conditions = [DecisionStudy.author_id.in_(people)]
+        if actor.team_id is not None:
+            conditions.append(DecisionStudy.team_id == actor.team_id)
+        query = query.where(or_(*conditions))
+    return list(db.scalars(query))

@@ -1,0 +1,328 @@
+"""Problem sheets: QQOQCCP and data, Ishikawa 5M with bâtonnage, 5 pourquoi, actions, closure."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from modules.improvement.actions import create_action, origin_actions, paris_today
+from modules.improvement.models import CATEGORIES_5M, METHODS, Action, Cause, CauseVote, ProblemSheet, Why
+from modules.improvement.origins import check_origin
+from modules.improvement.pareto import clean_items
+from shopfloor.auth.models import User
+from shopfloor.auth.services import can_see_apprentice
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.services import ensure_editable
+from shopfloor.validation import text
+
+CATEGORY_LABELS = {"matiere": "Matière", "milieu": "Milieu", "methodes": "Méthodes", "materiel": "Matériel",
+                   "main_oeuvre": "Main-d'œuvre"}
+QQOQCCP = (("qui", "Qui ?"), ("quoi", "Quoi ?"), ("ou", "Où ?"), ("quand", "Quand ?"), ("comment", "Comment ?"),
+           ("combien", "Combien ?"), ("pourquoi", "Pourquoi est-ce un problème ?"))
+TEXT_FIELDS = tuple(key for key, _ in QQOQCCP) + ("team_members", "data_note", "root_cause", "standardisation",
+                                                  "effectiveness")
+MAX_WHYS = 7
+
+# The steps of each method, in order, and the section of the sheet that carries each one.
+METHOD_STEPS: dict[str, list[tuple[str, str]]] = {
+    "QRQC": [("Constater : le problème sur le terrain (QQOQCCP)", "problem"),
+             ("Sécuriser : actions immédiates", "containment"),
+             ("Analyser : Ishikawa et bâtonnage", "ishikawa"), ("Analyser : 5 pourquoi", "whys"),
+             ("Corriger : plan d'actions", "actions"), ("Vérifier l'efficacité", "effectiveness"),
+             ("Standardiser", "standard"), ("Clôturer", "closure")],
+    "8D": [("D1 Constituer l'équipe", "team"), ("D2 Décrire le problème (QQOQCCP)", "problem"),
+           ("D3 Actions de sécurisation", "containment"), ("D4 Causes : Ishikawa", "ishikawa"),
+           ("D4 Causes racines : 5 pourquoi", "whys"), ("D5-D6 Actions correctives", "actions"),
+           ("D6 Vérifier l'efficacité", "effectiveness"), ("D7 Prévenir la récidive : standardiser", "standard"),
+           ("D8 Clôturer et féliciter l'équipe", "closure")],
+    "PDCA": [("Plan : poser le problème (QQOQCCP)", "problem"), ("Plan : sécuriser", "containment"),
+             ("Plan : causes (Ishikawa)", "ishikawa"), ("Plan : 5 pourquoi", "whys"),
+             ("Do : plan d'actions", "actions"), ("Check : efficacité", "effectiveness"),
+             ("Act : standardiser", "standard"), ("Clôturer", "closure")],
+    "DMAIC": [("Define : définir le problème (QQOQCCP)", "problem"), ("Define : sécuriser", "containment"),
+              ("Measure / Analyze : Ishikawa", "ishikawa"), ("Analyze : 5 pourquoi", "whys"),
+              ("Improve : plan d'actions", "actions"), ("Control : efficacité", "effectiveness"),
+              ("Control : standardiser", "standard"), ("Clôturer", "closure")],
+    "A3": [("Contexte et équipe", "team"), ("Situation actuelle (QQOQCCP et données)", "problem"),
+           ("Mesures immédiates", "containment"), ("Analyse des causes : Ishikawa", "ishikawa"),
+           ("Analyse des causes : 5 pourquoi", "whys"), ("Plan d'actions", "actions"),
+           ("Suivi et résultats", "effectiveness"), ("Standardisation", "standard"), ("Clôture", "closure")],
+}
+
+
+# -- who may see and change ----------------------------------------------------------
+
+def can_see_sheet(actor: User, sheet: ProblemSheet) -> bool:
+    """The author, their tutor, an admin, and the members of the sheet's team (they vote on causes)."""
+    return (actor.id == sheet.author_id or can_see_apprentice(actor, sheet.author)
+            or (actor.team_id is not None and actor.team_id == sheet.team_id))
+
+
+def visible_sheet(db: Session, actor: User, sheet_id: int) -> ProblemSheet:
+    sheet = db.get(ProblemSheet, sheet_id, options=[selectinload(ProblemSheet.causes), selectinload(ProblemSheet.whys)])
+    if sheet is None:
+        raise NotFound(f"Fiche problème {sheet_id} introuvable.", "problem_id")
+    if not can_see_sheet(actor, sheet):
+        raise Forbidden("Cette fiche n'est ni la vôtre, ni celle de votre équipe ou d'un apprenti que vous suivez.",
+                        "problem_id")
+    return sheet
+
+
+def visible_sheets(db: Session, actor: User, status: str | None = None, limit: int = 100) -> list[ProblemSheet]:
+    query = select(ProblemSheet).order_by(ProblemSheet.performed_at.desc()).limit(limit)
+    if status:
+        query = query.where(ProblemSheet.status == status)
+    if actor.role != "admin":
+        people = [actor.id] + ([a.id for a in actor.apprentices] if actor.role == "tutor" else [])
+        team = ProblemSheet.team_id == actor.team_id if actor.team_id is not None else false()
+        query = query.where(or_(ProblemSheet.author_id.in_(people), team))
+    return list(db.scalars(query))
+
+
+def _author(actor: User, sheet: ProblemSheet) -> None:
+    if actor.id != sheet.author_id:
+        raise Forbidden("Seul l'auteur de la fiche peut la modifier (l'équipe ajoute des causes et vote).",
+                        "problem_id")
+
+
+def _open(sheet: ProblemSheet) -> None:
+    ensure_editable(sheet)
+    if sheet.status == "closed":
+        raise Conflict("Fiche clôturée : elle ne se modifie plus.", "problem_id")
+
+
+def _participant(actor: User, sheet: ProblemSheet) -> None:
+    if not can_see_sheet(actor, sheet):
+        raise Forbidden("Seule l'équipe de la fiche peut proposer des causes et voter.", "problem_id")
+    _open(sheet)
+
+
+# -- the sheet ---------------------------------------------------------------------
+
+def create_problem(db: Session, actor: User, *, title: str, method: str, now: datetime,
+                   origin: tuple[str, int] | None = None, team_id: int | None = None, what: str = "",
+                   pareto: dict | None = None) -> ProblemSheet:
+    """A problem sheet (an activity authored by the actor) following `method`."""
+    title = text({"title": title}, "title")
+    if method not in METHODS:
+        raise ValidationError(f"Méthode attendue : {', '.join(METHODS)}.", "method")
+    origin = check_origin(db, origin)
+    sheet = ProblemSheet(author=actor, title=title, method=method, performed_at=now, site_id=actor.site_id,
+                         team_id=team_id if team_id is not None else actor.team_id, status="open",
+                         quoi=text({"what": what}, "what", required=False, max_length=5000),
+                         origin_type=origin[0] if origin else None, origin_id=origin[1] if origin else None)
+    if pareto is not None:
+        sheet.pareto = clean_pareto(pareto)
+    db.add(sheet)
+    db.flush()
+    return sheet
+
+
+def clean_pareto(value) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationError("« pareto » doit être un objet {label, items}.", "pareto")
+    items = clean_items(value.get("items"), "pareto")
+    return {"label": str(value.get("label") or "Saisie manuelle")[:200], "start": str(value.get("start") or "")[:10],
+            "end": str(value.get("end") or "")[:10], "source": str(value.get("source") or "")[:60], "items": items}
+
+
+def update_problem(db: Session, actor: User, sheet: ProblemSheet, changes: dict) -> ProblemSheet:
+    """Change the sheet's texts (QQOQCCP, team, data, root cause, standardisation, effectiveness), its title,
+    method, Pareto or the effectiveness verdict `effective` (true/false)."""
+    _author(actor, sheet)
+    _open(sheet)
+    unknown = set(changes) - set(TEXT_FIELDS) - {"title", "method", "pareto", "effective", "chosen_cause_id"}
+    if unknown:
+        raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
+    for key in TEXT_FIELDS:
+        if key in changes:
+            setattr(sheet, key, text(changes, key, required=False, max_length=5000))
+    if "title" in changes:
+        sheet.title = text(changes, "title")
+    if "method" in changes:
+        if changes["method"] not in METHODS:
+            raise ValidationError(f"Méthode attendue : {', '.join(METHODS)}.", "method")
+        sheet.method = changes["method"]
+    if "pareto" in changes:
+        sheet.pareto = clean_pareto(changes["pareto"])
+    if "effective" in changes:
+        if changes["effective"] not in (True, False, None):
+            raise ValidationError("« effective » vaut true, false ou null.", "effective")
+        sheet.effective = changes["effective"]
+    if "chosen_cause_id" in changes:
+        choose_cause(db, actor, sheet, changes["chosen_cause_id"])
+    db.flush()
+    return sheet
+
+
+# -- Ishikawa and bâtonnage -----------------------------------------------------------
+
+def add_cause(db: Session, actor: User, sheet: ProblemSheet, category: str, cause_text: str) -> Cause:
+    _participant(actor, sheet)
+    if category not in CATEGORIES_5M:
+        raise ValidationError(f"Famille 5M attendue : {', '.join(CATEGORIES_5M)}.", "category")
+    cause = Cause(sheet=sheet, category=category, text=text({"text": cause_text}, "text", max_length=300),
+                  weight=0, created_by_id=actor.id)
+    db.add(cause)
+    db.flush()
+    return cause
+
+
+def sheet_cause(sheet: ProblemSheet, cause_id) -> Cause:
+    cause = next((c for c in sheet.causes if str(c.id) == str(cause_id)), None)
+    if cause is None:
+        raise NotFound(f"Cause {cause_id} introuvable sur cette fiche.", "cause_id")
+    return cause
+
+
+def vote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, now: datetime, voter_label: str = "") -> Cause:
+    """One bâton for the cause, once per person (the actor, or a colleague named on the shared tablet)."""
+    _participant(actor, sheet)
+    label = text({"voter": voter_label}, "voter", required=False, max_length=120)
+    if db.scalar(select(CauseVote.id).where(CauseVote.cause_id == cause.id, CauseVote.voter_id == actor.id,
+                                            CauseVote.voter_label == label)):
+        raise Conflict(f"{label or 'Vous'} a déjà voté pour cette cause." if label else
+                       "Vous avez déjà voté pour cette cause.", "cause_id")
+    try:
+        with db.begin_nested():
+            db.add(CauseVote(cause=cause, voter_id=actor.id, voter_label=label, created_at=now))
+    except IntegrityError:
+        raise Conflict("Ce vote est déjà enregistré.", "cause_id") from None
+    _recount(db, cause)
+    return cause
+
+
+def unvote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, voter_label: str = "") -> Cause:
+    _participant(actor, sheet)
+    row = db.scalar(select(CauseVote).where(CauseVote.cause_id == cause.id, CauseVote.voter_id == actor.id,
+                                            CauseVote.voter_label == (voter_label or "").strip()))
+    if row is None:
+        raise NotFound("Aucun vote à retirer pour cette cause.", "cause_id")
+    db.delete(row)
+    db.flush()
+    _recount(db, cause)
+    return cause
+
+
+def _recount(db: Session, cause: Cause) -> None:
+    db.flush()
+    cause.weight = db.scalar(select(func.count()).select_from(CauseVote).where(CauseVote.cause_id == cause.id))
+    db.flush()
+
+
+def remove_cause(db: Session, actor: User, sheet: ProblemSheet, cause: Cause) -> None:
+    _author(actor, sheet)
+    _open(sheet)
+    if sheet.chosen_cause_id == cause.id:
+        sheet.chosen_cause = None
+    sheet.causes.remove(cause)
+    db.flush()
+
+
+def choose_cause(db: Session, actor: User, sheet: ProblemSheet, cause_id) -> Cause:
+    """The cause the 5 pourquoi starts from."""
+    _author(actor, sheet)
+    _open(sheet)
+    cause = sheet_cause(sheet, cause_id)
+    if sheet.chosen_cause_id != cause.id and sheet.whys:
+        raise Conflict("La chaîne des 5 pourquoi part déjà d'une autre cause : effacez-la avant d'en choisir une "
+                       "nouvelle.", "chosen_cause_id")
+    sheet.chosen_cause = cause
+    db.flush()
+    return cause
+
+
+def ranked_causes(sheet: ProblemSheet) -> list[Cause]:
+    return sorted(sheet.causes, key=lambda c: (-c.weight, c.id))
+
+
+# -- 5 pourquoi ---------------------------------------------------------------------
+
+def add_why(db: Session, actor: User, sheet: ProblemSheet, answer: str, question: str = "") -> Why:
+    _author(actor, sheet)
+    _open(sheet)
+    if sheet.chosen_cause is None:
+        raise Conflict("Choisissez d'abord, dans l'Ishikawa, la cause à analyser.", "chosen_cause_id")
+    if len(sheet.whys) >= MAX_WHYS:
+        raise Conflict(f"{MAX_WHYS} pourquoi au plus : la cause racine est atteinte.", "answer")
+    answer = text({"answer": answer}, "answer", max_length=300)
+    previous = sheet.whys[-1].answer if sheet.whys else sheet.chosen_cause.text
+    question = text({"question": question}, "question", required=False, max_length=300) or f"Pourquoi : {previous} ?"
+    why = Why(position=len(sheet.whys) + 1, question=question[:300], answer=answer)
+    sheet.whys.append(why)
+    sheet.root_cause = answer   # the deepest answer so far is the root cause until the author says otherwise
+    db.flush()
+    return why
+
+
+def clear_whys(db: Session, actor: User, sheet: ProblemSheet) -> None:
+    _author(actor, sheet)
+    _open(sheet)
+    sheet.whys.clear()
+    sheet.root_cause = ""
+    db.flush()
+
+
+# -- actions and closure -------------------------------------------------------------
+
+def sheet_actions(db: Session, sheet: ProblemSheet) -> list[Action]:
+    return origin_actions(db, "problem", sheet.id)
+
+
+def add_problem_action(db: Session, actor: User, sheet: ProblemSheet, *, title: str, deliverable: str, owner: User,
+                       due, now: datetime, kind: str = "corrective", pdca: str = "do") -> Action:
+    if not can_see_sheet(actor, sheet):
+        raise Forbidden("Seule l'équipe de la fiche peut y planifier des actions.", "problem_id")
+    _open(sheet)
+    return create_action(db, actor, title=title, deliverable=deliverable, owner=owner, due=due, now=now,
+                         origin=("problem", sheet.id), team_id=sheet.team_id, kind=kind, pdca=pdca)
+
+
+def closure_missing(db: Session, sheet: ProblemSheet) -> list[str]:
+    """What still prevents closing the sheet, in words."""
+    missing = []
+    actions = sheet_actions(db, sheet)
+    if not any(a.kind == "corrective" for a in actions):
+        missing.append("aucune action corrective n'est planifiée")
+    unfinished = [a for a in actions if a.status not in ("done", "abandoned")]
+    if unfinished:
+        names = ", ".join(f"« {a.title} »" for a in unfinished[:5])
+        more = f" et {len(unfinished) - 5} autre(s)" if len(unfinished) > 5 else ""
+        missing.append(f"{len(unfinished)} action(s) ni faite(s) ni abandonnée(s) : {names}{more}")
+    unmeasured = [a for a in actions if a.status == "done" and a.eff_indicator and not a.effectiveness_recorded]
+    if unmeasured:
+        missing.append("efficacité non mesurée pour : " + ", ".join(f"« {a.title} »" for a in unmeasured[:5]))
+    if not sheet.effectiveness.strip() or sheet.effective is None:
+        missing.append("l'efficacité n'est pas enregistrée (constat et verdict efficace / non efficace)")
+    return missing
+
+
+def close_problem(db: Session, actor: User, sheet: ProblemSheet, now: datetime) -> ProblemSheet:
+    _author(actor, sheet)
+    _open(sheet)
+    missing = closure_missing(db, sheet)
+    if missing:
+        raise Conflict("Clôture impossible : " + " ; ".join(missing) + ".", "status")
+    sheet.status, sheet.closed_at = "closed", now
+    db.flush()
+    return sheet
+
+
+def reopen_problem(db: Session, actor: User, sheet: ProblemSheet) -> ProblemSheet:
+    _author(actor, sheet)
+    ensure_editable(sheet)
+    sheet.status, sheet.closed_at = "open", None
+    db.flush()
+    return sheet
+
+
+def steps(sheet: ProblemSheet) -> list[tuple[str, str]]:
+    return METHOD_STEPS.get(sheet.method, METHOD_STEPS["PDCA"])
+
+
+def today_for(now: datetime):
+    return paris_today(now)

@@ -1,0 +1,75 @@
+"""The origins and Pareto sources the improvement module registers for itself."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+
+from flask import has_request_context, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modules.improvement.models import OPEN_STATUSES, Action, Cause, ProblemSheet
+from modules.improvement.origins import origins, register_origin
+from modules.improvement.pareto import register_pareto_source
+from shopfloor.auth.models import User
+from shopfloor.validation import PARIS
+
+
+def _url(endpoint: str, fallback: str, **values) -> str:
+    return url_for(endpoint, **values) if has_request_context() else fallback
+
+
+def _period(start: date, end: date):
+    """Sheets performed on the Paris days start..end."""
+    first = datetime.combine(start, time(), PARIS)
+    after = datetime.combine(end + timedelta(days=1), time(), PARIS)
+    return ProblemSheet.performed_at >= first, ProblemSheet.performed_at < after
+
+
+def resolve_problem(db: Session, record_id: int):
+    sheet = db.get(ProblemSheet, record_id)
+    if sheet is None:
+        return None
+    return sheet.title, _url("improvement.problem", f"/improvement/problems/{record_id}", problem_id=record_id)
+
+
+def late_by_owner(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
+    """Actions due in the period that were (or still are) late: done after their due date or still open."""
+    late = ((Action.status.in_(OPEN_STATUSES) & (Action.due < func.current_date()))
+            | ((Action.status == "done") & (Action.done_on > Action.due)))
+    query = (select(User.full_name, func.count(Action.id)).join(User, User.id == Action.owner_id)
+             .where(Action.due >= start, Action.due <= end, late).group_by(User.full_name))
+    if team_id is not None:
+        query = query.where(Action.team_id == team_id)
+    return [(name, float(count)) for name, count in db.execute(query)]
+
+
+def problems_by_origin(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
+    query = (select(ProblemSheet.origin_type, func.count(ProblemSheet.id))
+             .where(*_period(start, end))
+             .group_by(ProblemSheet.origin_type))
+    if team_id is not None:
+        query = query.where(ProblemSheet.team_id == team_id)
+    labels = {key: o.label for key, o in origins().items()}
+    counts: Counter = Counter()
+    for origin_type, count in db.execute(query):
+        counts[labels.get(origin_type, origin_type) if origin_type else "Terrain (sans origine)"] += count
+    return [(label, float(count)) for label, count in counts.items()]
+
+
+def causes_by_family(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
+    from modules.improvement.problems import CATEGORY_LABELS
+    query = (select(Cause.category, func.sum(Cause.weight + 1)).join(ProblemSheet, ProblemSheet.id == Cause.sheet_id)
+             .where(*_period(start, end))
+             .group_by(Cause.category))
+    if team_id is not None:
+        query = query.where(ProblemSheet.team_id == team_id)
+    return [(CATEGORY_LABELS.get(cat, cat), float(total or 0)) for cat, total in db.execute(query)]
+
+
+def register() -> None:
+    register_origin("problem", "Fiche problème", resolve_problem)
+    register_pareto_source("improvement.late_by_owner", "Actions en retard par responsable", late_by_owner)
+    register_pareto_source("improvement.problems_by_origin", "Fiches problème par origine", problems_by_origin)
+    register_pareto_source("improvement.causes_by_family", "Causes Ishikawa par famille 5M (poids des votes + 1)",
+                           causes_by_family)

@@ -1,0 +1,157 @@
+"""Standards (LEAN-8): one-point lessons and operating procedures, ordered steps with photos, validation."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from modules.improvement.models import STANDARD_KINDS, Standard, StandardStep
+from shopfloor.auth.models import User
+from shopfloor.auth.services import can_see_apprentice
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.services import add_attachment, ensure_editable
+from shopfloor.validation import text
+
+MAX_STEPS = 40
+
+
+def clean_workstations(value) -> list[str]:
+    if isinstance(value, str):
+        value = [part for line in value.splitlines() for part in line.split(",")]
+    if not isinstance(value, list):
+        raise ValidationError("« workstations » : une liste de postes.", "workstations")
+    stations = list(dict.fromkeys(str(v).strip()[:80] for v in value if str(v).strip()))
+    if not stations:
+        raise ValidationError("Indiquez au moins un poste de travail où le standard s'applique.", "workstations")
+    return stations[:50]
+
+
+def create_standard(db: Session, actor: User, *, title: str, kind: str, workstations, now: datetime,
+                    safety: str = "", description: str = "") -> Standard:
+    if kind not in STANDARD_KINDS:
+        raise ValidationError(f"Type attendu : {', '.join(STANDARD_KINDS)}.", "kind")
+    standard = Standard(author=actor, title=text({"title": title}, "title"), kind=kind, performed_at=now,
+                        workstations=clean_workstations(workstations), status="draft", version=0,
+                        safety=text({"safety": safety}, "safety", required=False, max_length=2000),
+                        description=text({"description": description}, "description", required=False,
+                                         max_length=5000),
+                        site_id=actor.site_id, team_id=actor.team_id)
+    db.add(standard)
+    db.flush()
+    return standard
+
+
+def _editable(actor: User, standard: Standard) -> None:
+    if actor.id != standard.author_id:
+        raise Forbidden("Seul l'auteur du standard peut le modifier.", "standard_id")
+    ensure_editable(standard)
+
+
+def _back_to_draft(standard: Standard) -> None:
+    """A change to a validated standard starts its next version, to be validated again."""
+    standard.status = "draft"
+
+
+def update_standard(db: Session, actor: User, standard: Standard, *, title: str, kind: str, workstations,
+                    safety: str = "") -> Standard:
+    _editable(actor, standard)
+    if kind not in STANDARD_KINDS:
+        raise ValidationError(f"Type attendu : {', '.join(STANDARD_KINDS)}.", "kind")
+    standard.title, standard.kind = text({"title": title}, "title"), kind
+    standard.workstations = clean_workstations(workstations)
+    standard.safety = text({"safety": safety}, "safety", required=False, max_length=2000)
+    _back_to_draft(standard)
+    db.flush()
+    return standard
+
+
+def add_step(db: Session, actor: User, standard: Standard, *, step_text: str, key_point: str = "",
+             photo: tuple[str, bytes] | None = None, storage: Path | None = None, max_bytes: int = 0) -> StandardStep:
+    """A step at the end; its photo is stored as an attachment of the standard (an activity)."""
+    _editable(actor, standard)
+    if len(standard.steps) >= MAX_STEPS:
+        raise Conflict(f"{MAX_STEPS} étapes au plus : découpez le standard.", "text")
+    step = StandardStep(position=len(standard.steps) + 1, text=text({"text": step_text}, "text", max_length=1000),
+                        key_point=text({"key_point": key_point}, "key_point", required=False, max_length=500))
+    if photo is not None:
+        filename, data = photo
+        step.attachment = add_attachment(db, actor, standard, filename, data, storage, max_bytes)
+    standard.steps.append(step)
+    _back_to_draft(standard)
+    db.flush()
+    return step
+
+
+def _step(standard: Standard, step_id) -> StandardStep:
+    step = next((s for s in standard.steps if str(s.id) == str(step_id)), None)
+    if step is None:
+        raise NotFound(f"Étape {step_id} introuvable.", "step_id")
+    return step
+
+
+def move_step(db: Session, actor: User, standard: Standard, step_id, offset: int) -> None:
+    _editable(actor, standard)
+    step = _step(standard, step_id)
+    ordered = list(standard.steps)
+    index = ordered.index(step)
+    target = index + offset
+    if not 0 <= target < len(ordered):
+        return
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, each in enumerate(ordered, start=1):
+        each.position = position
+    _back_to_draft(standard)
+    db.flush()
+    db.expire(standard, ["steps"])
+
+
+def remove_step(db: Session, actor: User, standard: Standard, step_id) -> None:
+    _editable(actor, standard)
+    step = _step(standard, step_id)
+    standard.steps.remove(step)
+    for position, each in enumerate(standard.steps, start=1):
+        each.position = position
+    _back_to_draft(standard)
+    db.flush()
+
+
+def can_validate(actor: User, standard: Standard) -> bool:
+    return actor.role == "admin" or (actor.role == "tutor" and standard.author.tutor_id == actor.id)
+
+
+def validate_standard(db: Session, actor: User, standard: Standard, now: datetime) -> Standard:
+    """draft → validated by the author's tutor or an admin, as the next version, dated."""
+    if not can_validate(actor, standard):
+        raise Forbidden("Seul le tuteur de l'auteur ou un administrateur valide un standard.", "standard_id")
+    ensure_editable(standard)
+    if standard.status == "validated":
+        raise Conflict(f"Version {standard.version} déjà validée.", "status")
+    if not standard.steps:
+        raise Conflict("Un standard sans étape ne peut pas être validé.", "steps")
+    standard.status, standard.version = "validated", standard.version + 1
+    standard.validated_at, standard.validated_by_id = now, actor.id
+    db.flush()
+    return standard
+
+
+def visible_standard(db: Session, actor: User, standard_id: int) -> Standard:
+    standard = db.get(Standard, standard_id)
+    if standard is None:
+        raise NotFound(f"Standard {standard_id} introuvable.", "standard_id")
+    if not (can_see_apprentice(actor, standard.author) or actor.id == standard.author_id
+            or (actor.team_id is not None and actor.team_id == standard.team_id)):
+        raise Forbidden("Ce standard n'est pas le vôtre ni celui de votre équipe.", "standard_id")
+    return standard
+
+
+def visible_standards(db: Session, actor: User, limit: int = 100) -> list[Standard]:
+    query = select(Standard).order_by(Standard.performed_at.desc()).limit(limit)
+    if actor.role != "admin":
+        people = [actor.id] + ([a.id for a in actor.apprentices] if actor.role == "tutor" else [])
+        conditions = [Standard.author_id.in_(people)]
+        if actor.team_id is not None:
+            conditions.append(Standard.team_id == actor.team_id)
+        query = query.where(or_(*conditions))
+    return list(db.scalars(query))

@@ -1,0 +1,223 @@
+"""Pages: the module home, my actions, an action, plans with follow-up and Gantt, the Pareto, the idea box."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+
+from modules.improvement import figures, services
+from modules.improvement import pareto as pareto_rules
+from modules.improvement.models import ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES
+from modules.improvement.web import bp, user
+from shopfloor import validation as v
+from shopfloor.auth.permissions import requires
+from shopfloor.auth.services import list_users
+from shopfloor.db import session, utcnow
+from shopfloor.errors import DomainError
+
+STATUS_FILTERS = {"open": "Ouvertes", "late": "En retard", "done": "Faites", "all": "Toutes"}
+
+
+def _today():
+    return services.paris_today(utcnow())
+
+
+@bp.get("/")
+@requires()
+def index():
+    db, me, today = session(), user(), _today()
+    return render_template("improvement/index.html", today=today,
+                           late=services.my_actions(db, me, today, "late", 20),
+                           open_actions=services.my_actions(db, me, today, "open", 20),
+                           sheets=services.visible_sheets(db, me, "open", 10), plans=services.visible_plans(db, me, 10))
+
+
+# -- actions ------------------------------------------------------------------------
+
+@bp.get("/actions")
+@requires()
+def actions():
+    db, me, today = session(), user(), _today()
+    status = request.args.get("status", "open")
+    if status not in STATUS_FILTERS:
+        status = "open"
+    scope = request.args.get("scope", "mine")
+    if scope == "visible":
+        rows = services.list_actions(db, me, today, status=status)
+    else:
+        rows = services.my_actions(db, me, today, status)
+    return render_template("improvement/actions.html", rows=rows, today=today, status=status, scope=scope,
+                           filters=STATUS_FILTERS)
+
+
+def _people(db):
+    return [u for u in list_users(db) if u.active]
+
+
+def _action_form(db, form) -> dict:
+    return {"title": form.get("title", ""), "deliverable": form.get("deliverable", ""),
+            "owner": services.owner_by_username(db, form.get("owner", "")),
+            "due": v.date_field(form, "due"), "pdca": form.get("pdca", "do"), "kind": form.get("kind", "corrective"),
+            "planned_start": v.date_field(form, "planned_start", required=False)}
+
+
+@bp.route("/actions/new", methods=["GET", "POST"])
+@requires()
+def new_action():
+    db, me = session(), user()
+    plan_id = request.values.get("plan_id", type=int)
+    problem_id = request.values.get("problem_id", type=int)
+    error = None
+    if request.method == "POST":
+        try:
+            values = _action_form(db, request.form)
+            if problem_id:
+                sheet = services.visible_sheet(db, me, problem_id)
+                values.pop("planned_start")
+                action = services.add_problem_action(db, me, sheet, now=utcnow(), **values)
+            else:
+                action = services.create_action(db, me, now=utcnow(), plan_id=plan_id, **values)
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash(f"Action « {action.title} » créée.", "success")
+            if problem_id:
+                return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor="actions"))
+            if plan_id:
+                return redirect(url_for("improvement.plan", plan_id=plan_id))
+            return redirect(url_for("improvement.action", action_id=action.id))
+    return render_template("improvement/action_form.html", form=request.form, error=error, people=_people(db),
+                           plan_id=plan_id, problem_id=problem_id, today=_today(), kinds=ACTION_KINDS,
+                           stages=PDCA_STAGES), (error.status if error else 200)
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+@requires()
+def action(action_id: int):
+    db, me = session(), user()
+    act = services.visible_action(db, me, action_id)
+    error = None
+    if request.method == "POST":
+        try:
+            effectiveness = None
+            if request.form.get("eff_indicator", "").strip() or act.eff_indicator:
+                effectiveness = {"indicator": request.form.get("eff_indicator", ""),
+                                 "before": request.form.get("eff_before", ""),
+                                 "target": request.form.get("eff_target", ""),
+                                 "after": request.form.get("eff_after", "")}
+            services.update_action(db, me, act, utcnow(), status=request.form.get("status") or None,
+                                   abandon_reason=request.form.get("abandon_reason", ""),
+                                   due=v.date_field(request.form, "due", required=False),
+                                   effectiveness=effectiveness)
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+            act = services.visible_action(db, me, action_id)
+        else:
+            flash("Action mise à jour.", "success")
+            return redirect(url_for("improvement.action", action_id=act.id))
+    from modules.improvement.origins import describe
+    return render_template("improvement/action.html", action=act, error=error, today=_today(),
+                           origin=describe(db, act.origin_type, act.origin_id), statuses=ACTION_STATUSES,
+                           can_edit=services.can_edit_action(me, act), form=request.form), (error.status if error else 200)
+
+
+# -- plans --------------------------------------------------------------------------
+
+@bp.get("/plans")
+@requires()
+def plans():
+    return render_template("improvement/plans.html", plans=services.visible_plans(session(), user()))
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@requires()
+def new_plan():
+    db, error = session(), None
+    if request.method == "POST":
+        try:
+            plan = services.create_plan(db, user(), title=request.form.get("title", ""),
+                                        objective=request.form.get("objective", ""),
+                                        scope=request.form.get("scope", ""), now=utcnow())
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash("Plan d'actions créé : ajoutez ses actions.", "success")
+            return redirect(url_for("improvement.plan", plan_id=plan.id))
+    return render_template("improvement/plan_form.html", form=request.form, error=error), (error.status if error else 200)
+
+
+@bp.get("/plans/<int:plan_id>")
+@requires()
+def plan(plan_id: int):
+    db, today = session(), _today()
+    record = services.visible_plan(db, user(), plan_id)
+    follow = services.plan_follow_up(db, record, today)
+    return render_template("improvement/plan.html", plan=record, follow=follow, today=today,
+                           gantt=figures.gantt_figure(follow.actions, today) if follow.actions else None)
+
+
+# -- Pareto ---------------------------------------------------------------------------
+
+@bp.get("/pareto")
+@requires()
+def pareto():
+    db, today = session(), _today()
+    sources = pareto_rules.sources()
+    args = request.args
+    error, items, label = None, [], ""
+    start = end = None
+    try:
+        start = v.date_field(args, "start", default=today - timedelta(days=90))
+        end = v.date_field(args, "end", default=today)
+        if args.get("mode") == "manual":
+            items, label = pareto_rules.parse_manual(args.get("values", "")), args.get("label") or "Saisie manuelle"
+        elif args.get("source"):
+            source = args["source"]
+            team_id = user().team_id if args.get("team") == "mine" else None
+            items = pareto_rules.from_source(db, source, start, end, team_id)
+            label = sources[source].label
+    except DomainError as exc:
+        error = exc
+    bars = pareto_rules.pareto(items)
+    payload = None
+    if bars:
+        payload = json.dumps({"label": label, "source": args.get("source", "") if args.get("mode") != "manual" else "",
+                              "start": start.isoformat() if start else "", "end": end.isoformat() if end else "",
+                              "items": [[b.category, b.value] for b in bars]}, ensure_ascii=False)
+    return render_template("improvement/pareto.html", sources=sources, args=args, error=error, bars=bars, label=label,
+                           figure=figures.pareto_figure(bars, label) if bars else None, payload=payload,
+                           start=start or today - timedelta(days=90), end=end or today), (error.status if error else 200)
+
+
+# -- idea box -------------------------------------------------------------------------
+
+@bp.route("/ideas", methods=["GET", "POST"])
+@requires()
+def ideas():
+    db, me, error = session(), user(), None
+    if request.method == "POST":
+        try:
+            services.submit_idea(db, me, title=request.form.get("title", ""),
+                                 description=request.form.get("description", ""), now=utcnow())
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash("Merci ! Votre idée est déposée.", "success")
+            return redirect(url_for("improvement.ideas"))
+    return render_template("improvement/ideas.html", ideas=services.visible_ideas(db, me), error=error,
+                           form=request.form), (error.status if error else 200)
+
+
+@bp.post("/ideas/<int:idea_id>/answer")
+@requires("tutor", "admin")
+def answer_idea(idea_id: int):
+    db = session()
+    services.answer_idea(db, user(), services.get_idea(db, idea_id), request.form.get("status", ""),
+                         request.form.get("answer", ""))
+    flash("Réponse enregistrée.", "success")
+    return redirect(url_for("improvement.ideas"))

@@ -1,0 +1,217 @@
+"""Pages of a problem sheet: creation (from a Pareto), the sheet step by step, the printable A3."""
+from __future__ import annotations
+
+import json
+
+from flask import flash, redirect, render_template, request, url_for
+
+from modules.improvement import figures, services
+from modules.improvement.models import CATEGORIES_5M, METHODS
+from modules.improvement.origins import describe, origins, parse_origin
+from modules.improvement.pareto import pareto as pareto_bars
+from modules.improvement.web import bp, user
+from shopfloor import validation as v
+from shopfloor.auth.permissions import requires
+from shopfloor.auth.services import list_users
+from shopfloor.db import session, utcnow
+from shopfloor.errors import DomainError, ValidationError
+
+SECTION_FIELDS = {"team": ("team_members",), "problem": ("qui", "quoi", "ou", "quand", "comment", "combien",
+                                                         "pourquoi", "data_note"),
+                  "whys": ("root_cause",), "standard": ("standardisation",), "effectiveness": ("effectiveness",)}
+
+
+@bp.get("/problems")
+@requires()
+def problems():
+    status = request.args.get("status") if request.args.get("status") in ("open", "closed") else None
+    return render_template("improvement/problems.html", sheets=services.visible_sheets(session(), user(), status),
+                           status=status)
+
+
+def _pareto_from_form(form) -> dict | None:
+    raw = form.get("pareto", "").strip()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValidationError("Les données du Pareto sont illisibles.", "pareto") from None
+
+
+@bp.route("/problems/new", methods=["GET", "POST"])
+@requires()
+def new_problem():
+    db, error = session(), None
+    form = request.form if request.method == "POST" else request.args
+    pareto = None
+    try:
+        pareto = _pareto_from_form(form)
+    except DomainError as exc:
+        error = exc
+    if request.method == "POST" and error is None:
+        try:
+            origin = None
+            if form.get("origin_type"):
+                origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
+            sheet = services.create_problem(db, user(), title=form.get("title", ""), method=form.get("method", ""),
+                                            now=utcnow(), origin=origin, what=form.get("what", ""), pareto=pareto)
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            flash("Fiche problème ouverte : décrivez le problème, puis cherchez ses causes.", "success")
+            return redirect(url_for("improvement.problem", problem_id=sheet.id))
+    bars = pareto_bars([tuple(i) for i in pareto["items"]]) if pareto and isinstance(pareto.get("items"), list) else []
+    return render_template("improvement/problem_new.html", form=form, error=error, methods=METHODS, origins=origins(),
+                           pareto_json=form.get("pareto", ""), pareto=pareto, bars=bars,
+                           figure=figures.pareto_figure(bars, pareto.get("label", "")) if bars else None), \
+        (error.status if error else 200)
+
+
+def _render_sheet(sheet, error=None, status: int = 200):
+    db, me = session(), user()
+    today = services.paris_today(utcnow())
+    actions = services.sheet_actions(db, sheet)
+    bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
+    return render_template(
+        "improvement/problem.html", sheet=sheet, error=error, today=today, actions=actions,
+        follow=services.follow_up(actions, today), steps=services.steps(sheet), qqoqccp=services.QQOQCCP,
+        families=CATEGORIES_5M, causes=services.ranked_causes(sheet), people=[u for u in list_users(db) if u.active],
+        origin=describe(db, sheet.origin_type, sheet.origin_id), mine=me.id == sheet.author_id,
+        editable=sheet.status == "open" and not _frozen(sheet), missing=services.closure_missing(db, sheet),
+        ishikawa=figures.ishikawa_svg(sheet.quoi or sheet.title, sheet.causes, sheet.chosen_cause_id),
+        pareto_figure=figures.pareto_figure(bars, sheet.pareto.get("label", "")) if bars else None,
+        my_votes={vote.cause_id for c in sheet.causes for vote in c.votes if vote.voter_id == me.id
+                  and not vote.voter_label}), status
+
+
+def _frozen(sheet) -> bool:
+    from shopfloor.evidence.services import frozen_reason
+    return frozen_reason(sheet) is not None
+
+
+@bp.get("/problems/<int:problem_id>")
+@requires()
+def problem(problem_id: int):
+    return _render_sheet(services.visible_sheet(session(), user(), problem_id))
+
+
+def _sheet_action(problem_id: int, work, success: str, anchor: str):
+    """Run one change on the sheet; on a domain error, show the sheet again with the error and its status."""
+    db = session()
+    sheet = services.visible_sheet(db, user(), problem_id)
+    try:
+        work(db, sheet)
+    except DomainError as exc:
+        db.rollback()
+        return _render_sheet(services.visible_sheet(db, user(), problem_id), exc, exc.status)
+    flash(success, "success")
+    return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor=anchor))
+
+
+@bp.post("/problems/<int:problem_id>/edit/<section>")
+@requires()
+def edit_problem(problem_id: int, section: str):
+    fields = SECTION_FIELDS.get(section)
+    if fields is None:
+        raise ValidationError(f"Section inconnue : {section}.", "section")
+
+    def work(db, sheet):
+        changes = {key: request.form.get(key, "") for key in fields}
+        if section == "effectiveness":
+            verdict = request.form.get("effective", "")
+            changes["effective"] = {"yes": True, "no": False}.get(verdict)
+        services.update_problem(db, user(), sheet, changes)
+    return _sheet_action(problem_id, work, "Fiche enregistrée.", section)
+
+
+@bp.post("/problems/<int:problem_id>/causes")
+@requires()
+def add_cause(problem_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.add_cause(
+        db, user(), sheet, request.form.get("category", ""), request.form.get("text", "")),
+        "Cause ajoutée à l'Ishikawa.", "ishikawa")
+
+
+@bp.post("/problems/<int:problem_id>/causes/<int:cause_id>/vote")
+@requires()
+def vote(problem_id: int, cause_id: int):
+    def work(db, sheet):
+        cause = services.sheet_cause(sheet, cause_id)
+        if request.form.get("remove"):
+            services.unvote(db, user(), sheet, cause, request.form.get("voter", ""))
+        else:
+            services.vote(db, user(), sheet, cause, utcnow(), request.form.get("voter", ""))
+    return _sheet_action(problem_id, work, "Vote enregistré.", "ishikawa")
+
+
+@bp.post("/problems/<int:problem_id>/causes/<int:cause_id>/choose")
+@requires()
+def choose_cause(problem_id: int, cause_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.choose_cause(db, user(), sheet, cause_id),
+                         "Cause choisie : déroulez les 5 pourquoi.", "whys")
+
+
+@bp.post("/problems/<int:problem_id>/causes/<int:cause_id>/remove")
+@requires()
+def remove_cause(problem_id: int, cause_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.remove_cause(
+        db, user(), sheet, services.sheet_cause(sheet, cause_id)), "Cause retirée.", "ishikawa")
+
+
+@bp.post("/problems/<int:problem_id>/whys")
+@requires()
+def add_why(problem_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.add_why(
+        db, user(), sheet, request.form.get("answer", ""), request.form.get("question", "")),
+        "Pourquoi ajouté.", "whys")
+
+
+@bp.post("/problems/<int:problem_id>/whys/clear")
+@requires()
+def clear_whys(problem_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.clear_whys(db, user(), sheet),
+                         "Chaîne des pourquoi effacée.", "whys")
+
+
+@bp.post("/problems/<int:problem_id>/actions")
+@requires()
+def add_action(problem_id: int):
+    def work(db, sheet):
+        services.add_problem_action(db, user(), sheet, title=request.form.get("title", ""),
+                                    deliverable=request.form.get("deliverable", ""),
+                                    owner=services.owner_by_username(db, request.form.get("owner", "")),
+                                    due=v.date_field(request.form, "due"), now=utcnow(),
+                                    kind=request.form.get("kind", "corrective"), pdca=request.form.get("pdca", "do"))
+    return _sheet_action(problem_id, work, "Action planifiée.", "actions")
+
+
+@bp.post("/problems/<int:problem_id>/close")
+@requires()
+def close_problem(problem_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.close_problem(db, user(), sheet, utcnow()),
+                         "Fiche clôturée.", "closure")
+
+
+@bp.post("/problems/<int:problem_id>/reopen")
+@requires()
+def reopen_problem(problem_id: int):
+    return _sheet_action(problem_id, lambda db, sheet: services.reopen_problem(db, user(), sheet),
+                         "Fiche rouverte.", "closure")
+
+
+@bp.get("/problems/<int:problem_id>/a3")
+@requires()
+def a3(problem_id: int):
+    db = session()
+    sheet = services.visible_sheet(db, user(), problem_id)
+    today = services.paris_today(utcnow())
+    actions = services.sheet_actions(db, sheet)
+    bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
+    return render_template("improvement/a3.html", sheet=sheet, actions=actions, today=today,
+                           follow=services.follow_up(actions, today), qqoqccp=services.QQOQCCP,
+                           origin=describe(db, sheet.origin_type, sheet.origin_id),
+                           ishikawa=figures.ishikawa_svg(sheet.quoi or sheet.title, sheet.causes,
+                                                         sheet.chosen_cause_id),
+                           pareto_figure=figures.pareto_figure(bars, sheet.pareto.get("label", "")) if bars else None)
