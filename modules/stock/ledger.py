@@ -25,6 +25,11 @@ def lock_item(db: Session, item_id: int) -> Item:
     return item
 
 
+def lock_items(db: Session, item_ids) -> dict[int, Item]:
+    """Lock several items in id order, so two actions locking the same items never deadlock."""
+    return {item_id: lock_item(db, item_id) for item_id in sorted(set(item_ids))}
+
+
 def balances(db: Session, item_id: int, *, location_id: int | None = None) -> list[Balance]:
     """Fresh balances of an item (after lock_item when the answer decides a write)."""
     query = select(Balance).where(Balance.item_id == item_id).execution_options(populate_existing=True)
@@ -84,3 +89,18 @@ def reserve(db: Session, row: Balance, qty: Decimal) -> None:
 
 def release(db: Session, row: Balance, qty: Decimal) -> None:
     row.reserved = max(Decimal(0), row.reserved - qty)
+
+
+def balance_rows(db: Session, *, item_id: int | None = None, location_id: int | None = None,
+                 limit: int = 1000) -> list[dict]:
+    """Stock on hand (qty > 0) as plain rows, in lot order then location: one indexed query, no ORM objects."""
+    query = (select(Item.sku, Lot.number.label("lot"), Lot.expiry, Location.code.label("location"),
+                    Location.kind, Balance.qty, Balance.reserved, Balance.id)
+             .select_from(Balance).join(Item, Item.id == Balance.item_id).join(Lot, Lot.id == Balance.lot_id)
+             .join(Location, Location.id == Balance.location_id).where(Balance.qty > 0)
+             .order_by(Item.sku, Lot.expiry.is_(None), Lot.expiry, Lot.received_at, Lot.id, Location.code).limit(limit))
+    if item_id is not None:
+        query = query.where(Balance.item_id == item_id)
+    if location_id is not None:
+        query = query.where(Balance.location_id == location_id)
+    return [dict(row._mapping) for row in db.execute(query)]

@@ -1,0 +1,339 @@
+"""Picking for the line: allocation by the item's strategy, scan confirmation, cancellation,
+the production programme and the line calls that pick lists serve.
+
+Rules (issue #4 §5):
+- FEFO: earliest expiry, then earliest received, then lowest lot id; lots without expiry after those with one.
+- FIFO: earliest received, then lowest lot id. LIFO: latest received first (then highest lot id).
+- Only free stock (qty - reserved) in active *storage* locations is picked: never reception, quarantine,
+  line-side, shipping, scrap or waste stock.
+- A lot is never picked when expired (expiry before today) or when its remaining shelf life in days is
+  under the item's removal margin; such lots are flagged for disposal.
+- Allocation is all or nothing: a shortage on any item is a 409 naming it and what is available.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, contains_eager
+
+from shopfloor.auth.models import User
+from shopfloor.auth.services import can_see_apprentice
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.models import Activity
+from shopfloor.evidence.services import ensure_editable
+from shopfloor.validation import PARIS
+from modules.stock import ledger
+from modules.stock.lookup import item_by_sku, location_by_code
+from modules.stock.models import Balance, Item, LineCall, Location, Lot, PickLine, PickList, ProgrammeLine
+
+PICKABLE_KINDS = ("storage",)
+DESTINATION_KINDS = ("line", "shipping")
+
+
+@dataclass
+class Allocation:
+    balance: Balance
+    qty: Decimal
+
+
+@dataclass
+class Flagged:
+    balance: Balance
+    reason: str
+
+
+def fmt(qty: Decimal) -> str:
+    return f"{Decimal(qty).normalize():f}"
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(PARIS).date()
+
+
+def _order(item: Item):
+    if item.strategy == "fefo":
+        return (Lot.expiry.is_(None), Lot.expiry, Lot.received_at, Lot.id, Location.code)
+    if item.strategy == "lifo":
+        return (Lot.received_at.desc(), Lot.id.desc(), Location.code)
+    return (Lot.received_at, Lot.id, Location.code)
+
+
+def candidates(db: Session, item: Item, today: date) -> tuple[list[Balance], list[Flagged]]:
+    """Free storage stock of the item in strategy order, and the lots refused for their expiry."""
+    rows = db.scalars(
+        select(Balance).join(Balance.lot).join(Balance.location)
+        .options(contains_eager(Balance.lot), contains_eager(Balance.location))
+        .where(Balance.item_id == item.id, Balance.qty > Balance.reserved,
+               Location.kind.in_(PICKABLE_KINDS), Location.active.is_(True))
+        .order_by(*_order(item)).execution_options(populate_existing=True)).all()
+    usable, flagged = [], []
+    for row in rows:
+        reason = expiry_problem(item, row.lot, today)
+        (flagged.append(Flagged(row, reason)) if reason else usable.append(row))
+    return usable, flagged
+
+
+def expiry_problem(item: Item, lot: Lot, today: date) -> str | None:
+    if lot.expiry is None:
+        return None
+    remaining = (lot.expiry - today).days
+    if remaining < 0:
+        return f"périmé depuis le {lot.expiry:%d/%m/%Y}"
+    if remaining < item.removal_margin_days:
+        return (f"péremption le {lot.expiry:%d/%m/%Y} : {remaining} j restants, "
+                f"sous la marge de retrait de {item.removal_margin_days} j")
+    return None
+
+
+def plan(db: Session, item: Item, qty: Decimal, today: date) -> tuple[list[Allocation], list[Flagged], Decimal]:
+    """How `qty` would be taken (without reserving), what was refused, and the total free usable stock."""
+    usable, flagged = candidates(db, item, today)
+    taken, left = [], qty
+    for row in usable:
+        if left <= 0:
+            break
+        part = min(left, row.qty - row.reserved)
+        taken.append(Allocation(row, part))
+        left -= part
+    available = sum((row.qty - row.reserved for row in usable), Decimal(0))
+    return taken, flagged, available
+
+
+def _destination(location: Location) -> Location:
+    if location.kind not in DESTINATION_KINDS:
+        raise ValidationError(f"{location.code} n'est pas un emplacement bord de ligne (ni d'expédition).", "destination")
+    return location
+
+
+def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], destination: Location,
+             now: datetime, needed_at: datetime | None = None, title: str | None = None) -> PickList:
+    """Reserve stock for a pick list, all or nothing; lines split across lots and locations."""
+    _destination(destination)
+    wanted: dict[int, Decimal] = {}
+    items: dict[int, Item] = {}
+    for item, qty in requests:
+        if qty is None or Decimal(qty) <= 0:
+            raise ValidationError("La quantité doit être strictement positive.", "qty")
+        wanted[item.id] = wanted.get(item.id, Decimal(0)) + Decimal(qty)
+        items[item.id] = item
+    if not wanted:
+        raise ValidationError("Aucun article à prélever.", "sku")
+    ledger.lock_items(db, wanted)
+    today = local_day(now)
+    plans, shortages, flagged = [], [], []
+    for item_id, qty in wanted.items():
+        item = items[item_id]
+        taken, refused, available = plan(db, item, qty, today)
+        flagged += refused
+        if available < qty:
+            shortages.append(f"{item.sku} ({item.name}) : {fmt(qty)} {item.unit} demandé(s), "
+                             f"{fmt(available)} disponible(s)")
+        plans.append((item, taken))
+    if shortages:
+        raise Conflict("Stock insuffisant, rien n'a été réservé — " + " ; ".join(shortages) + ".", "qty")
+    pick = PickList(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
+                    destination=destination, needed_at=needed_at, status="allocated",
+                    title=title or _title(plans, destination))
+    rank = 0
+    for item, taken in plans:
+        for part in taken:
+            ledger.reserve(db, part.balance, part.qty)
+            pick.lines.append(PickLine(rank=rank, item_id=item.id, lot_id=part.balance.lot_id,
+                                       location_id=part.balance.location_id, qty=part.qty))
+            rank += 1
+    for refused in flagged:
+        if refused.balance.lot.disposal_flagged_at is None:
+            refused.balance.lot.disposal_flagged_at = now
+            refused.balance.lot.disposal_reason = f"À éliminer : {refused.reason}"[:200]
+    db.add(pick)
+    db.flush()
+    return pick
+
+
+def _title(plans, destination: Location) -> str:
+    items = ", ".join(f"{item.sku} × {fmt(sum((p.qty for p in taken), Decimal(0)))}" for item, taken in plans)
+    return f"Prélèvement {items} → {destination.code}"[:200]
+
+
+def flagged_lots(db: Session, item: Item, now: datetime) -> list[Flagged]:
+    return candidates(db, item, local_day(now))[1]
+
+
+# -- Who may act on a pick list ----------------------------------------------------------
+
+def can_handle(actor: User, activity: Activity) -> bool:
+    return actor.id == activity.author_id or can_see_apprentice(actor, activity.author)
+
+
+def get_pick(db: Session, actor: User, pick_id: int) -> PickList:
+    pick = db.get(PickList, pick_id)
+    if pick is None:
+        raise NotFound(f"Liste de prélèvement {pick_id} introuvable.", "id")
+    if not can_handle(actor, pick):
+        raise Forbidden("Cette liste de prélèvement n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "id")
+    return pick
+
+
+def _open(pick: PickList) -> None:
+    ensure_editable(pick)
+    if pick.status != "allocated":
+        raise Conflict(f"La liste {pick.id} est déjà {'livrée' if pick.status == 'confirmed' else 'annulée'}.", "id")
+
+
+def round_order(pick: PickList) -> list[PickLine]:
+    """The lines along the storage addresses (the round), whatever their allocation order."""
+    return sorted(pick.lines, key=lambda line: (line.location.code, line.rank))
+
+
+def next_line(pick: PickList) -> PickLine | None:
+    return next((line for line in round_order(pick) if line.picked_at is None), None)
+
+
+def confirm_scan(db: Session, actor: User, pick: PickList, location_code: str, code: str, now: datetime) -> PickLine:
+    """Confirm one line by scanning its location then its lot (or the item for untracked items)."""
+    _open(pick)
+    location = location_by_code(db, location_code, "location")
+    code = (code or "").strip().upper()
+    if not code:
+        raise ValidationError("Scannez le lot (ou la référence pour un article non suivi en lot).", "code")
+    waiting = [line for line in round_order(pick) if line.picked_at is None]
+    here = [line for line in waiting if line.location_id == location.id]
+    if not here:
+        expected = ", ".join(sorted({line.location.code for line in waiting})) or "aucun"
+        raise ValidationError(f"Rien à prélever en {location.code} pour cette liste (attendu : {expected}).", "location")
+    for line in here:
+        if line.lot.number.upper() == code or (line.item.sku == code and not line.item.lot_tracked):
+            _pick_line(db, actor, pick, line, now)
+            return line
+    lots = ", ".join(line.lot.number if line.item.lot_tracked else f"{line.item.sku}" for line in here)
+    raise ValidationError(f"« {code} » ne correspond pas : en {location.code}, prenez {lots}.", "code")
+
+
+def confirm_all(db: Session, actor: User, pick: PickList, now: datetime) -> PickList:
+    _open(pick)
+    for line in round_order(pick):
+        if line.picked_at is None:
+            _pick_line(db, actor, pick, line, now)
+    return pick
+
+
+def _pick_line(db: Session, actor: User, pick: PickList, line: PickLine, now: datetime) -> None:
+    item = ledger.lock_item(db, line.item_id)
+    ledger.move(db, item=item, lot=line.lot, qty=line.qty, source=line.location, target=pick.destination,
+                reason="pick", user=actor, at=now, activity_id=pick.id, from_reserved=line.qty)
+    line.picked_at = now
+    if all(other.picked_at is not None for other in pick.lines):
+        pick.status, pick.confirmed_at = "confirmed", now
+        for call in db.scalars(select(LineCall).where(LineCall.pick_list_id == pick.id, LineCall.status == "picking")):
+            call.status, call.served_at = "served", now
+    db.flush()
+
+
+def cancel(db: Session, actor: User, pick: PickList, now: datetime) -> PickList:
+    """Give back every reservation not yet picked; lines already picked stay at the line."""
+    _open(pick)
+    ledger.lock_items(db, [line.item_id for line in pick.lines])
+    for line in pick.lines:
+        if line.picked_at is None and not line.released:
+            row = ledger.balance(db, line.item_id, line.lot_id, line.location_id)
+            ledger.release(db, row, line.qty)
+            line.released = True
+    pick.status, pick.cancelled_at = "cancelled", now
+    for programme_line in db.scalars(select(ProgrammeLine).where(ProgrammeLine.pick_list_id == pick.id)):
+        programme_line.pick_list_id = None
+    for call in db.scalars(select(LineCall).where(LineCall.pick_list_id == pick.id, LineCall.status == "picking")):
+        call.status, call.pick_list_id = "open", None
+    db.flush()
+    return pick
+
+
+# -- Production programme ----------------------------------------------------------------
+
+def add_programme_line(db: Session, actor: User, *, line_code: str, sku: str, qty: Decimal, needed_at: datetime,
+                       workshop: str = "") -> ProgrammeLine:
+    destination = _destination(location_by_code(db, line_code, "line"))
+    item = item_by_sku(db, sku)
+    if qty is None or qty <= 0:
+        raise ValidationError("La quantité doit être strictement positive.", "qty")
+    row = ProgrammeLine(line_location_id=destination.id, item_id=item.id, qty=qty, needed_at=needed_at,
+                        workshop=workshop or destination.code, created_by_id=actor.id)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def pick_programme(db: Session, actor: User, line_ids: list[int], now: datetime) -> PickList:
+    """One pick list for programme lines of one destination (a line-side location)."""
+    rows = list(db.scalars(select(ProgrammeLine).where(ProgrammeLine.id.in_(line_ids or [-1]))))
+    if not rows:
+        raise ValidationError("Cochez au moins une ligne du programme.", "lines")
+    if len({row.line_location_id for row in rows}) > 1:
+        raise ValidationError("Une liste de prélèvement sert une seule ligne : cochez des besoins d'une même ligne.", "lines")
+    busy = [row for row in rows if row.pick_list_id is not None]
+    if busy:
+        raise Conflict(f"{busy[0].item.sku} pour {busy[0].line_location.code} a déjà sa liste "
+                       f"{busy[0].pick_list_id}.", "lines")
+    pick = allocate(db, actor, requests=[(row.item, row.qty) for row in rows], destination=rows[0].line_location,
+                    now=now, needed_at=min(row.needed_at for row in rows))
+    for row in rows:
+        row.pick_list_id = pick.id
+    db.flush()
+    return pick
+
+
+# -- Line calls ----------------------------------------------------------------------------
+
+def raise_call(db: Session, actor: User, *, line_code: str, sku: str, qty: Decimal, now: datetime) -> LineCall:
+    destination = _destination(location_by_code(db, line_code, "line"))
+    item = item_by_sku(db, sku)
+    if qty is None or qty <= 0:
+        raise ValidationError("La quantité doit être strictement positive.", "qty")
+    call = LineCall(line_location_id=destination.id, item_id=item.id, qty=qty, raised_at=now,
+                    raised_by_id=actor.id, status="open")
+    db.add(call)
+    db.flush()
+    return call
+
+
+def serve_call(db: Session, actor: User, call_id: int, now: datetime) -> PickList:
+    """Allocate the pick that serves a call; the call is served when that pick is confirmed."""
+    call = db.get(LineCall, call_id)
+    if call is None:
+        raise NotFound(f"Appel {call_id} introuvable.", "id")
+    if call.status != "open":
+        raise Conflict("Cet appel est déjà pris en charge.", "id")
+    pick = allocate(db, actor, requests=[(call.item, call.qty)], destination=call.line_location, now=now,
+                    needed_at=call.raised_at,
+                    title=f"Appel {call.line_location.code} : {call.item.sku} × {fmt(call.qty)}")
+    call.status, call.pick_list_id = "picking", pick.id
+    db.flush()
+    return pick
+
+
+def cancel_call(db: Session, actor: User, call_id: int) -> LineCall:
+    call = db.get(LineCall, call_id)
+    if call is None:
+        raise NotFound(f"Appel {call_id} introuvable.", "id")
+    if call.status != "open":
+        raise Conflict("Seul un appel en attente peut être annulé.", "id")
+    call.status = "cancelled"
+    db.flush()
+    return call
+
+
+def call_queue(db: Session) -> list[LineCall]:
+    return list(db.scalars(select(LineCall).where(LineCall.status.in_(("open", "picking")))
+                           .order_by(LineCall.raised_at).limit(200)))
+
+
+def visible_activities(actor: User):
+    """SQL condition: activities the actor may see (their own, their apprentices', all for an admin)."""
+    if actor.role == "admin":
+        return Activity.id.isnot(None)
+    if actor.role == "tutor":
+        return or_(Activity.author_id == actor.id,
+                   Activity.author_id.in_(select(User.id).where(User.tutor_id == actor.id)))
+    return Activity.author_id == actor.id
