@@ -20,6 +20,5 @@ core_module = Module(
         ("Couverture", "evidence.coverage_page", ("apprentice", "tutor")),
         ("Référentiels", "web.referential_index", ("admin", "tutor", "apprentice")),
         ("Utilisateurs", "auth.users", ("admin",)),
-        ("Notifications", "notifications.index", ("admin", "tutor", "apprentice")),
     ],
 )

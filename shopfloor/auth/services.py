@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -170,8 +170,20 @@ def user_for_token(db: Session, token: str, now: datetime) -> User | None:
     if row is None or not row.user.active:
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now  # written at most every five minutes: reads stay reads
+        _record_token_use(db, row, now)
     return row.user
+
+
+def _record_token_use(db: Session, row: ApiToken, now: datetime) -> None:
+    """At most every five minutes. A reading request must stay a read: on SQLite a write in its
+    deferred transaction would hold the database's write lock until the request ends, so the
+    time is written in its own short transaction instead."""
+    bind = db.get_bind()
+    if bind.get_execution_options().get("write"):
+        row.last_used_at = now
+        return
+    with Session(bind.execution_options(write=True)) as writer, writer.begin():
+        writer.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
 
 
 def can_see_apprentice(actor: User, apprentice: User) -> bool:

@@ -51,13 +51,13 @@ def test_pages_render_for_the_author(client, demo):
     assert "<svg" in a3 and "Main-d&#39;œuvre" in a3 and "Guide du convoyeur usé" in a3 and "a3-pareto" in a3
     gantt = client.get(f"/improvement/plans/{plan.id}").get_data(as_text=True)
     assert 'id="gantt"' in gantt and "plotly.min.js" in gantt
-    assert "🔔" in client.get("/improvement/").get_data(as_text=True)
+    assert 'class="count"' in client.get("/improvement/").get_data(as_text=True)  # the demo has late actions
 
 
 def test_pareto_to_a_new_sheet(client, demo):
     login(client, "ines", "demo-apprenti")
     page = client.get("/improvement/pareto?mode=manual&label=Arrêts&values=Bourrage%3B14%0ACapteur%3B6").get_data(as_text=True)
-    assert "Ouvrir une fiche problème" in page and "58.3" not in page or True
+    assert "Ouvrir une fiche problème" in page and "Bourrage" in page and "Capteur" in page
     form = client.get('/improvement/problems/new?pareto={"label":"Arrêts","items":[["Bourrage",14],["Capteur",6]]}')
     assert form.status_code == 200 and "Analyse : Arrêts" in form.get_data(as_text=True)
     created = client.post("/improvement/problems/new", data={
