@@ -81,8 +81,7 @@ def build(app, moves_wanted: int) -> dict:
         item_index = n % ITEMS
         received = NOW - timedelta(days=400 - n // ITEMS * 60 - rng.randint(0, 30))
         lots.append({"item_id": item_ids[item_index], "number": f"L{n:06d}", "received_at": received,
-                     "expiry": (received + timedelta(days=rng.randint(420, 900))).date() if item_index % 3 == 0 else None,
-                     "disposal_reason": ""})
+                     "expiry": (received + timedelta(days=rng.randint(420, 900))).date() if item_index % 3 == 0 else None})
     conn.execute(insert(Lot), lots)
     lot_rows = conn.execute(select(Lot.id, Lot.item_id)).all()
     per_lot = max(2, moves_wanted // len(lot_rows))

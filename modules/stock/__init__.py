@@ -1,6 +1,9 @@
 """Stock: the stores of référentiel 001 (LOG-1 … LOG-7) that every other trade touches."""
-from modules.stock import api, cli, demo, indicators, jobs, ops_api, ops_demo, ops_views, views
+from modules.stock import (api, cli, demo, improvement_sources, indicators, jobs, ops_api, ops_demo, ops_views,
+                           views)
 from shopfloor.registry import Module
+
+improvement_sources.register_with_improvement()
 
 
 def _demo(db, now):

@@ -120,13 +120,19 @@ def create_location(db: Session, data: dict) -> Location:
 
 def update_location(db: Session, location: Location, data: dict) -> Location:
     values = location_values(dict(data, code=location.code))
-    if values["kind"] != location.kind and _holds_stock(db, location):
-        raise Conflict("L'emplacement contient du stock : videz-le avant de changer sa nature.", "kind")
+    check_kind_change(db, location, values["kind"])
     for name, value in values.items():
         setattr(location, name, value)
     location.active = v.boolean(data, "active", default=True)
     db.flush()
     return location
+
+
+def check_kind_change(db: Session, location: Location, kind: str) -> None:
+    """A location holding stock keeps its kind: quarantined goods must not become pickable by a relabel."""
+    if kind != location.kind and _holds_stock(db, location):
+        raise Conflict(f"L'emplacement {location.code} contient du stock : videz-le avant de changer sa nature.",
+                       "kind")
 
 
 def _holds_stock(db: Session, location: Location) -> bool:
@@ -250,6 +256,10 @@ def import_rows(db: Session, kind: str, rows: list[dict]) -> ImportReport:
     model = Item if kind == "items" else Location
     existing = {getattr(obj, key): obj for obj in db.scalars(
         select(model).where(getattr(model, key).in_([values[key] for values in valid])))}
+    if kind == "locations":
+        _check_kind_changes(db, existing, valid, seen, report)
+        if report.errors:
+            return report
     for values in valid:
         obj = existing.get(values[key])
         if obj is None:
@@ -261,3 +271,14 @@ def import_rows(db: Session, kind: str, rows: list[dict]) -> ImportReport:
             report.updated += 1
     db.flush()
     return report
+
+
+def _check_kind_changes(db: Session, existing: dict, valid: list[dict], lines: dict, report: ImportReport) -> None:
+    for values in valid:
+        location = existing.get(values["code"])
+        if location is None:
+            continue
+        try:
+            check_kind_change(db, location, values["kind"])
+        except Conflict as exc:
+            report.errors.append((lines[values["code"]], exc.field, exc.message))

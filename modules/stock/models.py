@@ -105,9 +105,6 @@ class Lot(Base):
     expiry: Mapped[date | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("stock_supplier.id"))
-    # set when picking skipped the lot because it is expired or too close to expiry
-    disposal_flagged_at: Mapped[datetime | None]
-    disposal_reason: Mapped[str] = mapped_column(String(200), default="")
 
     item: Mapped[Item] = relationship()
 

@@ -149,16 +149,21 @@ class PurchaseRequest(Activity):
                 ("Fournisseur", self.supplier.name), ("Livraison souhaitée", self.due_date.strftime("%d/%m/%Y"))]
 
 
+FLAG_KINDS = {"expiring": "Expire bientôt", "disposal": "À éliminer"}
+
+
 class LotFlag(Base):
-    """A lot flagged by the job: expiring soon, or expired (to dispose of). One per lot and kind."""
+    """The only record of a flagged lot (see modules/stock/flags.py): "expiring" soon, or "disposal" (expired or
+    under the removal margin, never picked again). One per lot and kind."""
 
     __tablename__ = "stock_lot_flag"
     __table_args__ = (UniqueConstraint("lot_id", "kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
-    kind: Mapped[str] = mapped_column(String(10), index=True)  # expiring | expired
+    kind: Mapped[str] = mapped_column(String(10), index=True)  # FLAG_KINDS
     expiry: Mapped[date]
     flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(200), default="")
 
     lot = relationship("Lot")
 

@@ -25,7 +25,7 @@ from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.models import Activity
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import PARIS
-from modules.stock import ledger
+from modules.stock import flags, ledger
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Balance, Item, LineCall, Location, Lot, PickLine, PickList, ProgrammeLine
 
@@ -144,10 +144,7 @@ def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], 
             pick.lines.append(PickLine(rank=rank, item_id=item.id, lot_id=part.balance.lot_id,
                                        location_id=part.balance.location_id, qty=part.qty))
             rank += 1
-    for refused in flagged:
-        if refused.balance.lot.disposal_flagged_at is None:
-            refused.balance.lot.disposal_flagged_at = now
-            refused.balance.lot.disposal_reason = f"À éliminer : {refused.reason}"[:200]
+    flags.flag_for_disposal(db, [(r.balance.lot_id, r.balance.lot.expiry, r.reason) for r in flagged], now)
     db.add(pick)
     db.flush()
     return pick

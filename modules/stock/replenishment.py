@@ -22,6 +22,7 @@ from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import PARIS
 from modules.stock.models import Balance, Item, Location, Lot, Move, Supplier
+from modules.stock import flags
 from modules.stock.models_ops import LotFlag, PurchaseProposal, PurchaseRequest, new_activity
 
 DEMAND_REASONS = ("pick", "shipment", "consumption")
@@ -139,19 +140,14 @@ def flag_lots(db: Session, now: datetime, warning_days: int) -> dict:
     lots = db.execute(select(Lot.id, Lot.expiry).where(Lot.expiry.is_not(None),
                                                        Lot.expiry <= today + timedelta(days=warning_days),
                                                        Lot.id.in_(stocked))).all()
-    existing = set(db.execute(select(LotFlag.lot_id, LotFlag.kind).where(
-        LotFlag.lot_id.in_([lot_id for lot_id, _ in lots]))).all()) if lots else set()
+    existing = flags.existing_flags(db, [lot_id for lot_id, _ in lots])
     created = 0
     for lot_id, expiry in lots:
-        kinds = ["expiring"] + (["expired"] if expiry < today else [])
-        for kind in kinds:
+        kinds = [("expiring", "")] + ([("disposal", f"À éliminer : périmé depuis le {expiry:%d/%m/%Y}")]
+                                      if expiry < today else [])
+        for kind, reason in kinds:
             if (lot_id, kind) not in existing:
-                try:
-                    with db.begin_nested():
-                        db.add(LotFlag(lot_id=lot_id, kind=kind, expiry=expiry, flagged_at=now))
-                    created += 1
-                except IntegrityError:
-                    pass
+                created += flags.flag(db, lot_id, kind, expiry, now, reason)
     db.flush()
     return {"flagged": created}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -273,7 +273,17 @@ def _reception_page(reception_id: int, error, status: int = 200):
     suggestions = {line.id: receiving.suggest_location(db, line.item, line.qty) for line in rec.lines
                    if line.conforming and line.put_away_at is None and line.location.kind == "reception"}
     return render_template("stock/reception.html", rec=rec, error=error, form=request.form, suggestions=suggestions,
-                           mine=rec.author_id == _user().id), status
+                           mine=rec.author_id == _user().id, problem_url=_problem_url(rec)), status
+
+
+def _problem_url(rec: Reception) -> str | None:
+    """The improvement module's new problem sheet, pre-filled from the reception's anomalies (when installed)."""
+    if not rec.anomalies or "improvement.new_problem" not in current_app.view_functions:
+        return None
+    what = "\n".join(f"{ANOMALY_KINDS.get(a.kind, a.kind)}{f' ({a.item.sku})' if a.item else ''} : {a.note} → "
+                     f"{DECISIONS.get(a.decision, a.decision)}" for a in rec.anomalies)
+    return url_for("improvement.new_problem", origin_type="stock_reception", origin_id=rec.id,
+                   title=f"Anomalies à la réception {rec.delivery_note} ({rec.supplier.name})"[:200], what=what)
 
 
 @bp.post("/receptions/<int:reception_id>/lines")

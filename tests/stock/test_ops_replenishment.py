@@ -63,7 +63,7 @@ def test_job_run_twice_gives_the_same_proposals_and_flags(db, shop, now):
     assert [(p.item_id, p.status, p.position_qty, p.suggested_qty) for p in proposals] == [
         (shop.screw.id, "open", Decimal(20), Decimal(200))]
     flags = sorted((f.lot.number, f.kind) for f in db.scalars(select(LotFlag)))
-    assert flags == [("G-OLD", "expired"), ("G-OLD", "expiring"), ("G-SOON", "expiring")]
+    assert flags == [("G-OLD", "disposal"), ("G-OLD", "expiring"), ("G-SOON", "expiring")]
     # stock back above the point (a purchase request on order counts): the open proposal is closed
     replenishment.create_purchase_request(db, shop.people.apprentice, now=now, proposal=proposals[0],
                                           qty=Decimal(200), due_date=now.date() + timedelta(days=5))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from modules.stock import picking
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Balance, Lot, Move, PickList
+from modules.stock.models_ops import LotFlag
 from shopfloor.errors import Conflict, ValidationError
 from tests.conftest import fresh
 
@@ -86,7 +87,7 @@ def test_expired_short_shelf_life_quarantine_and_reserved_stock_are_never_picked
     assert [line["lot"] for line in first.json["lines"]] == ["OK"]
     assert {f["lot"] for f in first.json["flagged"]} == {"MARGIN", "EXPIRED"}
     fresh(db)
-    flagged = {lot.number: lot.disposal_reason for lot in db.scalars(select(Lot).where(Lot.disposal_flagged_at.isnot(None)))}
+    flagged = {flag.lot.number: flag.reason for flag in db.scalars(select(LotFlag).where(LotFlag.kind == "disposal"))}
     assert set(flagged) == {"MARGIN", "EXPIRED"} and "périmé" in flagged["EXPIRED"]
     # 2 free left on lot OK: quarantine, expired, margin and reserved stock do not count
     second = _pick(client, people, sku="COL-100", qty=3, destination="L1")

@@ -1,0 +1,57 @@
+"""What the stock module gives the improvement module: receptions as the origin of a problem sheet (which then
+proposes LOG-6) and Pareto sources of reception anomalies."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from flask import has_request_context, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modules.stock.indicators import day_bounds
+from modules.stock.models import ANOMALY_KINDS, Reception, ReceptionAnomaly, Supplier
+
+
+def resolve_reception(db: Session, record_id: int) -> tuple[str, str] | None:
+    reception = db.get(Reception, record_id)
+    if reception is None:
+        return None
+    url = (url_for("stock.reception", reception_id=reception.id) if has_request_context()
+           else f"/stock/receptions/{reception.id}")
+    return f"Réception {reception.delivery_note} – {reception.supplier.name}", url
+
+
+def _anomalies(db: Session, column, start: date, end: date, team_id: int | None):
+    query = (select(column, func.count(ReceptionAnomaly.id)).select_from(ReceptionAnomaly)
+             .join(Reception, Reception.id == ReceptionAnomaly.reception_id)
+             .where(Reception.performed_at >= day_bounds(start)[0], Reception.performed_at < day_bounds(end)[1])
+             .group_by(column))
+    if column is Supplier.name:
+        query = query.join(Supplier, Supplier.id == Reception.supplier_id)
+    if team_id is not None:
+        query = query.where(Reception.team_id == team_id)
+    return db.execute(query).all()
+
+
+def anomalies_by_supplier(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
+    return [(name, float(count)) for name, count in _anomalies(db, Supplier.name, start, end, team_id)]
+
+
+def anomalies_by_kind(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
+    counts: Counter = Counter()
+    for kind, count in _anomalies(db, ReceptionAnomaly.kind, start, end, team_id):
+        counts[ANOMALY_KINDS.get(kind, kind)] += count
+    return [(label, float(count)) for label, count in counts.items()]
+
+
+def register_with_improvement() -> None:
+    try:
+        from modules.improvement.origins import register_origin
+        from modules.improvement.pareto import register_pareto_source
+    except ImportError:  # the stock works without the improvement module
+        return
+    register_origin("stock_reception", "Réception", resolve_reception)
+    register_pareto_source("stock_anomalies_by_supplier", "Anomalies de réception par fournisseur",
+                           anomalies_by_supplier)
+    register_pareto_source("stock_anomalies_by_kind", "Anomalies de réception par nature", anomalies_by_kind)
