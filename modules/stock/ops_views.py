@@ -35,7 +35,7 @@ ACTIVITY_TYPES = [
                  url=lambda a: url_for("stock_ops.shipment", shipment_id=a.id)),
     ActivityType("stock_round", "Tournée de collecte", ("LOG-5",), url=lambda a: url_for("stock_ops.round", round_id=a.id)),
 ]
-NAV = [("Inventaires", "stock_ops.counts", ALL), ("Opérations magasin", "stock_ops.index", ALL)]
+NAV = []  # reached from the stock module's bar (stock/_base.html)
 
 
 @bp.record_once

@@ -28,8 +28,7 @@ ACTIVITY_TYPES = [
     ActivityType("stock_pick", "Prélèvement bord de ligne", ("LOG-4", "LOG-5"),
                  url=lambda a: url_for("stock.pick", pick_id=a.id)),
 ]
-NAV = [("Magasin", "stock.index", EVERYONE), ("Réceptions", "stock.receptions", EVERYONE),
-       ("Prélèvements", "stock.picks", EVERYONE)]
+NAV = [("Magasin", "stock.index", EVERYONE)]  # one entry per module; the module's own bar leads on
 
 
 @bp.record_once

@@ -1,0 +1,254 @@
+"""JSON API of the QSE module under /api/v1/qse."""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from modules.improvement.actions import owner_by_username
+from modules.qse import audits, events, nonconformities as ncs, regulatory, risks
+from modules.qse.common import paris_day
+from modules.qse.models import EVENT_KINDS, FINDING_KINDS, NC_SEVERITIES, NC_SOURCES
+from modules.qse.web import api as bp
+from shopfloor import validation as v
+from shopfloor.api import body, doc
+from shopfloor.auth.permissions import current_actor, requires
+from shopfloor.db import session, utcnow
+
+ID_STATUS = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}
+NC_BODY = {"type": "object", "required": ["title", "source", "severity", "description"], "properties": {
+    "title": {"type": "string"}, "source": {"type": "string", "enum": list(NC_SOURCES)},
+    "severity": {"type": "string", "enum": list(NC_SEVERITIES)}, "description": {"type": "string"},
+    "lots": {"type": "array", "items": {"type": "string"}, "description": "lot numbers, or SKU:LOT"},
+    "requirement": {"type": "string"}, "place": {"type": "string"}, "quantity": {"type": "number"},
+    "cost": {"type": "number"}, "detected_at": {"type": "string", "format": "date-time"},
+    "reception_id": {"type": "integer"}}}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+# -- non-conformities ------------------------------------------------------------------
+
+@bp.get("/nonconformities")
+@requires()
+@doc("The non-conformity register, filtered and paginated (50 a page)",
+     params={"status": {"type": "string"}, "severity": {"type": "string"}, "source": {"type": "string"},
+             "q": {"type": "string"}, "page": {"type": "integer"}})
+def list_nonconformities():
+    args = request.args
+    result = ncs.register(session(), current_actor(), status=args.get("status", ""),
+                          severity=args.get("severity", ""), source=args.get("source", ""), q=args.get("q", ""),
+                          page=v.integer(args, "page", required=False, minimum=1) or 1)
+    return jsonify({"page": result.page, "pages": result.pages, "total": result.total,
+                    "items": [{"id": nc.id, "title": nc.title, "status": nc.status, "severity": nc.severity,
+                               "source": nc.source, "detected_at": nc.detected_at.isoformat()} for nc in result.rows]})
+
+
+@bp.post("/nonconformities")
+@requires()
+@doc("Open a non-conformity (lots: the suspect lots, quarantined by /contain)", body_schema=NC_BODY,
+     response=ID_STATUS)
+def create_nonconformity():
+    db, data = session(), body()
+    reception_id = v.integer(data, "reception_id", required=False, minimum=1)
+    if reception_id is not None:
+        nc = ncs.open_from_reception(db, current_actor(), reception_id, utcnow(),
+                                     {k: val for k, val in data.items() if k != "reception_id"})
+    else:
+        nc = ncs.create_nonconformity(db, current_actor(), data, utcnow())
+    return jsonify({"id": nc.id, "status": nc.status}), 201
+
+
+@bp.get("/nonconformities/<int:nc_id>")
+@requires()
+@doc("One non-conformity, with its lots and what containment moved")
+def get_nonconformity(nc_id: int):
+    db = session()
+    nc = ncs.get_nonconformity(db, current_actor(), nc_id)
+    return jsonify(ncs.as_json(nc) | {"closure_missing": ncs.closure_missing(db, nc) if nc.status != "closed" else []})
+
+
+@bp.post("/nonconformities/<int:nc_id>/contain")
+@requires()
+@doc("Containment: move the free stock of the named lots to quarantine (reserved stock is reported, not moved)",
+     body_schema={"type": "object", "properties": {"immediate_action": {"type": "string"}}}, response=ID_STATUS)
+def contain_nonconformity(nc_id: int):
+    db, data = session(), body()
+    nc = ncs.contain(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), utcnow(),
+                     data.get("immediate_action") or "")
+    return jsonify(ncs.as_json(nc))
+
+
+@bp.post("/nonconformities/<int:nc_id>/effectiveness")
+@requires()
+@doc("Record the effectiveness check", body_schema={"type": "object", "required": ["effectiveness", "effective"],
+     "properties": {"effectiveness": {"type": "string"}, "effective": {"type": "boolean"}}}, response=ID_STATUS)
+def nonconformity_effectiveness(nc_id: int):
+    db = session()
+    nc = ncs.record_effectiveness(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), body(),
+                                  utcnow())
+    return jsonify({"id": nc.id, "status": nc.status})
+
+
+@bp.post("/nonconformities/<int:nc_id>/actions")
+@requires()
+@doc("Plan an action whose origin is the non-conformity", body_schema={
+    "type": "object", "required": ["title", "deliverable", "owner", "due"], "properties": {
+        "title": {"type": "string"}, "deliverable": {"type": "string"}, "owner": {"type": "string"},
+        "due": {"type": "string", "format": "date"}, "kind": {"type": "string"}}}, response=ID_STATUS)
+def nonconformity_action(nc_id: int):
+    db, data = session(), body()
+    nc = ncs.get_nonconformity(db, current_actor(), nc_id)
+    action = ncs.plan_action(db, current_actor(), nc, title=data.get("title") or "",
+                             deliverable=data.get("deliverable") or "", owner=owner_by_username(db, data.get("owner")),
+                             due=v.date_field(data, "due"), now=utcnow(), kind=data.get("kind") or "corrective")
+    return jsonify({"id": action.id, "status": action.status}), 201
+
+
+@bp.post("/nonconformities/<int:nc_id>/close")
+@requires()
+@doc("Close the non-conformity; 409 lists what is missing", response=ID_STATUS)
+def close_nonconformity(nc_id: int):
+    db = session()
+    nc = ncs.close(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), utcnow())
+    return jsonify({"id": nc.id, "status": nc.status})
+
+
+# -- audits ----------------------------------------------------------------------------
+
+@bp.post("/audits")
+@requires()
+@doc("Create an audit; its checklist is built from the clauses of the chosen standards", body_schema={
+    "type": "object", "required": ["process"], "properties": {
+        "title": {"type": "string"}, "process": {"type": "string"},
+        "audit_type": {"type": "string", "enum": ["documentary", "process", "traceability", "system"]},
+        "standards": {"type": "array", "items": {"type": "string", "enum": ["iso9001", "iso14001", "iso45001"]}},
+        "clauses": {"type": "array", "items": {"type": "string"}}, "questions": {"type": "array"},
+        "scope": {"type": "string"}, "criteria": {"type": "string"}, "auditors": {"type": "string"},
+        "auditees": {"type": "string"}, "audit_date": {"type": "string", "format": "date"},
+        "duration_hours": {"type": "number"}, "programme_entry": {"type": "integer"}}}, response=ID_STATUS)
+def create_audit():
+    audit = audits.create_audit(session(), current_actor(), body(), utcnow())
+    return jsonify({"id": audit.id, "status": audit.status}), 201
+
+
+@bp.get("/audits/<int:audit_id>")
+@requires()
+@doc("One audit with its checklist and findings")
+def get_audit(audit_id: int):
+    return jsonify(audits.audit_json(audits.get_audit(session(), current_actor(), audit_id)))
+
+
+@bp.post("/audits/<int:audit_id>/findings")
+@requires()
+@doc("Add a finding to an audit", body_schema={"type": "object", "required": ["clause", "kind", "evidence"],
+     "properties": {"clause": {"type": "string"}, "kind": {"type": "string", "enum": list(FINDING_KINDS)},
+                    "evidence": {"type": "string"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "clause": {"type": "string"}}})
+def add_finding(audit_id: int):
+    db = session()
+    finding = audits.add_finding(db, current_actor(), audits.get_audit(db, current_actor(), audit_id), body(),
+                                 utcnow())
+    return jsonify(audits.finding_json(finding)), 201
+
+
+@bp.post("/audits/<int:audit_id>/findings/<int:finding_id>/nonconformity")
+@requires()
+@doc("Open a non-conformity from a finding, in one step", response=ID_STATUS)
+def finding_nonconformity(audit_id: int, finding_id: int):
+    db = session()
+    audit = audits.get_audit(db, current_actor(), audit_id)
+    nc = audits.finding_to_nonconformity(db, current_actor(), audit, audits.get_finding(db, current_actor(), audit,
+                                                                                         finding_id), utcnow(), body())
+    return jsonify({"id": nc.id, "status": nc.status}), 201
+
+
+@bp.post("/audits/<int:audit_id>/findings/<int:finding_id>/action")
+@requires()
+@doc("Open an action from a finding, in one step", body_schema={"type": "object", "required": ["owner", "due"],
+     "properties": {"owner": {"type": "string"}, "due": {"type": "string", "format": "date"},
+                    "title": {"type": "string"}, "deliverable": {"type": "string"}}}, response=ID_STATUS)
+def finding_action(audit_id: int, finding_id: int):
+    db, data = session(), body()
+    audit = audits.get_audit(db, current_actor(), audit_id)
+    action = audits.finding_to_action(db, current_actor(), audit, audits.get_finding(db, current_actor(), audit,
+                                                                                     finding_id),
+                                      owner=owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"),
+                                      now=utcnow(), title=data.get("title") or "",
+                                      deliverable=data.get("deliverable") or "")
+    return jsonify({"id": action.id, "status": action.status}), 201
+
+
+@bp.post("/audits/<int:audit_id>/finish")
+@requires()
+@doc("Finish the audit with its conclusions", body_schema={"type": "object", "required": ["conclusions"],
+     "properties": {"conclusions": {"type": "string"}}}, response=ID_STATUS)
+def finish_audit(audit_id: int):
+    db = session()
+    audit = audits.finish(db, current_actor(), audits.get_audit(db, current_actor(), audit_id),
+                          body().get("conclusions") or "")
+    return jsonify({"id": audit.id, "status": audit.status})
+
+
+@bp.get("/audits/<int:audit_id>/report.docx")
+@requires()
+@doc("The audit report (DOCX): findings by clause, conclusions, opportunities",
+     response={"type": "string", "format": "binary"})
+def audit_report(audit_id: int):
+    audit = audits.get_audit(session(), current_actor(), audit_id)
+    return Response(audits.report_docx(audit), mimetype=DOCX,
+                    headers={"Content-Disposition": f'attachment; filename="audit-{audit.id}.docx"'})
+
+
+# -- risks, events, regulatory watch ------------------------------------------------------------
+
+@bp.post("/risks")
+@requires()
+@doc("Record a risk (score = likelihood × severity)", body_schema={
+    "type": "object", "required": ["process", "description", "likelihood", "severity"], "properties": {
+        "process": {"type": "string"}, "description": {"type": "string"},
+        "likelihood": {"type": "integer", "minimum": 1, "maximum": 4},
+        "severity": {"type": "integer", "minimum": 1, "maximum": 4},
+        "category": {"type": "string", "enum": ["quality", "ohs", "environment"]},
+        "kind": {"type": "string", "enum": ["risk", "opportunity"]}, "work_unit": {"type": "string"},
+        "hazard": {"type": "string"}, "existing_measures": {"type": "string"},
+        "residual_likelihood": {"type": "integer"}, "residual_severity": {"type": "integer"},
+        "treatment": {"type": "string"}, "review_on": {"type": "string", "format": "date"}}},
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "score": {"type": "integer"}}})
+def create_risk():
+    risk = risks.create_risk(session(), current_actor(), body(), utcnow())
+    return jsonify({"id": risk.id, "score": risk.score, "level": risks.level(risk.score)}), 201
+
+
+@bp.get("/risks")
+@requires()
+@doc("The risk register, filtered and paginated", params={"category": {"type": "string"},
+     "process": {"type": "string"}, "min_score": {"type": "integer"}, "page": {"type": "integer"}})
+def list_risks():
+    args = request.args
+    result = risks.register(session(), current_actor(), category=args.get("category", ""),
+                            process=args.get("process", ""),
+                            min_score=v.integer(args, "min_score", required=False, minimum=1, maximum=16),
+                            page=v.integer(args, "page", required=False, minimum=1) or 1)
+    return jsonify({"page": result.page, "pages": result.pages, "total": result.total,
+                    "items": [risks.as_json(r) for r in result.rows]})
+
+
+@bp.post("/events")
+@requires()
+@doc("Report a safety event", body_schema={"type": "object", "required": ["kind", "at", "description"],
+     "properties": {"kind": {"type": "string", "enum": list(EVENT_KINDS)}, "at": {"type": "string",
+                    "format": "date-time"}, "description": {"type": "string"}, "place": {"type": "string"},
+                    "lost_days": {"type": "integer"}}}, response={"type": "object", "properties": {
+                        "id": {"type": "integer"}, "days_without_accident": {"type": ["integer", "null"]}}})
+def create_event():
+    db, now, actor = session(), utcnow(), current_actor()
+    event = events.create_event(db, actor, body(), now)
+    days = events.days_without_accident(db, paris_day(now), actor.team_id)
+    return jsonify(events.as_json(event) | {"days_without_accident": days}), 201
+
+
+@bp.post("/regulatory")
+@requires()
+@doc("Add a text to the regulatory watch", body_schema={"type": "object", "required": ["reference", "title",
+     "domain"], "properties": {name: {"type": "string"} for name in regulatory.FIELDS}}, response=ID_STATUS)
+def create_regulatory_text():
+    text = regulatory.save_text(session(), current_actor(), body())
+    return jsonify(regulatory.as_json(text)), 201

@@ -1,0 +1,359 @@
+"""Internal audits (QSE-8): programme, checklist from ISO clauses, findings, report, finding → NC or action."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from modules.improvement import services as improvement
+from modules.improvement.models import Action
+from modules.qse import nonconformities
+from modules.qse.common import Page, author_filter, can_change, day_start, editable, paginate, paris_day, visible
+from modules.qse.models import (
+    AUDIT_TYPES, FINDING_KINDS, OPEN_FINDING_KINDS, Audit, AuditQuestion, Finding, NonConformity, ProgrammeEntry)
+from shopfloor import validation as v
+from shopfloor.auth.models import User
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+
+FINDING_ORIGIN = "qse_finding"
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+@lru_cache(maxsize=1)
+def standards() -> dict:
+    """ISO 9001:2015, 14001:2015 and 45001:2018, clauses 4 to 10 with their titles (shipped as data)."""
+    return json.loads((Path(__file__).parent / "clauses.json").read_text(encoding="utf-8"))
+
+
+def clause_titles(keys) -> dict[str, str]:
+    """Clause number → title over the given standards (first standard wins a shared number)."""
+    titles: dict[str, str] = {}
+    for key in keys:
+        for clause in standards()[key]["clauses"]:
+            titles.setdefault(clause["clause"], clause["title"])
+    return titles
+
+
+def clause_sort_key(number: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else 0 for part in (number or "0").split("."))
+
+
+# -- creating an audit ------------------------------------------------------------------
+
+def _standards(data: dict) -> list[str]:
+    keys = data.get("standards") or ["iso9001"]
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or any(k not in standards() for k in keys):
+        raise ValidationError(f"Le champ « standards » doit lister : {', '.join(standards())}.", "standards")
+    return list(dict.fromkeys(keys))
+
+
+def create_audit(db: Session, actor: User, data: dict, now: datetime) -> Audit:
+    """An audit with its checklist: the chosen clauses (all sub-clauses of the standards by default)
+    and the company's own questions."""
+    keys = _standards(data)
+    audit_date = v.date_field(data, "audit_date", required=False, default=paris_day(now))
+    if audit_date > paris_day(now):
+        raise ValidationError("Un audit se saisit le jour où il est réalisé, pas avant.", "audit_date")
+    duration = v.decimal(data, "duration_hours", required=False, positive=True) or Decimal(2)
+    process = v.text(data, "process", max_length=120)
+    audit = Audit(author=actor, title=v.text(data, "title", required=False, max_length=200,
+                                               default=f"Audit interne – {process}"),
+                  performed_at=now if audit_date == paris_day(now) else day_start(audit_date) + timedelta(hours=8),
+                  site_id=actor.site_id, team_id=actor.team_id, process=process,
+                  scope=v.text(data, "scope", required=False, max_length=2000),
+                  criteria=v.text(data, "criteria", required=False, max_length=2000,
+                                  default=", ".join(standards()[k]["label"] for k in keys)),
+                  standards=keys, audit_type=v.choice(data, "audit_type", tuple(AUDIT_TYPES), default="process"),
+                  auditors=v.text(data, "auditors", required=False, max_length=300, default=actor.full_name),
+                  auditees=v.text(data, "auditees", required=False, max_length=300),
+                  audit_date=audit_date, duration_hours=duration, status="in_progress")
+    audit.questions = _checklist(keys, data.get("clauses"), data.get("questions"))
+    db.add(audit)
+    db.flush()
+    if (entry_id := v.integer(data, "programme_entry", required=False)) is not None:
+        _link_programme(db, entry_id, audit)
+    return audit
+
+
+def _checklist(keys: list[str], clauses, questions) -> list[AuditQuestion]:
+    titles_by_standard = {k: clause_titles([k]) for k in keys}
+    if clauses in (None, "", []):
+        chosen = None
+    elif isinstance(clauses, list) and all(isinstance(c, str) for c in clauses):
+        chosen = {c.strip() for c in clauses}
+        unknown = chosen - {c for titles in titles_by_standard.values() for c in titles}
+        if unknown:
+            raise ValidationError(f"Article(s) inconnu(s) des référentiels choisis : {', '.join(sorted(unknown))}.",
+                                  "clauses")
+    else:
+        raise ValidationError("Le champ « clauses » doit lister des numéros d'article (ex. « 8.4 »).", "clauses")
+    rows: list[AuditQuestion] = []
+    for key in keys:
+        for number, title in titles_by_standard[key].items():
+            if (chosen is None and "." in number) or (chosen is not None and number in chosen):
+                rows.append(AuditQuestion(position=len(rows) + 1, standard=key, clause=number,
+                                          question=f"§ {number} {title} : l'exigence est-elle satisfaite ? Preuves ?"))
+    if isinstance(questions, str):
+        questions = [line for line in questions.splitlines() if line.strip()]
+    for item in questions or []:
+        if not isinstance(item, (str, dict)):
+            raise ValidationError("Chaque question de l'entreprise est un texte ou {clause, question}.", "questions")
+        text = item if isinstance(item, str) else str(item.get("question") or "")
+        clause = "" if isinstance(item, str) else str(item.get("clause") or "")
+        if not text.strip():
+            continue
+        rows.append(AuditQuestion(position=len(rows) + 1, standard="", clause=clause.strip()[:10],
+                                  question=text.strip()[:2000]))
+    return rows
+
+
+def _link_programme(db: Session, entry_id: int, audit: Audit) -> None:
+    entry = db.get(ProgrammeEntry, entry_id)
+    if entry is None:
+        raise ValidationError(f"Ligne de programme n° {entry_id} introuvable.", "programme_entry")
+    if entry.audit_id is not None:
+        raise Conflict("Cet audit du programme est déjà réalisé.", "programme_entry")
+    entry.audit_id = audit.id
+
+
+def get_audit(db: Session, actor: User, audit_id: int) -> Audit:
+    return visible(db, Audit, actor, audit_id, "L'audit")
+
+
+def audits_page(db: Session, actor: User, *, status: str = "", process: str = "", page: int = 1) -> Page:
+    conditions = []
+    if (condition := author_filter(Audit, actor)) is not None:
+        conditions.append(condition)
+    if status:
+        conditions.append(Audit.status == v.choice({"status": status}, "status", ("in_progress", "done")))
+    if process:
+        conditions.append(Audit.process.ilike(f"%{process.strip()}%"))
+    query = (select(Audit).options(joinedload(Audit.author)).where(*conditions)
+             .order_by(Audit.audit_date.desc(), Audit.id.desc()))
+    return paginate(db, query, page, select(func.count()).select_from(Audit).where(*conditions))
+
+
+# -- checklist and findings -------------------------------------------------------------
+
+def add_question(db: Session, actor: User, audit: Audit, data: dict) -> AuditQuestion:
+    editable(actor, audit, "cet audit")
+    _in_progress(audit)
+    question = AuditQuestion(position=len(audit.questions) + 1, standard="",
+                             clause=v.text(data, "clause", required=False, max_length=10),
+                             question=v.text(data, "question", max_length=2000))
+    audit.questions.append(question)
+    db.flush()
+    return question
+
+
+def _in_progress(audit: Audit) -> None:
+    if audit.status != "in_progress":
+        raise Conflict("L'audit est terminé : rouvrez-le pour le modifier.", "status")
+
+
+def add_finding(db: Session, actor: User, audit: Audit, data: dict, now: datetime) -> Finding:
+    editable(actor, audit, "cet audit")
+    _in_progress(audit)
+    clause = v.text(data, "clause", max_length=10)
+    known = set(clause_titles(audit.standards or list(standards()))) | {q.clause for q in audit.questions if q.clause}
+    if clause not in known:
+        raise ValidationError(f"L'article « {clause} » n'existe pas dans les référentiels de l'audit "
+                              f"({', '.join(audit.standards)}).", "clause")
+    kind = v.choice(data, "kind", tuple(FINDING_KINDS))
+    finding = Finding(clause=clause, kind=kind, evidence=v.text(data, "evidence", max_length=5000), created_at=now,
+                      closed_at=None if kind in OPEN_FINDING_KINDS else now)
+    audit.findings.append(finding)
+    db.flush()
+    return finding
+
+
+def get_finding(db: Session, actor: User, audit: Audit, finding_id: int) -> Finding:
+    finding = db.get(Finding, finding_id)
+    if finding is None or finding.audit_id != audit.id:
+        raise NotFound(f"Constat n° {finding_id} introuvable dans cet audit.", "finding_id")
+    return finding
+
+
+def finish(db: Session, actor: User, audit: Audit, conclusions: str) -> Audit:
+    editable(actor, audit, "cet audit")
+    _in_progress(audit)
+    if not audit.findings:
+        raise ValidationError("Un audit se termine avec au moins un constat.", "findings")
+    audit.conclusions = v.text({"conclusions": conclusions}, "conclusions", max_length=5000)
+    audit.status = "done"
+    db.flush()
+    return audit
+
+
+def finding_to_nonconformity(db: Session, actor: User, audit: Audit, finding: Finding, now: datetime,
+                             data: dict | None = None) -> NonConformity:
+    """One step: the finding becomes an audit non-conformity that points back to it."""
+    if not can_change(actor, audit):
+        raise Forbidden("Seuls l'auteur de l'audit, son tuteur ou un administrateur traitent ses constats.", "id")
+    if finding.kind not in ("minor", "major", "observation"):
+        raise ValidationError("Seuls une non-conformité ou une observation ouvrent une fiche de non-conformité.",
+                              "kind")
+    if db.scalar(select(NonConformity.id).where(NonConformity.finding_id == finding.id)):
+        raise Conflict("Ce constat a déjà ouvert une non-conformité.", "finding_id")
+    title = clause_titles(audit.standards).get(finding.clause, "")
+    values = {"title": f"Audit {audit.process} – § {finding.clause} {title}"[:200], "source": "audit",
+              "severity": "major" if finding.kind == "major" else "minor", "requirement": "standard",
+              "description": f"Constat d'audit ({FINDING_KINDS[finding.kind]}) : {finding.evidence}",
+              "place": audit.process}
+    values.update({k: val for k, val in (data or {}).items() if val not in (None, "")})
+    return nonconformities.create_nonconformity(db, actor, values, now, finding=finding)
+
+
+def finding_to_action(db: Session, actor: User, audit: Audit, finding: Finding, *, owner: User, due, now: datetime,
+                      title: str = "", deliverable: str = "") -> Action:
+    if not can_change(actor, audit):
+        raise Forbidden("Seuls l'auteur de l'audit, son tuteur ou un administrateur traitent ses constats.", "id")
+    if finding.action_id is not None:
+        raise Conflict("Ce constat a déjà son action.", "finding_id")
+    action = improvement.create_action(
+        db, actor, title=title or f"§ {finding.clause} : {finding.evidence}"[:200],
+        deliverable=deliverable or "Preuve de la mise en conformité", owner=owner, due=due, now=now,
+        origin=(FINDING_ORIGIN, finding.id), team_id=audit.team_id, pdca="do")
+    finding.action_id = action.id
+    db.flush()
+    return action
+
+
+def close_finding(db: Session, actor: User, audit: Audit, finding: Finding, now: datetime) -> Finding:
+    """A finding is closed when what it opened is done (its NC closed, its action done)."""
+    if not can_change(actor, audit):
+        raise Forbidden("Seuls l'auteur de l'audit, son tuteur ou un administrateur soldent ses constats.", "id")
+    if finding.closed_at is not None:
+        raise Conflict("Ce constat est déjà soldé.", "finding_id")
+    nc_status = db.scalar(select(NonConformity.status).where(NonConformity.finding_id == finding.id))
+    action = db.get(Action, finding.action_id) if finding.action_id else None
+    if finding.kind in ("minor", "major") and nc_status is None and action is None:
+        raise Conflict("Ouvrez une non-conformité ou une action avant de solder ce constat.", "finding_id")
+    if nc_status not in (None, "closed"):
+        raise Conflict("La non-conformité ouverte par ce constat n'est pas clôturée.", "finding_id")
+    if action is not None and action.status not in ("done", "abandoned"):
+        raise Conflict(f"L'action « {action.title} » n'est pas faite.", "finding_id")
+    finding.closed_at = now
+    db.flush()
+    return finding
+
+
+# -- the report --------------------------------------------------------------------------
+
+@dataclass
+class ClauseSection:
+    clause: str
+    title: str
+    findings: list[Finding] = field(default_factory=list)
+
+
+def findings_by_clause(audit: Audit) -> list[ClauseSection]:
+    titles = clause_titles(audit.standards or list(standards()))
+    sections: dict[str, ClauseSection] = {}
+    for finding in audit.findings:
+        section = sections.setdefault(finding.clause, ClauseSection(finding.clause, titles.get(finding.clause, "")))
+        section.findings.append(finding)
+    return [sections[k] for k in sorted(sections, key=clause_sort_key)]
+
+
+def report_docx(audit: Audit) -> bytes:
+    """The audit report: identification, findings by clause, conclusions, improvement opportunities."""
+    from docx import Document
+
+    document = Document()
+    document.add_heading(f"Rapport d'audit interne – {audit.process}", 0)
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label, value in _identification(audit):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, value
+    document.add_heading("Constats par article", 1)
+    for section in findings_by_clause(audit):
+        document.add_heading(f"§ {section.clause} {section.title}".strip(), 2)
+        for finding in section.findings:
+            paragraph = document.add_paragraph(style="List Bullet")
+            paragraph.add_run(f"{FINDING_KINDS[finding.kind]} : ").bold = True
+            paragraph.add_run(finding.evidence)
+    document.add_heading("Conclusions", 1)
+    document.add_paragraph(audit.conclusions or "Audit en cours : conclusions non rédigées.")
+    document.add_heading("Pistes de progrès", 1)
+    opportunities = [f for f in audit.findings if f.kind == "opportunity"]
+    for finding in opportunities:
+        document.add_paragraph(f"§ {finding.clause} : {finding.evidence}", style="List Bullet")
+    if not opportunities:
+        document.add_paragraph("Aucune piste de progrès relevée.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _identification(audit: Audit) -> list[tuple[str, str]]:
+    counts = {label: sum(1 for f in audit.findings if f.kind == kind) for kind, label in FINDING_KINDS.items()}
+    return [("Processus audité", audit.process), ("Date", audit.audit_date.strftime("%d/%m/%Y")),
+            ("Durée", f"{audit.duration_hours.normalize():f} h"), ("Type", AUDIT_TYPES[audit.audit_type]),
+            ("Référentiels", ", ".join(standards()[k]["label"] for k in audit.standards)),
+            ("Champ", audit.scope or "—"), ("Critères", audit.criteria or "—"), ("Auditeurs", audit.auditors or "—"),
+            ("Audités", audit.auditees or "—"),
+            ("Bilan", ", ".join(f"{label} : {n}" for label, n in counts.items() if n) or "aucun constat")]
+
+
+# -- the annual programme -------------------------------------------------------------------
+
+def add_programme_entry(db: Session, actor: User, data: dict) -> ProgrammeEntry:
+    if actor.role == "apprentice" and "qse" not in [c.lower() for c in actor.certification_codes]:
+        raise Forbidden("Le programme d'audit est tenu par le coordonnateur QSE, son tuteur ou un administrateur.",
+                        "process")
+    entry = ProgrammeEntry(year=v.integer(data, "year", minimum=2000, maximum=2100),
+                           month=v.integer(data, "month", minimum=1, maximum=12),
+                           process=v.text(data, "process", max_length=120),
+                           standard=v.choice(data, "standard", tuple(standards()), default="iso9001"))
+    db.add(entry)
+    db.flush()
+    return entry
+
+
+def programme(db: Session, year: int) -> dict[str, list[list[ProgrammeEntry]]]:
+    """Process → twelve months of planned (and realised) audits: the calendar view."""
+    grid: dict[str, list[list[ProgrammeEntry]]] = {}
+    for entry in db.scalars(select(ProgrammeEntry).options(joinedload(ProgrammeEntry.audit))
+                            .where(ProgrammeEntry.year == year).order_by(ProgrammeEntry.process)):
+        grid.setdefault(entry.process, [[] for _ in range(12)])[entry.month - 1].append(entry)
+    return grid
+
+
+def open_findings_count(db: Session, team_id: int | None) -> int:
+    query = (select(func.count(Finding.id)).join(Audit, Audit.id == Finding.audit_id)
+             .where(Finding.kind.in_(OPEN_FINDING_KINDS), Finding.closed_at.is_(None)))
+    if team_id is not None:
+        query = query.where(Audit.team_id == team_id)
+    return db.scalar(query) or 0
+
+
+def finding_json(finding: Finding) -> dict:
+    return {"id": finding.id, "audit_id": finding.audit_id, "clause": finding.clause, "kind": finding.kind,
+            "evidence": finding.evidence, "action_id": finding.action_id,
+            "closed_at": finding.closed_at.isoformat() if finding.closed_at else None}
+
+
+def audit_json(audit: Audit) -> dict:
+    return {"id": audit.id, "title": audit.title, "process": audit.process, "audit_type": audit.audit_type,
+            "standards": audit.standards, "audit_date": audit.audit_date.isoformat(), "status": audit.status,
+            "auditors": audit.auditors, "auditees": audit.auditees, "scope": audit.scope, "criteria": audit.criteria,
+            "checklist": [{"clause": q.clause, "standard": q.standard, "question": q.question}
+                          for q in audit.questions],
+            "findings": [finding_json(f) for f in audit.findings], "conclusions": audit.conclusions}
+
+
+def month_label(month: int) -> str:
+    return MONTHS[month - 1]
+

@@ -1,0 +1,80 @@
+"""Safety and environment events: accidents, near-misses, first aid; days without accident; waste by kind."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from modules.qse.common import Page, day_range, day_start, paginate, paris_day
+from modules.qse.models import EVENT_KINDS, SafetyEvent
+from shopfloor import validation as v
+from shopfloor.auth.models import User
+from shopfloor.errors import ValidationError
+
+
+def create_event(db: Session, actor: User, data: dict, now: datetime) -> SafetyEvent:
+    at = v.datetime_field(data, "at")
+    if at > now:
+        raise ValidationError("Un événement se déclare après coup : la date ne peut pas être dans le futur.", "at")
+    event = SafetyEvent(kind=v.choice(data, "kind", tuple(EVENT_KINDS)), at=at,
+                        description=v.text(data, "description", max_length=3000),
+                        place=v.text(data, "place", required=False, max_length=200),
+                        lost_days=v.integer(data, "lost_days", required=False, minimum=0, maximum=3650) or 0,
+                        team_id=actor.team_id, site_id=actor.site_id, reported_by_id=actor.id, created_at=now)
+    db.add(event)
+    db.flush()
+    return event
+
+
+def events_page(db: Session, actor: User, *, kind: str = "", page: int = 1) -> Page:
+    """Every logged-in user reads the safety log of their team; tutors and admins read all of it."""
+    conditions = []
+    if actor.role == "apprentice":
+        conditions.append(SafetyEvent.team_id == actor.team_id if actor.team_id is not None
+                          else SafetyEvent.reported_by_id == actor.id)
+    if kind:
+        conditions.append(SafetyEvent.kind == v.choice({"kind": kind}, "kind", tuple(EVENT_KINDS)))
+    query = (select(SafetyEvent).options(joinedload(SafetyEvent.reported_by)).where(*conditions)
+             .order_by(SafetyEvent.at.desc(), SafetyEvent.id.desc()))
+    return paginate(db, query, page, select(func.count(SafetyEvent.id)).where(*conditions))
+
+
+def days_without_accident(db: Session, day: date, team_id: int | None) -> int | None:
+    """Whole days since the last accident up to `day` (Paris); None when no accident was ever recorded."""
+    query = select(func.max(SafetyEvent.at)).where(SafetyEvent.kind == "accident",
+                                                   SafetyEvent.at < day_start(day + timedelta(days=1)))
+    if team_id is not None:
+        query = query.where(SafetyEvent.team_id == team_id)
+    last = db.scalar(query)
+    if last is None:
+        return None
+    return (day - paris_day(last)).days
+
+
+def count_in_month(db: Session, kind: str, day: date, team_id: int | None) -> int:
+    first, after = day_range(day.replace(day=1), day)
+    query = select(func.count(SafetyEvent.id)).where(SafetyEvent.kind == kind, SafetyEvent.at >= first,
+                                                     SafetyEvent.at < after)
+    if team_id is not None:
+        query = query.where(SafetyEvent.team_id == team_id)
+    return db.scalar(query) or 0
+
+
+def waste_by_kind(db: Session, start: date, end: date) -> list[tuple[str, float]]:
+    """Waste brought back by the stock module's collection rounds, by item, over the Paris days start..end."""
+    from modules.stock.models import Item, Move
+    from modules.stock.models_ops import CollectionLine
+
+    first, after = day_range(start, end)
+    total = func.sum(CollectionLine.qty)
+    rows = db.execute(select(Item.name, Item.unit, total)
+                      .join(Item, Item.id == CollectionLine.item_id).join(Move, Move.id == CollectionLine.move_id)
+                      .where(CollectionLine.kind == "waste", Move.at >= first, Move.at < after)
+                      .group_by(Item.name, Item.unit).order_by(total.desc()))
+    return [(f"{name} ({unit})", float(qty)) for name, unit, qty in rows]
+
+
+def as_json(event: SafetyEvent) -> dict:
+    return {"id": event.id, "kind": event.kind, "at": event.at.isoformat(), "description": event.description,
+            "place": event.place, "lost_days": event.lost_days, "team_id": event.team_id}

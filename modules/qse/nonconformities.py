@@ -1,0 +1,310 @@
+"""The non-conformity register (QSE-9): create, contain (quarantine the suspect lots), analyse, close."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from modules.improvement import services as improvement
+from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
+from modules.qse.common import Page, author_filter, can_change, day_range, editable, paginate, visible
+from modules.qse.models import (
+    NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
+from modules.stock import ledger
+from modules.stock.models import Balance, Item, Location, Lot, Reception
+from modules.stock.reception import QUARANTINE_BY_DEFAULT, anomaly_label, quarantine_location
+from shopfloor.auth.models import User
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor import validation as v
+
+ORIGIN = "qse_nonconformity"
+# Suspect stock is pulled back from wherever it is still free to use; stock already in
+# quarantine, scrap, waste or on the shipping dock is out of the flow.
+CONTAINED_KINDS = ("storage", "reception", "line")
+
+
+# -- creating --------------------------------------------------------------------------
+
+def resolve_lots(db: Session, values) -> list[Lot]:
+    """Lots named as "LOT-NUMBER" or "SKU:LOT-NUMBER" (or {"sku", "lot"}); each must exist and be unambiguous."""
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise ValidationError("Le champ « lots » doit être une liste de numéros de lot.", "lots")
+    lots: list[Lot] = []
+    for raw in values:
+        sku, number = _lot_reference(raw)
+        query = select(Lot).join(Item, Item.id == Lot.item_id).where(Lot.number == number)
+        if sku:
+            query = query.where(Item.sku == sku)
+        found = list(db.scalars(query.limit(2)))
+        if not found:
+            raise ValidationError(f"Lot introuvable : {raw if isinstance(raw, str) else number}.", "lots")
+        if len(found) > 1:
+            raise ValidationError(f"Le lot {number} existe pour plusieurs articles : écrivez « ARTICLE:{number} ».",
+                                  "lots")
+        if found[0] not in lots:
+            lots.append(found[0])
+    return lots
+
+
+def _lot_reference(raw) -> tuple[str, str]:
+    if isinstance(raw, dict):
+        sku, number = str(raw.get("sku") or "").strip(), str(raw.get("lot") or "").strip()
+    elif isinstance(raw, str):
+        sku, _, number = raw.strip().rpartition(":")
+        sku, number = sku.strip(), number.strip()
+    else:
+        raise ValidationError("Chaque lot est un numéro de lot (texte).", "lots")
+    if not number:
+        raise ValidationError("Un numéro de lot est vide.", "lots")
+    return sku.upper(), number
+
+
+def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *, reception: Reception | None = None,
+                         finding: Finding | None = None) -> NonConformity:
+    title = v.text(data, "title")
+    detected = v.datetime_field(data, "detected_at", required=False, default=now)
+    if detected > now:
+        raise ValidationError("La date de détection ne peut pas être dans le futur.", "detected_at")
+    quantity = v.decimal(data, "quantity", required=False, minimum=Decimal(0))
+    cost = v.decimal(data, "cost", required=False, minimum=Decimal(0))
+    nc = NonConformity(
+        author=actor, title=title, performed_at=detected, detected_at=detected, site_id=actor.site_id,
+        team_id=actor.team_id, source=v.choice(data, "source", tuple(NC_SOURCES)),
+        severity=v.choice(data, "severity", tuple(NC_SEVERITIES)),
+        requirement=v.choice(data, "requirement", tuple(NC_REQUIREMENTS), default="customer"),
+        description=v.text(data, "description", max_length=5000),
+        place=v.text(data, "place", required=False, max_length=200), quantity=quantity,
+        cost=cost or Decimal(0), status="open", reception_id=reception.id if reception else None,
+        finding_id=finding.id if finding else None)
+    nc.lots = [NonConformityLot(lot_id=lot.id) for lot in resolve_lots(db, data.get("lots"))]
+    db.add(nc)
+    db.flush()
+    return nc
+
+
+def find_reception(db: Session, reference) -> Reception:
+    """A reception by its number or by its delivery note (what a scanner reads on the BL)."""
+    value = str(reference or "").strip()
+    if not value:
+        raise ValidationError("Indiquez le n° de réception ou le bon de livraison.", "reception")
+    if value.isdigit():
+        reception = db.get(Reception, int(value))
+    else:
+        reception = db.scalar(select(Reception).where(Reception.delivery_note == value.upper())
+                              .order_by(Reception.id.desc()).limit(1))
+    if reception is None:
+        raise NotFound(f"Réception introuvable : {value}.", "reception")
+    return reception
+
+
+def open_from_reception(db: Session, actor: User, reception_id: int, now: datetime, data: dict | None = None
+                        ) -> NonConformity:
+    """A supplier non-conformity from a reception's anomalies, linked back to the reception;
+    the lots of the anomalous lines are the suspect lots."""
+    reception = db.get(Reception, reception_id)
+    if reception is None:
+        raise NotFound(f"Réception n° {reception_id} introuvable.", "reception")
+    if not reception.anomalies:
+        raise ValidationError(f"La réception n° {reception_id} n'a aucune anomalie.", "reception")
+    described = "\n".join(f"- {anomaly_label(a.kind)}{' (' + a.item.sku + ')' if a.item else ''} : {a.note}"
+                          for a in reception.anomalies)
+    # quantity and paperwork anomalies do not make goods suspect; quality ones do
+    lines = {a.line_id for a in reception.anomalies if a.line_id and a.kind in QUARANTINE_BY_DEFAULT}
+    lots = [f"{line.item.sku}:{line.lot.number}" for line in reception.lines if line.id in lines]
+    values = {"title": f"NC fournisseur {reception.supplier.name} – BL {reception.delivery_note}",
+              "source": "supplier", "severity": "minor", "requirement": "contractual",
+              "description": f"Anomalies constatées à la réception n° {reception.id} :\n{described}",
+              "place": "Réception", "lots": lots}
+    values.update({k: val for k, val in (data or {}).items() if val not in (None, "")})
+    return create_nonconformity(db, actor, values, now, reception=reception)
+
+
+# -- reading --------------------------------------------------------------------------
+
+def get_nonconformity(db: Session, actor: User, nc_id: int) -> NonConformity:
+    return visible(db, NonConformity, actor, nc_id, "La non-conformité")
+
+
+def register(db: Session, actor: User, *, status: str = "", severity: str = "", source: str = "", q: str = "",
+             page: int = 1) -> Page:
+    """The register, newest first, filtered and paginated."""
+    query = select(NonConformity).options(joinedload(NonConformity.author))
+    conditions = []
+    if (condition := author_filter(NonConformity, actor)) is not None:
+        conditions.append(condition)
+    if status == "active":
+        conditions.append(NonConformity.status != "closed")
+    elif status:
+        conditions.append(NonConformity.status == v.choice({"status": status}, "status", tuple(NC_STATUSES)))
+    if severity:
+        conditions.append(NonConformity.severity == v.choice({"severity": severity}, "severity", tuple(NC_SEVERITIES)))
+    if source:
+        conditions.append(NonConformity.source == v.choice({"source": source}, "source", tuple(NC_SOURCES)))
+    if q:
+        conditions.append(NonConformity.title.ilike(f"%{q.strip()}%"))
+    query = query.where(*conditions).order_by(NonConformity.detected_at.desc(), NonConformity.id.desc())
+    return paginate(db, query, page, select(func.count()).select_from(NonConformity).where(*conditions))
+
+
+def problem_sheets(db: Session, nc: NonConformity) -> list[ProblemSheet]:
+    return list(db.scalars(select(ProblemSheet).where(ProblemSheet.origin_type == ORIGIN,
+                                                      ProblemSheet.origin_id == nc.id).order_by(ProblemSheet.id)))
+
+
+def nc_actions(db: Session, nc: NonConformity, sheets: list[ProblemSheet] | None = None) -> list[Action]:
+    """The NC's own actions and those planned on its problem sheets."""
+    sheets = problem_sheets(db, nc) if sheets is None else sheets
+    actions = improvement.origin_actions(db, ORIGIN, nc.id)
+    for sheet in sheets:
+        actions += improvement.sheet_actions(db, sheet)
+    return actions
+
+
+# -- containment ---------------------------------------------------------------------
+
+def contain(db: Session, actor: User, nc: NonConformity, now: datetime, immediate_action: str = "") -> NonConformity:
+    """Move the free stock of the named lots to quarantine, in one transaction. Reserved stock (promised
+    to a pick list) is not moved: the ledger never takes reserved units; it is reported as left to block."""
+    editable(actor, nc, "cette non-conformité")
+    if nc.status != "open":
+        raise Conflict(f"La non-conformité est déjà {NC_STATUSES[nc.status].lower()}.", "status")
+    note = v.text({"immediate_action": immediate_action}, "immediate_action", required=False, max_length=2000)
+    if not nc.lots and not note:
+        raise ValidationError("Aucun lot à mettre en quarantaine : décrivez l'action immédiate.", "immediate_action")
+    quarantine = quarantine_location(db) if nc.lots else None
+    for named in nc.lots:
+        named.qty_moved, named.reserved_left = _quarantine_lot(db, actor, nc, named.lot, quarantine, now)
+    db.flush()
+    held = _quarantined(db, [n.lot_id for n in nc.lots])
+    moved = ", ".join(f"{n.lot.number} : {n.qty_moved.normalize():f} déplacé(s), {held.get(n.lot_id, 0):f} en "
+                      f"quarantaine" for n in nc.lots)
+    nc.immediate_action = note or f"Lots suspects mis en quarantaine ({moved})."
+    nc.status, nc.contained_at = "contained", now
+    db.flush()
+    return nc
+
+
+def _quarantined(db: Session, lot_ids: list[int]) -> dict[int, Decimal]:
+    if not lot_ids:
+        return {}
+    rows = db.execute(select(Balance.lot_id, func.sum(Balance.qty)).join(Location, Location.id == Balance.location_id)
+                      .where(Balance.lot_id.in_(lot_ids), Location.kind == "quarantine").group_by(Balance.lot_id))
+    return {lot_id: Decimal(qty).normalize() for lot_id, qty in rows}
+
+
+def _quarantine_lot(db: Session, actor: User, nc: NonConformity, lot: Lot, quarantine: Location,
+                    now: datetime) -> tuple[Decimal, Decimal]:
+    item = ledger.lock_item(db, lot.item_id)
+    rows = db.scalars(select(Balance).join(Location, Location.id == Balance.location_id)
+                      .where(Balance.lot_id == lot.id, Location.kind.in_(CONTAINED_KINDS), Balance.qty > 0)
+                      .order_by(Location.code).execution_options(populate_existing=True)).all()
+    moved = reserved = Decimal(0)
+    for row in rows:
+        reserved += row.reserved
+        free = row.qty - row.reserved
+        if free > 0:
+            ledger.move(db, item=item, lot=lot, qty=free, source=row.location, target=quarantine, reason="quarantine",
+                        user=actor, at=now, activity_id=nc.id, note=f"Non-conformité n° {nc.id}")
+            moved += free
+    return moved, reserved
+
+
+# -- analysis, effectiveness, closure -------------------------------------------------------
+
+def update(db: Session, actor: User, nc: NonConformity, data: dict) -> NonConformity:
+    editable(actor, nc, "cette non-conformité")
+    if nc.status == "closed":
+        raise Conflict("La non-conformité est clôturée.", "status")
+    if "cost" in data:
+        nc.cost = v.decimal(data, "cost", minimum=Decimal(0))
+    if "severity" in data:
+        nc.severity = v.choice(data, "severity", tuple(NC_SEVERITIES))
+    if "place" in data:
+        nc.place = v.text(data, "place", required=False, max_length=200)
+    db.flush()
+    return nc
+
+
+def record_effectiveness(db: Session, actor: User, nc: NonConformity, data: dict, now: datetime) -> NonConformity:
+    editable(actor, nc, "cette non-conformité")
+    if nc.status == "closed":
+        raise Conflict("La non-conformité est clôturée.", "status")
+    nc.effectiveness = v.text(data, "effectiveness", max_length=3000)
+    if data.get("effective") in (None, ""):
+        raise ValidationError("Le champ « effective » (efficace : oui / non) est obligatoire.", "effective")
+    nc.effective = v.boolean(data, "effective")
+    nc.effectiveness_checked_at = now
+    db.flush()
+    return nc
+
+
+def closure_missing(db: Session, nc: NonConformity) -> list[str]:
+    """What still prevents closing the NC, in words."""
+    missing = []
+    sheets = problem_sheets(db, nc)
+    actions = nc_actions(db, nc, sheets)
+    if nc.severity in ("major", "critical"):
+        if not sheets:
+            missing.append("aucune analyse des causes (fiche problème) pour une non-conformité "
+                           + NC_SEVERITIES[nc.severity].lower())
+        if not any(a.kind == "corrective" for a in actions):
+            missing.append("aucune action corrective planifiée")
+    still_open = [a for a in actions if a.status in OPEN_STATUSES]
+    if still_open:
+        missing.append(f"{len(still_open)} action(s) encore ouverte(s) : "
+                       + ", ".join(f"« {a.title} »" for a in still_open[:5]))
+    if not nc.effectiveness.strip() or nc.effective is None:
+        missing.append("l'efficacité n'est pas enregistrée")
+    elif nc.effective is False:
+        missing.append("l'efficacité est jugée insuffisante : planifiez de nouvelles actions puis vérifiez à nouveau")
+    return missing
+
+
+def close(db: Session, actor: User, nc: NonConformity, now: datetime) -> NonConformity:
+    editable(actor, nc, "cette non-conformité")
+    if nc.status == "closed":
+        raise Conflict("La non-conformité est déjà clôturée.", "status")
+    missing = closure_missing(db, nc)
+    if missing:
+        raise Conflict("Clôture impossible : " + " ; ".join(missing) + ".", "status")
+    nc.status, nc.closed_at = "closed", now
+    if nc.finding_id is not None:
+        finding = db.get(Finding, nc.finding_id)
+        if finding is not None and finding.closed_at is None:
+            finding.closed_at = now
+    db.flush()
+    return nc
+
+
+def plan_action(db: Session, actor: User, nc: NonConformity, *, title: str, deliverable: str, owner: User, due,
+                now: datetime, kind: str = "corrective") -> Action:
+    """A corrective (or containment) action whose origin is the NC."""
+    if not can_change(actor, nc):
+        raise Forbidden("Seuls l'auteur, son tuteur ou un administrateur planifient les actions de cette NC.", "id")
+    if nc.status == "closed":
+        raise Conflict("La non-conformité est clôturée.", "status")
+    return improvement.create_action(db, actor, title=title, deliverable=deliverable, owner=owner, due=due, now=now,
+                                     origin=(ORIGIN, nc.id), team_id=nc.team_id, kind=kind, pdca="do")
+
+
+def as_json(nc: NonConformity) -> dict:
+    return {"id": nc.id, "status": nc.status, "title": nc.title, "source": nc.source, "severity": nc.severity,
+            "requirement": nc.requirement, "description": nc.description, "place": nc.place,
+            "quantity": float(nc.quantity) if nc.quantity is not None else None, "cost": float(nc.cost or 0),
+            "detected_at": nc.detected_at.isoformat(), "reception_id": nc.reception_id, "finding_id": nc.finding_id,
+            "immediate_action": nc.immediate_action,
+            "lots": [{"lot": n.lot.number, "sku": n.lot.item.sku,
+                      "moved_to_quarantine": float(n.qty_moved) if n.qty_moved is not None else None,
+                      "reserved_left": float(n.reserved_left) if n.reserved_left is not None else None}
+                     for n in nc.lots],
+            "effectiveness": nc.effectiveness, "effective": nc.effective,
+            "closed_at": nc.closed_at.isoformat() if nc.closed_at else None}
+
+
+def in_period(start, end):
+    first, after = day_range(start, end)
+    return NonConformity.detected_at >= first, NonConformity.detected_at < after

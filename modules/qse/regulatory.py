@@ -1,0 +1,121 @@
+"""Regulatory watch (QSE-3): the register of texts, review reminders (a scheduled job) and the CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from flask import has_request_context, url_for
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from modules.qse.common import Page, paginate, paris_day
+from modules.qse.models import REG_COMPLIANCE, REG_DOMAINS, RegulatoryText
+from shopfloor import validation as v
+from shopfloor.auth.models import User
+from shopfloor.errors import Conflict, Forbidden, NotFound
+from shopfloor.notifications.services import notify_many
+
+FIELDS = ("reference", "title", "domain", "source", "published_on", "applicability", "requirements", "compliance",
+          "action_planned", "next_review")
+
+
+def _may_edit(actor: User) -> None:
+    if actor.role == "apprentice" and "QSE" not in actor.certification_codes:
+        raise Forbidden("La veille réglementaire est tenue par le coordonnateur QSE, son tuteur ou un "
+                        "administrateur.", "reference")
+
+
+def save_text(db: Session, actor: User, data: dict, text: RegulatoryText | None = None) -> RegulatoryText:
+    _may_edit(actor)
+    reference = v.text(data, "reference", max_length=120)
+    clash = db.scalar(select(RegulatoryText.id).where(RegulatoryText.reference == reference))
+    if clash is not None and (text is None or clash != text.id):
+        raise Conflict(f"Le texte « {reference} » est déjà dans le registre.", "reference")
+    text = text or RegulatoryText(owner_id=actor.id)
+    text.reference = reference
+    text.title = v.text(data, "title", max_length=300)
+    text.domain = v.choice(data, "domain", tuple(REG_DOMAINS))
+    text.source = v.text(data, "source", required=False, max_length=120)
+    text.published_on = v.date_field(data, "published_on", required=False)
+    for name in ("applicability", "requirements", "action_planned"):
+        setattr(text, name, v.text(data, name, required=False, max_length=5000))
+    text.compliance = v.choice(data, "compliance", tuple(REG_COMPLIANCE), default="to_assess")
+    text.next_review = v.date_field(data, "next_review", required=False)
+    db.add(text)
+    db.flush()
+    return text
+
+
+def get_text(db: Session, text_id: int) -> RegulatoryText:
+    text = db.get(RegulatoryText, text_id)
+    if text is None:
+        raise NotFound(f"Texte n° {text_id} introuvable.", "id")
+    return text
+
+
+def _conditions(domain: str, compliance: str, q: str) -> list:
+    conditions = []
+    if domain:
+        conditions.append(RegulatoryText.domain == v.choice({"domain": domain}, "domain", tuple(REG_DOMAINS)))
+    if compliance:
+        conditions.append(RegulatoryText.compliance == v.choice({"compliance": compliance}, "compliance",
+                                                                tuple(REG_COMPLIANCE)))
+    if q:
+        pattern = f"%{q.strip()}%"
+        conditions.append(or_(RegulatoryText.reference.ilike(pattern), RegulatoryText.title.ilike(pattern)))
+    return conditions
+
+
+def register(db: Session, *, domain: str = "", compliance: str = "", q: str = "", page: int = 1) -> Page:
+    conditions = _conditions(domain, compliance, q)
+    query = select(RegulatoryText).where(*conditions).order_by(RegulatoryText.next_review.is_(None),
+                                                               RegulatoryText.next_review, RegulatoryText.id)
+    return paginate(db, query, page, select(func.count(RegulatoryText.id)).where(*conditions))
+
+
+def export_csv(db: Session, *, domain: str = "", compliance: str = "", q: str = "") -> str:
+    """The whole (filtered) register as CSV for a spreadsheet (semicolons, UTF-8 with BOM)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["Référence", "Intitulé", "Domaine", "Source", "Publié le", "Applicabilité", "Exigences",
+                     "Conformité", "Action prévue", "Prochaine revue"])
+    query = (select(RegulatoryText).where(*_conditions(domain, compliance, q))
+             .order_by(RegulatoryText.domain, RegulatoryText.reference))
+    for text in db.scalars(query):
+        writer.writerow([text.reference, text.title, REG_DOMAINS[text.domain], text.source,
+                         text.published_on.isoformat() if text.published_on else "", text.applicability,
+                         text.requirements, REG_COMPLIANCE[text.compliance], text.action_planned,
+                         text.next_review.isoformat() if text.next_review else ""])
+    return out.getvalue()
+
+
+def _url(text_id: int) -> str:
+    return url_for("qse.regulatory_text", text_id=text_id) if has_request_context() else f"/qse/regulatory/{text_id}"
+
+
+def remind_due_reviews(db: Session, now: datetime) -> str:
+    """Notify each owner once per review date that falls due; safe to run twice or on two workers
+    (the notification key is unique and reminded_for records the date already reminded)."""
+    today = paris_day(now)
+    due = (RegulatoryText.next_review <= today, RegulatoryText.owner_id.is_not(None),
+           or_(RegulatoryText.reminded_for.is_(None), RegulatoryText.reminded_for != RegulatoryText.next_review))
+    rows = db.execute(select(RegulatoryText.id, RegulatoryText.owner_id, RegulatoryText.reference,
+                             RegulatoryText.next_review).where(*due)).all()
+    if not rows:
+        return "0 revue réglementaire à rappeler"
+    notify_many(db, [{"user_id": owner_id, "key": f"qse.regulatory_review.{text_id}.{review.isoformat()}",
+                      "message": f"Veille réglementaire : revue de « {reference} » due le {review:%d/%m/%Y}",
+                      "url": _url(text_id)} for text_id, owner_id, reference, review in rows], now)
+    db.execute(update(RegulatoryText).where(RegulatoryText.id.in_([r[0] for r in rows]))
+               .values(reminded_for=RegulatoryText.next_review).execution_options(synchronize_session=False))
+    db.flush()
+    return f"{len(rows)} revue(s) réglementaire(s) rappelée(s)"
+
+
+def as_json(text: RegulatoryText) -> dict:
+    return {"id": text.id, **{name: (getattr(text, name).isoformat() if hasattr(getattr(text, name), "isoformat")
+                                     else getattr(text, name)) for name in FIELDS}}
+
+

@@ -1,0 +1,58 @@
+"""The origins (for actions and problem sheets) and Pareto sources the QSE module registers."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from flask import has_request_context, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modules.improvement.origins import register_origin
+from modules.improvement.pareto import register_pareto_source
+from modules.qse.models import NC_SEVERITIES, NC_SOURCES, Finding, NonConformity
+from modules.qse.nonconformities import in_period
+
+
+def _url(endpoint: str, fallback: str, **values) -> str:
+    return url_for(endpoint, **values) if has_request_context() else fallback
+
+
+def resolve_nonconformity(db: Session, record_id: int):
+    nc = db.get(NonConformity, record_id)
+    if nc is None:
+        return None
+    return f"NC n° {nc.id} – {nc.title}", _url("qse.nonconformity", f"/qse/nonconformities/{nc.id}", nc_id=nc.id)
+
+
+def resolve_finding(db: Session, record_id: int):
+    finding = db.get(Finding, record_id)
+    if finding is None:
+        return None
+    return (f"Constat § {finding.clause} – audit {finding.audit.process}",
+            _url("qse.audit", f"/qse/audits/{finding.audit_id}", audit_id=finding.audit_id))
+
+
+def _grouped(db: Session, column, labels: dict, start: date, end: date, team_id: int | None):
+    query = select(column, func.count()).select_from(NonConformity).where(*in_period(start, end)).group_by(column)
+    if team_id is not None:
+        query = query.where(NonConformity.team_id == team_id)
+    counts: Counter = Counter()
+    for key, count in db.execute(query):
+        counts[labels.get(key, key)] += count
+    return [(label, float(count)) for label, count in counts.items()]
+
+
+def by_source(db: Session, start: date, end: date, team_id: int | None):
+    return _grouped(db, NonConformity.source, NC_SOURCES, start, end, team_id)
+
+
+def by_severity(db: Session, start: date, end: date, team_id: int | None):
+    return _grouped(db, NonConformity.severity, NC_SEVERITIES, start, end, team_id)
+
+
+def register() -> None:
+    register_origin("qse_nonconformity", "Non-conformité", resolve_nonconformity)
+    register_origin("qse_finding", "Constat d'audit", resolve_finding)
+    register_pareto_source("qse_nonconformities_by_source", "Non-conformités par source de détection", by_source)
+    register_pareto_source("qse_nonconformities_by_severity", "Non-conformités par gravité", by_severity)
