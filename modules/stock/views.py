@@ -272,7 +272,8 @@ def _reception_page(reception_id: int, error, status: int = 200):
     suggestions = {line.id: receiving.suggest_location(db, line.item, line.qty) for line in rec.lines
                    if line.conforming and line.put_away_at is None and line.location.kind == "reception"}
     return render_template("stock/reception.html", rec=rec, error=error, form=request.form, suggestions=suggestions,
-                           mine=rec.author_id == _user().id, problem_url=_problem_url(rec)), status
+                           mine=rec.author_id == _user().id, problem_url=_problem_url(rec),
+                           nc_url=_nonconformity_url(rec)), status
 
 
 def _problem_url(rec: Reception) -> str | None:
@@ -283,6 +284,13 @@ def _problem_url(rec: Reception) -> str | None:
                      f"{DECISIONS.get(a.decision, a.decision)}" for a in rec.anomalies)
     return url_for("improvement.new_problem", origin_type="stock_reception", origin_id=rec.id,
                    title=f"Anomalies à la réception {rec.delivery_note} ({rec.supplier.name})"[:200], what=what)
+
+
+def _nonconformity_url(rec: Reception) -> str | None:
+    """The QSE module's supplier non-conformity, opened from this reception (when installed)."""
+    if not rec.anomalies or "qse.new_nonconformity" not in current_app.view_functions:
+        return None
+    return url_for("qse.new_nonconformity", reception=rec.id)
 
 
 @bp.post("/receptions/<int:reception_id>/lines")

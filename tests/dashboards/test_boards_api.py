@@ -131,13 +131,13 @@ def test_data_refuses_a_day_to_come_and_a_bad_date(client, people, org):
 
 def test_a_row_whose_module_is_not_installed_is_grey_with_a_note(client, db, people, org):
     board_id = _board(client, people).get_json()["id"]
-    db.add(BoardRow(board_id=board_id, letter="P", indicator_key="maintenance.availability", target=95,
+    db.add(BoardRow(board_id=board_id, letter="P", indicator_key="energie.consommation_kwh", target=95,
                     threshold=90, position=9))
     db.commit()
     data = client.get(f"/api/v1/boards/{board_id}/data", headers=people.headers(people.tutor)).get_json()
     assert [r["letter"] for r in data["rows"]] == ["S", "P", "M"]     # rows in SQCDPM order
     row = data["rows"][1]
-    assert row["indicator"] == "maintenance.availability" and row["status"] == "grey" and row["value"] is None
+    assert row["indicator"] == "energie.consommation_kwh" and row["status"] == "grey" and row["value"] is None
     assert "non installé" in row["note"]
 
 

@@ -82,3 +82,21 @@ def test_anomaly_paretos_by_supplier_and_by_kind_within_the_period_and_team(db, 
     assert team == {"Visserie du Rhône": 2.0}  # only BL-APPR2 was received by that team
     by_kind = from_source(db, "stock_anomalies_by_kind", day - timedelta(days=60), day, None)
     assert sorted(by_kind) == [("Livraison incomplète", 4.0), ("Marchandise endommagée", 4.0)]
+
+
+def test_the_reception_page_opens_a_supplier_nonconformity_linked_back(client, db, people, store):
+    from modules.qse.models import NonConformity
+    rec = _damaged(store)
+    login(client, "appr", "password-appr")
+    page = client.get(f"/stock/receptions/{rec.id}").get_data(as_text=True)
+    start = page.index('id="open-nc" href="') + len('id="open-nc" href="')
+    link = unescape(page[start:page.index('"', start)])
+    assert link == f"/qse/nonconformities/new?reception={rec.id}"
+    assert client.get(link).status_code == 200
+    created = client.post("/qse/nonconformities/new", data={
+        "reception": str(rec.id), "title": "Colle livrée carton écrasé", "source": "supplier", "severity": "minor",
+        "requirement": "contractual", "description": "Carton écrasé à la réception"})
+    assert created.status_code == 302, created.get_data(as_text=True)[:600]
+    fresh(db)
+    nc = db.scalar(select(NonConformity))
+    assert nc.reception_id == rec.id
