@@ -1,4 +1,18 @@
 """Maintenance: equipment, preventive plans, work orders with lockout and diagnosis, KPIs."""
-from shopfloor.registry import Module
+from modules.maintenance import api, demo, indicators, schedule, views
+from modules.maintenance.cli import group
+from shopfloor.registry import Job, Module
 
-registration = Module(name="maintenance", label="Maintenance")
+indicators.register_with_improvement()
+
+registration = Module(
+    name="maintenance",
+    label="Maintenance",
+    blueprints=[views.bp, api.bp],
+    activity_types=views.ACTIVITY_TYPES,
+    indicators=indicators.INDICATORS,
+    jobs=[Job("maintenance.generate_work_orders", schedule.job, minutes=15)],
+    cli=group,
+    demo=demo.load,
+    nav=views.NAV,
+)

@@ -1,0 +1,37 @@
+"""`shopfloor maintenance …`: one generation pass at a given time, import of the equipment register."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+group = click.Group("maintenance", help="Maintenance : génération des OT, import du parc.")
+
+
+@group.command("generate")
+@click.option("--now", "now_text", default=None, help="Date et heure ISO (défaut : maintenant).")
+def generate(now_text):
+    """Run one pass of the preventive work-order generation."""
+    from modules.maintenance import schedule
+    from shopfloor.cli import _app, transaction
+    from shopfloor.db import utcnow
+    from shopfloor.validation import parse_datetime
+
+    with transaction(_app()) as db:
+        result = schedule.run(db, parse_datetime(now_text, "now") if now_text else utcnow())
+    click.echo(f"{len(result.created)} OT créé(s), {result.skipped} occurrence(s) sautée(s), "
+               f"{result.replanned} replanifié(s), {result.late} en retard.")
+
+
+@group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "username", required=True, help="Tuteur ou administrateur qui importe.")
+def import_equipment(file: Path, username: str):
+    """Import equipment from FILE (CSV or XLSX): all lines or none, errors listed line by line."""
+    from modules.maintenance import equipment
+    from shopfloor.auth.services import get_user
+    from shopfloor.cli import _app, transaction
+
+    with transaction(_app()) as db:
+        created, _ = equipment.import_equipment(db, get_user(db, username), file.read_bytes(), file.name)
+    click.echo(f"{created} équipement(s) importé(s).")

@@ -1,0 +1,90 @@
+"""AIC board indicators, and what maintenance registers with the improvement module."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import has_request_context, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modules.maintenance import readings as rd
+from modules.maintenance.models import CORRECTIVE_KINDS, OPEN_STATES, Equipment, WorkOrder
+from shopfloor.registry import Indicator
+
+WINDOW_DAYS = 30
+
+
+def _window(day: date, days: int = WINDOW_DAYS):
+    return rd.day_bounds(day - timedelta(days=days - 1))[0], rd.day_bounds(day)[1]
+
+
+def availability(db: Session, day: date, team_id: int | None) -> float | None:
+    ids = rd.team_equipment_ids(db, team_id)
+    if not ids:
+        return None
+    start, end = rd.day_bounds(day)
+    rows = rd.failures_in(db, start, end, ids)
+    period = 24.0 * len(ids)
+    return round(100 * (period - rd.downtime_hours(rows, start, end)) / period, 1)
+
+
+def pm_compliance(db: Session, day: date, team_id: int | None) -> float | None:
+    ids = rd.team_equipment_ids(db, team_id)
+    if not ids:
+        return None
+    due, on_time = rd.pm_compliance_counts(db, ids, *_window(day))
+    return round(100 * on_time / due, 1) if due else None
+
+
+def open_breakdowns(db: Session, day: date, team_id: int | None) -> float | None:
+    q = select(func.count(WorkOrder.id)).join(Equipment).where(
+        WorkOrder.kind.in_(CORRECTIVE_KINDS), WorkOrder.status.in_(OPEN_STATES),
+        WorkOrder.requested_at < rd.day_bounds(day)[1])
+    if team_id is not None:
+        q = q.where(Equipment.team_id == team_id)
+    return float(db.scalar(q) or 0)
+
+
+def mttr(db: Session, day: date, team_id: int | None) -> float | None:
+    ids = rd.team_equipment_ids(db, team_id)
+    if not ids:
+        return None
+    start, end = _window(day)
+    rows = [r for r in rd.failures_in(db, start, end, ids) if r[2] is not None]
+    return round(rd.downtime_hours(rows, start, end) / len(rows), 2) if rows else None
+
+
+INDICATORS = [
+    Indicator("maintenance.availability", "Disponibilité des équipements", "P", "%", True, availability),
+    Indicator("maintenance.pm_compliance", "Respect du préventif (30 j)", "D", "%", True, pm_compliance),
+    Indicator("maintenance.open_breakdowns", "Pannes ouvertes", "P", "pannes", False, open_breakdowns),
+    Indicator("maintenance.mttr", "MTTR (30 j)", "P", "h", False, mttr),
+]
+
+
+# -- Improvement hooks ------------------------------------------------------------
+
+def resolve_work_order(db: Session, record_id: int):
+    wo = db.get(WorkOrder, record_id)
+    if wo is None:
+        return None
+    url = (url_for("maintenance.work_order", wo_id=record_id) if has_request_context()
+           else f"/maintenance/work-orders/{record_id}")
+    return f"OT-{wo.id} {wo.title}", url
+
+
+def _pareto(by: str):
+    def compute(db: Session, start: date, end: date, team_id: int | None):
+        return rd.pareto_failures(db, rd.day_bounds(start)[0], rd.day_bounds(end)[1], by, team_id)
+    return compute
+
+
+def register_with_improvement() -> None:
+    try:
+        from modules.improvement.origins import register_origin
+        from modules.improvement.pareto import register_pareto_source
+    except ImportError:  # improvement not installed: maintenance works without it
+        return
+    register_origin("maintenance_work_order", "Ordre de travail maintenance", resolve_work_order)
+    register_pareto_source("maintenance_failures_by_cause", "Pannes par cause", _pareto("cause"))
+    register_pareto_source("maintenance_failures_by_equipment", "Pannes par équipement", _pareto("equipment"))

@@ -1,0 +1,74 @@
+"""Spare parts for a work order, picked from the store through the stock module's services.
+
+A shortage is not an error of the request: nothing is reserved, the WO goes on hold waiting for the
+parts and the store gets a purchase proposal (the same row its replenishment job writes), so the
+apprentice's LOG colleague turns it into a purchase request."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modules.maintenance.models import WorkOrder
+from modules.maintenance.workorders import _acting, _require
+from modules.stock import picking, replenishment
+from modules.stock.models import Item, Location
+from modules.stock.models_ops import PurchaseProposal
+from shopfloor import validation as v
+from shopfloor.auth.models import User
+from shopfloor.errors import Conflict, NotFound
+
+
+@dataclass
+class PartsOutcome:
+    picked: bool
+    message: str
+    pick_id: int | None = None
+    proposal_id: int | None = None
+
+
+def pick_parts(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> PartsOutcome:
+    _require(wo, "in_progress", "on_hold", "planned", "requested", action="sortir des pièces")
+    _acting(db, actor, wo, now)
+    sku = v.text(data, "sku", max_length=60)
+    qty = v.decimal(data, "qty", positive=True)
+    item = db.scalar(select(Item).where(Item.sku == sku))
+    if item is None:
+        raise NotFound(f"Article « {sku} » introuvable au magasin.", "sku")
+    code = v.text(data, "destination", max_length=40)
+    destination = db.scalar(select(Location).where(Location.code == code))
+    if destination is None:
+        raise NotFound(f"Emplacement « {code} » introuvable.", "destination")
+    try:
+        with db.begin_nested():
+            pick = picking.allocate(db, actor, requests=[(item, qty)], destination=destination, now=now,
+                                    title=f"Pièces OT-{wo.id} : {item.sku} × {qty}")
+            picking.confirm_all(db, actor, pick, now)
+    except Conflict as shortage:
+        proposal = _propose_purchase(db, item, qty, now)
+        wo.status, wo.hold_reason = "on_hold", f"Attente pièce {item.sku} ({qty} {item.unit})"[:200]
+        db.flush()
+        return PartsOutcome(False, shortage.message + " Ordre de travail mis en attente ; proposition d'achat "
+                            f"n° {proposal.id} transmise au magasin.", proposal_id=proposal.id)
+    wo.parts = [*wo.parts, {"sku": item.sku, "name": item.name, "qty": float(qty), "pick_id": pick.id}]
+    wo.parts_cost = float(Decimal(str(wo.parts_cost or 0)) + qty * (item.unit_cost or Decimal(0)))
+    db.flush()
+    return PartsOutcome(True, f"{qty} {item.unit} {item.name} sorti(s) du magasin.", pick_id=pick.id)
+
+
+def _propose_purchase(db: Session, item: Item, qty: Decimal, now: datetime) -> PurchaseProposal:
+    """One open proposal per item (unique index): reuse it when the store already has one."""
+    existing = db.scalar(select(PurchaseProposal).where(PurchaseProposal.item_id == item.id,
+                                                        PurchaseProposal.status == "open"))
+    if existing is not None:
+        return existing
+    position = replenishment.stock_positions(db, [item.id])[item.id]
+    point = replenishment.reorder_point(item, None) or Decimal(0)
+    proposal = PurchaseProposal(item_id=item.id, status="open", position_qty=position, reorder_point=point,
+                                suggested_qty=max(qty - position, qty), created_at=now)
+    db.add(proposal)
+    db.flush()
+    return proposal

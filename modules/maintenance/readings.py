@@ -1,0 +1,185 @@
+"""Readings (meters and measured parameters) and the maintenance KPIs computed from the history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from modules.maintenance.models import CORRECTIVE_KINDS, FAILURE_CAUSES, Equipment, Plan, Reading, WorkOrder
+from shopfloor import validation as v
+from shopfloor.auth.models import User
+from shopfloor.errors import ValidationError
+from shopfloor.validation import PARIS
+
+MAX_BATCH = 10000
+
+
+def add_readings(db: Session, actor: User | None, items: list[dict], now: datetime, source: str = "sensor") -> int:
+    """Validate every reading, then insert them all in one statement (sensors send batches)."""
+    if not isinstance(items, list) or not items:
+        raise ValidationError("Envoyez au moins une mesure.", "readings")
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"Au plus {MAX_BATCH} mesures par envoi.", "readings")
+    codes = {str(i.get("equipment", "")).strip() for i in items if isinstance(i, dict)}
+    ids = dict(db.execute(select(Equipment.code, Equipment.id).where(Equipment.code.in_(codes))).all())
+    rows = []
+    for n, item in enumerate(items):
+        prefix = f"readings[{n}]." if len(items) > 1 else ""
+        if not isinstance(item, dict):
+            raise ValidationError(f"La mesure {n + 1} doit être un objet.", f"readings[{n}]")
+        code = str(item.get("equipment") or "").strip()
+        if code not in ids:
+            raise ValidationError(f"Équipement « {code} » introuvable (mesure {n + 1}).", prefix + "equipment")
+        try:
+            at = v.datetime_field(item, "at", default=now)
+            value = float(v.decimal(item, "value"))
+            parameter = v.text(item, "parameter", max_length=40)
+        except ValidationError as error:
+            raise ValidationError(f"{error.message} (mesure {n + 1})", prefix + (error.field or "")) from None
+        if at > now + timedelta(minutes=5):
+            raise ValidationError(f"La mesure {n + 1} est datée dans le futur.", prefix + "at")
+        rows.append({"equipment_id": ids[code], "parameter": parameter, "value": value, "at": at,
+                     "source": source, "author_id": actor.id if actor else None})
+    db.execute(insert(Reading), rows)
+    return len(rows)
+
+
+def series(db: Session, equipment: Equipment, parameter: str, start: datetime, end: datetime,
+           limit: int = 5000) -> list[tuple[datetime, float]]:
+    return list(db.execute(select(Reading.at, Reading.value).where(
+        Reading.equipment_id == equipment.id, Reading.parameter == parameter, Reading.at >= start, Reading.at <= end)
+        .order_by(Reading.at.desc()).limit(limit)).all())[::-1]
+
+
+def parameters(db: Session, equipment: Equipment) -> list[str]:
+    return list(db.scalars(select(Reading.parameter).where(Reading.equipment_id == equipment.id)
+                           .group_by(Reading.parameter).order_by(Reading.parameter)))
+
+
+# -- KPIs -------------------------------------------------------------------------
+
+@dataclass
+class Kpis:
+    period_hours: float
+    failures: int
+    downtime_hours: float
+    uptime_hours: float
+    mtbf_hours: float | None
+    mttr_hours: float | None
+    availability: float | None        # percent
+    pm_due: int
+    pm_on_time: int
+    pm_compliance: float | None       # percent
+    backlog: int
+    parts_cost: float
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def failures_in(db: Session, start: datetime, end: datetime, equipment_ids=None):
+    """Corrective WOs that stopped the equipment during the period (downtime clipped to it)."""
+    q = select(WorkOrder.equipment_id, WorkOrder.downtime_start, WorkOrder.downtime_end).where(
+        WorkOrder.kind.in_(CORRECTIVE_KINDS), WorkOrder.downtime_start.is_not(None),
+        WorkOrder.downtime_start < end, or_(WorkOrder.downtime_end.is_(None), WorkOrder.downtime_end > start))
+    if equipment_ids is not None:
+        q = q.where(WorkOrder.equipment_id.in_(equipment_ids))
+    return db.execute(q).all()
+
+
+def downtime_hours(rows, start: datetime, end: datetime) -> float:
+    return sum(_hours(min(stop or end, end) - max(begin, start)) for _, begin, stop in rows)
+
+
+def compute_kpis(db: Session, equipment_ids: list[int] | None, start: datetime, end: datetime, now: datetime) -> Kpis:
+    if end <= start:
+        raise ValidationError("La fin de période doit suivre son début.", "to")
+    end_eff = min(end, now)
+    period = _hours(end_eff - start) * (len(equipment_ids) if equipment_ids is not None else 1)
+    rows = failures_in(db, start, end_eff, equipment_ids)
+    down = downtime_hours(rows, start, end_eff)
+    uptime = max(period - down, 0.0)
+    n = len(rows)
+    due, on_time = pm_compliance_counts(db, equipment_ids, start, end_eff)
+    scope = [] if equipment_ids is None else [WorkOrder.equipment_id.in_(equipment_ids)]
+    backlog = db.scalar(select(func.count(WorkOrder.id)).where(
+        *scope, WorkOrder.status.in_(("requested", "planned", "in_progress", "on_hold")))) or 0
+    cost = db.scalar(select(func.coalesce(func.sum(WorkOrder.parts_cost), 0.0)).where(
+        *scope, WorkOrder.finished_at >= start, WorkOrder.finished_at < end_eff)) or 0.0
+    return Kpis(period_hours=period, failures=n, downtime_hours=down, uptime_hours=uptime,
+                mtbf_hours=uptime / n if n else None, mttr_hours=down / n if n else None,
+                availability=100 * uptime / period if period > 0 else None,
+                pm_due=due, pm_on_time=on_time, pm_compliance=100 * on_time / due if due else None,
+                backlog=backlog, parts_cost=float(cost))
+
+
+def pm_compliance_counts(db: Session, equipment_ids, start: datetime, end: datetime) -> tuple[int, int]:
+    """Preventive occurrences due in the period (WOs and the occurrences skipped on them) and those
+    done by the end of their due day (Paris)."""
+    q = select(WorkOrder.due, WorkOrder.finished_at, WorkOrder.skipped).where(
+        WorkOrder.kind == "preventive", WorkOrder.due >= start, WorkOrder.due < end)
+    if equipment_ids is not None:
+        q = q.where(WorkOrder.equipment_id.in_(equipment_ids))
+    due = on_time = 0
+    for wo_due, finished, skipped in db.execute(q):
+        due += 1 + sum(1 for s in skipped or [] if _skip_in(s, start, end))
+        deadline = datetime.combine(wo_due.astimezone(PARIS).date() + timedelta(days=1), time(), PARIS)
+        if finished is not None and finished < deadline:
+            on_time += 1
+    return due, on_time
+
+
+def _skip_in(label: str, start: datetime, end: datetime) -> bool:
+    try:
+        moment = datetime.fromisoformat(label)
+    except ValueError:
+        return False   # a usage occurrence (meter value) has no date
+    return start <= moment < end
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), PARIS)
+    return start, datetime.combine(day + timedelta(days=1), time(), PARIS)
+
+
+def pareto_failures(db: Session, start: datetime, end: datetime, by: str, team_id: int | None = None,
+                    equipment_ids: list[int] | None = None) -> list[tuple[str, int]]:
+    """Failures counted by equipment or by coded cause, most frequent first (pandas)."""
+    q = select(Equipment.code, Equipment.name, WorkOrder.diagnosis).join(Equipment).where(
+        WorkOrder.kind.in_(CORRECTIVE_KINDS), WorkOrder.downtime_start.is_not(None),
+        WorkOrder.downtime_start >= start, WorkOrder.downtime_start < end)
+    if team_id is not None:
+        q = q.where(Equipment.team_id == team_id)
+    if equipment_ids is not None:
+        q = q.where(WorkOrder.equipment_id.in_(equipment_ids))
+    rows = db.execute(q).all()
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows, columns=["code", "name", "diagnosis"])
+    if by == "equipment":
+        frame["category"] = frame["code"] + " " + frame["name"]
+    else:
+        frame["category"] = frame["diagnosis"].map(
+            lambda d: FAILURE_CAUSES.get((d or {}).get("failure_cause"), "Non diagnostiquée"))
+    counts = frame["category"].value_counts()
+    return [(str(k), int(c)) for k, c in counts.items()]
+
+
+def thresholds(db: Session, equipment: Equipment, parameter: str) -> list[Plan]:
+    return list(db.scalars(select(Plan).where(Plan.equipment_id == equipment.id, Plan.parameter == parameter,
+                                              Plan.threshold.is_not(None))))
+
+
+def team_equipment_ids(db: Session, team_id: int | None) -> list[int]:
+    q = select(Equipment.id).where(Equipment.active.is_(True), Equipment.level.in_(("equipment", "subassembly")))
+    if team_id is not None:
+        q = q.where(Equipment.team_id == team_id)
+    return list(db.scalars(q))
+

@@ -1,0 +1,288 @@
+"""Work orders: breakdown requests, lockout, start, routine results, diagnosis, finish, close.
+
+States: requested → planned → in_progress (⇄ on_hold) → done → closed. The apprentice who first
+acts on a WO (lockout or start) becomes the author of its Intervention activity; only that
+person then changes it. A tutor (of that apprentice) or an admin closes it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modules.maintenance.models import (
+    FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
+    PreventiveIntervention, Reading, RoutineResult, WorkOrder, LockoutStep)
+from modules.maintenance.schedule import on_completion
+from shopfloor import validation as v
+from shopfloor.auth.models import User
+from shopfloor.auth.services import can_see_apprentice
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.services import ensure_editable
+
+CONSEQUENCES = ("production", "quality", "safety", "environment")
+
+
+def get_work_order(db: Session, wo_id: int) -> WorkOrder:
+    wo = db.get(WorkOrder, wo_id)
+    if wo is None:
+        raise NotFound(f"Ordre de travail {wo_id} introuvable.", "work_order")
+    return wo
+
+
+def request_breakdown(db: Session, actor: User, equipment: Equipment, data: dict, now: datetime) -> WorkOrder:
+    """A breakdown reported from the floor (QR label form or API): a curative WO, requested."""
+    symptom = v.text(data, "symptom", max_length=2000)
+    stopped = v.boolean(data, "stopped", default=True)
+    kind = v.choice(data, "kind", ("curative", "palliative", "improvement"), default="curative")
+    downtime_start = v.datetime_field(data, "downtime_start", required=False) or (now if stopped else None)
+    if downtime_start and downtime_start > now:
+        raise ValidationError("Le début d'arrêt ne peut pas être dans le futur.", "downtime_start")
+    wo = WorkOrder(equipment=equipment, kind=kind, trigger="request", status="requested",
+                   title=v.text(data, "title", required=False) or f"Panne {equipment.name} : {symptom}"[:200],
+                   symptom=symptom, requested_by=actor, requested_at=now, due=now,
+                   downtime_start=downtime_start,
+                   downtime_reason=v.text(data, "downtime_reason", required=False) or ("Panne" if stopped else ""))
+    db.add(wo)
+    db.flush()
+    return wo
+
+
+def _acting(db: Session, actor: User, wo: WorkOrder, now: datetime, *, create: bool = True) -> None:
+    """Only the intervention's author changes the work; the first to act becomes its author."""
+    if wo.intervention is not None:
+        if wo.intervention.author_id != actor.id:
+            raise Forbidden(f"Cet ordre de travail est réalisé par {wo.intervention.author.full_name} ; "
+                            f"seul·e cette personne peut le modifier.", "work_order")
+        ensure_editable(wo.intervention)
+        return
+    if actor.role != "apprentice" and actor.role != "tutor" and actor.role != "admin":
+        raise Forbidden("Votre rôle ne permet pas cette action.", "work_order")
+    if create:
+        cls = {"preventive": PreventiveIntervention}.get(wo.kind, Intervention)
+        if wo.kind == "preventive" and wo.running_check:
+            cls = CheckIntervention
+        wo.intervention = cls(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
+                              title=f"OT-{wo.id} {wo.title}"[:200])
+        db.flush()
+
+
+def _require(wo: WorkOrder, *states: str, action: str) -> None:
+    if wo.status not in states:
+        raise Conflict(f"Impossible de {action} : l'ordre de travail est « {wo.status} ».", "status")
+
+
+def lockout_missing(wo: WorkOrder) -> list[str]:
+    """'energy: step' still to record before work may start."""
+    if wo.running_check:
+        return []
+    done = {(s.energy, s.step) for s in wo.lockout}
+    return [f"{energy} : {step}" for energy in wo.equipment.energies for step in LOCKOUT_STEPS
+            if (energy, step) not in done]
+
+
+def record_lockout(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> list[LockoutStep]:
+    """Record lockout steps. Body: {"energy", "step", "note"} for one, {"steps": [...]} for several,
+    or {"running": true} to declare a check made with the machine running (allowed by the plan)."""
+    _require(wo, "requested", "planned", "on_hold", action="consigner")
+    _acting(db, actor, wo, now)
+    if v.boolean(data, "running"):
+        if wo.plan is None or not wo.plan.running_check:
+            raise ValidationError("Seul un contrôle prévu « machine en marche » par son plan se passe de consignation.",
+                                  "running")
+        wo.running_check = True
+        db.flush()
+        return []
+    items = data.get("steps") if isinstance(data.get("steps"), list) else [data]
+    added = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValidationError("Chaque étape est un objet {energy, step}.", "steps")
+        energy = v.choice(item, "energy", tuple(wo.equipment.energies) or ("aucune",))
+        step = v.choice(item, "step", LOCKOUT_STEPS)
+        if any(s.energy == energy and s.step == step for s in wo.lockout):
+            continue
+        expected = LOCKOUT_STEPS[[s.step for s in wo.lockout if s.energy == energy].__len__()]
+        if step != expected:
+            raise ValidationError(f"Consignation {energy} : l'étape suivante est « {expected} », pas « {step} ».",
+                                  "step")
+        added.append(LockoutStep(energy=energy, step=step, actor=actor, at=now,
+                                 note=v.text(item, "note", required=False)))
+        wo.lockout.append(added[-1])
+    db.flush()
+    return added
+
+
+def start(db: Session, actor: User, wo: WorkOrder, now: datetime) -> WorkOrder:
+    _require(wo, "requested", "planned", "on_hold", action="démarrer")
+    _acting(db, actor, wo, now)
+    missing = lockout_missing(wo)
+    if missing:
+        raise Conflict("Démarrage refusé : la consignation n'est pas complète. Reste à faire : "
+                       + ", ".join(missing) + ".", "lockout")
+    wo.status = "in_progress"
+    wo.started_at = wo.started_at or now
+    if not wo.results and wo.plan is not None:
+        for position, op in enumerate(wo.plan.operations):
+            wo.results.append(RoutineResult(position=position, label=op["label"], unit=op.get("unit", ""),
+                                            expected=op.get("expected"), minimum=op.get("min"),
+                                            maximum=op.get("max")))
+    db.flush()
+    return wo
+
+
+def hold(db: Session, actor: User, wo: WorkOrder, reason: str, now: datetime) -> WorkOrder:
+    _require(wo, "in_progress", "planned", action="mettre en attente")
+    _acting(db, actor, wo, now)
+    if not reason.strip():
+        raise ValidationError("Indiquez ce qui est attendu (pièces…).", "reason")
+    wo.status, wo.hold_reason = "on_hold", reason.strip()[:200]
+    db.flush()
+    return wo
+
+
+def record_results(db: Session, actor: User, wo: WorkOrder, values: dict, now: datetime) -> list[RoutineResult]:
+    """values: {position: measured | "ok"}. Out of tolerance is flagged (and proposes a corrective WO)."""
+    _require(wo, "in_progress", action="saisir la gamme")
+    _acting(db, actor, wo, now)
+    by_position = {r.position: r for r in wo.results}
+    for key, raw in values.items():
+        result = by_position.get(int(key)) if str(key).isdigit() else None
+        if result is None:
+            raise ValidationError(f"Opération {key} inconnue dans la gamme.", f"results.{key}")
+        if raw in (None, ""):
+            continue
+        if raw is True or raw == "ok":
+            result.done = True
+            continue
+        measured = float(v.decimal({f"results.{key}": raw}, f"results.{key}"))
+        result.measured, result.done = measured, True
+        result.out_of_tolerance = ((result.minimum is not None and measured < result.minimum)
+                                   or (result.maximum is not None and measured > result.maximum))
+    db.flush()
+    return [r for r in wo.results if r.out_of_tolerance]
+
+
+def record_diagnosis(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> dict:
+    if not wo.is_corrective:
+        raise ValidationError("Le diagnostic concerne un ordre de travail correctif.", "kind")
+    _require(wo, "requested", "planned", "in_progress", "on_hold", action="diagnostiquer")
+    _acting(db, actor, wo, now)
+    hypotheses = data.get("hypotheses") or []
+    if not isinstance(hypotheses, list) or not hypotheses:
+        raise ValidationError("Indiquez au moins une hypothèse de défaillance avec son test et son résultat.",
+                              "hypotheses")
+    clean = []
+    for i, h in enumerate(hypotheses):
+        if not isinstance(h, dict):
+            raise ValidationError(f"Hypothèse {i + 1} invalide.", "hypotheses")
+        clean.append({"hypothesis": v.text(h, "hypothesis", max_length=300), "test": v.text(h, "test", max_length=300),
+                      "result": v.choice(h, "result", ("confirmed", "ruled_out"))})
+    consequences = data.get("consequences") or {}
+    if not isinstance(consequences, dict) or any(k not in CONSEQUENCES for k in consequences):
+        raise ValidationError("« consequences » : production, quality, safety, environment.", "consequences")
+    wo.diagnosis = {
+        "symptom": v.text(data, "symptom", required=False, max_length=1000) or wo.symptom,
+        "lost_function": v.text(data, "lost_function", max_length=300),
+        "hypotheses": clean,
+        "root_cause": v.text(data, "root_cause", max_length=1000),
+        "failure_mode": v.choice(data, "failure_mode", tuple(FAILURE_MODES)),
+        "failure_cause": v.choice(data, "failure_cause", tuple(FAILURE_CAUSES)),
+        "consequences": {k: str(consequences.get(k, ""))[:300] for k in CONSEQUENCES},
+    }
+    db.flush()
+    return wo.diagnosis
+
+
+def finish(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> WorkOrder:
+    """Report required; lockout removal, tests and ramp-up recorded; downtime ends here."""
+    _require(wo, "in_progress", action="terminer")
+    _acting(db, actor, wo, now)
+    report = v.text(data, "report", required=False, max_length=5000)
+    if not report:
+        raise ValidationError("Le compte rendu d'intervention est obligatoire pour terminer.", "report")
+    pending = [r.label for r in wo.results if not r.done]
+    if pending:
+        raise ValidationError("Gamme incomplète : " + ", ".join(pending) + ".", "results")
+    if wo.is_corrective and wo.diagnosis is None and wo.downtime_start is not None:
+        raise ValidationError("Un dépannage se termine avec son diagnostic.", "diagnosis")
+    wo.report = report
+    wo.time_spent_min = v.integer(data, "time_spent_min", required=False, minimum=0, maximum=100000)
+    wo.tests_done = v.text(data, "tests", required=False, max_length=2000)
+    wo.ramp_up = v.text(data, "ramp_up", required=False, max_length=2000)
+    if wo.lockout:
+        if not v.boolean(data, "lockout_removed"):
+            raise ValidationError("Confirmez la déconsignation avant de terminer.", "lockout_removed")
+        wo.lockout_removed_at = now
+    if wo.downtime_start is not None and wo.downtime_end is None:
+        wo.downtime_end = v.datetime_field(data, "downtime_end", required=False) or now
+        if not wo.downtime_start <= wo.downtime_end <= now:
+            raise ValidationError("La fin d'arrêt doit être entre son début et maintenant.", "downtime_end")
+    wo.status, wo.finished_at = "done", now
+    wo.intervention.performed_at = now
+    if wo.plan is not None:
+        on_completion(wo.plan, wo, _meter(db, wo))
+    db.flush()
+    return wo
+
+
+def _meter(db: Session, wo: WorkOrder) -> float | None:
+    if wo.plan is None or wo.plan.kind != "usage":
+        return None
+    return db.scalar(select(Reading.value).where(Reading.equipment_id == wo.equipment_id,
+                                                 Reading.parameter == wo.plan.parameter)
+                     .order_by(Reading.at.desc()).limit(1))
+
+
+def can_close(actor: User, wo: WorkOrder) -> bool:
+    if actor.role == "admin":
+        return True
+    author = wo.intervention.author if wo.intervention else None
+    return actor.role == "tutor" and (author is None or can_see_apprentice(actor, author))
+
+
+def close(db: Session, actor: User, wo: WorkOrder, now: datetime) -> WorkOrder:
+    """Checked by a tutor or admin. Closing a palliative repair opens the follow-up curative WO."""
+    if not can_close(actor, wo):
+        raise Forbidden("Seul le tuteur de l'apprenti ou un administrateur clôture un ordre de travail.", "work_order")
+    _require(wo, "done", action="clôturer")
+    wo.status, wo.closed_at, wo.closed_by = "closed", now, actor
+    if wo.kind == "palliative":
+        db.add(WorkOrder(equipment_id=wo.equipment_id, kind="curative", trigger="request", status="planned",
+                         title=f"Suite curative de l'OT-{wo.id} : {wo.equipment.name}"[:200], due=now,
+                         symptom=wo.symptom, requested_by=actor, requested_at=now, parent_id=wo.id))
+    db.flush()
+    return wo
+
+
+def propose_corrective(db: Session, actor: User, wo: WorkOrder, now: datetime) -> WorkOrder:
+    """A corrective WO proposed from the out-of-tolerance results of a preventive one."""
+    out = [r for r in wo.results if r.out_of_tolerance]
+    if not out:
+        raise ValidationError("Aucune valeur hors tolérance sur cet ordre de travail.", "results")
+    existing = db.scalar(select(WorkOrder).where(WorkOrder.parent_id == wo.id))
+    if existing is not None:
+        return existing
+    symptom = "Hors tolérance : " + "; ".join(f"{r.label} = {r.measured:g} {r.unit}" for r in out)
+    follow = WorkOrder(equipment_id=wo.equipment_id, kind="curative", trigger="request", status="requested",
+                       title=f"Correctif suite OT-{wo.id} : {out[0].label}"[:200], due=now, symptom=symptom[:2000],
+                       requested_by=actor, requested_at=now, parent_id=wo.id)
+    db.add(follow)
+    db.flush()
+    return follow
+
+
+def list_work_orders(db: Session, *, equipment: Equipment | None = None, status: str | None = None,
+                     open_only: bool = False, limit: int = 200, offset: int = 0) -> list[WorkOrder]:
+    q = select(WorkOrder)
+    if equipment is not None:
+        q = q.where(WorkOrder.equipment_id == equipment.id)
+    if status:
+        q = q.where(WorkOrder.status == status)
+    if open_only:
+        q = q.where(WorkOrder.status.in_(("requested", "planned", "in_progress", "on_hold")))
+    q = q.order_by(WorkOrder.due.is_(None), WorkOrder.due, WorkOrder.id).limit(limit).offset(offset)
+    return list(db.scalars(q))
+
+
+KIND_LABELS = dict(zip(WO_KINDS, ("Préventif", "Correctif curatif", "Correctif palliatif", "Amélioration")))
