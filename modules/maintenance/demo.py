@@ -55,6 +55,8 @@ def load(db: Session, now: datetime) -> None:
     _history(db, emma, tutor, now)
     db.flush()
     schedule.run(db, now)
+    if emma is not None:
+        _analysis(db, emma, now)
 
 
 def _reference(code: str) -> dict:
@@ -157,3 +159,36 @@ def _history(db: Session, emma: User | None, tutor: User, now: datetime) -> None
                          requested_at=now - 3 * timedelta(hours=1), due=now - timedelta(hours=3),
                          downtime_start=now - timedelta(hours=3) if code == "POMPE-01" else None,
                          downtime_reason="Panne" if code == "POMPE-01" else ""))
+
+
+def _analysis(db: Session, emma: User, now: datetime) -> None:
+    """Emma's analysis of the park over six months: proposal, and a progress action on the MTTR
+    measured again over the last 30 days."""
+    try:
+        from modules.improvement import services  # noqa: F401  (the proposal and action live there)
+    except ImportError:
+        return
+    from modules.maintenance import analysis as an
+    from modules.maintenance import readings as rd
+    today = now.astimezone(rd.PARIS).date()
+    made = an.create_analysis(db, emma, {"from": (today - 210 * DAY).isoformat(),
+                                         "to": (today - 31 * DAY).isoformat(),
+                                         "title": "Analyse des pannes du parc sur six mois"}, now)
+    top = made.pareto[0][0] if made.pareto else "lubrification"
+    an.update_conclusions(db, emma, made, {"conclusions": (
+        f"La première cause de panne est « {top} ». Les arrêts longs viennent surtout des machines de "
+        "criticité A sans pièce de rechange en stock. Le préventif est souvent fait en retard le vendredi.")})
+    an.propose(db, emma, made, {"title": "Stock de sécurité des pièces critiques",
+                                "deliverable": "Liste des pièces critiques par machine A avec seuil de réappro",
+                                "due": (today + 30 * DAY).isoformat()}, now)
+    before = made.kpis.get("mttr_hours")
+    if before is None:
+        return
+    an.start_progress(db, emma, made, {"indicator": "mttr_hours", "target": f"{0.75 * before:.2f}",
+                                       "title": "Graissage hebdomadaire ajouté à la gamme du lundi",
+                                       "deliverable": "Gammes de graissage mises à jour et affichées",
+                                       "due": (today + 14 * DAY).isoformat()}, now)
+    ids = rd.team_equipment_ids(db, None)
+    after = rd.compute_kpis(db, ids, now - 30 * DAY, now, now).mttr_hours
+    if after is not None:
+        an.record_after(db, emma, made, {"after": f"{after:.2f}"}, now)

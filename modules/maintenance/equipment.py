@@ -48,9 +48,7 @@ def create_equipment(db: Session, actor: User, data: dict) -> Equipment:
     if db.scalar(select(Equipment.id).where(Equipment.code == code)):
         raise Conflict(f"Le code équipement « {code} » existe déjà.", "code")
     parent = get_equipment(db, data["parent"]) if data.get("parent") else None
-    reference = data.get("reference_values") or {}
-    if not isinstance(reference, dict) or not all(isinstance(x, (int, float)) for x in reference.values()):
-        raise ValidationError("« reference_values » doit être un objet {paramètre: valeur}.", "reference_values")
+    reference = _reference_values(data)
     eq = Equipment(
         code=code, name=v.text(data, "name"), level=v.choice(data, "level", LEVELS, default="equipment"),
         parent=parent, technologies=_string_list(data, "technologies", TECHNOLOGIES),
@@ -69,12 +67,51 @@ def create_equipment(db: Session, actor: User, data: dict) -> Equipment:
     return eq
 
 
+EDITABLE = ("name", "technologies", "criticality", "maker", "model", "location", "energies", "meters",
+            "reference_values")
+
+
+def update_equipment(db: Session, actor: User, eq: Equipment, data: dict) -> Equipment:
+    """Change the description of an equipment (its code, level and place in the tree stay)."""
+    if actor.role not in MANAGERS:
+        raise Forbidden("Seuls un tuteur ou un administrateur gèrent le parc d'équipements.", "code")
+    eq.name = v.text(data, "name")
+    eq.technologies = _string_list(data, "technologies", TECHNOLOGIES)
+    eq.criticality = v.choice(data, "criticality", CRITICALITIES)
+    eq.maker = v.text(data, "maker", required=False, max_length=120)
+    eq.model = v.text(data, "model", required=False, max_length=120)
+    eq.location = v.text(data, "location", required=False, max_length=120)
+    eq.energies = _string_list(data, "energies", ENERGIES)
+    eq.meters = _string_list(data, "meters", ("hours", "cycles"))
+    eq.reference_values = _reference_values(data)
+    db.flush()
+    return eq
+
+
+def _reference_values(data: dict) -> dict:
+    reference = data.get("reference_values") or {}
+    if not isinstance(reference, dict) or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                  for x in reference.values()):
+        raise ValidationError("« reference_values » doit être un objet {paramètre: valeur}.", "reference_values")
+    return reference
+
+
+class ImportRefused(ValidationError):
+    """The import was refused; `lines` lists each bad line's error for the report."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("Import refusé, rien n'a été enregistré. " + " ".join(lines), "file")
+        self.lines = lines
+
+
 IMPORT_COLUMNS = ("code", "name", "level", "parent", "technologies", "criticality", "maker", "model", "energies")
 
 
 def import_equipment(db: Session, actor: User, content: bytes, filename: str) -> tuple[int, list[str]]:
     """CSV (; or ,) or XLSX with IMPORT_COLUMNS. All lines land, or none: errors listed line by line."""
     rows = list(enumerate(read_table(filename, content), start=2))
+    if not rows:
+        raise ValidationError("Le fichier ne contient aucune ligne d'équipement sous l'en-tête.", "file")
     errors: list[str] = []
     created = 0
     for number, row in rows:
@@ -85,7 +122,7 @@ def import_equipment(db: Session, actor: User, content: bytes, filename: str) ->
         except (ValidationError, Conflict, NotFound) as error:
             errors.append(f"Ligne {number} : {error.message}")
     if errors:
-        raise ValidationError("Import refusé, rien n'a été enregistré. " + " ".join(errors), "file")
+        raise ImportRefused(errors)
     return created, errors
 
 

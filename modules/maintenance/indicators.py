@@ -73,6 +73,16 @@ def resolve_work_order(db: Session, record_id: int):
     return f"OT-{wo.id} {wo.title}", url
 
 
+def resolve_analysis(db: Session, record_id: int):
+    from modules.maintenance.models import Analysis
+    analysis = db.get(Analysis, record_id)
+    if analysis is None:
+        return None
+    url = (url_for("maintenance.analysis", analysis_id=record_id) if has_request_context()
+           else f"/maintenance/analyses/{record_id}")
+    return analysis.title, url
+
+
 def _pareto(by: str):
     def compute(db: Session, start: date, end: date, team_id: int | None):
         return rd.pareto_failures(db, rd.day_bounds(start)[0], rd.day_bounds(end)[1], by, team_id)
@@ -86,5 +96,6 @@ def register_with_improvement() -> None:
     except ImportError:  # improvement not installed: maintenance works without it
         return
     register_origin("maintenance_work_order", "Ordre de travail maintenance", resolve_work_order)
+    register_origin("maintenance_analysis", "Analyse de maintenance", resolve_analysis)
     register_pareto_source("maintenance_failures_by_cause", "Pannes par cause", _pareto("cause"))
     register_pareto_source("maintenance_failures_by_equipment", "Pannes par équipement", _pareto("equipment"))

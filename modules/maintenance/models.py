@@ -271,3 +271,35 @@ class Reading(Base):
     at: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(10), default="sensor")  # sensor | manual
     author_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+
+
+class Analysis(Activity):
+    """An apprentice's analysis of one equipment (or the whole park) over a period (MAINT-5).
+
+    KPIs and Pareto are frozen at creation so the evidence says what the apprentice saw; the
+    improvement proposal and the progress action (MAINT-6) are improvement actions whose origin is
+    ("maintenance_analysis", id)."""
+
+    __tablename__ = "maint_analysis"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id"), primary_key=True)
+    equipment_id: Mapped[int | None] = mapped_column(ForeignKey("maint_equipment.id"), index=True)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    kpis: Mapped[dict] = mapped_column(JSON, default=dict)
+    pareto: Mapped[list] = mapped_column(JSON, default=list)     # [[cause, count]], most frequent first
+    conclusions: Mapped[str] = mapped_column(Text, default="")
+    equipment: Mapped[Equipment | None] = relationship()
+    __mapper_args__ = {"polymorphic_identity": "maintenance_analysis"}
+
+    @property
+    def scope_label(self) -> str:
+        return f"{self.equipment.code} {self.equipment.name}" if self.equipment else "Tout le parc"
+
+    def summary(self) -> list[tuple[str, str]]:
+        from modules.maintenance.analysis import summary_rows  # the actions live in the improvement module
+        return summary_rows(self)
+
+    def proposed_competences(self, defaults: tuple[str, ...]) -> tuple[str, ...]:
+        from modules.maintenance.analysis import has_measured_progress
+        extra = ("MAINT-6",) if has_measured_progress(self) else ()
+        return tuple(dict.fromkeys(defaults + extra))

@@ -17,7 +17,7 @@ from modules.stock.labels import qr_svg
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session, utcnow
-from shopfloor.errors import DomainError
+from shopfloor.errors import DomainError, ValidationError
 from shopfloor.registry import ActivityType
 
 bp = Blueprint("maintenance", __name__, url_prefix="/maintenance", template_folder="templates")
@@ -34,6 +34,8 @@ ACTIVITY_TYPES = [
                  url=lambda a: url_for("maintenance.work_order", wo_id=a.work_order.id)),
     ActivityType("maintenance_preventive", "Maintenance préventive", ("MAINT-2",),
                  url=lambda a: url_for("maintenance.work_order", wo_id=a.work_order.id)),
+    ActivityType("maintenance_analysis", "Analyse de maintenance (action de progrès mesurée : MAINT-6)",
+                 ("MAINT-5",), url=lambda a: url_for("maintenance.analysis", analysis_id=a.id)),
     ActivityType("maintenance_corrective", "Maintenance corrective (diagnostic : MAINT-3)", ("MAINT-4",),
                  url=lambda a: url_for("maintenance.work_order", wo_id=a.work_order.id)),
 ]
@@ -286,3 +288,193 @@ def _pareto_figure(bars) -> str:
                       yaxis2={"overlaying": "y", "side": "right", "range": [0, 105]})
     return fig.to_json()
 
+
+
+# -- Analyses (MAINT-5, MAINT-6) ---------------------------------------------------
+
+def _analysis_services():
+    from modules.maintenance import analysis
+    return analysis
+
+
+@bp.get("/analyses")
+@requires()
+def analyses():
+    db = session()
+    return render_template("maintenance/analyses.html", **_ctx(
+        analyses=_analysis_services().list_analyses(db, current_actor()), codes=_equipment_codes(db), error=None,
+        form={}, today=v.to_paris(utcnow()).date())), 200
+
+
+def _equipment_codes(db):
+    return db.execute(select(Equipment.code, Equipment.name).where(Equipment.level != "site")
+                      .order_by(Equipment.code).limit(500)).all()
+
+
+@bp.post("/analyses")
+@requires()
+def create_analysis():
+    db, an = session(), _analysis_services()
+    try:
+        analysis = an.create_analysis(db, current_actor(), dict(request.form.items()), utcnow())
+    except DomainError as error:
+        db.rollback()
+        return render_template("maintenance/analyses.html", **_ctx(
+            analyses=an.list_analyses(db, current_actor()), codes=_equipment_codes(db), error=error,
+            form=request.form, today=v.to_paris(utcnow()).date())), error.status
+    flash("Analyse créée : rédigez vos conclusions et votre proposition.", "success")
+    return redirect(url_for("maintenance.analysis", analysis_id=analysis.id))
+
+
+@bp.get("/analyses/<int:analysis_id>")
+@requires()
+def analysis(analysis_id):
+    db = session()
+    return _render_analysis(db, _analysis_services().visible_analysis(db, current_actor(), analysis_id), None)
+
+
+def _render_analysis(db, analysis, error, status: int = 200):
+    an, now = _analysis_services(), utcnow()
+    progress = an.progress_action(db, analysis)
+    suggested, since = an.suggested_after(db, analysis, progress, now) if progress else (None, None)
+    figure = _pareto_figure([tuple(p) for p in analysis.pareto]) if analysis.pareto else None
+    return render_template("maintenance/analysis.html", **_ctx(
+        analysis=analysis, proposals=an.proposals(db, analysis), progress=progress, suggested=suggested,
+        since=since, figure=figure, indicators=an.INDICATORS, indicator_label=an.indicator_label, error=error,
+        form=request.form, mine=analysis.author_id == current_actor().id, today=v.to_paris(now).date(),
+        first_day=v.to_paris(analysis.period_start).date(),
+        last_day=v.to_paris(analysis.period_end - timedelta(seconds=1)).date())), status
+
+
+def _analysis_action(analysis_id, fn, message):
+    db, an = session(), _analysis_services()
+    analysis = an.visible_analysis(db, current_actor(), analysis_id)
+    try:
+        fn(db, an, analysis)
+    except DomainError as error:
+        db.rollback()
+        return _render_analysis(db, an.visible_analysis(db, current_actor(), analysis_id), error, error.status)
+    flash(message, "success")
+    return redirect(url_for("maintenance.analysis", analysis_id=analysis_id))
+
+
+@bp.post("/analyses/<int:analysis_id>/conclusions")
+@requires()
+def analysis_conclusions(analysis_id):
+    return _analysis_action(analysis_id, lambda db, an, a: an.update_conclusions(
+        db, current_actor(), a, dict(request.form.items())), "Conclusions enregistrées.")
+
+
+@bp.post("/analyses/<int:analysis_id>/proposal")
+@requires()
+def analysis_proposal(analysis_id):
+    return _analysis_action(analysis_id, lambda db, an, a: an.propose(
+        db, current_actor(), a, dict(request.form.items()), utcnow()), "Proposition d'amélioration enregistrée.")
+
+
+@bp.post("/analyses/<int:analysis_id>/progress")
+@requires()
+def analysis_progress(analysis_id):
+    return _analysis_action(analysis_id, lambda db, an, a: an.start_progress(
+        db, current_actor(), a, dict(request.form.items()), utcnow()), "Action de progrès lancée.")
+
+
+@bp.post("/analyses/<int:analysis_id>/after")
+@requires()
+def analysis_after(analysis_id):
+    return _analysis_action(analysis_id, lambda db, an, a: an.record_after(
+        db, current_actor(), a, dict(request.form.items()), utcnow()), "Valeur après enregistrée.")
+
+
+# -- Equipment register and plans: forms for tutors and admins ---------------------
+
+def _equipment_form(eq, error, form, status: int = 200):
+    from modules.maintenance import forms
+    from modules.maintenance.models import CRITICALITIES, ENERGIES, LEVELS, TECHNOLOGIES
+    db = session()
+    parents = db.execute(select(Equipment.code, Equipment.name).where(Equipment.level != "subassembly")
+                         .order_by(Equipment.code).limit(500)).all()
+    if eq is not None and not form:
+        values = {"name": eq.name, "criticality": eq.criticality, "maker": eq.maker, "model": eq.model,
+                  "location": eq.location, "reference_values": forms.reference_text(eq.reference_values)}
+        chosen = {"technologies": eq.technologies, "energies": eq.energies, "meters": eq.meters}
+    else:
+        values = {k: form.get(k, "") for k in forms.EQUIPMENT_TEXT + ("reference_values",)}
+        chosen = {k: form.getlist(k) if hasattr(form, "getlist") else [] for k in ("technologies", "energies", "meters")}
+    return render_template("maintenance/equipment_form.html", **_ctx(
+        eq=eq, error=error, values=values, chosen=chosen, parents=parents, levels=LEVELS,
+        technologies=TECHNOLOGIES, energies=ENERGIES, criticalities=CRITICALITIES)), status
+
+
+@bp.route("/equipment/new", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def new_equipment():
+    if request.method == "GET":
+        return _equipment_form(None, None, {})
+    from modules.maintenance import forms
+    db = session()
+    try:
+        eq = eq_services.create_equipment(db, current_actor(), forms.equipment_data(request.form))
+    except DomainError as error:
+        db.rollback()
+        return _equipment_form(None, error, request.form, error.status)
+    flash(f"Équipement {eq.code} créé.", "success")
+    return redirect(url_for("maintenance.equipment", code=eq.code))
+
+
+@bp.route("/equipment/<code>/edit", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def edit_equipment(code):
+    db = session()
+    eq = eq_services.get_equipment(db, code)
+    if request.method == "GET":
+        return _equipment_form(eq, None, {})
+    from modules.maintenance import forms
+    try:
+        eq_services.update_equipment(db, current_actor(), eq, forms.equipment_data(request.form))
+    except DomainError as error:
+        db.rollback()
+        return _equipment_form(eq_services.get_equipment(db, code), error, request.form, error.status)
+    flash(f"Équipement {eq.code} modifié.", "success")
+    return redirect(url_for("maintenance.equipment", code=eq.code))
+
+
+@bp.route("/equipment/import", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def import_equipment():
+    error, created = None, None
+    if request.method == "POST":
+        db, upload = session(), request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
+            created, _ = eq_services.import_equipment(db, current_actor(), upload.read(), upload.filename)
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+    return render_template("maintenance/import.html", **_ctx(
+        error=error, lines=getattr(error, "lines", []), created=created,
+        columns=eq_services.IMPORT_COLUMNS)), (error.status if error else 200)
+
+
+def _plan_form(error, form, status: int = 200):
+    from modules.maintenance.models import PLAN_KINDS
+    codes = _equipment_codes(session())
+    return render_template("maintenance/plan_form.html", **_ctx(
+        error=error, form=form, codes=codes, kinds=PLAN_KINDS, now=v.to_paris(utcnow()))), status
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def new_plan():
+    if request.method == "GET":
+        return _plan_form(None, {"equipment": request.args.get("equipment", "")})
+    from modules.maintenance import forms
+    db = session()
+    try:
+        plan = eq_services.create_plan(db, current_actor(), forms.plan_data(request.form), utcnow())
+    except DomainError as error:
+        db.rollback()
+        return _plan_form(error, request.form, error.status)
+    flash(f"Plan « {plan.title} » créé.", "success")
+    return redirect(url_for("maintenance.equipment", code=plan.equipment.code))

@@ -1,7 +1,7 @@
 """QSE: non-conformities, internal audits, risks, regulatory watch, safety events."""
 from flask import url_for
 
-from modules.qse import api, demo, indicators, jobs, sources, views  # noqa: F401
+from modules.qse import api, demo, indicators, jobs, sources, views, views_plan  # noqa: F401
 from modules.qse.web import api as api_bp, bp
 from shopfloor.registry import ActivityType, Module
 
@@ -13,6 +13,15 @@ ACTIVITY_TYPES = [
     ActivityType("qse_audit", "Audit interne", ("QSE-8",), url=lambda a: url_for("qse.audit", audit_id=a.id)),
     ActivityType("qse_risk_evaluation", "Évaluation des risques", ("QSE-2",),
                  url=lambda a: url_for("qse.risk", risk_id=a.id)),
+    ActivityType("qse_context", "Analyse du contexte", ("QSE-1",),
+                 url=lambda a: url_for("qse.context", analysis_id=a.id)),
+    ActivityType("qse_regulatory_review", "Revue réglementaire", ("QSE-3",),
+                 url=lambda a: url_for("qse.regulatory_review", review_id=a.id)),
+    ActivityType("qse_objectives", "Objectifs QSE", ("QSE-4",),
+                 url=lambda a: url_for("qse.objective", objective_id=a.id)),
+    ActivityType("qse_planning", "Planning QSE", ("QSE-5",), url=lambda a: url_for("qse.planning", planning_id=a.id)),
+    ActivityType("qse_indicator_followup", "Suivi d'indicateur QSE", ("QSE-6", "QSE-7"),
+                 url=lambda a: url_for("qse.followup", followup_id=a.id)),
 ]
 
 registration = Module(

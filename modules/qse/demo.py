@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modules.improvement import services as improvement
-from modules.qse import audits, events, nonconformities as ncs, regulatory, risks
+from modules.qse import analyses, audits, events, nonconformities as ncs, objectives, regulatory, risks
 from modules.qse.common import paris_day
-from modules.qse.models import NonConformity, ProgrammeEntry
+from modules.qse.models import NonConformity, ProgrammeEntry, QseIndicator
 from shopfloor.auth.models import User
 
 MARKER = "Rayures sur capots de vérins D32 – retour client Hydrauliq"
@@ -87,6 +87,8 @@ def load(db: Session, now: datetime) -> None:
     _risks(db, people, now)
     _regulatory(db, people, now)
     _events(db, people, now, rng)
+    _objectives(db, people, now)
+    _context_and_planning(db, people, now)
     db.flush()
 
 
@@ -201,3 +203,80 @@ def _events(db: Session, people, now: datetime, rng: random.Random) -> None:
                             now)
 
 
+
+
+# (objective, axis, target, deadline in days, indicator, unit, target value, direction, visual, twelve monthly values)
+OBJECTIVES = [
+    ("Réduire les réclamations clients", "Q", "Au plus 2 réclamations par mois", 220, "Réclamations clients",
+     "récl.", 2, "lower", "bar", [4, 3, 3, 2, 2, 1, 3, 2, 1, 2, 1, 3]),
+    ("Zéro accident avec arrêt", "S", "Taux de fréquence inférieur à 5", 400, "Taux de fréquence des accidents",
+     "TF", 5, "lower", "line", [9.1, 8.4, 7.0, 6.2, 5.5, 4.8, 4.8, 4.1, 3.9, 4.4, 3.6, 5.8]),
+    ("Mieux trier les déchets", "E", "85 % des déchets valorisés", 300, "Taux de valorisation des déchets",
+     "%", 85, "higher", "line", [71, 73, 76, 78, 80, 79, 83, 86, 82, 87, 84, 88]),
+]
+
+
+def _month_ends(today, count: int) -> list:
+    """The last days of the `count` months before today's month, oldest first."""
+    ends, day = [], today.replace(day=1)
+    for _ in range(count):
+        day = day - timedelta(days=1)
+        ends.append(day)
+        day = day.replace(day=1)
+    return list(reversed(ends))
+
+
+def _objectives(db: Session, people, now: datetime) -> None:
+    nathan, today = people["nathan"], paris_day(now)
+    months = _month_ends(today, 12)
+    for title, axis, target, days, name, unit, goal, direction, visual, values in OBJECTIVES:
+        objective = objectives.create_objective(db, nathan, {
+            "title": title, "axis": axis, "target": target, "owner": nathan,
+            "deadline": (today + timedelta(days=days)).isoformat(),
+            "policy_commitment": {"Q": "Satisfaire nos clients", "S": "Préserver la santé de chacun",
+                                  "E": "Réduire notre empreinte"}[axis],
+            "means": "Plan d'actions QSE, points 5 minutes hebdomadaires"}, now - timedelta(days=370))
+        indicator = objectives.save_indicator(db, nathan, {
+            "name": name, "unit": unit, "target": goal, "direction": direction, "visual": visual, "owner": nathan,
+            "frequency": "monthly", "objective_id": objective.id, "definition": f"{name}, calculé chaque fin de mois",
+            "purpose": f"Suivre l'objectif « {title} »", "formula": "Relevé mensuel du tableau de bord QSE"})
+        for day, value in zip(months, values):
+            objectives.add_measurement(db, nathan, indicator, {"measured_on": day.isoformat(), "value": value}, now)
+    first, end = objectives.month_bounds(months[-1])
+    claims = objectives.get_indicator(db, db.scalar(select(QseIndicator.id).where(
+        QseIndicator.name == "Réclamations clients")))
+    objectives.create_followup(db, nathan, claims, {
+        "period_start": first.isoformat(), "period_end": end.isoformat(),
+        "analysis": "3 réclamations, dont 2 pour des capots rayés au transport : cause emballage.",
+        "decision": "Intercalaires mousse au conditionnement (action 8D)."}, now - timedelta(days=3))
+
+
+def _context_and_planning(db: Session, people, now: datetime) -> None:
+    nathan, today = people["nathan"], paris_day(now)
+    analyses.save_context(db, nathan, {
+        "title": "Contexte de l'atelier vérins", "scope": "Atelier vérins hydrauliques – site école",
+        "strengths": ["Équipe polyvalente et formée", "Certification ISO 9001 depuis 2019", "Atelier récent"],
+        "weaknesses": ["Fournisseur unique de joints", "Traçabilité papier en réception"],
+        "opportunities": ["Nouveau marché machines agricoles", "Aides régionales à la décarbonation"],
+        "threats": ["Hausse du prix de l'acier", "Concurrent low-cost sur les vérins standard"],
+        "political": ["Plan France 2030 (industrie)"], "economic": ["Inflation des matières premières"],
+        "social": ["Difficulté à recruter des soudeurs"], "technological": ["Capteurs connectés sur les vérins"],
+        "environmental": ["Tri 5 flux obligatoire"], "legal": ["Règlement machines (UE) 2023/1230 en 2027"],
+        "parties": [{"party": "Clients", "needs": "Vérins conformes livrés à l'heure", "priority": 1},
+                    {"party": "Salariés et apprentis", "needs": "Sécurité, formation, reconnaissance", "priority": 1},
+                    {"party": "Fournisseurs", "needs": "Prévisions de commandes fiables", "priority": 2},
+                    {"party": "DREAL / inspection du travail", "needs": "Conformité ICPE et code du travail",
+                     "priority": 2},
+                    {"party": "Riverains", "needs": "Pas de nuisances sonores la nuit", "priority": 3}]},
+        now - timedelta(days=60))
+    year = today.year + 1
+    analyses.save_planning(db, nathan, {"title": f"Planning QSE {year}", "horizon": str(year), "tasks": [
+        {"name": "Mise à jour du DUERP", "start": f"{year}-01-05", "end": f"{year}-01-30", "responsible": "Nathan"},
+        {"name": "Audit interne réception", "start": f"{year}-02-09", "end": f"{year}-02-13", "responsible": "Nathan"},
+        {"name": "Revue de la veille réglementaire", "start": f"{year}-03-02", "end": f"{year}-03-20",
+         "responsible": "Nathan"},
+        {"name": "Revue de direction", "start": f"{year}-03-26", "milestone": True, "responsible": "Direction"},
+        {"name": "Campagne tri des déchets", "start": f"{year}-04-01", "end": f"{year}-06-30", "responsible": "Emma"},
+        {"name": "Exercice d'évacuation", "start": f"{year}-05-12", "milestone": True, "responsible": "Nathan"},
+        {"name": "Audit de certification ISO 9001", "start": f"{year}-10-05", "end": f"{year}-10-07",
+         "responsible": "Organisme certificateur"}]}, now - timedelta(days=10))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import User
@@ -265,3 +265,203 @@ class RegulatoryText(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     reminded_for: Mapped[date | None]   # the review date already reminded: the job never reminds twice
     owner: Mapped[User | None] = relationship()
+
+
+# -- objectives, indicators, context, regulatory reviews, planning (QSE-1, 3, 4, 5, 6, 7) ----------------------
+
+POLICY_AXES = {"Q": "Qualité", "S": "Santé-sécurité", "E": "Environnement"}
+OBJECTIVE_STATUSES = {"active": "En cours", "achieved": "Atteint", "missed": "Non atteint"}
+FREQUENCIES = {"weekly": "Hebdomadaire", "monthly": "Mensuelle", "quarterly": "Trimestrielle", "yearly": "Annuelle"}
+DIRECTIONS = {"higher": "Plus haut = mieux", "lower": "Plus bas = mieux"}
+VISUALS = {"line": "Courbe", "bar": "Histogramme"}
+SWOT = {"strengths": "Forces", "weaknesses": "Faiblesses", "opportunities": "Opportunités", "threats": "Menaces"}
+PESTEL = {"political": "Politique", "economic": "Économique", "social": "Socioculturel",
+          "technological": "Technologique", "environmental": "Environnemental", "legal": "Légal"}
+PARTY_PRIORITIES = {1: "Haute", 2: "Moyenne", 3: "Basse"}
+
+
+class Objective(Activity):
+    """A SMART objective (QSE-4) tied to an axis of the QSE policy, with an owner, a target and a deadline."""
+
+    __tablename__ = "qse_objective"
+    __table_args__ = (Index("ix_qse_objective_axis_status", "axis", "status"),)
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    axis: Mapped[str] = mapped_column(String(1))
+    policy_commitment: Mapped[str] = mapped_column(String(300), default="")
+    target: Mapped[str] = mapped_column(String(300))
+    means: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
+    deadline: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    indicators: Mapped[list[QseIndicator]] = relationship(back_populates="objective", order_by="QseIndicator.id")
+    __mapper_args__ = {"polymorphic_identity": "qse_objectives", "inherit_condition": id == Activity.id}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [("Axe de la politique", POLICY_AXES.get(self.axis, self.axis)),
+                ("Engagement de la politique", self.policy_commitment), ("Cible", self.target),
+                ("Moyens", self.means), ("Pilote", self.owner.full_name if self.owner else ""),
+                ("Échéance", self.deadline.strftime("%d/%m/%Y")),
+                ("Indicateurs", ", ".join(i.name for i in self.indicators)),
+                ("Statut", OBJECTIVE_STATUSES.get(self.status, self.status))]
+        return [(label, value) for label, value in rows if value]
+
+
+class QseIndicator(Base):
+    """A QSE indicator (QSE-6): definition, purpose, formula, frequency, target and direction, owner, visual."""
+
+    __tablename__ = "qse_indicator"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    formula: Mapped[str] = mapped_column(String(500), default="")
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    frequency: Mapped[str] = mapped_column(String(10), default="monthly")
+    target: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    direction: Mapped[str] = mapped_column(String(6), default="higher")
+    visual: Mapped[str] = mapped_column(String(6), default="line")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
+    objective_id: Mapped[int | None] = mapped_column(ForeignKey("qse_objective.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    objective: Mapped[Objective | None] = relationship(back_populates="indicators")
+
+    def on_target(self, value: Decimal) -> bool:
+        return value >= self.target if self.direction == "higher" else value <= self.target
+
+
+class Measurement(Base):
+    """One measure of a QSE indicator (QSE-7): one value per indicator and date."""
+
+    __tablename__ = "qse_measurement"
+    __table_args__ = (UniqueConstraint("indicator_id", "measured_on", name="uq_qse_measurement_indicator_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("qse_indicator.id", ondelete="CASCADE"))
+    measured_on: Mapped[date]
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndicatorFollowup(Activity):
+    """An indicator follow-up (QSE-6, QSE-7): the review of an indicator over a period, its analysis and decision."""
+
+    __tablename__ = "qse_indicator_followup"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("qse_indicator.id"), index=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    last_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))
+    on_target: Mapped[bool | None]
+    analysis: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text, default="")
+    indicator: Mapped[QseIndicator] = relationship()
+    __mapper_args__ = {"polymorphic_identity": "qse_indicator_followup"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        indicator = self.indicator
+        value = "" if self.last_value is None else f"{self.last_value.normalize():f} {indicator.unit}".strip()
+        rows = [("Indicateur", indicator.name),
+                ("Période", f"{self.period_start:%d/%m/%Y} – {self.period_end:%d/%m/%Y}"),
+                ("Cible", f"{'≥' if indicator.direction == 'higher' else '≤'} {indicator.target.normalize():f} "
+                          f"{indicator.unit}".strip()),
+                ("Dernière valeur", value),
+                ("Résultat", "" if self.on_target is None else ("Dans la cible" if self.on_target else "Hors cible")),
+                ("Analyse", self.analysis), ("Décision", self.decision)]
+        return [(label, val) for label, val in rows if val]
+
+
+class ContextAnalysis(Activity):
+    """The context of the organisation (QSE-1): SWOT, PESTEL and interested parties."""
+
+    __tablename__ = "qse_context"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(300), default="")
+    swot: Mapped[dict] = mapped_column(JSON, default=dict)      # key of SWOT → list of lines
+    pestel: Mapped[dict] = mapped_column(JSON, default=dict)    # key of PESTEL → list of lines
+    parties: Mapped[list] = mapped_column(JSON, default=list)   # [{"party", "needs", "priority": 1-3}]
+    __mapper_args__ = {"polymorphic_identity": "qse_context"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [("Périmètre", self.scope)]
+        rows += [(f"SWOT – {label}", " ; ".join(self.swot.get(key, []))) for key, label in SWOT.items()]
+        rows += [(f"PESTEL – {label}", " ; ".join(self.pestel.get(key, []))) for key, label in PESTEL.items()]
+        rows.append(("Parties intéressées", " ; ".join(
+            f"{p['party']} (priorité {p['priority']}) : {p['needs']}" for p in self.parties)))
+        return [(label, value) for label, value in rows if value]
+
+
+class RegulatoryReview(Activity):
+    """An apprentice's review of a set of texts of the regulatory register (QSE-3)."""
+
+    __tablename__ = "qse_regulatory_review"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    conclusions: Mapped[str] = mapped_column(Text, default="")
+    items: Mapped[list[RegulatoryReviewItem]] = relationship(back_populates="review", order_by="RegulatoryReviewItem.id",
+                                                             cascade="all, delete-orphan")
+    __mapper_args__ = {"polymorphic_identity": "qse_regulatory_review"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [(f"{item.text.reference}", f"{REG_COMPLIANCE[item.compliance]}"
+                 + (f" – action : {item.action}" if item.action else "")) for item in self.items]
+        return [("Textes revus", str(len(self.items)))] + rows + ([("Conclusions", self.conclusions)]
+                                                                   if self.conclusions else [])
+
+
+class RegulatoryReviewItem(Base):
+    """One text reviewed: the compliance status found and the action decided."""
+
+    __tablename__ = "qse_regulatory_review_item"
+    __table_args__ = (UniqueConstraint("review_id", "text_id", name="uq_qse_regulatory_review_item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("qse_regulatory_review.id", ondelete="CASCADE"))
+    text_id: Mapped[int] = mapped_column(ForeignKey("qse_regulatory_text.id"), index=True)
+    compliance: Mapped[str] = mapped_column(String(16))
+    findings: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    review: Mapped[RegulatoryReview] = relationship(back_populates="items")
+    text: Mapped[RegulatoryText] = relationship()
+
+    @property
+    def owning_activity(self):
+        return self.review
+
+
+class Planning(Activity):
+    """A planning of QSE activities (QSE-5): tasks with start and end, milestones; shown as a Gantt."""
+
+    __tablename__ = "qse_planning"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    horizon: Mapped[str] = mapped_column(String(120), default="")
+    tasks: Mapped[list[PlanningTask]] = relationship(back_populates="planning",
+                                                     order_by="(PlanningTask.start, PlanningTask.id)",
+                                                     cascade="all, delete-orphan")
+    __mapper_args__ = {"polymorphic_identity": "qse_planning"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [("Horizon", self.horizon)]
+        rows += [("Jalon" if task.milestone else "Activité",
+                  f"{task.name} : {task.start:%d/%m/%Y}" + ("" if task.milestone else f" → {task.end:%d/%m/%Y}")
+                  + (f" ({task.responsible})" if task.responsible else "")) for task in self.tasks]
+        return [(label, value) for label, value in rows if value]
+
+
+class PlanningTask(Base):
+    """A planned QSE activity (start → end) or a milestone (start = end)."""
+
+    __tablename__ = "qse_planning_task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planning_id: Mapped[int] = mapped_column(ForeignKey("qse_planning.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    start: Mapped[date]
+    end: Mapped[date]
+    milestone: Mapped[bool] = mapped_column(default=False)
+    responsible: Mapped[str] = mapped_column(String(120), default="")
+    planning: Mapped[Planning] = relationship(back_populates="tasks")
+
+    @property
+    def owning_activity(self):
+        return self.planning

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from modules.improvement.actions import owner_by_username
-from modules.qse import audits, events, indicators, nonconformities as ncs, regulatory, risks
+from modules.qse import analyses, audits, events, indicators, nonconformities as ncs, regulatory, risks
 from modules.qse.api import DOCX
 from modules.qse.common import can_change, paris_day
 from modules.qse.web import bp, page_arg, user
@@ -15,6 +15,7 @@ from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users
 from shopfloor.db import session, utcnow
 from shopfloor.errors import DomainError
+from shopfloor.evidence.context import activity_url
 
 
 def _people(db):
@@ -34,7 +35,8 @@ def index():
     figures = [(i.label, i.compute(db, today, team), i.unit) for i in indicators.INDICATORS]
     return render_template("qse/index.html", figures=figures,
                            ncs=ncs.register(db, me, status="active").rows[:10],
-                           audits=audits.audits_page(db, me).rows[:5])
+                           audits=audits.audits_page(db, me).rows[:5], analyses=analyses.recent(db, me),
+                           registry_url=activity_url)
 
 
 # -- non-conformities ------------------------------------------------------------------

@@ -18,7 +18,10 @@ def _globals(state):
                     "requirement": models.NC_REQUIREMENTS, "status": models.NC_STATUSES,
                     "audit_type": models.AUDIT_TYPES, "finding": models.FINDING_KINDS,
                     "risk_category": models.RISK_CATEGORIES, "risk_kind": models.RISK_KINDS,
-                    "event": models.EVENT_KINDS, "domain": models.REG_DOMAINS, "compliance": models.REG_COMPLIANCE})
+                    "event": models.EVENT_KINDS, "domain": models.REG_DOMAINS, "compliance": models.REG_COMPLIANCE,
+                    "axis": models.POLICY_AXES, "objective_status": models.OBJECTIVE_STATUSES,
+                    "frequency": models.FREQUENCIES, "direction": models.DIRECTIONS, "visual": models.VISUALS,
+                    "party_priority": models.PARTY_PRIORITIES})
 
 
 def user():

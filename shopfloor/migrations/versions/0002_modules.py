@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 06:57:29.915222
+Create Date: 2026-11-21 07:08:42.842840
 """
 from alembic import op
 import sqlalchemy as sa
@@ -460,6 +460,21 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['validated_by_id'], ['core_user.id'], name=op.f('fk_improvement_standard_validated_by_id_core_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_improvement_standard'))
     )
+    op.create_table('maint_analysis',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('equipment_id', sa.Integer(), nullable=True),
+    sa.Column('period_start', shopfloor.db.UTCDateTime(), nullable=False),
+    sa.Column('period_end', shopfloor.db.UTCDateTime(), nullable=False),
+    sa.Column('kpis', sa.JSON(), nullable=False),
+    sa.Column('pareto', sa.JSON(), nullable=False),
+    sa.Column('conclusions', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['equipment_id'], ['maint_equipment.id'], name=op.f('fk_maint_analysis_equipment_id_maint_equipment')),
+    sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_maint_analysis_id_core_activity')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_maint_analysis'))
+    )
+    with op.batch_alter_table('maint_analysis', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_maint_analysis_equipment_id'), ['equipment_id'], unique=False)
+
     op.create_table('maint_intervention',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_maint_intervention_id_core_activity')),
@@ -485,6 +500,44 @@ def upgrade() -> None:
         batch_op.create_index('ix_qse_audit_process', ['process'], unique=False)
         batch_op.create_index('ix_qse_audit_status_date', ['status', 'audit_date'], unique=False)
 
+    op.create_table('qse_context',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=300), nullable=False),
+    sa.Column('swot', sa.JSON(), nullable=False),
+    sa.Column('pestel', sa.JSON(), nullable=False),
+    sa.Column('parties', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_qse_context_id_core_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_context'))
+    )
+    op.create_table('qse_objective',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('axis', sa.String(length=1), nullable=False),
+    sa.Column('policy_commitment', sa.String(length=300), nullable=False),
+    sa.Column('target', sa.String(length=300), nullable=False),
+    sa.Column('means', sa.Text(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_qse_objective_id_core_activity'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_qse_objective_owner_id_core_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_objective'))
+    )
+    with op.batch_alter_table('qse_objective', schema=None) as batch_op:
+        batch_op.create_index('ix_qse_objective_axis_status', ['axis', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qse_objective_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('qse_planning',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('horizon', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_qse_planning_id_core_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_planning'))
+    )
+    op.create_table('qse_regulatory_review',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conclusions', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_qse_regulatory_review_id_core_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_regulatory_review'))
+    )
     op.create_table('qse_risk',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=12), nullable=False),
@@ -707,6 +760,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('improvement_cause', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_improvement_cause_sheet_id'), ['sheet_id'], unique=False)
+    if op.get_bind().dialect.name != "sqlite":  # a cycle (problem ↔ cause): SQLite keeps it inline
+        op.create_foreign_key(op.f("fk_improvement_problem_chosen_cause_id_improvement_cause"), "improvement_problem",
+                              "improvement_cause", ["chosen_cause_id"], ["id"], ondelete="SET NULL")
 
     op.create_table('improvement_standard_step',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -807,6 +863,59 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('qse_audit_question', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_qse_audit_question_audit_id'), ['audit_id'], unique=False)
+
+    op.create_table('qse_indicator',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('definition', sa.Text(), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('formula', sa.String(length=500), nullable=False),
+    sa.Column('unit', sa.String(length=30), nullable=False),
+    sa.Column('frequency', sa.String(length=10), nullable=False),
+    sa.Column('target', sa.Numeric(precision=14, scale=3), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('visual', sa.String(length=6), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('objective_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', shopfloor.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_qse_indicator_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['objective_id'], ['qse_objective.id'], name=op.f('fk_qse_indicator_objective_id_qse_objective'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_qse_indicator_owner_id_core_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_indicator'))
+    )
+    with op.batch_alter_table('qse_indicator', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qse_indicator_objective_id'), ['objective_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qse_indicator_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('qse_planning_task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('planning_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('end', sa.Date(), nullable=False),
+    sa.Column('milestone', sa.Boolean(), nullable=False),
+    sa.Column('responsible', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['planning_id'], ['qse_planning.id'], name=op.f('fk_qse_planning_task_planning_id_qse_planning'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_planning_task'))
+    )
+    with op.batch_alter_table('qse_planning_task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qse_planning_task_planning_id'), ['planning_id'], unique=False)
+
+    op.create_table('qse_regulatory_review_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('text_id', sa.Integer(), nullable=False),
+    sa.Column('compliance', sa.String(length=16), nullable=False),
+    sa.Column('findings', sa.Text(), nullable=False),
+    sa.Column('action', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['review_id'], ['qse_regulatory_review.id'], name=op.f('fk_qse_regulatory_review_item_review_id_qse_regulatory_review'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['text_id'], ['qse_regulatory_text.id'], name=op.f('fk_qse_regulatory_review_item_text_id_qse_regulatory_text')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_regulatory_review_item')),
+    sa.UniqueConstraint('review_id', 'text_id', name='uq_qse_regulatory_review_item')
+    )
+    with op.batch_alter_table('qse_regulatory_review_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qse_regulatory_review_item_text_id'), ['text_id'], unique=False)
 
     op.create_table('stock_count_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1084,6 +1193,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_qse_finding_audit_id'), ['audit_id'], unique=False)
         batch_op.create_index('ix_qse_finding_kind_closed', ['kind', 'closed_at'], unique=False)
 
+    op.create_table('qse_indicator_followup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('last_value', sa.Numeric(precision=14, scale=3), nullable=True),
+    sa.Column('on_target', sa.Boolean(), nullable=True),
+    sa.Column('analysis', sa.Text(), nullable=False),
+    sa.Column('decision', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['id'], ['core_activity.id'], name=op.f('fk_qse_indicator_followup_id_core_activity'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['indicator_id'], ['qse_indicator.id'], name=op.f('fk_qse_indicator_followup_indicator_id_qse_indicator')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_indicator_followup'))
+    )
+    with op.batch_alter_table('qse_indicator_followup', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qse_indicator_followup_indicator_id'), ['indicator_id'], unique=False)
+
+    op.create_table('qse_measurement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('value', sa.Numeric(precision=14, scale=3), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', shopfloor.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['indicator_id'], ['qse_indicator.id'], name=op.f('fk_qse_measurement_indicator_id_qse_indicator'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['core_user.id'], name=op.f('fk_qse_measurement_recorded_by_id_core_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qse_measurement')),
+    sa.UniqueConstraint('indicator_id', 'measured_on', name='uq_qse_measurement_indicator_day')
+    )
     op.create_table('stock_reception_anomaly',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reception_id', sa.Integer(), nullable=False),
@@ -1162,6 +1300,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f("fk_improvement_problem_chosen_cause_id_improvement_cause"), "improvement_problem",
+                           type_="foreignkey")
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('qse_nc_lot', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_qse_nc_lot_nonconformity_id'))
@@ -1184,6 +1325,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stock_reception_anomaly_reception_id'))
 
     op.drop_table('stock_reception_anomaly')
+    op.drop_table('qse_measurement')
+    with op.batch_alter_table('qse_indicator_followup', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qse_indicator_followup_indicator_id'))
+
+    op.drop_table('qse_indicator_followup')
     with op.batch_alter_table('qse_finding', schema=None) as batch_op:
         batch_op.drop_index('ix_qse_finding_kind_closed')
         batch_op.drop_index(batch_op.f('ix_qse_finding_audit_id'))
@@ -1245,6 +1391,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stock_count_line_count_id'))
 
     op.drop_table('stock_count_line')
+    with op.batch_alter_table('qse_regulatory_review_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qse_regulatory_review_item_text_id'))
+
+    op.drop_table('qse_regulatory_review_item')
+    with op.batch_alter_table('qse_planning_task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qse_planning_task_planning_id'))
+
+    op.drop_table('qse_planning_task')
+    with op.batch_alter_table('qse_indicator', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qse_indicator_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_qse_indicator_objective_id'))
+
+    op.drop_table('qse_indicator')
     with op.batch_alter_table('qse_audit_question', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_qse_audit_question_audit_id'))
 
@@ -1321,12 +1480,24 @@ def downgrade() -> None:
         batch_op.drop_index('ix_qse_risk_category_score')
 
     op.drop_table('qse_risk')
+    op.drop_table('qse_regulatory_review')
+    op.drop_table('qse_planning')
+    with op.batch_alter_table('qse_objective', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qse_objective_owner_id'))
+        batch_op.drop_index('ix_qse_objective_axis_status')
+
+    op.drop_table('qse_objective')
+    op.drop_table('qse_context')
     with op.batch_alter_table('qse_audit', schema=None) as batch_op:
         batch_op.drop_index('ix_qse_audit_status_date')
         batch_op.drop_index('ix_qse_audit_process')
 
     op.drop_table('qse_audit')
     op.drop_table('maint_intervention')
+    with op.batch_alter_table('maint_analysis', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_maint_analysis_equipment_id'))
+
+    op.drop_table('maint_analysis')
     op.drop_table('improvement_standard')
     with op.batch_alter_table('improvement_problem', schema=None) as batch_op:
         batch_op.drop_index('ix_improvement_problem_status')
