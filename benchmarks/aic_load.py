@@ -149,7 +149,7 @@ class Load:
             elif action < 0.8:
                 self.request(conn, "GET", "/api/v1/boards", headers=headers)
             else:
-                body = json.dumps({"indicator": "aic.mood", "date": today, "value": rng.randint(1, 5)})
+                body = json.dumps({"indicator": "equipe.bench_0", "date": today, "value": rng.randint(0, 10)})
                 self.request(conn, "POST", f"/api/v1/boards/{board_ids[0]}/entries", body=body,
                              headers=headers | {"Content-Type": "application/json"})
             time.sleep(rng.uniform(1, 3))    # a person reads before the next click
