@@ -19,6 +19,8 @@ TECHNOLOGIES = ("mecanique", "electrique", "pneumatique", "hydraulique", "automa
 CRITICALITIES = ("A", "B", "C")
 LEVELS = ("site", "line", "equipment", "subassembly")
 ENERGIES = ("electrique", "pneumatique", "hydraulique", "gravite", "thermique", "mecanique", "chimique")
+# Technologies and energies are ASCII codes in the API; people read them with their accents.
+CODE_LABELS = {"mecanique": "mécanique", "electrique": "électrique", "gravite": "gravité"}
 LOCKOUT_STEPS = ("separate", "lock", "tag", "purge", "verify")
 PLAN_KINDS = ("calendar", "usage", "condition", "predictive")
 WO_KINDS = ("preventive", "curative", "palliative", "improvement")

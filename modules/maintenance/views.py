@@ -12,7 +12,7 @@ from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.api import period
 from modules.maintenance.models import (
-    CONSEQUENCES_LABELS, FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, Equipment, Plan, WorkOrder)
+    CODE_LABELS, CONSEQUENCES_LABELS, FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, Equipment, Plan, WorkOrder)
 from modules.stock.labels import qr_svg
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
@@ -21,6 +21,11 @@ from shopfloor.errors import DomainError, ValidationError
 from shopfloor.registry import ActivityType
 
 bp = Blueprint("maintenance", __name__, url_prefix="/maintenance", template_folder="templates")
+
+
+@bp.app_template_filter("code_label")
+def code_label(code: str) -> str:
+    return CODE_LABELS.get(code, code)
 
 STEP_LABELS = {"separate": "Séparer", "lock": "Condamner", "tag": "Identifier (étiquette)",
                "purge": "Purger les énergies résiduelles", "verify": "Vérifier l'absence d'énergie"}
