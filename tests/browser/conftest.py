@@ -52,6 +52,7 @@ def live_server(app_config):
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.close()
+    server.task_dispatcher.shutdown()  # no worker is left to serve a keep-alive client once its database is gone
     app.extensions["shopfloor_sessions"].engine.dispose()
 
 

@@ -38,30 +38,35 @@ def test_screen_updates_in_place(browser, live_server, app_config, page):
     link = page.locator("#screen-link").get_attribute("href")
     assert "/screen/" in link
 
-    tv = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR").new_page()
-    tv.goto(link)
-    safety = tv.locator(".scr-row[data-indicator='aic.safety']")
-    safety.wait_for()
-    tv.wait_for_function("document.getElementById('scr-updated').textContent !== '—'")
-    assert safety.locator(".num").inner_text() == "–" and safety.get_attribute("data-status") == "grey"
-    assert tv.locator(".scr-cross span").count() == 33
-    DOCS.mkdir(exist_ok=True)
-    shutil.copyfile(screenshot(tv, "aic_screen"), DOCS / "aic_screen.png")
-    tv.evaluate("window.__same_page = true")
+    # A TV keeps polling: its context must close with the test, or it would call a server that is gone.
+    tv_context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="fr-FR")
+    try:
+        tv = tv_context.new_page()
+        tv.goto(link)
+        safety = tv.locator(".scr-row[data-indicator='aic.safety']")
+        safety.wait_for()
+        tv.wait_for_function("document.getElementById('scr-updated').textContent !== '—'")
+        assert safety.locator(".num").inner_text() == "–" and safety.get_attribute("data-status") == "grey"
+        assert tv.locator(".scr-cross span").count() == 33
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(screenshot(tv, "aic_screen"), DOCS / "aic_screen.png")
+        tv.evaluate("window.__same_page = true")
 
-    # lucas types today's safety (a near-miss) through the API: the screen shows it, same page, no reload
-    token = _api_token(app_config)
-    board_id = safety.locator("xpath=ancestor::section").get_attribute("data-board")
-    request = urllib.request.Request(
-        f"{live_server}/api/v1/boards/{board_id}/entries", method="POST",
-        data=json.dumps({"indicator": "aic.safety", "date": paris_today(utcnow()).isoformat(), "value": 1,
-                         "comment": "Presque-accident : palette instable"}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 201
-    tv.wait_for_function("document.querySelector(\".scr-row[data-indicator='aic.safety']\").dataset.status === 'orange'",
-                         timeout=30000)
-    assert safety.locator(".num").inner_text() == "1"
-    assert safety.locator(".sym").inner_text() == "▲"
-    assert tv.evaluate("window.__same_page") is True
-    screenshot(tv, "aic_screen_after_entry")
+        # lucas types today's safety (a near-miss) through the API: the screen shows it, same page, no reload
+        token = _api_token(app_config)
+        board_id = safety.locator("xpath=ancestor::section").get_attribute("data-board")
+        request = urllib.request.Request(
+            f"{live_server}/api/v1/boards/{board_id}/entries", method="POST",
+            data=json.dumps({"indicator": "aic.safety", "date": paris_today(utcnow()).isoformat(), "value": 1,
+                             "comment": "Presque-accident : palette instable"}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 201
+        tv.wait_for_function("document.querySelector(\".scr-row[data-indicator='aic.safety']\").dataset.status === 'orange'",
+                             timeout=30000)
+        assert safety.locator(".num").inner_text() == "1"
+        assert safety.locator(".sym").inner_text() == "▲"
+        assert tv.evaluate("window.__same_page") is True
+        screenshot(tv, "aic_screen_after_entry")
+    finally:
+        tv_context.close()
