@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from dashboards.models import LETTERS, Board, Escalation, Meeting, Problem
 from dashboards.services import can_enter, paris_today
+from shopfloor.db import get_or_404
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.registry import ActivityType
 
@@ -69,10 +70,7 @@ def create_meeting(db: Session, actor: User, board: Board, *, performed_at: date
 
 
 def get_meeting(db: Session, meeting_id: int) -> Meeting:
-    meeting = db.get(Meeting, meeting_id)
-    if meeting is None:
-        raise NotFound(f"Réunion {meeting_id} introuvable.", "meeting_id")
-    return meeting
+    return get_or_404(db, Meeting, meeting_id, f"Réunion {meeting_id} introuvable.", "meeting_id")
 
 
 def recent_meetings(db: Session, board_id: int, limit: int = 10) -> list[Meeting]:
@@ -126,10 +124,7 @@ def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, lette
 
 
 def get_problem(db: Session, problem_id: int) -> Problem:
-    problem = db.get(Problem, problem_id)
-    if problem is None:
-        raise NotFound(f"Problème {problem_id} introuvable.", "problem_id")
-    return problem
+    return get_or_404(db, Problem, problem_id, f"Problème {problem_id} introuvable.", "problem_id")
 
 
 def escalate(db: Session, actor: User, problem: Problem, *, reason: str, now: datetime) -> Escalation:
@@ -156,10 +151,7 @@ def escalate(db: Session, actor: User, problem: Problem, *, reason: str, now: da
 
 
 def get_escalation(db: Session, escalation_id: int) -> Escalation:
-    escalation = db.get(Escalation, escalation_id)
-    if escalation is None:
-        raise NotFound(f"Remontée {escalation_id} introuvable.", "escalation_id")
-    return escalation
+    return get_or_404(db, Escalation, escalation_id, f"Remontée {escalation_id} introuvable.", "escalation_id")
 
 
 def answer_escalation(db: Session, actor: User, escalation: Escalation, *, answer: str, now: datetime) -> Escalation:

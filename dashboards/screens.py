@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboards.models import Board, Screen
+from shopfloor.db import get_or_404
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, NotFound, ValidationError
+from shopfloor.errors import Conflict, ValidationError
 
 
 def _hash(token: str) -> str:
@@ -63,10 +64,7 @@ def list_screens(db: Session) -> list[Screen]:
 
 
 def get_screen(db: Session, screen_id: int) -> Screen:
-    screen = db.get(Screen, screen_id)
-    if screen is None:
-        raise NotFound(f"Écran {screen_id} introuvable.", "screen_id")
-    return screen
+    return get_or_404(db, Screen, screen_id, f"Écran {screen_id} introuvable.", "screen_id")
 
 
 def revoke_screen(db: Session, screen: Screen, now: datetime) -> Screen:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
 from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, Escalation, IndicatorDefinition, Problem
+from shopfloor.db import get_or_404
 from shopfloor.auth.models import Team, User
-from shopfloor.errors import Forbidden, NotFound, ValidationError
+from shopfloor.errors import Forbidden, ValidationError
 from shopfloor.validation import PARIS, decimal as parse_decimal
 
 BACKFILL_DAYS = 62        # past days a read may compute and keep; older gaps are the nightly job's
@@ -36,10 +37,7 @@ def month_end(day: date) -> date:
 # -- Boards -------------------------------------------------------------------------
 
 def get_board(db: Session, board_id: int) -> Board:
-    board = db.get(Board, board_id)
-    if board is None:
-        raise NotFound(f"Tableau {board_id} introuvable.", "board_id")
-    return board
+    return get_or_404(db, Board, board_id, f"Tableau {board_id} introuvable.", "board_id")
 
 
 def list_boards(db: Session) -> list[Board]:

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from shopfloor.errors import NotFound
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -42,6 +44,14 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def get_or_404(db: Session, model, ident: int, message: str, field: str):
+    """The row with this primary key, or a 404 naming the field."""
+    row = db.get(model, ident)
+    if row is None:
+        raise NotFound(message, field)
+    return row
 
 
 def make_engine(url: str) -> Engine:

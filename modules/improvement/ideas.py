@@ -7,8 +7,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement.models import IDEA_STATUSES, Idea
+from shopfloor.db import get_or_404
 from shopfloor.auth.models import User
-from shopfloor.errors import Forbidden, NotFound, ValidationError
+from shopfloor.errors import Forbidden, ValidationError
 from shopfloor.validation import text
 
 IDEA_LABELS = {"submitted": "Déposée", "accepted": "Retenue", "rejected": "Non retenue", "done": "Mise en œuvre"}
@@ -36,10 +37,7 @@ def answer_idea(db: Session, actor: User, idea: Idea, status: str, answer: str =
 
 
 def get_idea(db: Session, idea_id: int) -> Idea:
-    idea = db.get(Idea, idea_id)
-    if idea is None:
-        raise NotFound(f"Idée {idea_id} introuvable.", "idea_id")
-    return idea
+    return get_or_404(db, Idea, idea_id, f"Idée {idea_id} introuvable.", "idea_id")
 
 
 def visible_ideas(db: Session, actor: User, limit: int = 100) -> list[Idea]:

@@ -14,20 +14,18 @@ from modules.maintenance.models import (
     FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
     PreventiveIntervention, Reading, RoutineResult, WorkOrder, LockoutStep)
 from modules.maintenance.schedule import on_completion
+from shopfloor.db import get_or_404
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
 
 CONSEQUENCES = ("production", "quality", "safety", "environment")
 
 
 def get_work_order(db: Session, wo_id: int) -> WorkOrder:
-    wo = db.get(WorkOrder, wo_id)
-    if wo is None:
-        raise NotFound(f"Ordre de travail {wo_id} introuvable.", "work_order")
-    return wo
+    return get_or_404(db, WorkOrder, wo_id, f"Ordre de travail {wo_id} introuvable.", "work_order")
 
 
 def request_breakdown(db: Session, actor: User, equipment: Equipment, data: dict, now: datetime) -> WorkOrder:

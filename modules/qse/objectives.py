@@ -14,10 +14,11 @@ from modules.qse.common import author_filter, editable, paris_day, visible
 from modules.qse.models import (
     DIRECTIONS, FREQUENCIES, OBJECTIVE_STATUSES, POLICY_AXES, VISUALS, IndicatorFollowup, Measurement, Objective,
     QseIndicator)
+from shopfloor.db import get_or_404
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.notifications.services import notify_many
 
 LIST_LIMIT = 200
@@ -115,10 +116,7 @@ def _may_change_indicator(actor: User, indicator: QseIndicator) -> None:
 
 
 def get_indicator(db: Session, indicator_id: int) -> QseIndicator:
-    indicator = db.get(QseIndicator, indicator_id)
-    if indicator is None:
-        raise NotFound(f"Indicateur n° {indicator_id} introuvable.", "indicator_id")
-    return indicator
+    return get_or_404(db, QseIndicator, indicator_id, f"Indicateur n° {indicator_id} introuvable.", "indicator_id")
 
 
 def add_measurement(db: Session, actor: User, indicator: QseIndicator, data: dict, now: datetime) -> Measurement:

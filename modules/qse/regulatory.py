@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from modules.qse.common import Page, paginate, paris_day
 from modules.qse.models import REG_COMPLIANCE, REG_DOMAINS, RegulatoryText
+from shopfloor.db import get_or_404
 from shopfloor import validation as v
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, Forbidden, NotFound
+from shopfloor.errors import Conflict, Forbidden
 from shopfloor.notifications.services import notify_many
 
 FIELDS = ("reference", "title", "domain", "source", "published_on", "applicability", "requirements", "compliance",
@@ -48,10 +49,7 @@ def save_text(db: Session, actor: User, data: dict, text: RegulatoryText | None 
 
 
 def get_text(db: Session, text_id: int) -> RegulatoryText:
-    text = db.get(RegulatoryText, text_id)
-    if text is None:
-        raise NotFound(f"Texte n° {text_id} introuvable.", "id")
-    return text
+    return get_or_404(db, RegulatoryText, text_id, f"Texte n° {text_id} introuvable.", "id")
 
 
 def _conditions(domain: str, compliance: str, q: str) -> list:

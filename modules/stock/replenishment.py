@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from shopfloor.db import get_or_404
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -225,10 +226,7 @@ def create_purchase_request(db: Session, actor: User, *, now: datetime, qty: Dec
 
 
 def get_proposal(db: Session, proposal_id: int) -> PurchaseProposal:
-    proposal = db.get(PurchaseProposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"Proposition {proposal_id} introuvable.", "proposal")
-    return proposal
+    return get_or_404(db, PurchaseProposal, proposal_id, f"Proposition {proposal_id} introuvable.", "proposal")
 
 
 def visible_purchase_request(db: Session, actor: User, request_id: int) -> PurchaseRequest:
