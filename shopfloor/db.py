@@ -54,6 +54,25 @@ def get_or_404(db: Session, model, ident: int, message: str, field: str):
     return row
 
 
+def lock(db: Session, row):
+    """Lock the row a state change decides on, and re-read it, before deciding.
+
+    PostgreSQL: SELECT … FOR UPDATE, so a second writer waits for the first to commit and
+    then reads what it committed. SQLite: a writing session holds the database write lock
+    since BEGIN IMMEDIATE (see make_engine), so the re-read alone is enough. Call it before
+    changing the row: the re-read discards unflushed changes to it."""
+    db.refresh(row, with_for_update=True)
+    return row
+
+
+def lock_by_id(db: Session, model, ident: int, message: str, field: str):
+    """The row with this primary key, locked and freshly read, or a 404 naming the field."""
+    row = db.get(model, ident, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFound(message, field)
+    return row
+
+
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
