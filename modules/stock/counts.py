@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
+from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
@@ -148,6 +149,7 @@ def record_line(db: Session, actor: User, count: Count, *, location_code: str, s
     the recount is what counts. Counting a location the sheet did not list adds a line."""
     if count.author_id != actor.id:
         raise Forbidden("Seul l'auteur de l'inventaire saisit ses comptages.", "count_id")
+    _lock(db, count)
     _ensure_open(count)
     ensure_editable(count)
     location = location_by_code(db, location_code)
@@ -168,6 +170,15 @@ def record_line(db: Session, actor: User, count: Count, *, location_code: str, s
     line.counted_by_id, line.counted_at = actor.id, now
     db.flush()
     return line
+
+
+def _lock(db: Session, count: Count) -> None:
+    """Lock the count and re-read it and its lines before deciding: a validation and a count entry
+    (or two validations) sent together queue up, and the second sees what the first committed."""
+    lock(db, count)
+    db.scalars(select(CountLine).where(CountLine.count_id == count.id)
+               .execution_options(populate_existing=True)).all()
+    db.expire(count, ["lines"])
 
 
 def _ensure_open(count: Count) -> None:
@@ -249,6 +260,7 @@ def validate_count(db: Session, actor: User, count: Count, now: datetime) -> lis
                         "count_id")
     if not can_validate(actor, count):
         raise Forbidden("Vous ne pouvez valider que les inventaires des apprentis que vous suivez.", "count_id")
+    _lock(db, count)
     _ensure_open(count)
     ensure_editable(count)
     _check_complete(count)

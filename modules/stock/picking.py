@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
+from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.models import Activity
 from shopfloor.evidence.services import ensure_editable
@@ -177,7 +178,18 @@ def get_pick(db: Session, actor: User, pick_id: int) -> PickList:
 def _open(pick: PickList) -> None:
     ensure_editable(pick)
     if pick.status != "allocated":
-        raise Conflict(f"La liste {pick.id} est déjà {'livrée' if pick.status == 'confirmed' else 'annulée'}.", "id")
+        raise Conflict(f"Liste de prélèvement {pick.id} déjà "
+                       f"{'confirmée' if pick.status == 'confirmed' else 'annulée'}.", "id")
+
+
+def _lock_open(db: Session, pick: PickList) -> None:
+    """Lock the pick list and re-read it and its lines before deciding: of two confirms (or a
+    confirm and a cancel) sent together, the second waits for the first, then finds its state."""
+    lock(db, pick)
+    db.scalars(select(PickLine).where(PickLine.pick_list_id == pick.id)
+               .execution_options(populate_existing=True)).all()
+    db.expire(pick, ["lines"])
+    _open(pick)
 
 
 def round_order(pick: PickList) -> list[PickLine]:
@@ -191,7 +203,7 @@ def next_line(pick: PickList) -> PickLine | None:
 
 def confirm_scan(db: Session, actor: User, pick: PickList, location_code: str, code: str, now: datetime) -> PickLine:
     """Confirm one line by scanning its location then its lot (or the item for untracked items)."""
-    _open(pick)
+    _lock_open(db, pick)
     location = location_by_code(db, location_code, "location")
     code = (code or "").strip().upper()
     if not code:
@@ -210,7 +222,8 @@ def confirm_scan(db: Session, actor: User, pick: PickList, location_code: str, c
 
 
 def confirm_all(db: Session, actor: User, pick: PickList, now: datetime) -> PickList:
-    _open(pick)
+    _lock_open(db, pick)
+    ledger.lock_items(db, [line.item_id for line in pick.lines if line.picked_at is None])  # in id order
     for line in round_order(pick):
         if line.picked_at is None:
             _pick_line(db, actor, pick, line, now)
@@ -231,7 +244,7 @@ def _pick_line(db: Session, actor: User, pick: PickList, line: PickLine, now: da
 
 def cancel(db: Session, actor: User, pick: PickList, now: datetime) -> PickList:
     """Give back every reservation not yet picked; lines already picked stay at the line."""
-    _open(pick)
+    _lock_open(db, pick)
     ledger.lock_items(db, [line.item_id for line in pick.lines])
     for line in pick.lines:
         if line.picked_at is None and not line.released:
@@ -264,7 +277,9 @@ def add_programme_line(db: Session, actor: User, *, line_code: str, sku: str, qt
 
 def pick_programme(db: Session, actor: User, line_ids: list[int], now: datetime) -> PickList:
     """One pick list for programme lines of one destination (a line-side location)."""
-    rows = list(db.scalars(select(ProgrammeLine).where(ProgrammeLine.id.in_(line_ids or [-1]))))
+    rows = list(db.scalars(select(ProgrammeLine).where(ProgrammeLine.id.in_(line_ids or [-1]))
+                           .order_by(ProgrammeLine.id).with_for_update()
+                           .execution_options(populate_existing=True)))
     if not rows:
         raise ValidationError("Cochez au moins une ligne du programme.", "lines")
     if len({row.line_location_id for row in rows}) > 1:
@@ -297,9 +312,7 @@ def raise_call(db: Session, actor: User, *, line_code: str, sku: str, qty: Decim
 
 def serve_call(db: Session, actor: User, call_id: int, now: datetime) -> PickList:
     """Allocate the pick that serves a call; the call is served when that pick is confirmed."""
-    call = db.get(LineCall, call_id)
-    if call is None:
-        raise NotFound(f"Appel {call_id} introuvable.", "id")
+    call = lock_by_id(db, LineCall, call_id, f"Appel {call_id} introuvable.", "id")
     if call.status != "open":
         raise Conflict("Cet appel est déjà pris en charge.", "id")
     pick = allocate(db, actor, requests=[(call.item, call.qty)], destination=call.line_location, now=now,
@@ -311,9 +324,7 @@ def serve_call(db: Session, actor: User, call_id: int, now: datetime) -> PickLis
 
 
 def cancel_call(db: Session, actor: User, call_id: int) -> LineCall:
-    call = db.get(LineCall, call_id)
-    if call is None:
-        raise NotFound(f"Appel {call_id} introuvable.", "id")
+    call = lock_by_id(db, LineCall, call_id, f"Appel {call_id} introuvable.", "id")
     if call.status != "open":
         raise Conflict("Seul un appel en attente peut être annulé.", "id")
     call.status = "cancelled"

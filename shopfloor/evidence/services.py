@@ -9,11 +9,12 @@ from pathlib import Path
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
+from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.models import (
     OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
@@ -25,39 +26,10 @@ THUMB_SIZE = (480, 480)
 
 
 # -- The freeze guard -------------------------------------------------------------
-
-def frozen_reason(activity: Activity) -> str | None:
-    """Why the activity can no longer change, or None while it can."""
-    validated = [e.competence.code for e in activity.evidence if e.state == "validated"]
-    if validated:
-        return (f"Activité figée : elle est une preuve validée par le tuteur ({', '.join(validated)}). "
-                f"Elle ne peut plus être modifiée ni supprimée.")
-    return None
-
-
-def ensure_editable(activity: Activity) -> None:
-    """The one guard every module calls before changing or deleting an activity."""
-    if reason := frozen_reason(activity):
-        raise Conflict(reason)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_to_frozen_activities(db: Session, _context, _instances) -> None:
-    """Backstop for the guard: no flush may change a frozen activity, whoever calls it."""
-    for obj in list(db.dirty) + list(db.deleted) + list(db.new):
-        if isinstance(obj, Activity):
-            activity = obj
-            if obj in db.dirty and not db.is_modified(obj, include_collections=False):
-                continue
-        elif isinstance(obj, Attachment) or hasattr(type(obj), "owning_activity"):
-            # a module's rows that belong to an activity (lines, steps…) declare `owning_activity`
-            activity = obj.activity if isinstance(obj, Attachment) else obj.owning_activity
-            if activity is None or (obj in db.dirty and not db.is_modified(obj, include_collections=False)):
-                continue
-        else:
-            continue
-        if activity.id is not None:
-            ensure_editable(activity)
+# One guard, in shopfloor/evidence/freeze.py (its flush and bulk-statement listeners are
+# registered on import); the names stay importable from here for the modules that use them.
+from shopfloor.evidence.freeze import (  # noqa: E402,F401
+    _refuse_changes_to_frozen_activities, ensure_editable, exclude_frozen, frozen_reason)
 
 
 # -- Activities ---------------------------------------------------------------------
@@ -209,6 +181,14 @@ def visible_evidence(db: Session, actor: User, evidence_id: int) -> Evidence:
     return evidence
 
 
+def _lock_evidence(db: Session, evidence: Evidence) -> Evidence:
+    """Lock the evidence's activity, then the evidence, and re-read both before deciding: an edit of the
+    activity (whose guard locks the activity) and a review of its evidence queue up, and of two reviews
+    sent together the second finds the state the first left."""
+    lock(db, evidence.activity)
+    return lock(db, evidence)
+
+
 def _own_evidence(actor: User, evidence: Evidence, action: str) -> None:
     if evidence.apprentice_id != actor.id:
         raise Forbidden(f"Seul l'apprenti auteur peut {action} cette preuve.", "evidence_id")
@@ -216,6 +196,7 @@ def _own_evidence(actor: User, evidence: Evidence, action: str) -> None:
 
 def update_statement(db: Session, actor: User, evidence: Evidence, statement: str) -> Evidence:
     _own_evidence(actor, evidence, "modifier")
+    _lock_evidence(db, evidence)
     if evidence.state not in ("draft", "returned"):
         raise Conflict(f"Preuve {_state_label(evidence.state)} : elle n'est plus modifiable.", "statement")
     evidence.statement = (statement or "").strip()
@@ -225,6 +206,7 @@ def update_statement(db: Session, actor: User, evidence: Evidence, statement: st
 
 def submit(db: Session, actor: User, evidence: Evidence, now: datetime) -> Evidence:
     _own_evidence(actor, evidence, "soumettre")
+    _lock_evidence(db, evidence)
     if evidence.state not in ("draft", "returned"):
         raise Conflict(f"Preuve {_state_label(evidence.state)} : seule une preuve en brouillon ou renvoyée "
                        f"peut être soumise.", "evidence_id")
@@ -242,6 +224,7 @@ def submit(db: Session, actor: User, evidence: Evidence, now: datetime) -> Evide
 def withdraw(db: Session, actor: User, evidence: Evidence) -> None:
     """Remove a link that is still a draft or was returned."""
     _own_evidence(actor, evidence, "retirer")
+    _lock_evidence(db, evidence)
     if evidence.state not in ("draft", "returned"):
         raise Conflict(f"Preuve {_state_label(evidence.state)} : elle ne peut plus être retirée.", "evidence_id")
     evidence.activity.evidence.remove(evidence)  # delete-orphan: the row goes at flush
@@ -257,6 +240,7 @@ def review(db: Session, actor: User, evidence: Evidence, decision: str, comment:
     """The tutor validates (with the criteria observed) or returns (with a comment)."""
     if not can_review(actor, evidence):
         raise Forbidden("Seul le tuteur de l'apprenti peut évaluer cette preuve.", "evidence_id")
+    _lock_evidence(db, evidence)
     if evidence.state != "submitted":
         raise Conflict(f"Preuve {_state_label(evidence.state)} : seule une preuve soumise s'évalue.", "evidence_id")
     if decision not in ("validate", "return"):
