@@ -41,6 +41,7 @@ class Action(Base):
         Index("ix_improvement_action_origin", "origin_type", "origin_id"),
         Index("ix_improvement_action_team_status", "team_id", "status", "due"),
         Index("ix_improvement_action_team_done", "team_id", "done_on"),
+        {"sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -74,6 +75,31 @@ class Action(Base):
     eff_checked_by: Mapped[User | None] = relationship(foreign_keys=[eff_checked_by_id])
     team: Mapped[Team | None] = relationship()
     plan: Mapped[ActionPlan | None] = relationship(foreign_keys=[plan_id])
+
+    @property
+    def owning_activity(self) -> tuple:
+        """The records this action belongs to and freezes with: its plan, and the activity its origin
+        belongs to (a problem sheet, a non-conformity, an audit, a work order, an AIC meeting…)."""
+        return (self.plan if self.plan is not None else self.plan_id, self._origin_owner(self.origin_type, self.origin_id))
+
+    @property
+    def previous_owning_activity(self) -> tuple:
+        """The owners before an unflushed change: an action cannot be moved out of a frozen record."""
+        from sqlalchemy import inspect as sa_inspect
+        attrs = sa_inspect(self).attrs
+
+        def before(key):
+            history = attrs[key].history
+            return history.deleted[0] if history.deleted else getattr(self, key)
+        plan = attrs.plan.history.deleted[0] if attrs.plan.history.deleted else None
+        return (plan, before("plan_id"), self._origin_owner(before("origin_type"), before("origin_id")))
+
+    def _origin_owner(self, origin_type, origin_id):
+        from sqlalchemy.orm import object_session
+
+        from modules.improvement.origins import owning_activity_id
+        db = object_session(self)
+        return owning_activity_id(db, origin_type, origin_id) if db is not None else None
 
     def is_late(self, today: date) -> bool:
         return self.status in OPEN_STATUSES and self.due < today
@@ -131,6 +157,15 @@ class ProblemSheet(Activity):
     chosen_cause: Mapped[Cause | None] = relationship(foreign_keys=[chosen_cause_id], post_update=True)
     __mapper_args__ = {"polymorphic_identity": "improvement_problem", "inherit_condition": id == Activity.id}
 
+    @property
+    def origin_activity(self) -> int | None:
+        """The activity the sheet is opened from: a new sheet from a frozen record is refused."""
+        from sqlalchemy.orm import object_session
+
+        from modules.improvement.origins import owning_activity_id
+        db = object_session(self)
+        return owning_activity_id(db, self.origin_type, self.origin_id) if db is not None else None
+
     def summary(self) -> list[tuple[str, str]]:
         rows = [("Méthode", self.method), ("Problème (quoi)", self.quoi), ("Où", self.ou), ("Quand", self.quand),
                 ("Combien", self.combien)]
@@ -154,6 +189,7 @@ class Cause(Base):
     """An Ishikawa cause on one of the 5M; its weight is the team's votes (bâtonnage)."""
 
     __tablename__ = "improvement_cause"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(ForeignKey("improvement_problem.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(20))
@@ -172,7 +208,7 @@ class CauseVote(Base):
     """One bâton: a vote for a cause, once per person and cause (the facilitator may enter a colleague's by name)."""
 
     __tablename__ = "improvement_cause_vote"
-    __table_args__ = (UniqueConstraint("cause_id", "voter_id", "voter_label"),)
+    __table_args__ = (UniqueConstraint("cause_id", "voter_id", "voter_label"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     cause_id: Mapped[int] = mapped_column(ForeignKey("improvement_cause.id", ondelete="CASCADE"))
     voter_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
@@ -189,6 +225,7 @@ class Why(Base):
     """One link of the 5 pourquoi chain, from the chosen cause down to the root cause."""
 
     __tablename__ = "improvement_why"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(ForeignKey("improvement_problem.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
@@ -247,6 +284,7 @@ class Standard(Activity):
 
 class StandardStep(Base):
     __tablename__ = "improvement_standard_step"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     standard_id: Mapped[int] = mapped_column(ForeignKey("improvement_standard.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]

@@ -87,6 +87,7 @@ class NonConformityLot(Base):
     """A suspect lot named on a non-conformity; containment records what it moved to quarantine."""
 
     __tablename__ = "qse_nc_lot"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     nonconformity_id: Mapped[int] = mapped_column(ForeignKey("qse_nonconformity.id", ondelete="CASCADE"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"), index=True)
@@ -142,6 +143,7 @@ class AuditQuestion(Base):
     """One line of an audit checklist: a clause of a standard or a question of the company."""
 
     __tablename__ = "qse_audit_question"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     audit_id: Mapped[int] = mapped_column(ForeignKey("qse_audit.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
@@ -159,7 +161,7 @@ class Finding(Base):
     """A finding of an audit, with its evidence; it may open a non-conformity or an action."""
 
     __tablename__ = "qse_finding"
-    __table_args__ = (Index("ix_qse_finding_kind_closed", "kind", "closed_at"),)
+    __table_args__ = (Index("ix_qse_finding_kind_closed", "kind", "closed_at"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     audit_id: Mapped[int] = mapped_column(ForeignKey("qse_audit.id", ondelete="CASCADE"), index=True)
     clause: Mapped[str] = mapped_column(String(10))
@@ -415,7 +417,7 @@ class RegulatoryReviewItem(Base):
     """One text reviewed: the compliance status found and the action decided."""
 
     __tablename__ = "qse_regulatory_review_item"
-    __table_args__ = (UniqueConstraint("review_id", "text_id", name="uq_qse_regulatory_review_item"),)
+    __table_args__ = (UniqueConstraint("review_id", "text_id", name="uq_qse_regulatory_review_item"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("qse_regulatory_review.id", ondelete="CASCADE"))
     text_id: Mapped[int] = mapped_column(ForeignKey("qse_regulatory_text.id"), index=True)
@@ -453,6 +455,7 @@ class PlanningTask(Base):
     """A planned QSE activity (start → end) or a milestone (start = end)."""
 
     __tablename__ = "qse_planning_task"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     planning_id: Mapped[int] = mapped_column(ForeignKey("qse_planning.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -244,7 +244,7 @@ class Reception(Activity):
 
 class ReceptionLine(Base):
     __tablename__ = "stock_reception_line"
-    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),)
+    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     reception_id: Mapped[int] = mapped_column(ForeignKey("stock_reception.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"), index=True)
@@ -274,6 +274,7 @@ class ReceptionLine(Base):
 
 class ReceptionAnomaly(Base):
     __tablename__ = "stock_reception_anomaly"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     reception_id: Mapped[int] = mapped_column(ForeignKey("stock_reception.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("stock_reception_line.id", ondelete="CASCADE"))
@@ -341,7 +342,7 @@ class PickList(Activity):
 
 class PickLine(Base):
     __tablename__ = "stock_pick_line"
-    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),)
+    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     pick_list_id: Mapped[int] = mapped_column(ForeignKey("stock_pick_list.id", ondelete="CASCADE"), index=True)
     rank: Mapped[int]  # allocation order (strategy priority)

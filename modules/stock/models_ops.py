@@ -69,7 +69,7 @@ class CountLine(Base):
     created, refreshed each time it is counted; the counter never sees it (blind count)."""
 
     __tablename__ = "stock_count_line"
-    __table_args__ = (UniqueConstraint("count_id", "location_id", "item_id", "lot_id"),)
+    __table_args__ = (UniqueConstraint("count_id", "location_id", "item_id", "lot_id"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id", ondelete="CASCADE"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("stock_location.id"))
@@ -193,6 +193,7 @@ class SlottingStudy(Activity):
 
 class SlottingLine(Base):
     __tablename__ = "stock_slotting_line"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("stock_slotting.id", ondelete="CASCADE"), index=True)
     rank: Mapped[int]
@@ -249,6 +250,7 @@ class Shipment(Activity):
 
 class ShipmentLine(Base):
     __tablename__ = "stock_shipment_line"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("stock_shipment.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"))
@@ -270,6 +272,7 @@ class ShipmentPick(Base):
     """Which lot, from where, was prepared for a shipment line (the stock now on the shipping location)."""
 
     __tablename__ = "stock_shipment_pick"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("stock_shipment_line.id", ondelete="CASCADE"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
@@ -309,6 +312,7 @@ class CollectionRound(Activity):
 
 class CollectionLine(Base):
     __tablename__ = "stock_round_line"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("stock_round.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))

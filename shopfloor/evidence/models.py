@@ -18,7 +18,7 @@ class Activity(Base):
     """A record of practical work. Modules subclass it (joined-table inheritance)."""
 
     __tablename__ = "core_activity"
-    __table_args__ = (Index("ix_core_activity_author_performed", "author_id", "performed_at"),)
+    __table_args__ = (Index("ix_core_activity_author_performed", "author_id", "performed_at"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(40), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
@@ -29,8 +29,13 @@ class Activity(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # an activity with effects outside itself is cancelled (its effects reversed), never deleted
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
     site: Mapped[Site | None] = relationship()
     team: Mapped[Team | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
@@ -52,6 +57,7 @@ class Activity(Base):
 
 class Attachment(Base):
     __tablename__ = "core_attachment"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
@@ -76,6 +82,7 @@ class Evidence(Base):
         UniqueConstraint("activity_id", "competence_id"),
         Index("ix_core_evidence_apprentice_state", "apprentice_id", "state"),
         Index("ix_core_evidence_state_submitted", "state", "submitted_at"),
+        {"sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"))
@@ -101,6 +108,7 @@ class EvidenceEvent(Base):
     """Every change of state of a piece of evidence, with who and when."""
 
     __tablename__ = "core_evidence_event"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("core_evidence.id", ondelete="CASCADE"), index=True)
     from_state: Mapped[str | None] = mapped_column(String(16))
@@ -123,6 +131,7 @@ class Review(Base):
     """A tutor's decision on a piece of evidence, with the criteria they observed."""
 
     __tablename__ = "core_review"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("core_evidence.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
