@@ -14,15 +14,36 @@ class Origin:
     type_key: str
     label: str
     resolve: Callable[[Session, int], "tuple[str, str] | None"]
+    # the activity (its id) the record belongs to, so that the actions and problem sheets it starts
+    # freeze with it; None when the record belongs to no activity
+    owner: Callable[[Session, int], "int | None"] | None = None
 
 
 _ORIGINS: dict[str, Origin] = {}
 
 
-def register_origin(type_key: str, label: str, resolve: Callable[[Session, int], "tuple[str, str] | None"]) -> None:
+def register_origin(type_key: str, label: str, resolve: Callable[[Session, int], "tuple[str, str] | None"],
+                    owner: Callable[[Session, int], "int | None"] | None = None) -> None:
     """Declare a kind of record that can start an action or a problem sheet.
-    `resolve(db, id)` gives (title, url) of that record, or None when it does not exist."""
-    _ORIGINS[type_key] = Origin(type_key, label, resolve)
+    `resolve(db, id)` gives (title, url) of that record, or None when it does not exist.
+    `owner(db, id)` gives the id of the activity that record belongs to (itself when it is an
+    activity), or None: the freeze guard then refuses new or changed actions and new problem
+    sheets whose origin is a frozen record. Each module says it for its own records, so that
+    improvement never imports them."""
+    _ORIGINS[type_key] = Origin(type_key, label, resolve, owner)
+
+
+def owning_activity_id(db: Session, type_key: str | None, record_id: int | None) -> int | None:
+    """The activity an origin record belongs to (for the freeze guard), or None."""
+    registered = _ORIGINS.get(type_key) if type_key and record_id is not None else None
+    if registered is None or registered.owner is None:
+        return None
+    return registered.owner(db, record_id)
+
+
+def activity_itself(_db: Session, record_id: int) -> int:
+    """`owner` for origins that are activities themselves (a non-conformity, a problem sheet…)."""
+    return record_id
 
 
 def origins() -> dict[str, Origin]:
