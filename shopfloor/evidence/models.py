@@ -29,8 +29,9 @@ class Activity(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # an activity with effects outside itself is cancelled (its effects reversed), never deleted
-    cancelled_at: Mapped[datetime | None]
+    # an activity with effects outside itself is cancelled (its effects reversed), never deleted;
+    # the attribute is not `cancelled_at`, which a pick list already uses for its own status
+    activity_cancelled_at: Mapped[datetime | None] = mapped_column("cancelled_at")
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
 
