@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from modules.improvement import services as improvement
 from modules.qse import analyses, audits, events, nonconformities as ncs, objectives, regulatory, risks
-from modules.qse.common import paris_day
+from modules.qse.common import day_start, paris_day
 from modules.qse.models import NonConformity, ProgrammeEntry, QseIndicator
 from shopfloor.auth.models import User
 
@@ -248,7 +248,13 @@ def _objectives(db: Session, people, now: datetime) -> None:
     objectives.create_followup(db, nathan, claims, {
         "period_start": first.isoformat(), "period_end": end.isoformat(),
         "analysis": "3 réclamations, dont 2 pour des capots rayés au transport : cause emballage.",
-        "decision": "Intercalaires mousse au conditionnement (action 8D)."}, now - timedelta(days=3))
+        "decision": "Intercalaires mousse au conditionnement (action 8D)."}, _after(end, now - timedelta(days=3), now))
+
+
+def _after(day, wanted: datetime, now: datetime) -> datetime:
+    """`wanted`, or a morning after `day` when `wanted` falls on or before it, never after `now`: a review of a
+    period is held once the period is over (on the 1st of a month, last month ended a few hours ago)."""
+    return min(now, max(wanted, day_start(day + timedelta(days=1)) + timedelta(hours=9)))
 
 
 def _context_and_planning(db: Session, people, now: datetime) -> None:
