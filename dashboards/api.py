@@ -73,7 +73,7 @@ def list_boards():
 @bp.post("/boards")
 @requires("tutor", "admin")
 @doc("Create a board for a team (1), a workshop (2) or a site (3) with its SQCDPM rows",
-     body_schema=BOARD_SCHEMA, response=BOARD_SCHEMA)
+     body_schema=BOARD_SCHEMA, response=BOARD_SCHEMA, status=201)
 def create_board():
     data, db = body(), session()
     board = services.create_board(db, g.api_user, name=data.get("name"), level=data.get("level"),
@@ -85,7 +85,7 @@ def create_board():
 @bp.post("/boards/<int:board_id>/entries")
 @requires()
 @doc("Enter a manual indicator's value for a day (a second entry for the same day replaces it)",
-     body_schema=ENTRY_SCHEMA, response={"type": "object"})
+     body_schema=ENTRY_SCHEMA, response={"type": "object"}, status=201)
 def create_entry(board_id: int):
     data, db = body(), session()
     board = services.get_board(db, board_id)
@@ -122,7 +122,7 @@ def list_indicators():
 @bp.post("/indicators")
 @requires("tutor", "admin")
 @doc("Define a manual indicator a team enters each day", body_schema=INDICATOR_SCHEMA,
-     response={"type": "object", "properties": {"key": {"type": "string"}}})
+     response={"type": "object", "properties": {"key": {"type": "string"}}}, status=201)
 def define_indicator():
     data, db = body(), session()
     team = services.find_team(db, data.get("team"))

@@ -32,20 +32,93 @@ def body() -> dict:
     return json_object(payload if payload is not None else {})
 
 
-def doc(summary: str, *, body_schema: dict | None = None, response: dict | None = None, params: dict | None = None):
-    """Attach the OpenAPI description of an endpoint to its view function."""
+def doc(summary: str, *, body_schema: dict | None = None, response: dict | None = None, params: dict | None = None,
+        status: int = 200, media: dict | None = None):
+    """Attach the OpenAPI description of an endpoint to its view function.
+
+    `status` is the code of a success (201 for a creation, 204 for no body), `response` the schema of its JSON
+    body, `media` the body by content type when it is not JSON (a file). `params` are the query parameters,
+    and the schemas of path parameters that are not integers (`<int:…>` ones are 64-bit integers)."""
     def decorator(view):
-        view.openapi = {"summary": summary, "body": body_schema, "response": response, "params": params or {}}
+        view.openapi = {"summary": summary, "body": body_schema, "response": response, "params": params or {},
+                        "status": status, "media": media}
         return view
     return decorator
 
 
-ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "object", "properties": {
-    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]}}}}}
+INT64_MAX = 2**63 - 1
+ID = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message", "field"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string", "nullable": True}}}}}
+
+
+def _openapi_schema(schema):
+    """JSON Schema as written in the doc() calls → OpenAPI 3.0: `"type": [T, "null"]` becomes nullable."""
+    if isinstance(schema, list):
+        return [_openapi_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "type" and isinstance(value, list):
+            kinds = [kind for kind in value if kind != "null"]
+            if len(kinds) < len(value):
+                out["nullable"] = True
+            if len(kinds) == 1:
+                out["type"] = kinds[0]
+            else:
+                out.setdefault("anyOf", [{"type": kind} for kind in kinds])
+        elif key in ("properties", "patternProperties"):
+            out[key] = {name: _openapi_schema(sub) for name, sub in value.items()}
+        elif key in ("example", "enum", "required", "default"):
+            out[key] = value
+        else:
+            out[key] = _openapi_schema(value)
+    return out
+
+
+def _path_parameter(rule, name: str, spec: dict) -> dict:
+    converter = rule._converters.get(name)
+    if name in spec.get("params", {}):
+        schema = spec["params"][name]
+    elif type(converter).__name__.lower().startswith("int"):
+        schema = dict(ID, minimum=0)
+    else:
+        schema = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+    return {"name": name, "in": "path", "required": True, "schema": _openapi_schema(schema)}
+
+
+def _links(operations: dict) -> None:
+    """OpenAPI links from each creation (201 with an id) to the operations on what it created:
+    POST /x → GET/PATCH/POST /x/{x_id}…, the new parameter read from the created body."""
+    for (path, method), op in operations.items():
+        created = op["responses"].get("201", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        properties = created.get("properties", {})
+        links = {}
+        for (other_path, other_method), other in operations.items():
+            match = re.fullmatch(re.escape(path) + r"/\{([^}]+)\}(?:/.*)?", other_path)
+            if not match:
+                continue
+            name = match.group(1)
+            if name in properties:
+                source = name
+            elif name.endswith("_id") and "id" in properties:
+                source = "id"
+            else:
+                continue
+            parameters = {name: f"$response.body#/{source}"}
+            for earlier in re.findall(r"\{([^}]+)\}", path):
+                parameters[earlier] = f"$request.path.{earlier}"
+            if set(re.findall(r"\{([^}]+)\}", other_path)) != set(parameters):
+                continue
+            links[other["operationId"]] = {"operationId": other["operationId"], "parameters": parameters}
+        if links:
+            op["responses"]["201"]["links"] = links
 
 
 def openapi_document() -> dict:
-    paths: dict = {}
+    operations: dict = {}
     for rule in current_app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
             continue
@@ -53,23 +126,38 @@ def openapi_document() -> dict:
         spec = getattr(view, "openapi", None) or getattr(getattr(view, "__wrapped__", None), "openapi", {})
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            status = spec.get("status", 200)
+            if status == 201 and method != "POST":   # GET and DELETE of a route that creates with POST
+                status = 200
+            success = {"description": {200: "OK", 201: "Created", 204: "No content"}.get(status, "OK")}
+            if spec.get("media"):
+                success["content"] = {kind: {"schema": _openapi_schema(schema)} for kind, schema in spec["media"].items()}
+            elif status != 204:
+                success["content"] = {"application/json": {"schema": _openapi_schema(spec.get("response")
+                                                                                     or {"type": "object"})}}
             op = {"summary": spec.get("summary", rule.endpoint), "operationId": f"{rule.endpoint}_{method.lower()}",
                   "security": [{"bearer": []}], "responses": {
-                      "200": {"description": "OK", "content": {"application/json": {"schema": spec.get("response") or {"type": "object"}}}},
+                      str(status): success,
                       "4XX": {"description": "Error", "content": {"application/json": {"schema": ERROR_SCHEMA}}}}}
-            params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in rule.arguments]
-            params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in spec.get("params", {}).items()]
+            params = [_path_parameter(rule, name, spec) for name in sorted(rule.arguments)]
+            params += [{"name": n, "in": "query", "required": False, "schema": _openapi_schema(s)}
+                       for n, s in spec.get("params", {}).items() if n not in rule.arguments]
             if params:
                 op["parameters"] = params
             if spec.get("body") and method in ("POST", "PATCH", "PUT"):
-                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": spec["body"]}}}
-            paths.setdefault(path, {})[method.lower()] = op
+                op["requestBody"] = {"required": True,
+                                     "content": {"application/json": {"schema": _openapi_schema(spec["body"])}}}
+            operations[(path, method.lower())] = op
+    _links(operations)
+    paths: dict = {}
+    for (path, method), op in sorted(operations.items()):
+        paths.setdefault(path, {})[method] = op
     return {
         "openapi": "3.0.3",
         "info": {"title": "Shopfloor API", "version": "1"},
         "servers": [{"url": "/"}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "paths": dict(sorted(paths.items())),
+        "paths": paths,
     }
 
 

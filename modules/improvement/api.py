@@ -56,7 +56,7 @@ def _int_or_none(data: dict, field: str) -> int | None:
          "pdca": {"type": "string", "enum": ["plan", "do", "check", "act"]},
          "kind": {"type": "string", "enum": ["containment", "corrective", "standardisation"]},
          "planned_start": {"type": "string", "format": "date"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}, status=201)
 def create_action():
     data, db = body(), session()
     action = services.create_action(
@@ -150,7 +150,7 @@ PROBLEM = {"type": "object", "properties": {"id": {"type": "integer"}, "status":
          "title": {"type": "string"}, "method": {"type": "string", "enum": ["PDCA", "DMAIC", "QRQC", "8D", "A3"]},
          "what": {"type": "string"}, "origin": ORIGIN,
          "pareto": {"type": "object", "properties": {"label": {"type": "string"}, "items": {"type": "array"}}}}},
-     response=PROBLEM)
+     response=PROBLEM, status=201)
 def create_problem():
     data, db = body(), session()
     sheet = services.create_problem(db, current_actor(), title=v.text(data, "title"),
@@ -186,7 +186,7 @@ def patch_problem(problem_id: int):
 @doc("Add an Ishikawa cause (category: matiere, milieu, methodes, materiel, main_oeuvre)",
      body_schema={"type": "object", "required": ["category", "text"], "properties": {
          "category": {"type": "string"}, "text": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "weight": {"type": "integer"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "weight": {"type": "integer"}}}, status=201)
 def add_cause(problem_id: int):
     data, db = body(), session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -217,7 +217,7 @@ def cause_votes(problem_id: int, cause_id: int):
 @doc("Add the next link of the 5 pourquoi chain (from the chosen cause)",
      body_schema={"type": "object", "required": ["answer"], "properties": {
          "question": {"type": "string"}, "answer": {"type": "string"}}},
-     response={"type": "object", "properties": {"position": {"type": "integer"}, "root_cause": {"type": "string"}}})
+     response={"type": "object", "properties": {"position": {"type": "integer"}, "root_cause": {"type": "string"}}}, status=201)
 def add_why(problem_id: int):
     data, db = body(), session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -233,7 +233,7 @@ def add_why(problem_id: int):
      body_schema={"type": "object", "required": ["title", "deliverable", "owner", "due"], "properties": {
          "title": {"type": "string"}, "deliverable": {"type": "string"}, "owner": {"type": "string"},
          "due": {"type": "string", "format": "date"}, "kind": {"type": "string"}, "pdca": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}, status=201)
 def problem_actions(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -272,7 +272,7 @@ def close_problem(problem_id: int):
          "options": {"type": "array", "items": {"type": "object", "properties": {
              "name": {"type": "string"}, "scores": {"type": "array", "items": {"type": "number"}},
              "cost": {"type": "number"}, "gain": {"type": "number"}}}}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "ranking": {"type": "array"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "ranking": {"type": "array"}}}, status=201)
 def create_decision():
     data, db = body(), session()
     study = services.create_decision(db, current_actor(), title=v.text(data, "title"), criteria=data.get("criteria"),
@@ -286,7 +286,7 @@ def create_decision():
 @requires()
 @doc("Drop an idea in the idea box", body_schema={"type": "object", "required": ["title"], "properties": {
     "title": {"type": "string"}, "description": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}, status=201)
 def create_idea():
     data = body()
     idea = services.submit_idea(session(), current_actor(), title=v.text(data, "title"),

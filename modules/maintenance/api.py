@@ -73,7 +73,7 @@ def plan_json(p: Plan) -> dict:
 
 @bp.post("/equipment")
 @requires("tutor", "admin")
-@doc("Register a piece of equipment", body_schema=EQUIPMENT_SCHEMA, response=EQUIPMENT_SCHEMA)
+@doc("Register a piece of equipment", body_schema=EQUIPMENT_SCHEMA, response=EQUIPMENT_SCHEMA, status=201)
 def create_equipment():
     return jsonify(equipment_json(eq_services.create_equipment(session(), current_actor(), body()))), 201
 
@@ -88,7 +88,7 @@ def get_equipment(code):
 @bp.post("/plans")
 @requires("tutor", "admin")
 @doc("Create a preventive plan (calendar: interval_days|weeks|months; usage: interval_hours|cycles; "
-     "condition/predictive: parameter, threshold, lead_days)", body_schema=PLAN_SCHEMA)
+     "condition/predictive: parameter, threshold, lead_days)", body_schema=PLAN_SCHEMA, status=201)
 def create_plan():
     return jsonify(plan_json(eq_services.create_plan(session(), current_actor(), body(), utcnow()))), 201
 
@@ -97,7 +97,7 @@ def create_plan():
 @requires()
 @doc("Record one reading, or a batch: {\"readings\": [...]} or a JSON list", body_schema={
     "oneOf": [READING_SCHEMA, {"type": "array", "items": READING_SCHEMA},
-              {"type": "object", "properties": {"readings": {"type": "array", "items": READING_SCHEMA}}}]})
+              {"type": "object", "properties": {"readings": {"type": "array", "items": READING_SCHEMA}}}]}, status=201)
 def add_readings():
     payload = request.get_json(silent=True)
     if isinstance(payload, list):
@@ -121,14 +121,15 @@ def list_work_orders():
     limit = v.integer(args, "limit", required=False, minimum=1, maximum=1000) or 200
     offset = v.integer(args, "offset", required=False, minimum=0) or 0
     return jsonify([wo_json(wo) for wo in wos.list_work_orders(
-        db, equipment=equipment, status=args.get("status") or None, limit=limit, offset=offset)])
+        db, equipment=equipment, status=args.get("status") or None, limit=limit, offset=offset,
+        actor=current_actor())])
 
 
 @bp.get("/work-orders/<int:wo_id>")
 @requires()
 @doc("One work order with its lockout, routine results and diagnosis", response=WO_SCHEMA)
 def get_work_order(wo_id):
-    return jsonify(wo_json(wos.get_work_order(session(), wo_id)))
+    return jsonify(wo_json(wos.visible_work_order(session(), current_actor(), wo_id)))
 
 
 @bp.post("/work-orders")
@@ -136,7 +137,7 @@ def get_work_order(wo_id):
 @doc("Report a breakdown (curative WO, requested)", body_schema={"type": "object", "properties": {
     "equipment": {"type": "string"}, "symptom": {"type": "string"}, "stopped": {"type": "boolean"},
     "kind": {"type": "string"}, "downtime_start": {"type": "string"}}, "required": ["equipment", "symptom"]},
-    response=WO_SCHEMA)
+    response=WO_SCHEMA, status=201)
 def request_breakdown():
     db, data = session(), body()
     if not data.get("equipment"):
@@ -147,7 +148,7 @@ def request_breakdown():
 
 def _action(wo_id, fn):
     db = session()
-    wo = wos.get_work_order(db, wo_id)
+    wo = wos.visible_work_order(db, current_actor(), wo_id)
     fn(db, wo)
     return jsonify(wo_json(wo))
 
@@ -198,7 +199,7 @@ def diagnosis(wo_id):
 def pick_parts(wo_id):
     from modules.maintenance import parts
     db, data = session(), body()
-    wo = wos.get_work_order(db, wo_id)
+    wo = wos.visible_work_order(db, current_actor(), wo_id)
     outcome = parts.pick_parts(db, current_actor(), wo, data, utcnow())
     return jsonify({"picked": outcome.picked, "message": outcome.message, "pick": outcome.pick_id,
                     "purchase_proposal": outcome.proposal_id, "work_order": wo_json(wo)})

@@ -35,7 +35,7 @@ def list_nonconformities():
     args = request.args
     result = ncs.register(session(), current_actor(), status=args.get("status", ""),
                           severity=args.get("severity", ""), source=args.get("source", ""), q=args.get("q", ""),
-                          page=v.integer(args, "page", required=False, minimum=1) or 1)
+                          page=v.page_number(args))
     return jsonify({"page": result.page, "pages": result.pages, "total": result.total,
                     "items": [{"id": nc.id, "title": nc.title, "status": nc.status, "severity": nc.severity,
                                "source": nc.source, "detected_at": nc.detected_at.isoformat()} for nc in result.rows]})
@@ -44,7 +44,7 @@ def list_nonconformities():
 @bp.post("/nonconformities")
 @requires()
 @doc("Open a non-conformity (lots: the suspect lots, quarantined by /contain)", body_schema=NC_BODY,
-     response=ID_STATUS)
+     response=ID_STATUS, status=201)
 def create_nonconformity():
     db, data = session(), body()
     reception_id = v.integer(data, "reception_id", required=False, minimum=1)
@@ -92,7 +92,7 @@ def nonconformity_effectiveness(nc_id: int):
 @doc("Plan an action whose origin is the non-conformity", body_schema={
     "type": "object", "required": ["title", "deliverable", "owner", "due"], "properties": {
         "title": {"type": "string"}, "deliverable": {"type": "string"}, "owner": {"type": "string"},
-        "due": {"type": "string", "format": "date"}, "kind": {"type": "string"}}}, response=ID_STATUS)
+        "due": {"type": "string", "format": "date"}, "kind": {"type": "string"}}}, response=ID_STATUS, status=201)
 def nonconformity_action(nc_id: int):
     db, data = session(), body()
     nc = ncs.get_nonconformity(db, current_actor(), nc_id)
@@ -123,7 +123,7 @@ def close_nonconformity(nc_id: int):
         "clauses": {"type": "array", "items": {"type": "string"}}, "questions": {"type": "array"},
         "scope": {"type": "string"}, "criteria": {"type": "string"}, "auditors": {"type": "string"},
         "auditees": {"type": "string"}, "audit_date": {"type": "string", "format": "date"},
-        "duration_hours": {"type": "number"}, "programme_entry": {"type": "integer"}}}, response=ID_STATUS)
+        "duration_hours": {"type": "number"}, "programme_entry": {"type": "integer"}}}, response=ID_STATUS, status=201)
 def create_audit():
     audit = audits.create_audit(session(), current_actor(), body(), utcnow())
     return jsonify({"id": audit.id, "status": audit.status}), 201
@@ -141,7 +141,7 @@ def get_audit(audit_id: int):
 @doc("Add a finding to an audit", body_schema={"type": "object", "required": ["clause", "kind", "evidence"],
      "properties": {"clause": {"type": "string"}, "kind": {"type": "string", "enum": list(FINDING_KINDS)},
                     "evidence": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "clause": {"type": "string"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "clause": {"type": "string"}}}, status=201)
 def add_finding(audit_id: int):
     db = session()
     finding = audits.add_finding(db, current_actor(), audits.get_audit(db, current_actor(), audit_id), body(),
@@ -151,7 +151,7 @@ def add_finding(audit_id: int):
 
 @bp.post("/audits/<int:audit_id>/findings/<int:finding_id>/nonconformity")
 @requires()
-@doc("Open a non-conformity from a finding, in one step", response=ID_STATUS)
+@doc("Open a non-conformity from a finding, in one step", response=ID_STATUS, status=201)
 def finding_nonconformity(audit_id: int, finding_id: int):
     db = session()
     audit = audits.get_audit(db, current_actor(), audit_id)
@@ -164,7 +164,7 @@ def finding_nonconformity(audit_id: int, finding_id: int):
 @requires()
 @doc("Open an action from a finding, in one step", body_schema={"type": "object", "required": ["owner", "due"],
      "properties": {"owner": {"type": "string"}, "due": {"type": "string", "format": "date"},
-                    "title": {"type": "string"}, "deliverable": {"type": "string"}}}, response=ID_STATUS)
+                    "title": {"type": "string"}, "deliverable": {"type": "string"}}}, response=ID_STATUS, status=201)
 def finding_action(audit_id: int, finding_id: int):
     db, data = session(), body()
     audit = audits.get_audit(db, current_actor(), audit_id)
@@ -190,7 +190,7 @@ def finish_audit(audit_id: int):
 @bp.get("/audits/<int:audit_id>/report.docx")
 @requires()
 @doc("The audit report (DOCX): findings by clause, conclusions, opportunities",
-     response={"type": "string", "format": "binary"})
+     media={DOCX: {"type": "string", "format": "binary"}})
 def audit_report(audit_id: int):
     audit = audits.get_audit(session(), current_actor(), audit_id)
     return Response(audits.report_docx(audit), mimetype=DOCX,
@@ -211,7 +211,7 @@ def audit_report(audit_id: int):
         "hazard": {"type": "string"}, "existing_measures": {"type": "string"},
         "residual_likelihood": {"type": "integer"}, "residual_severity": {"type": "integer"},
         "treatment": {"type": "string"}, "review_on": {"type": "string", "format": "date"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "score": {"type": "integer"}}})
+     response={"type": "object", "properties": {"id": {"type": "integer"}, "score": {"type": "integer"}}}, status=201)
 def create_risk():
     risk = risks.create_risk(session(), current_actor(), body(), utcnow())
     return jsonify({"id": risk.id, "score": risk.score, "level": risks.level(risk.score)}), 201
@@ -226,7 +226,7 @@ def list_risks():
     result = risks.register(session(), current_actor(), category=args.get("category", ""),
                             process=args.get("process", ""),
                             min_score=v.integer(args, "min_score", required=False, minimum=1, maximum=16),
-                            page=v.integer(args, "page", required=False, minimum=1) or 1)
+                            page=v.page_number(args))
     return jsonify({"page": result.page, "pages": result.pages, "total": result.total,
                     "items": [risks.as_json(r) for r in result.rows]})
 
@@ -237,7 +237,7 @@ def list_risks():
      "properties": {"kind": {"type": "string", "enum": list(EVENT_KINDS)}, "at": {"type": "string",
                     "format": "date-time"}, "description": {"type": "string"}, "place": {"type": "string"},
                     "lost_days": {"type": "integer"}}}, response={"type": "object", "properties": {
-                        "id": {"type": "integer"}, "days_without_accident": {"type": ["integer", "null"]}}})
+                        "id": {"type": "integer"}, "days_without_accident": {"type": ["integer", "null"]}}}, status=201)
 def create_event():
     db, now, actor = session(), utcnow(), current_actor()
     event = events.create_event(db, actor, body(), now)
@@ -248,7 +248,7 @@ def create_event():
 @bp.post("/regulatory")
 @requires()
 @doc("Add a text to the regulatory watch", body_schema={"type": "object", "required": ["reference", "title",
-     "domain"], "properties": {name: {"type": "string"} for name in regulatory.FIELDS}}, response=ID_STATUS)
+     "domain"], "properties": {name: {"type": "string"} for name in regulatory.FIELDS}}, response=ID_STATUS, status=201)
 def create_regulatory_text():
     text = regulatory.save_text(session(), current_actor(), body())
     return jsonify(regulatory.as_json(text)), 201

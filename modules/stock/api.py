@@ -14,6 +14,7 @@ from shopfloor.errors import ValidationError
 from modules.stock import ledger, masterdata, picking, reception as receiving
 from modules.stock.lookup import item_by_sku, location_by_code, supplier_by_name
 from modules.stock.models import Item, Location
+from modules.stock.quantities import check_qty, parse_qty
 
 bp = api_blueprint("stock_api", "/stock")
 
@@ -103,7 +104,7 @@ def reception_json(rec) -> dict:
 
 @bp.post("/items")
 @requires("tutor", "admin")
-@doc("Create an item (master data)", body_schema=ITEM_SCHEMA, response={"type": "object"})
+@doc("Create an item (master data)", body_schema=ITEM_SCHEMA, response={"type": "object"}, status=201)
 def create_item():
     item = masterdata.create_item(session(), body())
     return jsonify(item_json(item)), 201
@@ -123,7 +124,7 @@ def list_items():
 @bp.post("/locations")
 @requires("tutor", "admin")
 @doc("Create a location; zone-aisle-rack-level is read from the code", body_schema=LOCATION_SCHEMA,
-     response={"type": "object"})
+     response={"type": "object"}, status=201)
 def create_location():
     location = masterdata.create_location(session(), body())
     return jsonify(location_json(location)), 201
@@ -144,7 +145,7 @@ def list_locations():
 @bp.post("/receptions")
 @requires()
 @doc("Receive a delivery note: lines with lot, expiry and checks; non-conforming lines land in quarantine",
-     body_schema=RECEPTION_SCHEMA, response={"type": "object"})
+     body_schema=RECEPTION_SCHEMA, response={"type": "object"}, status=201)
 def create_reception():
     db, data = session(), body()
     lines = data.get("lines")
@@ -193,7 +194,7 @@ def get_reception(reception_id: int):
          "sku": {"type": "string"}, "qty": QTY, "destination": {"type": "string"},
          "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}, "qty": QTY}}},
          "needed_at": {"type": "string", "format": "date-time"}}},
-     response=PICK_SCHEMA)
+     response=PICK_SCHEMA, status=201)
 def create_pick():
     db, data = session(), body()
     requests = []
@@ -205,7 +206,8 @@ def create_pick():
         if not isinstance(line, dict):
             raise ValidationError("Chaque ligne est un objet JSON.", f"lines[{index}]")
         try:
-            requests.append((item_by_sku(db, v.text(line, "sku", max_length=40)), v.decimal(line, "qty", positive=True)))
+            item = item_by_sku(db, v.text(line, "sku", max_length=40))
+            requests.append((item, check_qty(item, parse_qty(line, "qty"))))
         except ValidationError as exc:
             raise ValidationError(exc.message, f"{prefix}{exc.field}") from None
     destination = location_by_code(db, v.text(data, "destination", max_length=40), "destination")
@@ -270,11 +272,11 @@ def balances():
 @bp.post("/line-calls")
 @requires()
 @doc("Call for material from the line", body_schema={"type": "object", "required": ["line", "sku", "qty"],
-     "properties": {"line": {"type": "string"}, "sku": {"type": "string"}, "qty": QTY}}, response={"type": "object"})
+     "properties": {"line": {"type": "string"}, "sku": {"type": "string"}, "qty": QTY}}, response={"type": "object"}, status=201)
 def create_line_call():
     db, data = session(), body()
     call = picking.raise_call(db, g.api_user, line_code=v.text(data, "line", max_length=40),
-                              sku=v.text(data, "sku", max_length=40), qty=v.decimal(data, "qty", positive=True),
+                              sku=v.text(data, "sku", max_length=40), qty=parse_qty(data, "qty"),
                               now=utcnow())
     return jsonify({"id": call.id, "line": call.line_location.code, "sku": call.item.sku, "qty": float(call.qty),
                     "status": call.status, "raised_at": call.raised_at.isoformat()}), 201

@@ -64,7 +64,7 @@ def count_json(count: Count, actor) -> dict:
          "scope": {"type": "string", "enum": list(COUNT_SCOPES)}, "value": {"type": "string"},
          "threshold_pct": {"type": ["number", "null"]}, "threshold_value": {"type": ["number", "null"]},
          "title": {"type": "string"}}},
-     response=COUNT_SCHEMA)
+     response=COUNT_SCHEMA, status=201)
 def create_count():
     data = body()
     scope = v.choice(data, "scope", tuple(COUNT_SCOPES))
@@ -97,7 +97,7 @@ def get_count(count_id: int):
      body_schema={"type": "object", "required": ["location", "sku", "counted_qty"], "properties": {
          "location": {"type": "string"}, "sku": {"type": "string"}, "lot": {"type": "string"},
          "counted_qty": {"type": "number", "minimum": 0}}},
-     response=LINE_SCHEMA)
+     response=LINE_SCHEMA, status=201)
 def add_line(count_id: int):
     db = session()
     data = body()

@@ -9,7 +9,7 @@ from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import visible_apprentice
 from shopfloor.db import session, utcnow
 from shopfloor.errors import ValidationError
-from shopfloor.evidence import context, queries, services
+from shopfloor.evidence import cancellation, context, queries, services
 from shopfloor.evidence.exports import report_certification
 from shopfloor import validation as v
 
@@ -27,6 +27,10 @@ def activity_json(activity) -> dict:
         "performed_at": activity.performed_at.isoformat(), "author": activity.author.username,
         "site": activity.site.name if activity.site else None, "team": activity.team.name if activity.team else None,
         "frozen": services.frozen_reason(activity) is not None,
+        "cancelled": None if activity.activity_cancelled_at is None else {
+            "at": activity.activity_cancelled_at.isoformat(),
+            "by": activity.cancelled_by.username if activity.cancelled_by else None,
+            "reason": activity.cancel_reason},
         "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
                         for a in activity.attachments],
         "evidence": [evidence_json(e) for e in activity.evidence],
@@ -45,7 +49,7 @@ def evidence_json(evidence) -> dict:
 
 @bp.post("/activities")
 @requires()
-@doc("Record a generic activity (modules create theirs through their own endpoints)", body_schema=ACTIVITY_SCHEMA)
+@doc("Record a generic activity (modules create theirs through their own endpoints)", body_schema=ACTIVITY_SCHEMA, status=201)
 def create_activity():
     data = body()
     v.choice(data, "type", ("generic",), default="generic")
@@ -83,16 +87,32 @@ def patch_activity(activity_id: int):
 
 @bp.delete("/activities/<int:activity_id>")
 @requires()
-@doc("Delete an activity; 409 once it has validated evidence")
+@doc("Delete an activity with no effects outside itself (a draft); 409 when it has some (cancel it "
+     "instead), once it is cancelled, or once it has validated evidence")
 def delete_activity(activity_id: int):
     db = session()
-    services.delete_activity(db, g.api_user, services.visible_activity(db, g.api_user, activity_id))
+    services.delete_activity(db, g.api_user, services.visible_activity(db, g.api_user, activity_id),
+                             cancellation.registered_effects())
     return jsonify({"deleted": activity_id})
+
+
+@bp.post("/activities/<int:activity_id>/cancel")
+@requires()
+@doc("Cancel an activity (its author): its effects are reversed (reversing stock moves, released reservations, "
+     "abandoned actions) in the same transaction and it records who, when and why; 409 when already cancelled "
+     "or frozen by validated evidence", body_schema={"type": "object", "properties": {
+         "reason": {"type": "string", "minLength": 1, "maxLength": 500}}, "required": ["reason"]})
+def cancel_activity(activity_id: int):
+    db = session()
+    activity = services.visible_activity(db, g.api_user, activity_id)
+    cancellation.cancel_activity(db, g.api_user, activity, body().get("reason"), utcnow(),
+                                 cancellation.registered_effects())
+    return jsonify(activity_json(activity))
 
 
 @bp.post("/activities/<int:activity_id>/attachments")
 @requires()
-@doc("Attach a photo or PDF (multipart/form-data, field `file`)")
+@doc("Attach a photo or PDF (multipart/form-data, field `file`)", status=201)
 def add_attachment(activity_id: int):
     db = session()
     upload = request.files.get("file")
@@ -110,7 +130,7 @@ def add_attachment(activity_id: int):
 @doc("Link an activity to a competence (a draft piece of evidence)", body_schema={"type": "object", "properties": {
     "activity_id": {"type": "integer"}, "competence": {"type": "string", "example": "LOG-2"},
     "statement": {"type": "string"}}, "required": ["activity_id", "competence"]},
-    response={"type": "object", "properties": {"id": {"type": "integer"}, "state": {"type": "string"}}})
+    response={"type": "object", "properties": {"id": {"type": "integer"}, "state": {"type": "string"}}}, status=201)
 def create_evidence():
     db = session()
     data = body()
@@ -204,7 +224,7 @@ def coverage(username: str):
 @requires("tutor")
 @doc("Record the company's opinion on one competence (tutor)", body_schema={"type": "object", "properties": {
     "competence": {"type": "string"}, "level": {"type": "string", "enum": ["not_seen", "beginner", "in_progress", "acquired"]},
-    "comment": {"type": "string"}, "date": {"type": "string", "format": "date"}}, "required": ["competence", "level"]})
+    "comment": {"type": "string"}, "date": {"type": "string", "format": "date"}}, "required": ["competence", "level"]}, status=201)
 def record_opinion(username: str):
     db = session()
     data = body()
@@ -221,7 +241,13 @@ def record_opinion(username: str):
 @bp.get("/apprentices/<username>/report.<fmt>")
 @requires()
 @doc("The candidate's report (docx, html or xlsx): validated evidence, or with include_submitted=1 the submitted too",
-     params={"certification": {"type": "string"}, "include_submitted": {"type": "boolean"}})
+     params={"certification": {"type": "string"}, "include_submitted": {"type": "boolean"},
+             "fmt": {"type": "string", "enum": ["docx", "html", "xlsx"]}},
+     media={"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"type": "string",
+                                                                                       "format": "binary"},
+            "text/html": {"type": "string"},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"type": "string",
+                                                                                 "format": "binary"}})
 def report(username: str, fmt: str):
     db = session()
     apprentice = visible_apprentice(db, g.api_user, username)
