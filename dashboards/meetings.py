@@ -6,13 +6,13 @@ from datetime import date, datetime
 
 from flask import url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from dashboards.models import LETTERS, Board, Escalation, Meeting, Problem
 from dashboards.services import can_enter, paris_today
-from shopfloor.db import get_or_404
+from shopfloor.db import get_or_404, lock, lock_by_id
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.registry import ActivityType
 
@@ -73,6 +73,44 @@ def get_meeting(db: Session, meeting_id: int) -> Meeting:
     return get_or_404(db, Meeting, meeting_id, f"Réunion {meeting_id} introuvable.", "meeting_id")
 
 
+def _tutors_board(db: Session, actor: User, board: Board, author: User) -> bool:
+    """A tutor of the board's team: in that team, or tutoring the author or an apprentice of the team."""
+    if actor.role != "tutor":
+        return False
+    if author.tutor_id == actor.id or (board.team_id is not None and actor.team_id == board.team_id):
+        return True
+    if board.team_id is None:  # a workshop or site board: every tutor follows it
+        return True
+    return db.scalar(select(User.id).where(User.tutor_id == actor.id, User.team_id == board.team_id).limit(1)) \
+        is not None
+
+
+def can_see_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
+    """The board's team, the team's tutors, admins (and the meeting's author)."""
+    board = meeting.board
+    if actor.role == "admin" or actor.id == meeting.author_id:
+        return True
+    if board.team_id is not None and actor.team_id == board.team_id:
+        return True
+    if board.team_id is None and board.site_id is not None and actor.site_id == board.site_id:
+        return True
+    return _tutors_board(db, actor, board, meeting.author)
+
+
+def visible_meeting(db: Session, actor: User, meeting_id: int) -> Meeting:
+    """The meeting if the actor may see it; 404 otherwise, so that its id is not confirmed."""
+    meeting = get_meeting(db, meeting_id)
+    if not can_see_meeting(db, actor, meeting):
+        raise NotFound(f"Réunion {meeting_id} introuvable.", "meeting_id")
+    return meeting
+
+
+def may_edit_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
+    """Writes: the meeting's leader (its author), the board's tutors, admins."""
+    return actor.role == "admin" or actor.id == meeting.author_id or \
+        _tutors_board(db, actor, meeting.board, meeting.author)
+
+
 def recent_meetings(db: Session, board_id: int, limit: int = 10) -> list[Meeting]:
     return list(db.scalars(select(Meeting).where(Meeting.board_id == board_id)
                            .options(joinedload(Meeting.author))
@@ -80,9 +118,12 @@ def recent_meetings(db: Session, board_id: int, limit: int = 10) -> list[Meeting
 
 
 def _may_edit_meeting(actor: User, meeting: Meeting) -> None:
-    if actor.id != meeting.author_id and actor.role not in ("tutor", "admin"):
-        raise Forbidden("Seul l'auteur de la réunion, un tuteur ou un administrateur peut la compléter.",
-                        "meeting_id")
+    db = object_session(meeting)
+    if not can_see_meeting(db, actor, meeting):
+        raise NotFound(f"Réunion {meeting.id} introuvable.", "meeting_id")
+    if not may_edit_meeting(db, actor, meeting):
+        raise Forbidden("Seul l'animateur de la réunion, un tuteur du tableau ou un administrateur peut la "
+                        "compléter.", "meeting_id")
 
 
 def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, letter: str, category: str,
@@ -127,15 +168,28 @@ def get_problem(db: Session, problem_id: int) -> Problem:
     return get_or_404(db, Problem, problem_id, f"Problème {problem_id} introuvable.", "problem_id")
 
 
+def _lock_problem(db: Session, problem: Problem) -> None:
+    """Lock the meeting (the record first), then the problem, and re-read its escalations: of two
+    escalations sent together, the second waits and finds the first one waiting for its answer."""
+    lock_by_id(db, Meeting, problem.meeting_id, f"Réunion {problem.meeting_id} introuvable.", "meeting_id")
+    lock(db, problem)
+    db.scalars(select(Escalation).where(Escalation.problem_id == problem.id)
+               .execution_options(populate_existing=True)).all()
+    db.expire(problem, ["escalations"])
+
+
 def escalate(db: Session, actor: User, problem: Problem, *, reason: str, now: datetime) -> Escalation:
     """Send a problem to the next level's board; it stays there until someone answers."""
     board = problem.board
+    if problem.meeting is not None and not can_see_meeting(object_session(problem), actor, problem.meeting):
+        raise NotFound(f"Problème {problem.id} introuvable.", "problem_id")
     if not can_enter(actor, board):
         raise Forbidden("Seule l'équipe du tableau, un tuteur ou un administrateur remonte ses problèmes.",
                         "problem_id")
     if board.parent is None:
         raise Conflict(f"Le tableau « {board.name} » n'a pas de tableau de niveau supérieur : "
                        f"rattachez-le à un tableau d'atelier ou de site.", "problem_id")
+    _lock_problem(db, problem)
     if any(e.answered_at is None for e in problem.escalations):
         raise Conflict("Ce problème est déjà remonté et attend une réponse.", "problem_id")
     reason = (reason or "").strip()
@@ -159,6 +213,7 @@ def answer_escalation(db: Session, actor: User, escalation: Escalation, *, answe
     if not can_enter(actor, escalation.to_board):
         raise Forbidden("Seuls l'équipe du tableau destinataire, un tuteur ou un administrateur répondent.",
                         "escalation_id")
+    lock(db, escalation)  # of two answers sent together, the second finds the first
     if escalation.answered_at is not None:
         raise Conflict("Cette remontée a déjà reçu une réponse.", "escalation_id")
     answer = (answer or "").strip()
@@ -238,13 +293,18 @@ def _pareto_of_problems(db: Session, start: date, end: date, team_id: int | None
     return [(category, float(count)) for category, count in db.execute(query)]
 
 
+def _problem_meeting(db: Session, problem_id: int) -> int | None:
+    """The actions and problem sheets opened for a problem freeze with its meeting."""
+    return db.scalar(select(Problem.meeting_id).where(Problem.id == problem_id))
+
+
 def register_with_improvement() -> None:
     """Actions and problem sheets opened in a meeting link back to it; its problems feed the Pareto page."""
     try:
         from modules.improvement.origins import register_origin
     except ImportError:
         return
-    register_origin("aic_problem", "Problème remonté en réunion AIC", _resolve_problem)
+    register_origin("aic_problem", "Problème remonté en réunion AIC", _resolve_problem, owner=_problem_meeting)
     try:
         from modules.improvement.pareto import register_pareto_source
     except ImportError:

@@ -165,6 +165,18 @@ class Escalation(Base):
     raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
 
+    # The next level's board answers an escalation after the meeting, on its own board: that answer
+    # is not the apprentice's work, and refusing it would leave the escalation open up there forever.
+    # Raising, re-wording or deleting an escalation of a frozen meeting is refused.
+    freeze_exempt = ("answer", "answered_by_id", "answered_by", "answered_at")
+
+    @property
+    def owning_activity(self):
+        problem = self.problem
+        if problem is None:
+            return None
+        return problem.meeting if problem.meeting is not None else problem.meeting_id
+
 
 class Screen(Base):
     """A workshop TV: a long random token (only its SHA-256 kept) and the boards it cycles through."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modules.improvement.actions import late_candidates, paris_today
 from modules.improvement.models import Action
+from shopfloor.evidence.freeze import activity_ids_of, frozen_ids
 from shopfloor.notifications.services import notify_many
 from shopfloor.registry import Job
 
@@ -29,8 +30,15 @@ def mark_late_actions(db: Session, now: datetime) -> str:
     notify_many(db, [{"user_id": owner_id, "key": f"improvement.action_late.{action_id}.{due.isoformat()}",
                       "message": f"Action en retard (échéance {due:%d/%m/%Y}) : {title}",
                       "url": _action_url(action_id)} for action_id, owner_id, title, due in rows], now)
-    db.execute(update(Action).where(late_candidates(today)).values(late_since=today)
-               .execution_options(synchronize_session=False))
+    # `late_since` only remembers that the owner was told; a frozen action (its plan, problem sheet,
+    # non-conformity… is validated evidence) is never written: it stays a candidate, and the
+    # notification's unique key keeps its owner from being told twice.
+    actions = db.scalars(select(Action).where(Action.id.in_([row[0] for row in rows]))).all()
+    owners = {action.id: activity_ids_of(action.owning_activity) for action in actions}
+    frozen = frozen_ids(db, set().union(*owners.values()))   # locked: no validation slips in before the flush
+    for action in actions:
+        if not owners[action.id] & frozen:
+            action.late_since = today
     db.flush()
     return f"{len(rows)} action(s) en retard signalée(s)"
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.improvement.models import OPEN_STATUSES, Action, Cause, ProblemSheet
-from modules.improvement.origins import origins, register_origin
+from modules.improvement.origins import activity_itself, origins, register_origin
 from modules.improvement.pareto import register_pareto_source
 from shopfloor.auth.models import User
 from shopfloor.validation import PARIS
@@ -68,7 +68,7 @@ def causes_by_family(db: Session, start: date, end: date, team_id: int | None) -
 
 
 def register() -> None:
-    register_origin("problem", "Fiche problème", resolve_problem)
+    register_origin("problem", "Fiche problème", resolve_problem, owner=activity_itself)
     register_pareto_source("improvement.late_by_owner", "Actions en retard par responsable", late_by_owner)
     register_pareto_source("improvement.problems_by_origin", "Fiches problème par origine", problems_by_origin)
     register_pareto_source("improvement.causes_by_family", "Causes Ishikawa par famille 5M (poids des votes + 1)",

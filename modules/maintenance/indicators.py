@@ -89,13 +89,19 @@ def _pareto(by: str):
     return compute
 
 
+def work_order_intervention(db: Session, record_id: int) -> int | None:
+    """A work order's actions freeze with its intervention (the activity that is evidence)."""
+    return db.scalar(select(WorkOrder.intervention_id).where(WorkOrder.id == record_id))
+
+
 def register_with_improvement() -> None:
     try:
-        from modules.improvement.origins import register_origin
+        from modules.improvement.origins import activity_itself, register_origin
         from modules.improvement.pareto import register_pareto_source
     except ImportError:  # improvement not installed: maintenance works without it
         return
-    register_origin("maintenance_work_order", "Ordre de travail maintenance", resolve_work_order)
-    register_origin("maintenance_analysis", "Analyse de maintenance", resolve_analysis)
+    register_origin("maintenance_work_order", "Ordre de travail maintenance", resolve_work_order,
+                    owner=work_order_intervention)
+    register_origin("maintenance_analysis", "Analyse de maintenance", resolve_analysis, owner=activity_itself)
     register_pareto_source("maintenance_failures_by_cause", "Pannes par cause", _pareto("cause"))
     register_pareto_source("maintenance_failures_by_equipment", "Pannes par équipement", _pareto("equipment"))

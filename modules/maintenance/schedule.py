@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from modules.maintenance.models import OPEN_STATES, Plan, Reading, WorkOrder
 from shopfloor.errors import ValidationError
+from shopfloor.evidence.freeze import exclude_frozen, frozen_ids
 
 PREDICTIVE_HORIZON = timedelta(days=60)   # a predicted WO is planned once its date is this close
 MAX_SKIPS_RECORDED = 500
@@ -254,9 +255,15 @@ def _predictive(db: Session, plans: list[Plan], open_wos: dict, now: datetime, r
 
 
 def _flag_late(db: Session, now: datetime) -> int:
-    flagged = db.execute(update(WorkOrder).where(
-        WorkOrder.status.in_(("requested", "planned", "on_hold")), WorkOrder.due < now,
-        WorkOrder.late.is_(False)).values(late=True).execution_options(synchronize_session="fetch"))
+    """Flag the open work orders past due, except frozen ones (their intervention is validated
+    evidence): the job never writes a frozen row. The interventions it may touch are locked first,
+    so no validation commits between the check and the write."""
+    past_due = and_(WorkOrder.status.in_(("requested", "planned", "on_hold")), WorkOrder.due < now,
+                    WorkOrder.late.is_(False))
+    frozen_ids(db, db.scalars(select(WorkOrder.intervention_id)
+                              .where(past_due, WorkOrder.intervention_id.is_not(None))))
+    flagged = db.execute(exclude_frozen(update(WorkOrder).where(past_due), WorkOrder.intervention_id)
+                         .values(late=True).execution_options(synchronize_session="fetch"))
     return flagged.rowcount or 0
 
 

@@ -8,7 +8,7 @@ from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modules.improvement.origins import register_origin
+from modules.improvement.origins import activity_itself, register_origin
 from modules.improvement.pareto import register_pareto_source
 from modules.qse.models import NC_SEVERITIES, NC_SOURCES, Finding, NonConformity
 from modules.qse.nonconformities import in_period
@@ -33,6 +33,11 @@ def resolve_finding(db: Session, record_id: int):
             _url("qse.audit", f"/qse/audits/{finding.audit_id}", audit_id=finding.audit_id))
 
 
+def finding_audit(db: Session, record_id: int) -> int | None:
+    """A finding's actions freeze with its audit."""
+    return db.scalar(select(Finding.audit_id).where(Finding.id == record_id))
+
+
 def _grouped(db: Session, column, labels: dict, start: date, end: date, team_id: int | None):
     query = select(column, func.count()).select_from(NonConformity).where(*in_period(start, end)).group_by(column)
     if team_id is not None:
@@ -52,7 +57,7 @@ def by_severity(db: Session, start: date, end: date, team_id: int | None):
 
 
 def register() -> None:
-    register_origin("qse_nonconformity", "Non-conformité", resolve_nonconformity)
-    register_origin("qse_finding", "Constat d'audit", resolve_finding)
+    register_origin("qse_nonconformity", "Non-conformité", resolve_nonconformity, owner=activity_itself)
+    register_origin("qse_finding", "Constat d'audit", resolve_finding, owner=finding_audit)
     register_pareto_source("qse_nonconformities_by_source", "Non-conformités par source de détection", by_source)
     register_pareto_source("qse_nonconformities_by_severity", "Non-conformités par gravité", by_severity)

@@ -47,11 +47,11 @@ def anomalies_by_kind(db: Session, start: date, end: date, team_id: int | None) 
 
 def register_with_improvement() -> None:
     try:
-        from modules.improvement.origins import register_origin
+        from modules.improvement.origins import activity_itself, register_origin
         from modules.improvement.pareto import register_pareto_source
     except ImportError:  # the stock works without the improvement module
         return
-    register_origin("stock_reception", "Réception", resolve_reception)
+    register_origin("stock_reception", "Réception", resolve_reception, owner=activity_itself)
     register_pareto_source("stock_anomalies_by_supplier", "Anomalies de réception par fournisseur",
                            anomalies_by_supplier)
     register_pareto_source("stock_anomalies_by_kind", "Anomalies de réception par nature", anomalies_by_kind)
