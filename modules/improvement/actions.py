@@ -12,6 +12,7 @@ from modules.improvement.models import (
 from modules.improvement.origins import check_origin
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
+from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import PARIS, decimal, parse_date, text
@@ -163,11 +164,20 @@ def record_effectiveness(action: Action, actor: User, data: dict, today: date) -
         action.eff_checked_on = action.eff_checked_by_id = None
 
 
+def _lock(db: Session, action: Action) -> None:
+    """Lock the action's plan (the record first), then the action, and re-read it before deciding:
+    two status changes sent together apply one after the other, the second on what the first left."""
+    if action.plan_id is not None:
+        lock_by_id(db, ActionPlan, action.plan_id, f"Plan d'action {action.plan_id} introuvable.", "plan_id")
+    lock(db, action)
+
+
 def update_action(db: Session, actor: User, action: Action, now: datetime, *, status: str | None = None,
                   abandon_reason: str = "", due: date | None = None, effectiveness: dict | None = None) -> Action:
     if not can_edit_action(actor, action):
         raise Forbidden("Seuls le responsable, le créateur de l'action, leur tuteur ou un administrateur "
                         "peuvent la modifier.", "action_id")
+    _lock(db, action)
     today = paris_today(now)
     if due is not None:
         due = parse_date(due, "due")

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from modules.improvement.actions import create_action, origin_actions, paris_today
 from modules.improvement.models import CATEGORIES_5M, METHODS, Action, Cause, CauseVote, ProblemSheet, Why
@@ -13,6 +13,7 @@ from modules.improvement.origins import check_origin
 from modules.improvement.pareto import clean_items
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
+from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import text
@@ -88,6 +89,9 @@ def _author(actor: User, sheet: ProblemSheet) -> None:
 
 
 def _open(sheet: ProblemSheet) -> None:
+    """Lock the sheet and re-read it before deciding (the sheet first, then its causes, whys and
+    actions): of two closures sent together, the second finds it closed."""
+    lock(object_session(sheet), sheet)
     ensure_editable(sheet)
     if sheet.status == "closed":
         raise Conflict("Fiche clôturée : elle ne se modifie plus.", "problem_id")
@@ -314,6 +318,7 @@ def close_problem(db: Session, actor: User, sheet: ProblemSheet, now: datetime) 
 
 def reopen_problem(db: Session, actor: User, sheet: ProblemSheet) -> ProblemSheet:
     _author(actor, sheet)
+    lock(db, sheet)
     ensure_editable(sheet)
     sheet.status, sheet.closed_at = "open", None
     db.flush()

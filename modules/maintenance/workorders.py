@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from modules.maintenance.models import (
     FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
     PreventiveIntervention, Reading, RoutineResult, WorkOrder, LockoutStep)
 from modules.maintenance.schedule import on_completion
-from shopfloor.db import get_or_404
+from shopfloor.db import get_or_404, lock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
@@ -65,9 +65,17 @@ def _acting(db: Session, actor: User, wo: WorkOrder, now: datetime, *, create: b
         db.flush()
 
 
+STATE_WORDS = {"requested": "demandé", "planned": "planifié", "in_progress": "en cours", "on_hold": "en attente",
+               "done": "terminé", "closed": "clôturé"}
+
+
 def _require(wo: WorkOrder, *states: str, action: str) -> None:
+    """Lock the work order and re-read it before deciding: of two starts (or a finish and a close)
+    sent together, the second waits for the first and finds the state it left."""
+    lock(object_session(wo), wo)
     if wo.status not in states:
-        raise Conflict(f"Impossible de {action} : l'ordre de travail est « {wo.status} ».", "status")
+        raise Conflict(f"Impossible de {action} : l'ordre de travail est "
+                       f"« {STATE_WORDS.get(wo.status, wo.status)} ».", "status")
 
 
 def lockout_missing(wo: WorkOrder) -> list[str]:

@@ -16,6 +16,7 @@ from modules.stock import ledger
 from modules.stock.models import Balance, Item, Location, Lot, Reception
 from modules.stock.reception import QUARANTINE_BY_DEFAULT, anomaly_label, quarantine_location
 from shopfloor.auth.models import User
+from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor import validation as v
 
@@ -169,6 +170,7 @@ def nc_actions(db: Session, nc: NonConformity, sheets: list[ProblemSheet] | None
 def contain(db: Session, actor: User, nc: NonConformity, now: datetime, immediate_action: str = "") -> NonConformity:
     """Move the free stock of the named lots to quarantine, in one transaction. Reserved stock (promised
     to a pick list) is not moved: the ledger never takes reserved units; it is reported as left to block."""
+    lock(db, nc)  # of two containments sent together, the second waits, then finds it contained
     editable(actor, nc, "cette non-conformité")
     if nc.status != "open":
         raise Conflict(f"La non-conformité est déjà {NC_STATUSES[nc.status].lower()}.", "status")
@@ -176,6 +178,7 @@ def contain(db: Session, actor: User, nc: NonConformity, now: datetime, immediat
     if not nc.lots and not note:
         raise ValidationError("Aucun lot à mettre en quarantaine : décrivez l'action immédiate.", "immediate_action")
     quarantine = quarantine_location(db) if nc.lots else None
+    ledger.lock_items(db, [named.lot.item_id for named in nc.lots])  # in id order, before any move
     for named in nc.lots:
         named.qty_moved, named.reserved_left = _quarantine_lot(db, actor, nc, named.lot, quarantine, now)
     db.flush()
@@ -216,6 +219,7 @@ def _quarantine_lot(db: Session, actor: User, nc: NonConformity, lot: Lot, quara
 # -- analysis, effectiveness, closure -------------------------------------------------------
 
 def update(db: Session, actor: User, nc: NonConformity, data: dict) -> NonConformity:
+    lock(db, nc)
     editable(actor, nc, "cette non-conformité")
     if nc.status == "closed":
         raise Conflict("La non-conformité est clôturée.", "status")
@@ -230,6 +234,7 @@ def update(db: Session, actor: User, nc: NonConformity, data: dict) -> NonConfor
 
 
 def record_effectiveness(db: Session, actor: User, nc: NonConformity, data: dict, now: datetime) -> NonConformity:
+    lock(db, nc)
     editable(actor, nc, "cette non-conformité")
     if nc.status == "closed":
         raise Conflict("La non-conformité est clôturée.", "status")
@@ -265,6 +270,7 @@ def closure_missing(db: Session, nc: NonConformity) -> list[str]:
 
 
 def close(db: Session, actor: User, nc: NonConformity, now: datetime) -> NonConformity:
+    lock(db, nc)  # closure and the changes it checks (actions, effectiveness) queue up on the NC
     editable(actor, nc, "cette non-conformité")
     if nc.status == "closed":
         raise Conflict("La non-conformité est déjà clôturée.", "status")
@@ -285,6 +291,7 @@ def plan_action(db: Session, actor: User, nc: NonConformity, *, title: str, deli
     """A corrective (or containment) action whose origin is the NC."""
     if not can_change(actor, nc):
         raise Forbidden("Seuls l'auteur, son tuteur ou un administrateur planifient les actions de cette NC.", "id")
+    lock(db, nc)
     if nc.status == "closed":
         raise Conflict("La non-conformité est clôturée.", "status")
     return improvement.create_action(db, actor, title=title, deliverable=deliverable, owner=owner, due=due, now=now,

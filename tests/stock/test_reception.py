@@ -1,6 +1,7 @@
 """Reception: checks, anomalies and decisions, quarantine and its release, put-away rules, API contract."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,9 +10,16 @@ from sqlalchemy import func, select
 from modules.stock import reception as receiving
 from modules.stock.lookup import item_by_sku, location_by_code, supplier_by_name
 from modules.stock.models import Balance, ExpectedReceipt, Move, Reception
+from modules.stock.picking import local_day
 from modules.stock.reception import LineInput
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import fresh
+
+
+def day(now: datetime, days: int) -> date:
+    """A date relative to the test clock's Paris day, for the services called with `now`. (The HTTP handlers
+    read the real clock: the API tests take their dates from `store.day`, relative to the real day.)"""
+    return local_day(now) + timedelta(days=days)
 
 
 def _post(client, people, payload, user=None):
@@ -46,8 +54,8 @@ def test_api_non_conforming_line_lands_in_quarantine_whatever_location_it_names(
 def test_quality_checks_create_anomalies_with_default_decisions(db, people, store, now):
     supplier = supplier_by_name(db, "Colles Durand")
     rec = receiving.receive(db, people.apprentice, supplier=supplier, delivery_note="BL-9", now=now, documents_ok=False,
-                            lines=[LineInput("COL-100", Decimal(5), lot="OLD", expiry=store.day(-3)),
-                                   LineInput("COL-100", Decimal(5), lot="SHORTLIFE", expiry=store.day(20)),
+                            lines=[LineInput("COL-100", Decimal(5), lot="OLD", expiry=day(now, -3)),
+                                   LineInput("COL-100", Decimal(5), lot="SHORTLIFE", expiry=day(now, 20)),
                                    LineInput("VIS-M8", Decimal(90), note_qty=Decimal(100)),
                                    LineInput("CART-40", Decimal(10), labels_ok=False),
                                    LineInput("VIS-M8", Decimal(5), packaging_ok=False, decision="return")])
@@ -61,7 +69,7 @@ def test_quality_checks_create_anomalies_with_default_decisions(db, people, stor
     assert returned.qty == 5 and returned.to_location_id is None
     # an expired lot is never accepted into free stock, even when asked
     forced = receiving.receive(db, people.apprentice, supplier=supplier, delivery_note="BL-9B", now=now,
-                               lines=[LineInput("COL-100", Decimal(1), lot="OLD2", expiry=store.day(-3),
+                               lines=[LineInput("COL-100", Decimal(1), lot="OLD2", expiry=day(now, -3),
                                                 decision="accept", location="A-01-02-1")])
     assert (forced.lines[0].decision, forced.lines[0].location.code) == ("quarantine", "QUAR-01")
 
@@ -70,7 +78,7 @@ def test_lot_expiry_capture_rules(db, people, store, now):
     supplier = supplier_by_name(db, "Colles Durand")
     rec = receiving.open_reception(db, people.apprentice, supplier=supplier, delivery_note="BL-10", now=now)
     with pytest.raises(ValidationError) as missing_lot:
-        receiving.add_line(db, people.apprentice, rec, LineInput("COL-100", Decimal(1), expiry=store.day(90)), now)
+        receiving.add_line(db, people.apprentice, rec, LineInput("COL-100", Decimal(1), expiry=day(now, 90)), now)
     assert missing_lot.value.field == "lot"
     with pytest.raises(ValidationError) as missing_expiry:
         receiving.add_line(db, people.apprentice, rec, LineInput("COL-100", Decimal(1), lot="A1"), now)
@@ -88,7 +96,7 @@ def test_expected_receipt_short_over_and_wrong_item(db, people, store, now):
                                          lines=receiving.parse_expected_lines("VIS-M8;100\nCART-40 20"))
     rec = receiving.receive(db, people.apprentice, supplier=supplier, delivery_note="BL-77", now=now, expected=expected,
                             lines=[LineInput("VIS-M8", Decimal(80)), LineInput("COL-100", Decimal(2), lot="W",
-                                                                              expiry=store.day(100))])
+                                                                              expiry=day(now, 100))])
     kinds = sorted((a.kind, a.item.sku) for a in rec.anomalies)
     assert kinds == [("short", "CART-40"), ("short", "VIS-M8"), ("wrong_item", "COL-100")]
     assert expected.status == "received"
@@ -123,7 +131,7 @@ def test_put_away_suggestion_rules_and_scan(db, people, store, now):
 
 
 def test_only_tutor_or_admin_releases_quarantine(db, people, store, now):
-    store.receive("COL-100", 4, lot="Q1", expiry=store.day(100), conforming=False, reason="Étiquette illisible")
+    store.receive("COL-100", 4, lot="Q1", expiry=day(now, 100), conforming=False, reason="Étiquette illisible")
     row = db.scalar(select(Balance).join(Balance.location).where(Balance.qty > 0))
     assert row.location.code == "QUAR-01"
     with pytest.raises(Forbidden):
