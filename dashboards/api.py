@@ -7,7 +7,8 @@ from sqlalchemy.exc import OperationalError
 from dashboards import indicators as ind
 from dashboards import services
 from dashboards.models import LETTERS
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
+                           nullable, record)
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session, utcnow
 from shopfloor.errors import ValidationError
@@ -26,15 +27,25 @@ BOARD_SCHEMA = {"type": "object", "required": ["name", "level", "rows"], "proper
 ENTRY_SCHEMA = {"type": "object", "required": ["indicator", "date", "value"], "properties": {
     "indicator": {"type": "string"}, "date": {"type": "string", "format": "date"}, "value": {"type": "number"},
     "comment": {"type": "string"}}}
-DAY_SCHEMA = {"type": "object", "properties": {"date": {"type": "string"}, "value": {"type": ["number", "null"]},
-                                               "status": {"type": "string"}}}
-DATA_SCHEMA = {"type": "object", "properties": {
+STATUS = {"type": "string", "enum": list(ind.STATUSES)}
+DAY_SCHEMA = record({"date": STRING, "value": nullable(NUMBER), "status": STATUS})
+DATA_SCHEMA = record({
+    "board": record({"id": INTEGER, "name": STRING, "level": INTEGER, "team": nullable(STRING)}),
     "date": {"type": "string", "format": "date"},
-    "rows": {"type": "array", "items": {"type": "object", "properties": {
-        "letter": {"type": "string"}, "indicator": {"type": "string"}, "value": {"type": ["number", "null"]},
-        "target": {"type": "number"}, "status": {"type": "string", "enum": list(ind.STATUSES)},
-        "month": {"type": "array", "items": DAY_SCHEMA}}}},
-    "actions": {"type": "array"}, "escalations": {"type": "array"}}}
+    "rows": array(record({
+        "letter": STRING, "indicator": STRING, "label": STRING, "unit": STRING, "value": nullable(NUMBER),
+        "target": NUMBER, "threshold": NUMBER, "status": STATUS, "symbol": STRING, "higher_is_better": BOOLEAN,
+        "manual": BOOLEAN, "note": nullable(STRING), "month": array(DAY_SCHEMA)})),
+    "letters": {"type": "object", "additionalProperties": array(STATUS)},
+    "actions": ARRAY,
+    "escalations": array(record({
+        "id": INTEGER, "problem": STRING, "letter": STRING, "category": STRING, "from_board": STRING,
+        "reason": STRING, "raised_by": STRING, "raised_at": STRING, "answered_at": nullable(STRING),
+        "answer": nullable(STRING)}))})
+BOARD_JSON = record({"id": INTEGER, "name": STRING, "level": INTEGER, "team": nullable(STRING),
+                     "parent": nullable(INTEGER),
+                     "rows": array(record({"letter": STRING, "indicator": STRING, "target": NUMBER,
+                                           "threshold": NUMBER}))})
 INDICATOR_SCHEMA = {"type": "object", "required": ["label", "letter", "higher_is_better"], "properties": {
     "label": {"type": "string"}, "letter": {"type": "string", "enum": list(LETTERS)}, "unit": {"type": "string"},
     "higher_is_better": {"type": "boolean"}, "team": {"type": ["string", "integer"]}}}
@@ -64,8 +75,7 @@ def snapshot_store(rows: list[dict]) -> None:
 
 @bp.get("/boards")
 @requires()
-@doc("AIC boards (SQCDPM), highest level first", response={"type": "object", "properties": {
-    "boards": {"type": "array", "items": BOARD_SCHEMA}}})
+@doc("AIC boards (SQCDPM), highest level first", response=record({"boards": array(BOARD_JSON)}))
 def list_boards():
     return jsonify({"boards": [board_json(b) for b in services.list_boards(session())]})
 
@@ -73,7 +83,7 @@ def list_boards():
 @bp.post("/boards")
 @requires("tutor", "admin")
 @doc("Create a board for a team (1), a workshop (2) or a site (3) with its SQCDPM rows",
-     body_schema=BOARD_SCHEMA, response=BOARD_SCHEMA, status=201)
+     body_schema=BOARD_SCHEMA, response=BOARD_JSON, status=201)
 def create_board():
     data, db = body(), session()
     board = services.create_board(db, g.api_user, name=data.get("name"), level=data.get("level"),
@@ -85,7 +95,8 @@ def create_board():
 @bp.post("/boards/<int:board_id>/entries")
 @requires()
 @doc("Enter a manual indicator's value for a day (a second entry for the same day replaces it)",
-     body_schema=ENTRY_SCHEMA, response={"type": "object"}, status=201)
+     body_schema=ENTRY_SCHEMA, response=record({"id": INTEGER, "board": INTEGER, "indicator": STRING, "date": STRING,
+                                                "value": nullable(NUMBER), "comment": STRING}), status=201)
 def create_entry(board_id: int):
     data, db = body(), session()
     board = services.get_board(db, board_id)
@@ -111,7 +122,9 @@ def board_data(board_id: int):
 @bp.get("/indicators")
 @requires()
 @doc("Indicators a board row may reference (registered by the modules, or manual)",
-     response={"type": "object", "properties": {"indicators": {"type": "array"}}})
+     response=record({"indicators": array(record({"key": STRING, "label": STRING, "letter": STRING,
+                                                  "unit": STRING, "higher_is_better": BOOLEAN,
+                                                  "manual": BOOLEAN}))}))
 def list_indicators():
     catalog = ind.catalog(session())
     return jsonify({"indicators": [{"key": i.key, "label": i.label, "letter": i.letter, "unit": i.unit,
@@ -122,7 +135,8 @@ def list_indicators():
 @bp.post("/indicators")
 @requires("tutor", "admin")
 @doc("Define a manual indicator a team enters each day", body_schema=INDICATOR_SCHEMA,
-     response={"type": "object", "properties": {"key": {"type": "string"}}}, status=201)
+     response=record({"key": STRING, "label": STRING, "letter": STRING, "unit": STRING,
+                      "higher_is_better": BOOLEAN}), status=201)
 def define_indicator():
     data, db = body(), session()
     team = services.find_team(db, data.get("team"))

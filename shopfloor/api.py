@@ -33,20 +33,41 @@ def body() -> dict:
 
 
 def doc(summary: str, *, body_schema: dict | None = None, response: dict | None = None, params: dict | None = None,
-        status: int = 200, media: dict | None = None):
+        status: int = 200, media: dict | None = None, methods: dict | None = None):
     """Attach the OpenAPI description of an endpoint to its view function.
 
     `status` is the code of a success (201 for a creation, 204 for no body), `response` the schema of its JSON
     body, `media` the body by content type when it is not JSON (a file). `params` are the query parameters,
-    and the schemas of path parameters that are not integers (`<int:…>` ones are 64-bit integers)."""
+    and the schemas of path parameters that are not integers (`<int:…>` ones are 64-bit integers). `methods`
+    overrides any of these for one method of a route that has several ({"GET": {"response": …}})."""
     def decorator(view):
         view.openapi = {"summary": summary, "body": body_schema, "response": response, "params": params or {},
-                        "status": status, "media": media}
+                        "status": status, "media": media, "methods": methods or {}}
         return view
     return decorator
 
 
 INT64_MAX = 2**63 - 1
+STRING, INTEGER, NUMBER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+OBJECT, ARRAY = {"type": "object"}, {"type": "array"}
+
+
+def nullable(schema: dict) -> dict:
+    """The same schema, or null."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def record(properties: dict, optional: tuple = ()) -> dict:
+    """A response object: every property is always there (but the optional ones), others may be added."""
+    return {"type": "object", "required": [name for name in properties if name not in optional],
+            "properties": properties}
+
+
+
 ID = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
 ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "field"], "properties": {
@@ -123,9 +144,10 @@ def openapi_document() -> dict:
         if not rule.rule.startswith("/api/v1"):
             continue
         view = current_app.view_functions[rule.endpoint]
-        spec = getattr(view, "openapi", None) or getattr(getattr(view, "__wrapped__", None), "openapi", {})
+        route_spec = getattr(view, "openapi", None) or getattr(getattr(view, "__wrapped__", None), "openapi", {})
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            spec = {**route_spec, **route_spec.get("methods", {}).get(method, {})}
             status = spec.get("status", 200)
             if status == 201 and method != "POST":   # GET and DELETE of a route that creates with POST
                 status = 200
@@ -166,8 +188,9 @@ core_api = api_blueprint("core_api")
 
 @core_api.get("/me")
 @requires()
-@doc("The user behind the token", response={"type": "object", "properties": {
-    "username": {"type": "string"}, "role": {"type": "string"}, "certifications": {"type": "array"}}})
+@doc("The user behind the token", response=record({
+    "username": STRING, "full_name": STRING, "role": {"type": "string", "enum": ["admin", "tutor", "apprentice"]},
+    "certifications": array(STRING), "tutor": nullable(STRING)}))
 def me():
     user = g.api_user
     return jsonify({"username": user.username, "full_name": user.full_name, "role": user.role,

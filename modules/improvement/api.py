@@ -6,7 +6,8 @@ from flask import jsonify, request
 from modules.improvement import services
 from modules.improvement.origins import describe, parse_origin
 from shopfloor import validation as v
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import (BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc, nullable,
+                           record)
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import get_user
 from shopfloor.db import session, utcnow
@@ -18,8 +19,18 @@ ORIGIN = {"type": ["object", "null"], "properties": {"type": {"type": "string"},
 EFFECTIVENESS = {"type": "object", "properties": {"indicator": {"type": "string"}, "before": {"type": "number"},
                                                   "target": {"type": "number"}, "after": {"type": "number"},
                                                   "checked_on": {"type": "string", "format": "date"}}}
-ACTION = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
-                                           "follow_up": {"type": "string"}, "late": {"type": "boolean"}}}
+ORIGIN_SEEN = nullable(record({"type": STRING, "id": INTEGER, "label": STRING, "title": STRING, "url": STRING},
+                              optional=("label", "title", "url")))
+ACTION = record({
+    "id": INTEGER, "title": STRING, "deliverable": STRING, "owner": STRING, "due": STRING,
+    "status": {"type": "string", "enum": ["todo", "in_progress", "done", "abandoned"]}, "follow_up": STRING,
+    "late": BOOLEAN, "pdca": STRING, "kind": STRING, "team_id": nullable(INTEGER), "plan_id": nullable(INTEGER),
+    "planned_start": STRING, "started_on": nullable(STRING), "done_on": nullable(STRING),
+    "abandon_reason": nullable(STRING), "origin": ORIGIN_SEEN,
+    "effectiveness": record({"indicator": nullable(STRING), "before": nullable(NUMBER), "target": nullable(NUMBER),
+                             "after": nullable(NUMBER), "checked_on": nullable(STRING),
+                             "checked_by": nullable(STRING), "effective": nullable(BOOLEAN)})})
+ID_STATUS = record({"id": INTEGER, "status": STRING})
 
 
 def _today():
@@ -56,7 +67,7 @@ def _int_or_none(data: dict, field: str) -> int | None:
          "pdca": {"type": "string", "enum": ["plan", "do", "check", "act"]},
          "kind": {"type": "string", "enum": ["containment", "corrective", "standardisation"]},
          "planned_start": {"type": "string", "format": "date"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}, status=201)
+     response=ID_STATUS, status=201)
 def create_action():
     data, db = body(), session()
     action = services.create_action(
@@ -74,7 +85,7 @@ def create_action():
 @doc("Actions I may see, most urgent first (status=late|open|done|…, owner=username, limit, offset)",
      params={"status": {"type": "string"}, "owner": {"type": "string"}, "limit": {"type": "integer"},
              "offset": {"type": "integer"}},
-     response={"type": "object", "properties": {"actions": {"type": "array", "items": ACTION}}})
+     response=record({"actions": array(ACTION)}))
 def list_actions():
     db, today, args = session(), _today(), request.args
     owner = get_user(db, args["owner"]) if args.get("owner") else None
@@ -138,9 +149,15 @@ def problem_dict(db, sheet) -> dict:
             "closed_at": sheet.closed_at.isoformat() if sheet.closed_at else None}
 
 
-PROBLEM = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
-                                            "causes": {"type": "array"}, "whys": {"type": "array"},
-                                            "actions": {"type": "array"}}}
+CAUSE = record({"id": INTEGER, "category": STRING, "text": STRING, "weight": INTEGER})
+WHY = record({"position": INTEGER, "question": STRING, "answer": STRING})
+PROBLEM = record({
+    "id": INTEGER, "title": STRING, "method": STRING, "status": {"type": "string", "enum": ["open", "closed"]},
+    "author": STRING, "team_id": nullable(INTEGER), "origin": ORIGIN_SEEN,
+    "qqoqccp": record({key: STRING for key, _ in services.QQOQCCP}), "team_members": STRING, "data_note": STRING,
+    "pareto": nullable(OBJECT), "causes": array(CAUSE), "chosen_cause_id": nullable(INTEGER), "whys": array(WHY),
+    "root_cause": STRING, "standardisation": STRING, "effectiveness": STRING, "effective": nullable(BOOLEAN),
+    "actions": array(ACTION), "closure_missing": array(STRING), "closed_at": nullable(STRING)})
 
 
 @bp.post("/problems")
@@ -186,7 +203,7 @@ def patch_problem(problem_id: int):
 @doc("Add an Ishikawa cause (category: matiere, milieu, methodes, materiel, main_oeuvre)",
      body_schema={"type": "object", "required": ["category", "text"], "properties": {
          "category": {"type": "string"}, "text": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "weight": {"type": "integer"}}}, status=201)
+     response=CAUSE, status=201)
 def add_cause(problem_id: int):
     data, db = body(), session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -199,7 +216,7 @@ def add_cause(problem_id: int):
 @requires()
 @doc("Add (POST) or take back (DELETE) a vote (bâton) for a cause; voter = a colleague's name on a shared tablet",
      body_schema={"type": "object", "properties": {"voter": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "weight": {"type": "integer"}}})
+     response=record({"id": INTEGER, "weight": INTEGER}))
 def cause_votes(problem_id: int, cause_id: int):
     data, db = body(), session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -217,7 +234,7 @@ def cause_votes(problem_id: int, cause_id: int):
 @doc("Add the next link of the 5 pourquoi chain (from the chosen cause)",
      body_schema={"type": "object", "required": ["answer"], "properties": {
          "question": {"type": "string"}, "answer": {"type": "string"}}},
-     response={"type": "object", "properties": {"position": {"type": "integer"}, "root_cause": {"type": "string"}}}, status=201)
+     response=record({**WHY["properties"], "root_cause": STRING}), status=201)
 def add_why(problem_id: int):
     data, db = body(), session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -233,7 +250,7 @@ def add_why(problem_id: int):
      body_schema={"type": "object", "required": ["title", "deliverable", "owner", "due"], "properties": {
          "title": {"type": "string"}, "deliverable": {"type": "string"}, "owner": {"type": "string"},
          "due": {"type": "string", "format": "date"}, "kind": {"type": "string"}, "pdca": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}, status=201)
+     response=ID_STATUS, status=201, methods={"GET": {"response": record({"actions": array(ACTION)}), "status": 200}})
 def problem_actions(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -252,7 +269,7 @@ def problem_actions(problem_id: int):
 @bp.post("/problems/<int:problem_id>/close")
 @requires()
 @doc("Close the sheet; 409 saying what is missing (unfinished actions, effectiveness not recorded)",
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}})
+     response=record({"id": INTEGER, "status": STRING, "closed_at": STRING}))
 def close_problem(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
@@ -272,7 +289,9 @@ def close_problem(problem_id: int):
          "options": {"type": "array", "items": {"type": "object", "properties": {
              "name": {"type": "string"}, "scores": {"type": "array", "items": {"type": "number"}},
              "cost": {"type": "number"}, "gain": {"type": "number"}}}}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "ranking": {"type": "array"}}}, status=201)
+     response=record({"id": INTEGER, "ranking": array(record({
+         "name": STRING, "score": NUMBER, "rank": INTEGER, "cost": nullable(NUMBER), "gain": nullable(NUMBER),
+         "roi_pct": nullable(NUMBER), "payback_months": nullable(NUMBER)}))}), status=201)
 def create_decision():
     data, db = body(), session()
     study = services.create_decision(db, current_actor(), title=v.text(data, "title"), criteria=data.get("criteria"),
@@ -286,7 +305,7 @@ def create_decision():
 @requires()
 @doc("Drop an idea in the idea box", body_schema={"type": "object", "required": ["title"], "properties": {
     "title": {"type": "string"}, "description": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}, status=201)
+     response=ID_STATUS, status=201)
 def create_idea():
     data = body()
     idea = services.submit_idea(session(), current_actor(), title=v.text(data, "title"),

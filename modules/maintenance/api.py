@@ -10,7 +10,8 @@ from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.models import Equipment, Plan, WorkOrder
 from shopfloor import validation as v
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
+                           nullable, record)
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session, utcnow
 
@@ -33,10 +34,28 @@ PLAN_SCHEMA = {"type": "object", "properties": {
 READING_SCHEMA = {"type": "object", "properties": {
     "equipment": {"type": "string"}, "parameter": {"type": "string"}, "value": {"type": "number"},
     "at": {"type": "string", "format": "date-time"}}}
-WO_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "kind": {"type": "string"}, "status": {"type": "string"},
-    "due": {"type": ["string", "null"]}, "plan": {"type": ["integer", "null"]}, "equipment": {"type": "string"},
-    "title": {"type": "string"}, "late": {"type": "boolean"}, "skipped": {"type": "array"}}}
+WO_SCHEMA = record({
+    "id": INTEGER, "kind": STRING, "status": STRING, "due": nullable(STRING), "plan": nullable(INTEGER),
+    "equipment": STRING, "title": STRING, "trigger": STRING, "late": BOOLEAN, "skipped": ARRAY,
+    "parent": nullable(INTEGER), "activity": nullable(INTEGER),
+    "lockout": array(record({"energy": STRING, "step": STRING, "by": STRING, "at": STRING})),
+    "lockout_missing": array(STRING),
+    "results": array(record({"position": INTEGER, "label": STRING, "measured": nullable(NUMBER),
+                             "min": nullable(NUMBER), "max": nullable(NUMBER), "out_of_tolerance": BOOLEAN})),
+    "diagnosis": nullable(OBJECT), "report": STRING, "parts": ARRAY, "parts_cost": NUMBER, "hold_reason": STRING,
+    "downtime_start": nullable(STRING), "downtime_end": nullable(STRING)})
+EQUIPMENT_JSON = record({
+    "id": INTEGER, "code": STRING, "name": STRING, "level": STRING, "technologies": array(STRING),
+    "criticality": STRING, "energies": array(STRING), "maker": STRING, "model": STRING, "reference_values": OBJECT,
+    "parent": nullable(STRING)})
+PLAN_JSON = record({
+    "id": INTEGER, "equipment": STRING, "kind": STRING, "title": STRING, "interval": nullable(NUMBER),
+    "interval_unit": nullable(STRING), "parameter": nullable(STRING), "threshold": nullable(NUMBER),
+    "direction": STRING, "lead_days": INTEGER, "anchor": STRING, "next_due": nullable(STRING),
+    "next_meter": nullable(NUMBER), "predicted_crossing": nullable(STRING), "operations": ARRAY})
+KPIS = record({"period_hours": NUMBER, "failures": INTEGER, "downtime_hours": NUMBER, "uptime_hours": NUMBER,
+               "mtbf_hours": nullable(NUMBER), "mttr_hours": nullable(NUMBER), "availability": nullable(NUMBER),
+               "pm_due": INTEGER, "pm_on_time": INTEGER, "pm_compliance": nullable(NUMBER)})
 
 
 def wo_json(wo: WorkOrder) -> dict:
@@ -73,14 +92,14 @@ def plan_json(p: Plan) -> dict:
 
 @bp.post("/equipment")
 @requires("tutor", "admin")
-@doc("Register a piece of equipment", body_schema=EQUIPMENT_SCHEMA, response=EQUIPMENT_SCHEMA, status=201)
+@doc("Register a piece of equipment", body_schema=EQUIPMENT_SCHEMA, response=EQUIPMENT_JSON, status=201)
 def create_equipment():
     return jsonify(equipment_json(eq_services.create_equipment(session(), current_actor(), body()))), 201
 
 
 @bp.get("/equipment/<code>")
 @requires()
-@doc("One piece of equipment", response=EQUIPMENT_SCHEMA)
+@doc("One piece of equipment", response=EQUIPMENT_JSON)
 def get_equipment(code):
     return jsonify(equipment_json(eq_services.get_equipment(session(), code)))
 
@@ -88,7 +107,8 @@ def get_equipment(code):
 @bp.post("/plans")
 @requires("tutor", "admin")
 @doc("Create a preventive plan (calendar: interval_days|weeks|months; usage: interval_hours|cycles; "
-     "condition/predictive: parameter, threshold, lead_days)", body_schema=PLAN_SCHEMA, status=201)
+     "condition/predictive: parameter, threshold, lead_days)", body_schema=PLAN_SCHEMA, response=PLAN_JSON,
+     status=201)
 def create_plan():
     return jsonify(plan_json(eq_services.create_plan(session(), current_actor(), body(), utcnow()))), 201
 
@@ -96,8 +116,9 @@ def create_plan():
 @bp.post("/readings")
 @requires()
 @doc("Record one reading, or a batch: {\"readings\": [...]} or a JSON list", body_schema={
-    "oneOf": [READING_SCHEMA, {"type": "array", "items": READING_SCHEMA},
-              {"type": "object", "properties": {"readings": {"type": "array", "items": READING_SCHEMA}}}]}, status=201)
+    "anyOf": [READING_SCHEMA, {"type": "array", "items": READING_SCHEMA},
+              {"type": "object", "properties": {"readings": {"type": "array", "items": READING_SCHEMA}}}]},
+     response=record({"created": INTEGER}), status=201)
 def add_readings():
     payload = request.get_json(silent=True)
     if isinstance(payload, list):
@@ -195,7 +216,9 @@ def diagnosis(wo_id):
 @doc("Pick spare parts from the store for the WO: {sku, qty, destination}. A shortage reserves nothing, puts the "
      "WO on hold and opens a purchase proposal (answered 200 with picked=false)", body_schema={
     "type": "object", "properties": {"sku": {"type": "string"}, "qty": {"type": "number"},
-                                     "destination": {"type": "string"}}, "required": ["sku", "qty", "destination"]})
+                                     "destination": {"type": "string"}}, "required": ["sku", "qty", "destination"]},
+    response=record({"picked": BOOLEAN, "message": STRING, "pick": nullable(INTEGER),
+                     "purchase_proposal": nullable(INTEGER), "work_order": WO_SCHEMA}))
 def pick_parts(wo_id):
     from modules.maintenance import parts
     db, data = session(), body()
@@ -228,10 +251,7 @@ def close(wo_id):
 @doc("MTBF, MTTR, availability and preventive compliance over a period", params={
     "equipment": {"type": "string"}, "from": {"type": "string", "format": "date"}, "to": {"type": "string",
                                                                                          "format": "date"}},
-    response={"type": "object", "properties": {"mtbf_hours": {"type": ["number", "null"]},
-                                               "mttr_hours": {"type": ["number", "null"]},
-                                               "availability": {"type": ["number", "null"]},
-                                               "pm_compliance": {"type": ["number", "null"]}}})
+    response=KPIS)
 def kpis():
     db, now, args = session(), utcnow(), request.args
     ids = [eq_services.get_equipment(db, args["equipment"]).id] if args.get("equipment") else None

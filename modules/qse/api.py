@@ -9,11 +9,31 @@ from modules.qse.common import paris_day
 from modules.qse.models import EVENT_KINDS, FINDING_KINDS, NC_SEVERITIES, NC_SOURCES
 from modules.qse.web import api as bp
 from shopfloor import validation as v
-from shopfloor.api import body, doc
+from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session, utcnow
 
-ID_STATUS = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}
+ID_STATUS = record({"id": INTEGER, "status": STRING})
+NC_JSON = record({
+    "id": INTEGER, "status": STRING, "title": STRING, "source": STRING, "severity": STRING, "requirement": STRING,
+    "description": STRING, "place": STRING, "quantity": nullable(NUMBER), "cost": NUMBER, "detected_at": STRING,
+    "reception_id": nullable(INTEGER), "finding_id": nullable(INTEGER), "immediate_action": STRING,
+    "lots": array(record({"lot": STRING, "sku": STRING, "moved_to_quarantine": nullable(NUMBER),
+                          "reserved_left": nullable(NUMBER)})),
+    "effectiveness": STRING, "effective": nullable(BOOLEAN), "closed_at": nullable(STRING)})
+FINDING_JSON = record({"id": INTEGER, "audit_id": INTEGER, "clause": STRING, "kind": STRING, "evidence": STRING,
+                       "action_id": nullable(INTEGER), "closed_at": nullable(STRING)})
+AUDIT_JSON = record({
+    "id": INTEGER, "title": STRING, "process": STRING, "audit_type": STRING, "standards": array(STRING),
+    "audit_date": STRING, "status": STRING, "auditors": STRING, "auditees": STRING, "scope": STRING,
+    "criteria": STRING, "checklist": array(record({"clause": STRING, "standard": STRING, "question": STRING})),
+    "findings": array(FINDING_JSON), "conclusions": STRING})
+RISK_JSON = record({
+    "id": INTEGER, "score": INTEGER, "level": {"type": "string", "enum": ["low", "medium", "high"]},
+    "title": STRING, "process": STRING, "category": STRING, "kind": STRING, "description": STRING,
+    "likelihood": INTEGER, "severity": INTEGER, "work_unit": STRING, "hazard": STRING, "existing_measures": STRING,
+    "residual_score": nullable(INTEGER), "treatment": STRING, "review_on": nullable(STRING)})
+PAGE = {"page": INTEGER, "pages": INTEGER, "total": INTEGER}
 NC_BODY = {"type": "object", "required": ["title", "source", "severity", "description"], "properties": {
     "title": {"type": "string"}, "source": {"type": "string", "enum": list(NC_SOURCES)},
     "severity": {"type": "string", "enum": list(NC_SEVERITIES)}, "description": {"type": "string"},
@@ -30,7 +50,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 @requires()
 @doc("The non-conformity register, filtered and paginated (50 a page)",
      params={"status": {"type": "string"}, "severity": {"type": "string"}, "source": {"type": "string"},
-             "q": {"type": "string"}, "page": {"type": "integer"}})
+             "q": {"type": "string"}, "page": {"type": "integer"}},
+     response=record({**PAGE, "items": array(record({"id": INTEGER, "title": STRING, "status": STRING,
+                                                     "severity": STRING, "source": STRING, "detected_at": STRING}))}))
 def list_nonconformities():
     args = request.args
     result = ncs.register(session(), current_actor(), status=args.get("status", ""),
@@ -58,7 +80,8 @@ def create_nonconformity():
 
 @bp.get("/nonconformities/<int:nc_id>")
 @requires()
-@doc("One non-conformity, with its lots and what containment moved")
+@doc("One non-conformity, with its lots and what containment moved",
+     response=record({**NC_JSON["properties"], "closure_missing": array(STRING)}))
 def get_nonconformity(nc_id: int):
     db = session()
     nc = ncs.get_nonconformity(db, current_actor(), nc_id)
@@ -68,7 +91,7 @@ def get_nonconformity(nc_id: int):
 @bp.post("/nonconformities/<int:nc_id>/contain")
 @requires()
 @doc("Containment: move the free stock of the named lots to quarantine (reserved stock is reported, not moved)",
-     body_schema={"type": "object", "properties": {"immediate_action": {"type": "string"}}}, response=ID_STATUS)
+     body_schema={"type": "object", "properties": {"immediate_action": {"type": "string"}}}, response=NC_JSON)
 def contain_nonconformity(nc_id: int):
     db, data = session(), body()
     nc = ncs.contain(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), utcnow(),
@@ -131,7 +154,7 @@ def create_audit():
 
 @bp.get("/audits/<int:audit_id>")
 @requires()
-@doc("One audit with its checklist and findings")
+@doc("One audit with its checklist and findings", response=AUDIT_JSON)
 def get_audit(audit_id: int):
     return jsonify(audits.audit_json(audits.get_audit(session(), current_actor(), audit_id)))
 
@@ -141,7 +164,7 @@ def get_audit(audit_id: int):
 @doc("Add a finding to an audit", body_schema={"type": "object", "required": ["clause", "kind", "evidence"],
      "properties": {"clause": {"type": "string"}, "kind": {"type": "string", "enum": list(FINDING_KINDS)},
                     "evidence": {"type": "string"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "clause": {"type": "string"}}}, status=201)
+     response=FINDING_JSON, status=201)
 def add_finding(audit_id: int):
     db = session()
     finding = audits.add_finding(db, current_actor(), audits.get_audit(db, current_actor(), audit_id), body(),
@@ -211,7 +234,7 @@ def audit_report(audit_id: int):
         "hazard": {"type": "string"}, "existing_measures": {"type": "string"},
         "residual_likelihood": {"type": "integer"}, "residual_severity": {"type": "integer"},
         "treatment": {"type": "string"}, "review_on": {"type": "string", "format": "date"}}},
-     response={"type": "object", "properties": {"id": {"type": "integer"}, "score": {"type": "integer"}}}, status=201)
+     response=record({"id": INTEGER, "score": INTEGER, "level": RISK_JSON["properties"]["level"]}), status=201)
 def create_risk():
     risk = risks.create_risk(session(), current_actor(), body(), utcnow())
     return jsonify({"id": risk.id, "score": risk.score, "level": risks.level(risk.score)}), 201
@@ -220,7 +243,8 @@ def create_risk():
 @bp.get("/risks")
 @requires()
 @doc("The risk register, filtered and paginated", params={"category": {"type": "string"},
-     "process": {"type": "string"}, "min_score": {"type": "integer"}, "page": {"type": "integer"}})
+     "process": {"type": "string"}, "min_score": {"type": "integer"}, "page": {"type": "integer"}},
+     response=record({**PAGE, "items": array(RISK_JSON)}))
 def list_risks():
     args = request.args
     result = risks.register(session(), current_actor(), category=args.get("category", ""),
@@ -236,8 +260,10 @@ def list_risks():
 @doc("Report a safety event", body_schema={"type": "object", "required": ["kind", "at", "description"],
      "properties": {"kind": {"type": "string", "enum": list(EVENT_KINDS)}, "at": {"type": "string",
                     "format": "date-time"}, "description": {"type": "string"}, "place": {"type": "string"},
-                    "lost_days": {"type": "integer"}}}, response={"type": "object", "properties": {
-                        "id": {"type": "integer"}, "days_without_accident": {"type": ["integer", "null"]}}}, status=201)
+                    "lost_days": {"type": "integer"}}}, response=record({
+                        "id": INTEGER, "kind": STRING, "at": STRING, "description": STRING, "place": STRING,
+                        "lost_days": INTEGER, "team_id": nullable(INTEGER),
+                        "days_without_accident": nullable(INTEGER)}), status=201)
 def create_event():
     db, now, actor = session(), utcnow(), current_actor()
     event = events.create_event(db, actor, body(), now)
@@ -248,7 +274,9 @@ def create_event():
 @bp.post("/regulatory")
 @requires()
 @doc("Add a text to the regulatory watch", body_schema={"type": "object", "required": ["reference", "title",
-     "domain"], "properties": {name: {"type": "string"} for name in regulatory.FIELDS}}, response=ID_STATUS, status=201)
+     "domain"], "properties": {name: {"type": "string"} for name in regulatory.FIELDS}},
+     response=record({"id": INTEGER, **{name: nullable(STRING) if name in ("published_on", "next_review") else STRING
+                                        for name in regulatory.FIELDS}}), status=201)
 def create_regulatory_text():
     text = regulatory.save_text(session(), current_actor(), body())
     return jsonify(regulatory.as_json(text)), 201

@@ -7,7 +7,8 @@ from flask import g, jsonify, request
 from sqlalchemy import or_, select
 
 from shopfloor import validation as v
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc, nullable,
+                           record)
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session, utcnow
 from shopfloor.errors import ValidationError
@@ -41,17 +42,32 @@ RECEPTION_SCHEMA = {"type": "object", "required": ["supplier", "delivery_note", 
     "truck_arrived_at": {"type": "string", "format": "date-time"},
     "truck_departed_at": {"type": "string", "format": "date-time"},
     "lines": {"type": "array", "items": RECEPTION_LINE}}}
-PICK_LINE = {"type": "object", "properties": {"sku": {"type": "string"}, "lot": {"type": "string"},
-                                              "expiry": {"type": ["string", "null"]}, "location": {"type": "string"},
-                                              "qty": QTY, "picked": {"type": "boolean"}}}
-PICK_SCHEMA = {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
-                                                "destination": {"type": "string"},
-                                                "lines": {"type": "array", "items": PICK_LINE},
-                                                "round": {"type": "array", "items": PICK_LINE},
-                                                "flagged": {"type": "array"}}}
-BALANCE_SCHEMA = {"type": "array", "items": {"type": "object", "properties": {
-    "sku": {"type": "string"}, "lot": {"type": "string"}, "expiry": {"type": ["string", "null"]},
-    "location": {"type": "string"}, "qty": QTY, "reserved": QTY}}}
+PICK_LINE = record({"sku": STRING, "lot": STRING, "expiry": nullable(STRING), "location": STRING, "qty": NUMBER,
+                    "picked": BOOLEAN})
+PICK_SCHEMA = record({"id": INTEGER, "status": STRING, "destination": STRING, "lines": array(PICK_LINE),
+                      "round": array(PICK_LINE),
+                      "flagged": array(record({"sku": STRING, "lot": STRING, "location": STRING, "qty": NUMBER,
+                                               "reason": STRING}))})
+BALANCE_SCHEMA = array(record({"sku": STRING, "lot": STRING, "expiry": nullable(STRING), "location": STRING,
+                               "qty": NUMBER, "reserved": NUMBER}))
+ITEM_JSON = record({
+    "id": INTEGER, "sku": STRING, "name": STRING, "unit": STRING, "category": STRING, "strategy": STRING,
+    "lot_tracked": BOOLEAN, "shelf_life_days": nullable(INTEGER), "removal_margin_days": INTEGER,
+    "unit_weight_kg": nullable(NUMBER), "unit_cost": nullable(NUMBER), "hazardous": BOOLEAN,
+    "temp_min": nullable(NUMBER), "temp_max": nullable(NUMBER), "supplier": nullable(STRING),
+    "abc_class": nullable(STRING)})
+LOCATION_JSON = record({
+    "id": INTEGER, "code": STRING, "kind": STRING, "zone": STRING, "aisle": STRING, "rack": STRING, "level": STRING,
+    "max_weight_kg": nullable(NUMBER), "hazardous_ok": BOOLEAN, "temp_min": nullable(NUMBER),
+    "temp_max": nullable(NUMBER), "near_dock": BOOLEAN, "categories": STRING, "active": BOOLEAN})
+RECEPTION_JSON = record({
+    "id": INTEGER, "supplier": STRING, "delivery_note": STRING, "carrier": nullable(STRING), "closed": BOOLEAN,
+    "lines": array(record({"id": INTEGER, "sku": STRING, "lot": STRING, "qty": NUMBER, "expiry": nullable(STRING),
+                           "location": STRING, "conforming": BOOLEAN, "decision": STRING, "reason": STRING})),
+    "anomalies": array(record({"kind": STRING, "decision": STRING, "note": STRING, "sku": nullable(STRING)})),
+    "reservations": STRING})
+LINE_CALL_JSON = record({"id": INTEGER, "line": STRING, "sku": STRING, "qty": NUMBER, "status": STRING,
+                         "raised_at": STRING})
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -104,7 +120,7 @@ def reception_json(rec) -> dict:
 
 @bp.post("/items")
 @requires("tutor", "admin")
-@doc("Create an item (master data)", body_schema=ITEM_SCHEMA, response={"type": "object"}, status=201)
+@doc("Create an item (master data)", body_schema=ITEM_SCHEMA, response=ITEM_JSON, status=201)
 def create_item():
     item = masterdata.create_item(session(), body())
     return jsonify(item_json(item)), 201
@@ -112,7 +128,7 @@ def create_item():
 
 @bp.get("/items")
 @requires()
-@doc("Items whose reference or designation contains q (at most 100)", response={"type": "array"},
+@doc("Items whose reference or designation contains q (at most 100)", response=array(ITEM_JSON),
      params={"q": {"type": "string"}})
 def list_items():
     query = select(Item).order_by(Item.sku).limit(100)
@@ -124,7 +140,7 @@ def list_items():
 @bp.post("/locations")
 @requires("tutor", "admin")
 @doc("Create a location; zone-aisle-rack-level is read from the code", body_schema=LOCATION_SCHEMA,
-     response={"type": "object"}, status=201)
+     response=LOCATION_JSON, status=201)
 def create_location():
     location = masterdata.create_location(session(), body())
     return jsonify(location_json(location)), 201
@@ -132,7 +148,8 @@ def create_location():
 
 @bp.get("/locations")
 @requires()
-@doc("Locations, optionally of one kind (at most 1000)", response={"type": "array"}, params={"kind": {"type": "string"}})
+@doc("Locations, optionally of one kind (at most 1000)", response=array(LOCATION_JSON),
+     params={"kind": {"type": "string"}})
 def list_locations():
     query = select(Location).order_by(Location.code).limit(1000)
     if kind := request.args.get("kind"):
@@ -145,7 +162,7 @@ def list_locations():
 @bp.post("/receptions")
 @requires()
 @doc("Receive a delivery note: lines with lot, expiry and checks; non-conforming lines land in quarantine",
-     body_schema=RECEPTION_SCHEMA, response={"type": "object"}, status=201)
+     body_schema=RECEPTION_SCHEMA, response=RECEPTION_JSON, status=201)
 def create_reception():
     db, data = session(), body()
     lines = data.get("lines")
@@ -179,7 +196,7 @@ def _expected(db, reference):
 
 @bp.get("/receptions/<int:reception_id>")
 @requires()
-@doc("One reception with its lines and anomalies", response={"type": "object"})
+@doc("One reception with its lines and anomalies", response=RECEPTION_JSON)
 def get_reception(reception_id: int):
     return jsonify(reception_json(receiving.get_reception(session(), g.api_user, reception_id)))
 
@@ -272,7 +289,8 @@ def balances():
 @bp.post("/line-calls")
 @requires()
 @doc("Call for material from the line", body_schema={"type": "object", "required": ["line", "sku", "qty"],
-     "properties": {"line": {"type": "string"}, "sku": {"type": "string"}, "qty": QTY}}, response={"type": "object"}, status=201)
+     "properties": {"line": {"type": "string"}, "sku": {"type": "string"}, "qty": QTY}}, response=LINE_CALL_JSON,
+     status=201)
 def create_line_call():
     db, data = session(), body()
     call = picking.raise_call(db, g.api_user, line_code=v.text(data, "line", max_length=40),
@@ -284,7 +302,8 @@ def create_line_call():
 
 @bp.get("/line-calls")
 @requires()
-@doc("The queue of open line calls, oldest first", response={"type": "array"})
+@doc("The queue of open line calls, oldest first", response=array(record({
+    **LINE_CALL_JSON["properties"], "waiting_minutes": INTEGER, "pick_id": nullable(INTEGER)})))
 def list_line_calls():
     now = utcnow()
     return jsonify([{"id": c.id, "line": c.line_location.code, "sku": c.item.sku, "qty": float(c.qty),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from shopfloor import validation as v
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc, nullable, record
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session, utcnow
 from modules.stock import counts
@@ -12,21 +12,22 @@ from modules.stock.models_ops import COUNT_SCOPES, Count, CountLine
 
 bp = api_blueprint("stock_ops_api", "/stock")
 
-LINE_SCHEMA = {"type": "object", "properties": {
-    "location": {"type": "string"}, "sku": {"type": "string"}, "lot": {"type": "string"},
+REVEALED = ("expected_qty", "counted_qty", "recount_qty", "difference", "difference_value")
+LINE_SCHEMA = record({
+    "location": STRING, "sku": STRING, "lot": STRING,
     "status": {"type": "string", "enum": ["to_count", "counted", "recount", "recounted"]},
-    "recount_required": {"type": "boolean"},
-    "expected_qty": {"type": "number", "description": "only for the tutor or admin, never for the counter"},
-    "counted_qty": {"type": "number"}, "difference": {"type": "number"}, "difference_value": {"type": "number"}}}
-COUNT_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "scope": {"type": "string"}, "value": {"type": "string"},
-    "status": {"type": "string", "enum": ["open", "validated"]}, "threshold_pct": {"type": ["number", "null"]},
-    "threshold_value": {"type": ["number", "null"]}, "accuracy_pct": {"type": ["number", "null"]},
-    "value_accuracy_pct": {"type": ["number", "null"]}, "lines": {"type": "array", "items": LINE_SCHEMA}}}
-MOVE_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "sku": {"type": "string"}, "lot": {"type": "string"},
-    "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]}, "qty": {"type": "number"},
-    "direction": {"type": "string", "enum": ["in", "out"]}, "reason": {"type": "string"}, "note": {"type": "string"}}}
+    "recount_required": BOOLEAN,
+    "expected_qty": {"type": ["number", "null"], "description": "only for the tutor or admin, never for the counter"},
+    "counted_qty": nullable(NUMBER), "recount_qty": nullable(NUMBER), "difference": nullable(NUMBER),
+    "difference_value": nullable(NUMBER)}, optional=REVEALED)
+COUNT_SCHEMA = record({
+    "id": INTEGER, "title": STRING, "scope": STRING, "value": STRING,
+    "status": {"type": "string", "enum": ["open", "validated"]}, "author": STRING,
+    "threshold_pct": nullable(NUMBER), "threshold_value": nullable(NUMBER), "accuracy_pct": nullable(NUMBER),
+    "value_accuracy_pct": nullable(NUMBER), "lines": array(LINE_SCHEMA)})
+MOVE_SCHEMA = record({
+    "id": INTEGER, "sku": STRING, "lot": STRING, "from": nullable(STRING), "to": nullable(STRING), "qty": NUMBER,
+    "direction": {"type": "string", "enum": ["in", "out"]}, "reason": STRING, "note": STRING})
 
 
 def _num(value):
@@ -114,9 +115,8 @@ def add_line(count_id: int):
 @doc("Validate a count (the apprentice's tutor or an admin, never its author): posts one adjustment move per line "
      "with a difference and keeps the count's accuracy. 409 while lines are uncounted or to recount, or when stock "
      "moved since a line was counted (recount it).",
-     response={"type": "object", "properties": {
-         "id": {"type": "integer"}, "status": {"type": "string"}, "accuracy_pct": {"type": "number"},
-         "value_accuracy_pct": {"type": "number"}, "moves": {"type": "array", "items": MOVE_SCHEMA}}})
+     response=record({"id": INTEGER, "status": STRING, "accuracy_pct": nullable(NUMBER),
+                      "value_accuracy_pct": nullable(NUMBER), "moves": array(MOVE_SCHEMA)}))
 def validate(count_id: int):
     db = session()
     count = counts.visible_count(db, g.api_user, count_id)

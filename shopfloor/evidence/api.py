@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request, send_file
 import io
 
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import BOOLEAN, INTEGER, STRING, api_blueprint, array, body, doc, nullable, record
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import visible_apprentice
 from shopfloor.db import session, utcnow
@@ -19,6 +19,19 @@ ACTIVITY_SCHEMA = {"type": "object", "properties": {
     "type": {"type": "string", "enum": ["generic"]}, "title": {"type": "string"},
     "performed_at": {"type": "string", "format": "date-time"}, "description": {"type": "string"}},
     "required": ["title", "performed_at"]}
+EVIDENCE_JSON = record({
+    "id": INTEGER, "activity_id": INTEGER, "competence": STRING, "statement": STRING,
+    "state": {"type": "string", "enum": ["draft", "submitted", "validated", "returned"]},
+    "submitted_at": nullable(STRING),
+    "review": nullable(record({"decision": STRING, "comment": STRING, "at": STRING, "reviewer": STRING,
+                               "criteria": array(INTEGER)}))})
+ATTACHMENT_JSON = record({"id": INTEGER, "filename": STRING, "content_type": STRING, "size": INTEGER})
+ACTIVITY_JSON = record({
+    "id": INTEGER, "type": STRING, "title": STRING, "description": STRING, "performed_at": STRING, "author": STRING,
+    "site": nullable(STRING), "team": nullable(STRING), "frozen": BOOLEAN,
+    "cancelled": nullable(record({"at": STRING, "by": nullable(STRING), "reason": nullable(STRING)})),
+    "attachments": array(ATTACHMENT_JSON), "evidence": array(EVIDENCE_JSON)})
+DELETED = record({"deleted": INTEGER})
 
 
 def activity_json(activity) -> dict:
@@ -49,7 +62,8 @@ def evidence_json(evidence) -> dict:
 
 @bp.post("/activities")
 @requires()
-@doc("Record a generic activity (modules create theirs through their own endpoints)", body_schema=ACTIVITY_SCHEMA, status=201)
+@doc("Record a generic activity (modules create theirs through their own endpoints)", body_schema=ACTIVITY_SCHEMA,
+     response=ACTIVITY_JSON, status=201)
 def create_activity():
     data = body()
     v.choice(data, "type", ("generic",), default="generic")
@@ -61,7 +75,7 @@ def create_activity():
 
 @bp.get("/activities/<int:activity_id>")
 @requires()
-@doc("One activity with its attachments and evidence")
+@doc("One activity with its attachments and evidence", response=ACTIVITY_JSON)
 def get_activity(activity_id: int):
     return jsonify(activity_json(services.visible_activity(session(), g.api_user, activity_id)))
 
@@ -69,7 +83,8 @@ def get_activity(activity_id: int):
 @bp.patch("/activities/<int:activity_id>")
 @requires()
 @doc("Edit an activity; 409 once it has validated evidence", body_schema={"type": "object", "properties": {
-    "title": {"type": "string"}, "performed_at": {"type": "string"}, "description": {"type": "string"}}})
+    "title": {"type": "string"}, "performed_at": {"type": "string"}, "description": {"type": "string"}}},
+    response=ACTIVITY_JSON)
 def patch_activity(activity_id: int):
     db = session()
     data = body()
@@ -88,7 +103,7 @@ def patch_activity(activity_id: int):
 @bp.delete("/activities/<int:activity_id>")
 @requires()
 @doc("Delete an activity with no effects outside itself (a draft); 409 when it has some (cancel it "
-     "instead), once it is cancelled, or once it has validated evidence")
+     "instead), once it is cancelled, or once it has validated evidence", response=DELETED)
 def delete_activity(activity_id: int):
     db = session()
     services.delete_activity(db, g.api_user, services.visible_activity(db, g.api_user, activity_id),
@@ -101,7 +116,8 @@ def delete_activity(activity_id: int):
 @doc("Cancel an activity (its author): its effects are reversed (reversing stock moves, released reservations, "
      "abandoned actions) in the same transaction and it records who, when and why; 409 when already cancelled "
      "or frozen by validated evidence", body_schema={"type": "object", "properties": {
-         "reason": {"type": "string", "minLength": 1, "maxLength": 500}}, "required": ["reason"]})
+         "reason": {"type": "string", "minLength": 1, "maxLength": 500}}, "required": ["reason"]},
+     response=ACTIVITY_JSON)
 def cancel_activity(activity_id: int):
     db = session()
     activity = services.visible_activity(db, g.api_user, activity_id)
@@ -112,7 +128,8 @@ def cancel_activity(activity_id: int):
 
 @bp.post("/activities/<int:activity_id>/attachments")
 @requires()
-@doc("Attach a photo or PDF (multipart/form-data, field `file`)", status=201)
+@doc("Attach a photo or PDF (multipart/form-data, field `file`)",
+     response=record({**ATTACHMENT_JSON["properties"], "sha256": STRING}), status=201)
 def add_attachment(activity_id: int):
     db = session()
     upload = request.files.get("file")
@@ -130,7 +147,7 @@ def add_attachment(activity_id: int):
 @doc("Link an activity to a competence (a draft piece of evidence)", body_schema={"type": "object", "properties": {
     "activity_id": {"type": "integer"}, "competence": {"type": "string", "example": "LOG-2"},
     "statement": {"type": "string"}}, "required": ["activity_id", "competence"]},
-    response={"type": "object", "properties": {"id": {"type": "integer"}, "state": {"type": "string"}}}, status=201)
+    response=EVIDENCE_JSON, status=201)
 def create_evidence():
     db = session()
     data = body()
@@ -142,7 +159,7 @@ def create_evidence():
 
 @bp.get("/evidence/<int:evidence_id>")
 @requires()
-@doc("One piece of evidence with its last review")
+@doc("One piece of evidence with its last review", response=EVIDENCE_JSON)
 def get_evidence(evidence_id: int):
     return jsonify(evidence_json(services.visible_evidence(session(), g.api_user, evidence_id)))
 
@@ -150,7 +167,7 @@ def get_evidence(evidence_id: int):
 @bp.patch("/evidence/<int:evidence_id>")
 @requires("apprentice")
 @doc("Edit the statement of a draft or returned piece of evidence",
-     body_schema={"type": "object", "properties": {"statement": {"type": "string"}}})
+     body_schema={"type": "object", "properties": {"statement": {"type": "string"}}}, response=EVIDENCE_JSON)
 def patch_evidence(evidence_id: int):
     db = session()
     evidence = services.visible_evidence(db, g.api_user, evidence_id)
@@ -160,7 +177,7 @@ def patch_evidence(evidence_id: int):
 
 @bp.delete("/evidence/<int:evidence_id>")
 @requires("apprentice")
-@doc("Withdraw a draft or returned piece of evidence")
+@doc("Withdraw a draft or returned piece of evidence", response=DELETED)
 def delete_evidence(evidence_id: int):
     db = session()
     services.withdraw(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id))
@@ -169,7 +186,7 @@ def delete_evidence(evidence_id: int):
 
 @bp.post("/evidence/<int:evidence_id>/submit")
 @requires("apprentice")
-@doc("Submit a piece of evidence to the tutor")
+@doc("Submit a piece of evidence to the tutor", response=EVIDENCE_JSON)
 def submit_evidence(evidence_id: int):
     db = session()
     evidence = services.submit(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id), utcnow())
@@ -180,7 +197,7 @@ def submit_evidence(evidence_id: int):
 @requires("tutor")
 @doc("Validate or return a submitted piece of evidence (tutor)", body_schema={"type": "object", "properties": {
     "decision": {"type": "string", "enum": ["validate", "return"]}, "comment": {"type": "string"},
-    "criteria": {"type": "array", "items": {"type": "integer"}}}, "required": ["decision"]})
+    "criteria": {"type": "array", "items": {"type": "integer"}}}, "required": ["decision"]}, response=EVIDENCE_JSON)
 def review_evidence(evidence_id: int):
     db = session()
     data = body()
@@ -193,7 +210,8 @@ def review_evidence(evidence_id: int):
 
 @bp.get("/reviews")
 @requires("tutor")
-@doc("The tutor's queue of submitted evidence, oldest first")
+@doc("The tutor's queue of submitted evidence, oldest first", response=array(record({
+    **EVIDENCE_JSON["properties"], "apprentice": STRING, "activity_title": STRING})))
 def review_queue():
     return jsonify([dict(evidence_json(e), apprentice=e.apprentice.username, activity_title=e.activity.title)
                     for e in queries.review_queue(session(), g.api_user)])
@@ -203,9 +221,9 @@ def review_queue():
 @requires()
 @doc("Evidence counts by state for each competence of an apprentice's certification",
      params={"certification": {"type": "string"}},
-     response={"type": "object", "properties": {"competences": {"type": "array", "items": {"type": "object", "properties": {
-         "code": {"type": "string"}, "validated": {"type": "integer"}, "submitted": {"type": "integer"},
-         "draft": {"type": "integer"}, "returned": {"type": "integer"}}}}}})
+     response=record({"apprentice": STRING, "competences": array(record({
+         "code": STRING, "title": STRING, "certification": STRING, "validated": INTEGER, "submitted": INTEGER,
+         "draft": INTEGER, "returned": INTEGER, "covered": BOOLEAN, "opinion": nullable(STRING)}))}))
 def coverage(username: str):
     db = session()
     apprentice = visible_apprentice(db, g.api_user, username)
@@ -224,7 +242,8 @@ def coverage(username: str):
 @requires("tutor")
 @doc("Record the company's opinion on one competence (tutor)", body_schema={"type": "object", "properties": {
     "competence": {"type": "string"}, "level": {"type": "string", "enum": ["not_seen", "beginner", "in_progress", "acquired"]},
-    "comment": {"type": "string"}, "date": {"type": "string", "format": "date"}}, "required": ["competence", "level"]}, status=201)
+    "comment": {"type": "string"}, "date": {"type": "string", "format": "date"}}, "required": ["competence", "level"]},
+    response=record({"id": INTEGER, "competence": STRING, "level": STRING, "date": STRING}), status=201)
 def record_opinion(username: str):
     db = session()
     data = body()

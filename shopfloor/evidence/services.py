@@ -16,6 +16,7 @@ from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.cancellation import ensure_not_cancelled, standing_effects
 from shopfloor.evidence.models import (
     OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
 from shopfloor.referential.models import Competence, Criterion
@@ -71,6 +72,7 @@ def _check_title_and_time(title: str, performed_at: datetime, now: datetime) -> 
 
 def update_activity(db: Session, actor: User, activity: Activity, now: datetime, **changes) -> Activity:
     _own(actor, activity)
+    ensure_not_cancelled(activity)
     ensure_editable(activity)
     title = changes.get("title", activity.title)
     performed_at = changes.get("performed_at", activity.performed_at)
@@ -82,9 +84,17 @@ def update_activity(db: Session, actor: User, activity: Activity, now: datetime,
     return activity
 
 
-def delete_activity(db: Session, actor: User, activity: Activity) -> None:
+def delete_activity(db: Session, actor: User, activity: Activity, effects) -> None:
+    """Delete an activity that changed nothing outside itself (a draft); one with effects (stock
+    moves, reservations, spare parts, actions…) or already cancelled is cancelled instead: 409."""
     _own(actor, activity)
+    lock(db, activity)
     ensure_editable(activity)
+    ensure_not_cancelled(activity)
+    if standing := standing_effects(db, activity, effects):
+        raise Conflict(f"Activité {activity.id} non supprimable : elle a des effets hors d'elle-même "
+                       f"({'; '.join(standing)}). Annulez-la (« Annuler l'activité ») avec une raison : "
+                       f"ses effets seront inversés et son historique gardé.", "activity_id")
     db.delete(activity)
     db.flush()
 
@@ -95,6 +105,7 @@ def add_attachment(db: Session, actor: User, activity: Activity, filename: str, 
                    storage: Path, max_bytes: int) -> Attachment:
     """Store a photo or PDF; its type is read from its content, never trusted from its name."""
     _own(actor, activity)
+    ensure_not_cancelled(activity)
     ensure_editable(activity)
     if not data:
         raise ValidationError("Le fichier est vide.", "file")
@@ -161,6 +172,7 @@ def link_competence(db: Session, actor: User, activity: Activity, code: str, sta
     if actor.role != "apprentice":
         raise Forbidden("Seul un apprenti relie ses activités à des compétences.", "activity_id")
     _own(actor, activity)
+    ensure_not_cancelled(activity)
     comp = competence_for(db, actor, code)
     if any(e.competence_id == comp.id for e in activity.evidence):
         raise Conflict(f"Cette activité est déjà reliée à {comp.code}.", "competence")
@@ -210,6 +222,7 @@ def submit(db: Session, actor: User, evidence: Evidence, now: datetime) -> Evide
     if evidence.state not in ("draft", "returned"):
         raise Conflict(f"Preuve {_state_label(evidence.state)} : seule une preuve en brouillon ou renvoyée "
                        f"peut être soumise.", "evidence_id")
+    ensure_not_cancelled(evidence.activity, "evidence_id")
     if len(evidence.statement.strip()) < 10:
         raise ValidationError("Décrivez avec vos mots ce que vous avez fait et comment (10 caractères au moins) "
                               "avant de soumettre.", "statement")
@@ -252,6 +265,8 @@ def review(db: Session, actor: User, evidence: Evidence, decision: str, comment:
     unknown = [cid for cid in criterion_ids if cid not in allowed]
     if unknown:
         raise ValidationError(f"Critères qui n'appartiennent pas à {evidence.competence.code} : {unknown}.", "criteria")
+    if decision == "validate":
+        ensure_not_cancelled(evidence.activity, "evidence_id")
     if decision == "validate" and not criterion_ids:
         raise ValidationError("Cochez au moins un critère observé pour valider.", "criteria")
     record = Review(reviewer_id=actor.id, at=now, decision=decision, comment=comment,

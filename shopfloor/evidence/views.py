@@ -14,7 +14,7 @@ from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import can_see_apprentice, visible_apprentice
 from shopfloor.db import session, utcnow
 from shopfloor.errors import DomainError
-from shopfloor.evidence import context, exports, queries, services
+from shopfloor.evidence import cancellation, context, exports, queries, services
 from shopfloor.evidence.models import OPINION_LEVELS, Attachment, Opinion
 from shopfloor.evidence.services import OPINION_LABELS, STATE_LABELS
 from shopfloor.referential import services as referential
@@ -82,6 +82,8 @@ def activity(activity_id: int):
     linked = {e.competence.code for e in act.evidence}
     competences = [c for cert in referential.certifications(db) if cert.code in prepared for c in cert.competences]
     return render_template("evidence/activity.html", activity=act, frozen=services.frozen_reason(act),
+                           cancelled=cancellation.cancelled_message(act),
+                           effects=cancellation.standing_effects(db, act, cancellation.registered_effects()),
                            mine=_user().id == act.author_id, labels=context.activity_labels(),
                            competences=[c for c in competences if c.code not in linked],
                            defaults=[c for c in context.default_competences(act, prepared) if c not in linked])
@@ -113,9 +115,21 @@ def edit_activity(activity_id: int):
 @requires("apprentice")
 def delete_activity(activity_id: int):
     db = session()
-    services.delete_activity(db, _user(), services.visible_activity(db, _user(), activity_id))
+    services.delete_activity(db, _user(), services.visible_activity(db, _user(), activity_id),
+                             cancellation.registered_effects())
     flash("Activité supprimée.", "success")
     return redirect(url_for("evidence.activities"))
+
+
+@bp.post("/activities/<int:activity_id>/cancel")
+@requires("apprentice")
+def cancel_activity(activity_id: int):
+    db = session()
+    act = services.visible_activity(db, _user(), activity_id)
+    cancellation.cancel_activity(db, _user(), act, request.form.get("reason"), utcnow(),
+                                 cancellation.registered_effects())
+    flash("Activité annulée : ses effets sont inversés, son historique reste lisible.", "success")
+    return redirect(url_for("evidence.activity", activity_id=act.id))
 
 
 @bp.post("/activities/<int:activity_id>/attachments")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from shopfloor import validation as v
-from shopfloor.api import api_blueprint, body, doc
+from shopfloor.api import INTEGER, STRING, api_blueprint, array, body, doc, nullable, record
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session, utcnow
 from shopfloor.notifications import services
@@ -45,7 +45,9 @@ def _as_dict(n) -> dict:
 @requires()
 @doc("My notifications, newest first (?unread=1 for unread only)",
      params={"unread": {"type": "boolean"}},
-     response={"type": "object", "properties": {"unread": {"type": "integer"}, "notifications": {"type": "array"}}})
+     response=record({"unread": INTEGER, "notifications": array(record({
+         "id": INTEGER, "key": STRING, "message": STRING, "url": STRING, "created_at": STRING,
+         "read_at": nullable(STRING)}))}))
 def api_list():
     db, actor = session(), current_actor()
     rows = services.recent(db, actor, unread_only=v.boolean(request.args, "unread"))
@@ -56,7 +58,7 @@ def api_list():
 @requires()
 @doc("Mark one notification ({\"id\": n}) or all of mine ({}) read",
      body_schema={"type": "object", "properties": {"id": {"type": "integer"}}},
-     response={"type": "object", "properties": {"marked": {"type": "integer"}}})
+     response=record({"marked": INTEGER}))
 def api_read():
     notification_id = v.integer(body(), "id", required=False, minimum=1)
     return jsonify({"marked": services.mark_read(session(), current_actor(), utcnow(), notification_id)})
