@@ -41,6 +41,26 @@ class Indicator:
     compute: Callable[[Session, date, int | None], float | None]
 
 
+@dataclass(frozen=True)
+class Effects:
+    """What activities of some types change outside themselves, and how cancelling one reverses it.
+
+    `describe(db, activity)` lists the effects still standing, as French phrases ([] when none):
+    an activity with any cannot be deleted, only cancelled. `cancel(db, activity, cancellation)`
+    reverses them in the cancellation's transaction (flush, never commit); `cancellation` carries
+    `actor`, `now`, `reason` and `cancel(other)` for an activity it opened (spare parts picked).
+    `types` are the activity types it concerns (() for every type); lower `order` runs first."""
+
+    name: str
+    describe: Callable[[Session, Any], list[str]]
+    cancel: Callable[[Session, Any, Any], None]
+    types: tuple[str, ...] = ()
+    order: int = 100
+
+    def concerns(self, activity_type: str) -> bool:
+        return not self.types or activity_type in self.types
+
+
 @dataclass
 class Module:
     name: str
@@ -52,6 +72,7 @@ class Module:
     cli: click.Group | None = None
     demo: Callable[[Session, datetime], None] | None = None
     nav: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # (label, endpoint, roles)
+    effects: list[Effects] = field(default_factory=list)  # what its activities change outside themselves
 
 
 @dataclass
@@ -68,6 +89,10 @@ class Registry:
     @property
     def jobs(self) -> list[Job]:
         return [j for m in self.modules for j in m.jobs]
+
+    @property
+    def effects(self) -> list[Effects]:
+        return sorted((e for m in self.modules for e in m.effects), key=lambda e: e.order)
 
     @property
     def indicators(self) -> dict[str, Indicator]:

@@ -1,7 +1,8 @@
 """Improvement: action plans shared by every module, problem solving, decision tools, standards."""
 from flask import url_for
 
-from modules.improvement import api, demo, indicators, jobs, sources, views, views_problems, views_tools  # noqa: F401
+from modules.improvement import (api, cancellation, demo, indicators, jobs, sources, views, views_problems,  # noqa: F401
+                                 views_tools)
 from modules.improvement.web import bp
 from shopfloor.registry import ActivityType, Module
 
@@ -27,4 +28,5 @@ registration = Module(
     jobs=jobs.JOBS,
     demo=demo.load,
     nav=[("Amélioration", "improvement.index", ("admin", "tutor", "apprentice"))],
+    effects=cancellation.EFFECTS,
 )

@@ -1,5 +1,5 @@
 """Maintenance: equipment, preventive plans, work orders with lockout and diagnosis, KPIs."""
-from modules.maintenance import api, demo, indicators, schedule, views
+from modules.maintenance import api, cancellation, demo, indicators, schedule, views
 from modules.maintenance.cli import group
 from shopfloor.registry import Job, Module
 
@@ -15,4 +15,5 @@ registration = Module(
     cli=group,
     demo=demo.load,
     nav=views.NAV,
+    effects=cancellation.EFFECTS,
 )

@@ -1,6 +1,6 @@
 """Stock: the stores of référentiel 001 (LOG-1 … LOG-7) that every other trade touches."""
-from modules.stock import (api, cli, demo, improvement_sources, indicators, jobs, ops_api, ops_demo, ops_views,
-                           views)
+from modules.stock import (api, cancellation, cli, demo, improvement_sources, indicators, jobs, ops_api, ops_demo,
+                           ops_views, views)
 from shopfloor.registry import Module
 
 improvement_sources.register_with_improvement()
@@ -21,4 +21,5 @@ registration = Module(
     cli=cli.group,
     demo=_demo,
     nav=views.NAV + ops_views.NAV,
+    effects=cancellation.EFFECTS,
 )

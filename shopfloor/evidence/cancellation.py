@@ -1,0 +1,164 @@
+"""Cancelling an activity: its effects outside itself are reversed, and the record stays, readable.
+
+An activity that moved stock, held reservations, picked spare parts or started actions cannot be
+deleted: deleting it would leave its effects behind with nothing explaining them. It is cancelled
+instead: every module that declared `Effects` for its type (in its registration) reverses what it
+did, in the same transaction, and the activity records who cancelled it, when and why. The core
+never imports a module: it walks the effects handed to it.
+
+Once cancelled, an activity changes no more (a `before_flush` listener refuses any change to it or
+to a row it owns, as the freeze does), and it cannot be submitted or validated as evidence."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from shopfloor.auth.models import User
+from shopfloor.db import lock
+from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.models import Activity, Attachment
+
+PARIS = ZoneInfo("Europe/Paris")
+REASON_MAX = 500
+CANCELLING = "shopfloor_cancelling"  # session.info key: activity ids whose cancellation is running
+
+
+def registered_effects() -> list:
+    """The effects every installed module declared, in order."""
+    return current_app.extensions["shopfloor_registry"].effects
+
+
+def _concerned(activity: Activity, effects) -> list:
+    return [e for e in effects if e.concerns(activity.type)]
+
+
+def standing_effects(db: Session, activity: Activity, effects) -> list[str]:
+    """The effects of this activity outside itself, as French phrases ([] when it has none)."""
+    found: list[str] = []
+    with db.no_autoflush:
+        for effect in _concerned(activity, effects):
+            found.extend(effect.describe(db, activity))
+    return found
+
+
+def cancelled_message(activity: Activity) -> str | None:
+    """« Annulée le … par … : raison », or None while the activity is not cancelled."""
+    if activity.activity_cancelled_at is None:
+        return None
+    day = activity.activity_cancelled_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    who = activity.cancelled_by.full_name if activity.cancelled_by is not None else "?"
+    return f"Annulée le {day} par {who} : {activity.cancel_reason or ''}".rstrip(" :")
+
+
+def ensure_not_cancelled(activity: Activity, field: str = "activity_id") -> None:
+    if activity.activity_cancelled_at is not None:
+        raise Conflict(f"Activité {activity.id} annulée ({cancelled_message(activity)}) : "
+                       f"elle ne peut plus être modifiée ni servir de preuve.", field)
+
+
+def _frozen_check(activity: Activity) -> None:
+    # the freeze guard lives beside the activity services; imported here to avoid a cycle
+    from shopfloor.evidence.services import ensure_editable
+    ensure_editable(activity)
+
+
+@dataclass
+class Cancellation:
+    """One user's cancellation of one activity (and of those it opened), in one transaction."""
+
+    db: Session
+    actor: User
+    now: datetime
+    reason: str
+    effects: list
+    done: list[int] = field(default_factory=list)
+
+    def cancel(self, activity: Activity) -> Activity:
+        """Reverse the activity's effects and record the cancellation (also for activities it opened)."""
+        lock(self.db, activity)
+        ensure_not_cancelled(activity, "id")
+        _frozen_check(activity)
+        running = self.db.info.setdefault(CANCELLING, set())
+        running.add(activity.id)
+        try:
+            for effect in _concerned(activity, self.effects):
+                effect.cancel(self.db, activity, self)
+                self.db.flush()
+            activity.activity_cancelled_at = self.now
+            activity.cancelled_by = self.actor
+            activity.cancel_reason = self.reason
+            self.db.flush()
+        finally:
+            running.discard(activity.id)
+        self.done.append(activity.id)
+        return activity
+
+
+def parse_reason(reason) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("La raison de l'annulation est obligatoire.", "reason")
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"La raison dépasse {REASON_MAX} caractères.", "reason")
+    if "\x00" in reason:
+        raise ValidationError("La raison contient un caractère interdit.", "reason")
+    return reason
+
+
+def cancel_activity(db: Session, actor: User, activity: Activity, reason, now: datetime, effects) -> Activity:
+    """Cancel an activity: reverse its effects (reversing moves, released reservations…) and record
+    who, when and why. The author cancels; a frozen (validated) activity or a cancelled one: 409."""
+    if activity.author_id != actor.id:
+        raise Forbidden("Seul l'auteur de l'activité peut l'annuler.", "activity_id")
+    reason = parse_reason(reason)
+    return Cancellation(db, actor, now, reason, list(effects)).cancel(activity)
+
+
+# -- Nothing changes a cancelled activity --------------------------------------------------
+
+def _was_cancelled(activity: Activity) -> bool:
+    """Cancelled before this flush (the cancellation's own flush is allowed)."""
+    history = inspect(activity).attrs.activity_cancelled_at.history
+    if history.deleted:
+        return history.deleted[0] is not None
+    if history.added:
+        return False
+    return activity.activity_cancelled_at is not None
+
+
+def _owners(db: Session, owner) -> list[Activity]:
+    if owner is None:
+        return []
+    if isinstance(owner, (tuple, list, set, frozenset)):
+        return [a for o in owner for a in _owners(db, o)]
+    if isinstance(owner, Activity):
+        return [owner]
+    if isinstance(owner, int):
+        found = db.get(Activity, owner)
+        return [found] if found is not None else []
+    return []
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_cancelled_activities(db: Session, _context, _instances) -> None:
+    running = db.info.get(CANCELLING, set())
+    with db.no_autoflush:
+        for obj in list(db.dirty) + list(db.deleted) + list(db.new):
+            if obj in db.dirty and not db.is_modified(obj, include_collections=False):
+                continue
+            if isinstance(obj, Activity):
+                owners = [] if obj in db.new else [obj]
+            elif isinstance(obj, Attachment):
+                owners = [obj.activity] if obj.activity is not None else []
+            elif hasattr(type(obj), "owning_activity"):
+                owners = _owners(db, obj.owning_activity)
+            else:
+                continue
+            for activity in owners:
+                if activity.id is not None and activity.id not in running and _was_cancelled(activity):
+                    ensure_not_cancelled(activity)
