@@ -137,6 +137,7 @@ class WorkOrder(Base):
               sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
         Index("ix_maint_work_order_equipment_status", "equipment_id", "status"),
         Index("ix_maint_work_order_status_due", "status", "due"),
+        {"sqlite_autoincrement": True},  # a follow-up withdrawn with a cancelled intervention: OT ids never reused
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     equipment_id: Mapped[int] = mapped_column(ForeignKey("maint_equipment.id"))

@@ -23,7 +23,7 @@ depends_on = None
 AUTOINCREMENT_TABLES = (
     'core_activity', 'core_attachment', 'core_evidence', 'core_evidence_event', 'core_review',
     'improvement_action', 'improvement_cause', 'improvement_cause_vote', 'improvement_standard_step',
-    'improvement_why', 'qse_audit_question', 'qse_finding', 'qse_nc_lot', 'qse_planning_task',
+    'improvement_why', 'maint_work_order', 'qse_audit_question', 'qse_finding', 'qse_nc_lot', 'qse_planning_task',
     'qse_regulatory_review_item', 'stock_count_line', 'stock_pick_line', 'stock_reception_anomaly',
     'stock_reception_line', 'stock_round_line', 'stock_shipment_line', 'stock_shipment_pick',
     'stock_slotting_line',
