@@ -28,7 +28,8 @@ MOVE_REASONS = {"reception": "Réception", "putaway": "Rangement", "pick": "Pré
                 "adjustment": "Ajustement d'inventaire", "quarantine": "Mise en quarantaine",
                 "release": "Libération de quarantaine", "return_supplier": "Retour fournisseur",
                 "scrap": "Mise au rebut", "shipment": "Expédition", "collection": "Collecte bord de ligne",
-                "transfer": "Transfert", "consumption": "Consommation"}
+                "transfer": "Transfert", "consumption": "Consommation", "correction": "Correction de réception",
+                "cancel": "Annulation d'activité"}
 
 
 class Supplier(Base):
@@ -244,7 +245,8 @@ class Reception(Activity):
 
 class ReceptionLine(Base):
     __tablename__ = "stock_reception_line"
-    __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"), {"sqlite_autoincrement": True})
+    # a line corrected down to nothing (received by mistake) keeps its row, with who and why
+    __table_args__ = (CheckConstraint("qty >= 0", name="qty_not_negative"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     reception_id: Mapped[int] = mapped_column(ForeignKey("stock_reception.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"), index=True)
@@ -260,8 +262,14 @@ class ReceptionLine(Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     put_away_location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_location.id"))
     put_away_at: Mapped[datetime | None]
+    # a correction before put-away (reversing move of the difference): the quantity first received, who, when, why
+    received_qty: Mapped[Decimal | None] = mapped_column(QTY)
+    corrected_at: Mapped[datetime | None]
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
 
     reception: Mapped[Reception] = relationship(back_populates="lines")
+    corrected_by: Mapped[User | None] = relationship(foreign_keys=[corrected_by_id])
     item: Mapped[Item] = relationship()
     lot: Mapped[Lot] = relationship()
     location: Mapped[Location] = relationship(foreign_keys=[location_id])

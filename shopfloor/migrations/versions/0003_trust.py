@@ -1,4 +1,4 @@
-"""Records you can trust: cancelled activities, and ids SQLite never reuses
+"""Records you can trust: cancelled activities, corrected reception lines, ids SQLite never reuses
 
 Activities gain who cancelled them, when and why (an activity with effects outside itself is
 cancelled, its effects reversed, never deleted). On SQLite, the tables whose rows the suite
@@ -30,6 +30,7 @@ AUTOINCREMENT_TABLES = (
 )
 
 CANCEL_FK = 'fk_core_activity_cancelled_by_id_core_user'
+LINE_FK = 'fk_stock_reception_line_corrected_by_id_core_user'
 
 
 def _sqlite() -> bool:
@@ -63,9 +64,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cancelled_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('cancel_reason', sa.Text(), nullable=True))
         batch_op.create_foreign_key(batch_op.f(CANCEL_FK), 'core_user', ['cancelled_by_id'], ['id'])
+    # a reception line corrected before put-away: who, when, why, and the quantity first received;
+    # corrected down to nothing (received by mistake), it keeps its row at 0
+    with op.batch_alter_table('stock_reception_line', schema=None, **_rebuild_kwargs(True)) as batch_op:
+        batch_op.add_column(sa.Column('received_qty', sa.Numeric(precision=14, scale=3), nullable=True))
+        batch_op.add_column(sa.Column('corrected_at', shopfloor.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('corrected_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('correction_reason', sa.Text(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f(LINE_FK), 'core_user', ['corrected_by_id'], ['id'])
+        batch_op.drop_constraint(batch_op.f('ck_stock_reception_line_qty_positive'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_stock_reception_line_qty_not_negative'), 'qty >= 0')
     if _sqlite():
         for table in AUTOINCREMENT_TABLES:
-            if table == 'core_activity':
+            if table in ('core_activity', 'stock_reception_line'):
                 continue
             with op.batch_alter_table(table, schema=None, **_rebuild_kwargs(True)):
                 pass
@@ -76,10 +87,18 @@ def downgrade() -> None:
     if _sqlite():
         _check_foreign_keys_off()
         for table in AUTOINCREMENT_TABLES:
-            if table == 'core_activity':
+            if table in ('core_activity', 'stock_reception_line'):
                 continue
             with op.batch_alter_table(table, schema=None, **_rebuild_kwargs(False)):
                 pass
+    with op.batch_alter_table('stock_reception_line', schema=None, **_rebuild_kwargs(False)) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_stock_reception_line_qty_not_negative'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_stock_reception_line_qty_positive'), 'qty > 0')
+        batch_op.drop_constraint(batch_op.f(LINE_FK), type_='foreignkey')
+        batch_op.drop_column('correction_reason')
+        batch_op.drop_column('corrected_by_id')
+        batch_op.drop_column('corrected_at')
+        batch_op.drop_column('received_qty')
     with op.batch_alter_table('core_activity', schema=None, **_rebuild_kwargs(False)) as batch_op:
         batch_op.drop_constraint(batch_op.f(CANCEL_FK), type_='foreignkey')
         batch_op.drop_column('cancel_reason')
