@@ -14,7 +14,7 @@ from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, Esca
 from shopfloor.db import get_or_404
 from shopfloor.auth.models import Team, User
 from shopfloor.errors import Forbidden, ValidationError
-from shopfloor.validation import PARIS, decimal as parse_decimal
+from shopfloor.validation import ID_MAX, PARIS, decimal as parse_decimal, integer as parse_integer
 
 BACKFILL_DAYS = 62        # past days a read may compute and keep; older gaps are the nightly job's
 JOB_DAYS = 7              # the nightly job fills the last week (catches up after a stop)
@@ -50,7 +50,7 @@ def find_team(db: Session, team) -> Team | None:
     if isinstance(team, bool) or not isinstance(team, (int, str)):
         raise ValidationError("Le champ « team » doit être le nom ou l'identifiant d'une équipe.", "team")
     if isinstance(team, int) or (isinstance(team, str) and team.isdigit()):
-        found = db.get(Team, int(team))
+        found = db.get(Team, parse_integer({"team": team}, "team", minimum=1, maximum=ID_MAX))
     else:
         found = db.scalar(select(Team).where(Team.name == team.strip()))
     if found is None:
@@ -112,7 +112,7 @@ def create_board(db: Session, actor: User, *, name: str, level, team=None, rows,
     if parent_id not in (None, ""):
         if isinstance(parent_id, bool) or not isinstance(parent_id, int):
             raise ValidationError("Le champ « parent » doit être l'identifiant d'un tableau.", "parent")
-        parent = db.get(Board, parent_id)
+        parent = db.get(Board, parse_integer({"parent": parent_id}, "parent", minimum=1, maximum=ID_MAX))
         if parent is None or parent.level != level + 1:
             raise ValidationError(f"Le tableau parent doit être un tableau de niveau {level + 1}.", "parent")
     board = Board(name=name, level=level, team=team_row, parent=parent, created_on=today,
@@ -176,6 +176,8 @@ def record_entry(db: Session, actor: User, board: Board, *, indicator: str, day:
         raise ValidationError("On ne saisit pas un indicateur pour un jour à venir.", "date")
     number = float(parse_decimal({"value": value}, "value"))
     _check_manual_value(indicator, number)
+    if (info.unit or "").strip() == "%" and not 0 <= number <= 100:
+        raise ValidationError("Le champ « value » est un pourcentage : de 0 à 100.", "value")
     if len(comment or "") > 2000:
         raise ValidationError("Le commentaire dépasse 2000 caractères.", "comment")
     entry = db.scalar(select(DailyValue).where(DailyValue.board_id == board.id, DailyValue.indicator_key == indicator,

@@ -58,7 +58,7 @@ def _board_form_values(form) -> dict:
             rows.append({"letter": form.get(f"letter_{i}"), "indicator": key,
                          "target": form.get(f"target_{i}"), "threshold": form.get(f"threshold_{i}")})
     level = v.integer(form, "level", minimum=1, maximum=3)
-    parent = v.integer(form, "parent", required=False)
+    parent = v.identifier(form, "parent", required=False)
     return {"name": v.text(form, "name", max_length=120), "level": level, "team": form.get("team") or None,
             "rows": rows, "parent_id": parent}
 

@@ -8,9 +8,10 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
+from shopfloor import bounds, sanitize
 from shopfloor import config as config_module
 from shopfloor.auth.models import User
 from shopfloor.auth.permissions import is_api_request
@@ -21,6 +22,7 @@ from shopfloor.registry import Registry
 
 log = logging.getLogger(__name__)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+OUT_OF_RANGE = "Une valeur envoyée dépasse ce que l'enregistrement peut contenir ; rien n'a été enregistré."
 csrf = CSRFProtect()
 
 
@@ -29,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
+    sanitize.init_app(app)  # 64-bit <int:…> ids, no NUL or lone surrogate in any input
+    bounds.install()  # every flush: each value fits its column
 
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["shopfloor_sessions"] = Sessions(engine)
@@ -98,6 +102,12 @@ def _error_response(status: int, code: str, message: str, field: str | None = No
         return jsonify({"error": {"code": code, "message": message, "field": field}}), status
     return render_template("error.html", status=status, message=message, field=field), status
 
+            except DomainError as exc:  # the bounds check of the final flush
+                db.rollback()
+                return _error_response(exc.status, exc.code, exc.message, exc.field)
+            except (DataError, OverflowError):
+                db.rollback()
+                return _error_response(422, "invalid", OUT_OF_RANGE)
 
 def _init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
@@ -127,6 +137,22 @@ def _init_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(UnicodeEncodeError)
+    def _out_of_range(exc: Exception):
+        """A value the database cannot hold that the bounds check did not name: still a 4xx."""
+        log.warning("value out of range on %s %s: %s", request.method, request.path, exc)
+        if "db_session" in g:
+            g.db_session.rollback()
+        return _error_response(422, "invalid", OUT_OF_RANGE)
+
+    @app.errorhandler(StatementError)
+    def _statement_error(exc: StatementError):
+        if isinstance(exc.orig, (OverflowError, UnicodeError)):  # raised while binding a parameter
+            return _out_of_range(exc)
+        return _unexpected(exc)
+
         if "db_session" in g:
             g.db_session.rollback()
         return _error_response(500, "internal", "Erreur interne : l'action n'a pas été enregistrée.")

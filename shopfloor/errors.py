@@ -25,6 +25,11 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"

@@ -1,6 +1,7 @@
 """Parsing plain input values (JSON bodies and form fields) with errors that name the field."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -8,6 +9,34 @@ from zoneinfo import ZoneInfo
 from shopfloor.errors import BadRequest, ValidationError
 
 PARIS = ZoneInfo("Europe/Paris")
+
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
+# Every id column is an Integer: 32 bits on PostgreSQL, where a larger id in a query is a
+# DataError, not "no such row". An id beyond it names nothing: the same 404/422 on both databases.
+ID_MAX = 2**31 - 1
+# The dates any record may carry, whatever the field: enough for a birth date or a
+# ten-year plan, and far from the edges where time zones and databases overflow.
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2200, 12, 31)
+# No decimal field of the suite means anything at or beyond 10^15 (the widest column is
+# Numeric(14, x)); refusing it here keeps Decimal arithmetic and quantize() exact.
+DECIMAL_DIGITS = 15
+UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def unsafe_text(value: str) -> str | None:
+    """Why a string cannot be stored (a NUL byte or a lone surrogate), or None when it can."""
+    found = UNSAFE_TEXT.search(value)
+    if found is None:
+        return None
+    return "un caractère nul" if found.group() == "\x00" else "un caractère Unicode invalide"
+
+
+def clean_text(value: str, field: str) -> str:
+    """The string itself, or a 422 naming the field when it holds a NUL or a lone surrogate."""
+    reason = unsafe_text(value)
+    if reason:
+        raise ValidationError(f"Le champ « {field} » contient {reason}.", field)
+    return value
 
 
 def text(data: dict, field: str, *, required: bool = True, max_length: int = 200, default: str = "") -> str:
@@ -18,7 +47,7 @@ def text(data: dict, field: str, *, required: bool = True, max_length: int = 200
         return default
     if not isinstance(value, str):
         raise ValidationError(f"Le champ « {field} » doit être un texte.", field)
-    value = value.strip()
+    value = clean_text(value, field).strip()
     if len(value) > max_length:
         raise ValidationError(f"Le champ « {field} » dépasse {max_length} caractères.", field)
     return value
@@ -36,37 +65,96 @@ def _missing(data: dict, field: str, required: bool) -> bool:
 
 def integer(data: dict, field: str, *, required: bool = True, minimum: int | None = None,
             maximum: int | None = None) -> int | None:
+    """An integer; always within 64 bits (ids, offsets, counts), within [minimum, maximum] when given."""
     if _missing(data, field, required):
         return None
     value = data[field]
     try:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > 20:  # more digits than any 64-bit integer; int() would also be slow
+                raise OverflowError
         number = int(value)
+    except OverflowError:
+        number = INT64_MAX + 1
     except (TypeError, ValueError):
         raise ValidationError(f"Le champ « {field} » doit être un nombre entier.", field) from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise ValidationError(f"Le champ « {field} » doit être entre {minimum} et {maximum}.", field)
+    low = INT64_MIN if minimum is None else max(minimum, INT64_MIN)
+    high = INT64_MAX if maximum is None else min(maximum, INT64_MAX)
+    if number < low or number > high:
+        if minimum is not None and maximum is not None:
+            message = f"doit être entre {minimum} et {maximum}"
+        elif minimum is not None:
+            message = f"doit valoir au moins {minimum}" if number < low else "est trop grand"
+        elif maximum is not None:
+            message = f"doit valoir au plus {maximum}" if number > high else "est trop petit"
+        else:
+            message = "est hors des limites d'un entier"
+        raise ValidationError(f"Le champ « {field} » {message}.", field)
     return number
 
 
+def identifier(data: dict, field: str, *, required: bool = True) -> int | None:
+    """The id of a row (a positive integer within the id columns' range)."""
+    return integer(data, field, required=required, minimum=1, maximum=ID_MAX)
+
+
+def count(data: dict, field: str, *, required: bool = True, maximum: int = 1_000_000) -> int | None:
+    """A number of things (errors, defects, people): a non-negative integer."""
+    return integer(data, field, required=required, minimum=0, maximum=maximum)
+
+
+def percentage(data: dict, field: str, *, required: bool = True) -> Decimal | None:
+    """A percentage: 0 to 100, two decimals at most."""
+    return decimal(data, field, required=required, minimum=Decimal(0), maximum=Decimal(100), max_places=2)
+
+
+def query_int(args, field: str, default: int | None = None, *, minimum: int | None = 0,
+              maximum: int | None = None) -> int | None:
+    """An integer from the query string (page, offset, limit, an id filter), bounded; the
+    default when absent or empty, a 422 naming the parameter when it is not a valid one."""
+    if args.get(field) in (None, ""):
+        return default
+    return integer({field: args.get(field)}, field, minimum=minimum, maximum=maximum)
+
+
+def page_number(args, field: str = "page", maximum: int = 100_000) -> int:
+    """The page asked for in the query string: 1 by default, at most `maximum`."""
+    return query_int(args, field, 1, minimum=1, maximum=maximum)
+
+
 def decimal(data: dict, field: str, *, required: bool = True, minimum: Decimal | None = None,
-            positive: bool = False) -> Decimal | None:
+            positive: bool = False, maximum: Decimal | None = None,
+            max_places: int | None = None) -> Decimal | None:
+    """A decimal number; below 10^15 in size, within [minimum, maximum] when given, and with at
+    most `max_places` decimals (the scale of its column) when given."""
     if _missing(data, field, required):
         return None
     value = data[field]
     try:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or isinstance(value, (list, dict)):
             raise InvalidOperation
-        number = Decimal(str(value).replace(",", ".").strip())
+        raw = str(value).replace(",", ".").strip()
+        if len(raw) > 60:
+            raise InvalidOperation
+        number = Decimal(raw)
         if not number.is_finite():
             raise InvalidOperation
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         raise ValidationError(f"Le champ « {field} » doit être un nombre.", field) from None
+    if number.adjusted() >= DECIMAL_DIGITS:  # by its exponent: abs() of 1e999999999 overflows
+        raise ValidationError(f"Le champ « {field} » est trop grand.", field)
     if positive and number <= 0:
         raise ValidationError(f"Le champ « {field} » doit être strictement positif.", field)
     if minimum is not None and number < minimum:
         raise ValidationError(f"Le champ « {field} » doit valoir au moins {minimum}.", field)
+    if maximum is not None and number > maximum:
+        raise ValidationError(f"Le champ « {field} » doit valoir au plus {maximum}.", field)
+    if max_places is not None and number != number.quantize(Decimal(1).scaleb(-max_places)):
+        raise ValidationError(f"Le champ « {field} » admet au plus {max_places} décimale"
+                              f"{'s' if max_places > 1 else ''}.", field)
     return number
 
 
@@ -87,13 +175,23 @@ def parse_datetime(value, field: str) -> datetime:
         parsed = value
     else:
         try:
+            if not isinstance(value, (str, date)) or len(str(value)) > 40:
+                raise ValueError
             parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(f"Le champ « {field} » doit être une date et heure ISO 8601 "
                                   f"(ex. 2026-11-21T09:30).", field) from None
+    _within_dates(parsed.date(), field)  # before any time zone arithmetic, which overflows at year 1
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=PARIS)
     return parsed.astimezone(timezone.utc)
+
+
+def _within_dates(day: date, field: str) -> date:
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValidationError(f"Le champ « {field} » doit être une date entre le "
+                              f"{DATE_MIN:%d/%m/%Y} et le {DATE_MAX:%d/%m/%Y}.", field)
+    return day
 
 
 def datetime_field(data: dict, field: str, *, required: bool = True, default: datetime | None = None):
@@ -104,11 +202,14 @@ def datetime_field(data: dict, field: str, *, required: bool = True, default: da
 
 def parse_date(value, field: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return _within_dates(value, field)
     try:
-        return date.fromisoformat(str(value).strip())
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError(f"Le champ « {field} » doit être une date AAAA-MM-JJ.", field) from None
+    return _within_dates(parsed, field)
 
 
 def date_field(data: dict, field: str, *, required: bool = True, default: date | None = None):
@@ -121,7 +222,7 @@ def choice(data: dict, field: str, choices, *, required: bool = True, default=No
     if _missing(data, field, required and default is None):
         return default
     value = data[field]
-    if value not in choices:
+    if isinstance(value, (list, dict, set)) or value not in choices:
         raise ValidationError(f"Le champ « {field} » doit valoir : {', '.join(map(str, choices))}.", field)
     return value
 

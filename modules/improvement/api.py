@@ -55,7 +55,7 @@ def action_dict(action, today) -> dict:
 
 
 def _int_or_none(data: dict, field: str) -> int | None:
-    return v.integer(data, field, required=False, minimum=1)
+    return v.identifier(data, field, required=False)
 
 
 @bp.post("/actions")

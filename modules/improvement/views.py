@@ -66,8 +66,8 @@ def _action_form(db, form) -> dict:
 @requires()
 def new_action():
     db, me = session(), user()
-    plan_id = request.values.get("plan_id", type=int)
-    problem_id = request.values.get("problem_id", type=int)
+    plan_id = v.query_int(request.values, "plan_id", minimum=1, maximum=v.ID_MAX)
+    problem_id = v.query_int(request.values, "problem_id", minimum=1, maximum=v.ID_MAX)
     error = None
     if request.method == "POST":
         try:

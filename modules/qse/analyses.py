@@ -90,7 +90,7 @@ def create_regulatory_review(db: Session, actor: User, data: dict, now: datetime
     items = data.get("items")
     if not isinstance(items, list) or not items:
         raise ValidationError("Choisissez au moins un texte du registre à revoir.", "items")
-    ids = [v.integer(item if isinstance(item, dict) else {}, "text_id", minimum=1) for item in items]
+    ids = [v.identifier(item if isinstance(item, dict) else {}, "text_id") for item in items]
     if len(set(ids)) != len(ids):
         raise ValidationError("Un même texte est revu deux fois.", "items")
     texts = {t.id: t for t in db.scalars(select(RegulatoryText).where(RegulatoryText.id.in_(ids)))}

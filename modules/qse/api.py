@@ -69,7 +69,7 @@ def list_nonconformities():
      response=ID_STATUS, status=201)
 def create_nonconformity():
     db, data = session(), body()
-    reception_id = v.integer(data, "reception_id", required=False, minimum=1)
+    reception_id = v.identifier(data, "reception_id", required=False)
     if reception_id is not None:
         nc = ncs.open_from_reception(db, current_actor(), reception_id, utcnow(),
                                      {k: val for k, val in data.items() if k != "reception_id"})

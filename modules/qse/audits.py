@@ -52,7 +52,7 @@ def _standards(data: dict) -> list[str]:
     keys = data.get("standards") or ["iso9001"]
     if isinstance(keys, str):
         keys = [keys]
-    if not isinstance(keys, list) or any(k not in standards() for k in keys):
+    if not isinstance(keys, list) or any(not isinstance(k, str) or k not in standards() for k in keys):
         raise ValidationError(f"Le champ « standards » doit lister : {', '.join(standards())}.", "standards")
     return list(dict.fromkeys(keys))
 
@@ -64,7 +64,8 @@ def create_audit(db: Session, actor: User, data: dict, now: datetime) -> Audit:
     audit_date = v.date_field(data, "audit_date", required=False, default=paris_day(now))
     if audit_date > paris_day(now):
         raise ValidationError("Un audit se saisit le jour où il est réalisé, pas avant.", "audit_date")
-    duration = v.decimal(data, "duration_hours", required=False, positive=True) or Decimal(2)
+    duration = v.decimal(data, "duration_hours", required=False, positive=True, maximum=Decimal(200),
+                         max_places=1) or Decimal(2)
     process = v.text(data, "process", max_length=120)
     audit = Audit(author=actor, title=v.text(data, "title", required=False, max_length=200,
                                                default=f"Audit interne – {process}"),
@@ -80,7 +81,7 @@ def create_audit(db: Session, actor: User, data: dict, now: datetime) -> Audit:
     audit.questions = _checklist(keys, data.get("clauses"), data.get("questions"))
     db.add(audit)
     db.flush()
-    if (entry_id := v.integer(data, "programme_entry", required=False)) is not None:
+    if (entry_id := v.identifier(data, "programme_entry", required=False)) is not None:
         _link_programme(db, entry_id, audit)
     return audit
 

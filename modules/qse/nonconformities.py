@@ -20,6 +20,10 @@ from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor import validation as v
 
+MAX_QUANTITY = Decimal(1_000_000_000)  # QTY = Numeric(14, 3): three decimals
+MAX_COST = Decimal(1_000_000_000)  # MONEY = Numeric(14, 2): two decimals
+
+
 ORIGIN = "qse_nonconformity"
 # Suspect stock is pulled back from wherever it is still free to use; stock already in
 # quarantine, scrap, waste or on the shipping dock is out of the flow.
@@ -70,8 +74,8 @@ def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *,
     detected = v.datetime_field(data, "detected_at", required=False, default=now)
     if detected > now:
         raise ValidationError("La date de détection ne peut pas être dans le futur.", "detected_at")
-    quantity = v.decimal(data, "quantity", required=False, minimum=Decimal(0))
-    cost = v.decimal(data, "cost", required=False, minimum=Decimal(0))
+    quantity = v.decimal(data, "quantity", required=False, minimum=Decimal(0), maximum=MAX_QUANTITY, max_places=3)
+    cost = v.decimal(data, "cost", required=False, minimum=Decimal(0), maximum=MAX_COST, max_places=2)
     nc = NonConformity(
         author=actor, title=title, performed_at=detected, detected_at=detected, site_id=actor.site_id,
         team_id=actor.team_id, source=v.choice(data, "source", tuple(NC_SOURCES)),
@@ -93,7 +97,7 @@ def find_reception(db: Session, reference) -> Reception:
     if not value:
         raise ValidationError("Indiquez le n° de réception ou le bon de livraison.", "reception")
     if value.isdigit():
-        reception = db.get(Reception, int(value))
+        reception = db.get(Reception, v.identifier({"reception": value}, "reception"))
     else:
         reception = db.scalar(select(Reception).where(Reception.delivery_note == value.upper())
                               .order_by(Reception.id.desc()).limit(1))
@@ -224,7 +228,7 @@ def update(db: Session, actor: User, nc: NonConformity, data: dict) -> NonConfor
     if nc.status == "closed":
         raise Conflict("La non-conformité est clôturée.", "status")
     if "cost" in data:
-        nc.cost = v.decimal(data, "cost", minimum=Decimal(0))
+        nc.cost = v.decimal(data, "cost", minimum=Decimal(0), maximum=MAX_COST, max_places=2)
     if "severity" in data:
         nc.severity = v.choice(data, "severity", tuple(NC_SEVERITIES))
     if "place" in data:

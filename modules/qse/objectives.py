@@ -86,7 +86,7 @@ INDICATOR_FIELDS = ("name", "definition", "purpose", "formula", "unit", "frequen
 def save_indicator(db: Session, actor: User, data: dict, indicator: QseIndicator | None = None) -> QseIndicator:
     if indicator is not None:
         _may_change_indicator(actor, indicator)
-    objective_id = v.integer(data, "objective_id", required=False, minimum=1)
+    objective_id = v.identifier(data, "objective_id", required=False)
     if objective_id is not None and db.get(Objective, objective_id) is None:
         raise ValidationError(f"Objectif n° {objective_id} introuvable.", "objective_id")
     indicator = indicator or QseIndicator(created_by_id=actor.id)

@@ -258,7 +258,7 @@ def audit_report_print(audit_id: int):
 @requires()
 def programme():
     db, error = session(), None
-    year = request.values.get("year", type=int) or paris_day(utcnow()).year
+    year = v.query_int(request.values, "year", minimum=1900, maximum=2200) or paris_day(utcnow()).year
     if request.method == "POST":
         try:
             audits.add_programme_entry(db, user(), {k: request.form.get(k, "") for k in

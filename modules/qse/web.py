@@ -5,6 +5,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from modules.qse import models
+from shopfloor import validation as v
 from shopfloor.api import api_blueprint
 
 bp = Blueprint("qse", __name__, url_prefix="/qse", template_folder="templates")
@@ -29,4 +30,4 @@ def user():
 
 
 def page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return v.page_number(request.args)

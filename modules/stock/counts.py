@@ -26,6 +26,7 @@ from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
 from modules.stock.models import Balance, Item, Location, Lot, Move
 from modules.stock.models_ops import COUNT_SCOPES, Count, CountLine, new_activity
+from modules.stock.quantities import parse_qty
 
 # Scrap and waste are not stock any more; every other kind of location is counted.
 COUNTED_KINDS = ("storage", "quarantine", "line", "shipping", "reception")
@@ -187,7 +188,7 @@ def _ensure_open(count: Count) -> None:
 
 
 def _quantity(value) -> Decimal:
-    qty = v.decimal({"counted_qty": value}, "counted_qty", minimum=Decimal(0))
+    qty = parse_qty({"counted_qty": value}, "counted_qty", positive=False)
     if qty != qty.quantize(Decimal("0.001")):
         raise ValidationError("La quantité comptée a au plus 3 décimales.", "counted_qty")
     return qty

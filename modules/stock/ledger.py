@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, ValidationError
 from modules.stock.models import Balance, Item, Location, Lot, Move
+from modules.stock.quantities import check_qty
 
 
 def lock_item(db: Session, item_id: int) -> Item:
@@ -55,7 +56,7 @@ def move(db: Session, *, item: Item, lot: Lot, qty: Decimal, source: Location | 
     is an exit (shipment, consumption, negative adjustment). `from_reserved` is the part of qty
     that was reserved at the source (a pick being confirmed) and is released with it.
     Refuses to take more than the free (or reserved, for a confirmation) quantity."""
-    qty = Decimal(qty)
+    qty = check_qty(item, Decimal(qty))  # within what the item's unit allows, three decimals
     if qty <= 0:
         raise ValidationError("La quantité doit être positive.", "qty")
     if source is None and target is None:

@@ -80,7 +80,9 @@ def create_count():
 def _threshold(data: dict, field: str, default):
     if field not in data:
         return default
-    return v.decimal(data, field, required=False, minimum=0)
+    if field == "threshold_pct":
+        return v.percentage(data, field, required=False)
+    return v.decimal(data, field, required=False, minimum=0, maximum=10_000_000_000, max_places=4)
 
 
 @bp.get("/counts/<int:count_id>")

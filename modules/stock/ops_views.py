@@ -21,6 +21,7 @@ from modules.stock.lookup import supplier_by_name
 from modules.stock.models import Carrier, Location, Supplier
 from modules.stock.models_ops import (COUNT_SCOPES, COUNT_STATUSES, LINE_STATUSES, ROUND_KINDS, SHIPMENT_STATUSES,
                                       Count, PurchaseProposal)
+from modules.stock.quantities import parse_qty
 
 bp = Blueprint("stock_ops", __name__, url_prefix="/stock", template_folder="templates")
 ALL = ("admin", "tutor", "apprentice")
@@ -93,7 +94,7 @@ def create_count():
         count = counts.create_count(
             db, _user(), scope=v.choice(form, "scope", tuple(COUNT_SCOPES)),
             value=v.text(form, "value", required=False, max_length=40), now=utcnow(),
-            threshold_pct=v.decimal(form, "threshold_pct", required=False, minimum=Decimal(0)),
+            threshold_pct=v.percentage(form, "threshold_pct", required=False),
             threshold_value=v.decimal(form, "threshold_value", required=False, minimum=Decimal(0)))
     except DomainError as exc:
         return counts_page.__wrapped__(error=_failed(db, exc), status=exc.status)
@@ -172,7 +173,7 @@ def new_purchase_request(proposal_id: int):
             supplier = supplier_by_name(db, form.get("supplier", "")) if form.get("supplier") else None
             created = replenishment.create_purchase_request(
                 db, _user(), now=utcnow(), proposal=proposal, supplier=supplier,
-                qty=v.decimal(form, "qty", positive=True), due_date=v.date_field(form, "due_date"),
+                qty=parse_qty(form, "qty"), due_date=v.date_field(form, "due_date"),
                 note=v.text(form, "note", required=False, max_length=2000))
         except DomainError as exc:
             error = _failed(db, exc)

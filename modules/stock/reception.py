@@ -28,6 +28,7 @@ from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import (ANOMALY_KINDS, DECISIONS, Balance, Carrier, ExpectedReceipt, ExpectedReceiptLine,
                                   Item, Location, Lot, Reception, ReceptionAnomaly, ReceptionLine, Supplier)
 from modules.stock.picking import can_handle, fmt, local_day
+from modules.stock.quantities import check_qty, parse_qty
 
 QUARANTINE_BY_DEFAULT = {"damaged", "labels", "wrong_item", "expired", "short_shelf_life"}
 ENTRY_KINDS = ("reception", "storage", "line")  # where conforming goods may land
@@ -53,13 +54,13 @@ def line_input(data: dict, field_prefix: str = "") -> LineInput:
     """A reception line from a JSON object or a form; errors name the field (prefixed, e.g. lines[1].qty)."""
     try:
         return LineInput(
-            sku=v.text(data, "sku", max_length=40), qty=v.decimal(data, "qty", positive=True),
+            sku=v.text(data, "sku", max_length=40), qty=parse_qty(data, "qty"),
             lot=v.text(data, "lot", required=False, max_length=60),
             expiry=v.date_field(data, "expiry", required=False),
             location=v.text(data, "location", required=False, max_length=40),
             conforming=v.boolean(data, "conforming", default=True),
             reason=v.text(data, "reason", required=False, max_length=300),
-            note_qty=v.decimal(data, "note_qty", required=False, minimum=Decimal(0)),
+            note_qty=parse_qty(data, "note_qty", required=False, positive=False),
             packaging_ok=v.boolean(data, "packaging_ok", default=True),
             labels_ok=v.boolean(data, "labels_ok", default=True),
             decision=v.choice(data, "decision", list(DECISIONS), required=False))
@@ -100,7 +101,7 @@ def parse_expected_lines(text: str) -> list[tuple[str, Decimal]]:
         parts = raw.replace(";", " ").replace("\t", " ").split()
         if len(parts) != 2:
             raise ValidationError(f"Ligne {number} : « référence;quantité » attendu, lu « {raw} ».", "lines")
-        out.append((parts[0], v.decimal({"lines": parts[1]}, "lines", positive=True)))
+        out.append((parts[0], parse_qty({"lines": parts[1]}, "lines")))
     return out
 
 
@@ -152,6 +153,8 @@ def add_line(db: Session, actor: User, reception: Reception, data: LineInput, no
     """Receive one line: lot and expiry capture, checks, anomalies, and the entry move."""
     _editable(reception)
     item = item_by_sku(db, data.sku, f"{field_prefix}sku")
+    check_qty(item, data.qty, f"{field_prefix}qty")
+    check_qty(item, data.note_qty, f"{field_prefix}note_qty")
     problems = _quality_problems(db, reception, item, data, local_day(now), field_prefix)
     decision = _decision(data, problems)
     location = _landing(db, data, decision, field_prefix)

@@ -20,6 +20,7 @@ from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
 from modules.stock.models import LOCATION_KINDS, Balance, Location
 from modules.stock.models_ops import ROUND_KINDS, CollectionLine, CollectionRound, new_activity
+from modules.stock.quantities import parse_qty
 
 TARGET_KINDS = {"finished": ("storage",), "waste": ("waste", "scrap"), "packaging": ("storage", "waste")}
 
@@ -64,7 +65,7 @@ def collect(db: Session, actor: User, collection: CollectionRound, *, kind: str,
         raise ValidationError(f"{ROUND_KINDS[kind]} : la destination doit être un emplacement {allowed} "
                               f"({target.code} est {LOCATION_KINDS.get(target.kind, target.kind).lower()}).", "to")
     item = item_by_sku(db, sku)
-    amount = v.decimal({"qty": qty}, "qty", positive=True)
+    amount = parse_qty({"qty": qty}, "qty")
     ledger.lock_item(db, item.id)
     lot = _lot(db, item, source, (lot_number or "").strip())
     move = ledger.move(db, item=item, lot=lot, qty=amount, source=source, target=target,

@@ -23,6 +23,7 @@ from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Balance, Carrier, Item, Location, Lot, Move
 from modules.stock.models_ops import Shipment, ShipmentLine, ShipmentPick, new_activity
 from modules.stock.replenishment import paris_day
+from modules.stock.quantities import parse_qty
 
 MAX_LINES = 50
 
@@ -48,7 +49,7 @@ def create_shipment(db: Session, actor: User, *, order_ref: str, lines: list[dic
         if not isinstance(raw, dict):
             raise ValidationError(f"Ligne {number} : objet attendu.", "lines")
         item = item_by_sku(db, raw.get("sku"), f"lines[{number}].sku")
-        qty = v.decimal(raw, "qty", positive=True)
+        qty = parse_qty(raw, "qty")
         customer = v.text(raw, "customer", max_length=120)
         shipment.lines.append(ShipmentLine(item_id=item.id, item=item, qty=qty, customer=customer))
     db.add(shipment)
@@ -146,7 +147,7 @@ def check_line(db: Session, actor: User, shipment: Shipment, *, sku: str, qty, n
     """Check a prepared line against the order by scanning its item and typing the quantity seen."""
     _own_step(actor, shipment, "prepared", "contrôler")
     item = item_by_sku(db, sku)
-    counted = v.decimal({"qty": qty}, "qty", minimum=Decimal(0))
+    counted = parse_qty({"qty": qty}, "qty", positive=False)
     line = next((line for line in shipment.lines if line.item_id == item.id and line.checked_qty is None), None)
     if line is None:
         if any(line.item_id == item.id for line in shipment.lines):

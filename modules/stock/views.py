@@ -18,6 +18,7 @@ from modules.stock.lookup import item_by_sku, location_by_code, supplier_by_name
 from modules.stock.models import (ANOMALY_KINDS, CATEGORIES, DECISIONS, LOCATION_KINDS, MOVE_REASONS, PICK_STATES,
                                   STRATEGIES, Balance, Carrier, ExpectedReceipt, Item, LineCall, Location, Move,
                                   PickList, ProgrammeLine, Reception, Supplier)
+from modules.stock.quantities import parse_qty
 
 bp = Blueprint("stock", __name__, url_prefix="/stock", template_folder="templates")
 PAGE = 50
@@ -45,7 +46,7 @@ def _user():
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return v.page_number(request.args)
 
 
 def _fail(db, exc: DomainError):
@@ -240,7 +241,7 @@ def new_reception():
             form, now = request.form, utcnow()
             expected = None
             if form.get("expected"):
-                expected = db.get(ExpectedReceipt, v.integer(form, "expected")) or _missing("Commande", form["expected"])
+                expected = db.get(ExpectedReceipt, v.identifier(form, "expected")) or _missing("Commande", form["expected"])
             rec = receiving.open_reception(
                 db, _user(), supplier=supplier_by_name(db, form.get("supplier", "")), now=now,
                 delivery_note=form.get("delivery_note", ""),
@@ -379,7 +380,7 @@ def release(balance_id: int):
     db, form = session(), request.form
     try:
         receiving.release_quarantine(db, _user(), balance_id=balance_id, decision=form.get("decision", ""),
-                                     qty=v.decimal(form, "qty", positive=True), now=utcnow(),
+                                     qty=parse_qty(form, "qty"), now=utcnow(),
                                      location_code=form.get("location", ""), note=form.get("note", ""))
     except DomainError as exc:
         return _quarantine_page(_fail(db, exc), exc.status)
@@ -397,7 +398,7 @@ def programme():
         form = request.form
         try:
             picking.add_programme_line(db, _user(), line_code=form.get("line", ""), sku=form.get("sku", ""),
-                                       qty=v.decimal(form, "qty", positive=True),
+                                       qty=parse_qty(form, "qty"),
                                        needed_at=v.datetime_field(form, "needed_at"),
                                        workshop=v.text(form, "workshop", required=False, max_length=80))
         except DomainError as exc:
@@ -456,7 +457,7 @@ def new_pick():
         form = request.form
         try:
             pick = picking.allocate(db, _user(), requests=[(item_by_sku(db, form.get("sku", "")),
-                                                            v.decimal(form, "qty", positive=True))],
+                                                            parse_qty(form, "qty"))],
                                     destination=location_by_code(db, form.get("destination", ""), "destination"),
                                     now=utcnow())
         except DomainError as exc:
@@ -532,7 +533,7 @@ def new_line_call():
     if request.method == "POST":
         try:
             call = picking.raise_call(db, _user(), line_code=line_code, sku=request.form.get("sku", ""),
-                                      qty=v.decimal(request.form, "qty", positive=True), now=utcnow())
+                                      qty=parse_qty(request.form, "qty"), now=utcnow())
         except DomainError as exc:
             error = _fail(db, exc)
         else:

@@ -151,7 +151,7 @@ def add_attachment(activity_id: int):
 def create_evidence():
     db = session()
     data = body()
-    activity = services.visible_activity(db, g.api_user, v.integer(data, "activity_id"))
+    activity = services.visible_activity(db, g.api_user, v.identifier(data, "activity_id"))
     evidence = services.link_competence(db, g.api_user, activity, v.text(data, "competence", max_length=16),
                                         v.text(data, "statement", required=False, max_length=5000), utcnow())
     return jsonify(evidence_json(evidence)), 201

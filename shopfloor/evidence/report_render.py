@@ -151,6 +151,9 @@ def prepare_photo(path: Path | str) -> PreparedPhoto | None:
 
     try:
         with Image.open(path) as img:
+            from shopfloor.evidence.services import MAX_IMAGE_PIXELS
+            if img.width * img.height > MAX_IMAGE_PIXELS:  # from the header: never decode a bomb
+                return None
             if img.format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the result stays >= 3/4 of the target:
                 # several times faster than decoding every pixel of a phone photo and resizing afterwards.

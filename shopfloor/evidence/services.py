@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationError
 from shopfloor.evidence.cancellation import ensure_not_cancelled, standing_effects
 from shopfloor.evidence.models import (
     OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
@@ -24,6 +24,11 @@ from shopfloor.referential.models import Competence, Criterion
 ALLOWED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
                  "application/pdf": "pdf"}
 THUMB_SIZE = (480, 480)
+# An image is refused from its header, before a pixel is decoded, above these sizes: a phone
+# photo is 12 to 24 megapixels; a 12000×12000 PNG of a few hundred KB would take 430 MB decoded.
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_FRAMES = 300                  # an animated GIF/WebP: frames…
+MAX_ANIMATION_PIXELS = 200_000_000      # …and pixels over all its frames
 
 
 # -- The freeze guard -------------------------------------------------------------
@@ -129,15 +134,39 @@ def add_attachment(db: Session, actor: User, activity: Activity, filename: str, 
     return attachment
 
 
+def check_image_size(image, field: str = "file") -> None:
+    """Refuse (413 naming the field) an image too large to decode, from its header alone.
+    `image` is a lazily opened PIL image; only the frames a bounded budget allows are read."""
+    width, height = image.size
+    pixels = width * height
+    if pixels > MAX_IMAGE_PIXELS:
+        raise PayloadTooLarge(f"Image trop grande : {width} × {height} pixels, au plus "
+                              f"{MAX_IMAGE_PIXELS // 1_000_000} mégapixels.", field)
+    if getattr(image, "is_animated", False):
+        allowed = max(1, min(MAX_IMAGE_FRAMES, MAX_ANIMATION_PIXELS // max(pixels, 1)))
+        try:
+            image.seek(allowed)  # a frame past the budget exists: too many frames
+        except EOFError:
+            image.seek(0)
+        else:
+            raise PayloadTooLarge(f"Animation trop lourde : plus de {allowed} images de {width} × {height} "
+                                  f"pixels.", field)
+
+
 def _thumbnail(data: bytes) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
+            check_image_size(image)
+            image.draft("RGB", THUMB_SIZE)  # JPEG: decode at 1/2 … 1/8 scale, never every pixel
             image.thumbnail(THUMB_SIZE)
+            image = ImageOps.exif_transpose(image).convert("RGB")
             out = io.BytesIO()
             image.save(out, "JPEG", quality=80)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise PayloadTooLarge(f"Image trop grande : au plus {MAX_IMAGE_PIXELS // 1_000_000} mégapixels.",
+                              "file") from None
+    except (UnidentifiedImageError, OSError, ValueError, EOFError):
         raise ValidationError("L'image est illisible ou endommagée.", "file") from None
 
 

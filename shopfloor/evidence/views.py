@@ -39,7 +39,7 @@ def _user():
 @requires("apprentice")
 def activities():
     db = session()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = v.page_number(request.args)
     total = queries.count_activities(db, _user())
     return render_template("evidence/activities.html", page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
                            activities=queries.recent_activities(db, _user(), PAGE_SIZE, (page - 1) * PAGE_SIZE),

@@ -60,5 +60,5 @@ def api_list():
      body_schema={"type": "object", "properties": {"id": {"type": "integer"}}},
      response=record({"marked": INTEGER}))
 def api_read():
-    notification_id = v.integer(body(), "id", required=False, minimum=1)
+    notification_id = v.identifier(body(), "id", required=False)
     return jsonify({"marked": services.mark_read(session(), current_actor(), utcnow(), notification_id)})
