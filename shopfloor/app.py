@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
-    sanitize.init_app(app)  # 64-bit <int:…> ids, no NUL or lone surrogate in any input
+    sanitize.init_app(app)  # <int:…> ids within the id columns, no NUL or lone surrogate in any input
     bounds.install()  # every flush: each value fits its column
 
     engine = make_engine(app.config["DATABASE_URL"])
