@@ -63,7 +63,10 @@ LOCATION_JSON = record({
 RECEPTION_JSON = record({
     "id": INTEGER, "supplier": STRING, "delivery_note": STRING, "carrier": nullable(STRING), "closed": BOOLEAN,
     "lines": array(record({"id": INTEGER, "sku": STRING, "lot": STRING, "qty": NUMBER, "expiry": nullable(STRING),
-                           "location": STRING, "conforming": BOOLEAN, "decision": STRING, "reason": STRING})),
+                           "location": STRING, "conforming": BOOLEAN, "decision": STRING, "reason": STRING,
+                           "put_away": BOOLEAN,
+                           "correction": nullable(record({"received_qty": NUMBER, "at": STRING,
+                                                          "by": nullable(STRING), "reason": STRING}))})),
     "anomalies": array(record({"kind": STRING, "decision": STRING, "note": STRING, "sku": nullable(STRING)})),
     "reservations": STRING})
 LINE_CALL_JSON = record({"id": INTEGER, "line": STRING, "sku": STRING, "qty": NUMBER, "status": STRING,
@@ -104,12 +107,20 @@ def pick_json(pick, flagged=()) -> dict:
                          "qty": float(f.balance.qty), "reason": f.reason} for f in flagged]}
 
 
+def _correction_json(line) -> dict | None:
+    if line.corrected_at is None:
+        return None
+    return {"received_qty": float(line.received_qty), "at": line.corrected_at.isoformat(),
+            "by": line.corrected_by.username if line.corrected_by else None, "reason": line.correction_reason or ""}
+
+
 def reception_json(rec) -> dict:
     return {"id": rec.id, "supplier": rec.supplier.name, "delivery_note": rec.delivery_note,
             "carrier": rec.carrier.name if rec.carrier else None, "closed": rec.closed_at is not None,
             "lines": [{"id": line.id, "sku": line.item.sku, "lot": line.lot.number, "qty": float(line.qty),
                        "expiry": line.expiry.isoformat() if line.expiry else None, "location": line.location.code,
-                       "conforming": line.conforming, "decision": line.decision, "reason": line.reason}
+                       "conforming": line.conforming, "decision": line.decision, "reason": line.reason,
+                       "put_away": line.put_away_at is not None, "correction": _correction_json(line)}
                       for line in rec.lines],
             "anomalies": [{"kind": a.kind, "decision": a.decision, "note": a.note,
                            "sku": a.item.sku if a.item else None} for a in rec.anomalies],
@@ -199,6 +210,23 @@ def _expected(db, reference):
 @doc("One reception with its lines and anomalies", response=RECEPTION_JSON)
 def get_reception(reception_id: int):
     return jsonify(reception_json(receiving.get_reception(session(), g.api_user, reception_id)))
+
+
+@bp.post("/receptions/<int:reception_id>/lines/<int:line_id>/correct")
+@requires()
+@doc("Correct a line received by mistake, before put-away: {qty: the quantity really received (less than "
+     "received, 0 for a line that should not have been received), reason}. The difference leaves the stock by a "
+     "reversing move; the line keeps who, when and why. 409 once put away, frozen or cancelled",
+     body_schema={"type": "object", "required": ["qty", "reason"], "properties": {
+         "qty": {"type": "number", "minimum": 0}, "reason": {"type": "string", "minLength": 1, "maxLength": 300}}},
+     response=RECEPTION_JSON)
+def correct_reception_line(reception_id: int, line_id: int):
+    db, data = session(), body()
+    line = receiving.get_line(db, g.api_user, reception_id, line_id)
+    if "qty" not in data:
+        raise ValidationError("La quantité réellement reçue est obligatoire.", "qty")
+    receiving.correct_line(db, g.api_user, line, data.get("qty"), data.get("reason"), utcnow())
+    return jsonify(reception_json(line.reception))
 
 
 # -- Picks ----------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, joinedload
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.db import lock
+from shopfloor.evidence.cancellation import ensure_not_cancelled
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
@@ -388,6 +390,8 @@ def put_away(db: Session, actor: User, line: ReceptionLine, location_code: str, 
         raise Conflict("Une ligne non conforme reste en quarantaine jusqu'à sa libération.", "line")
     if line.put_away_at is not None:
         raise Conflict(f"Ligne déjà rangée en {line.put_away_location.code}.", "line")
+    if line.qty == 0:
+        raise Conflict("Ligne corrigée à 0 (reçue par erreur) : rien à ranger.", "line")
     if line.location.kind != "reception":
         raise Conflict(f"Ligne déposée directement en {line.location.code} : rien à ranger.", "line")
     target = location_by_code(db, location_code, "location")
@@ -447,3 +451,55 @@ def release_quarantine(db: Session, actor: User, *, balance_id: int, decision: s
 
 def anomaly_label(kind: str) -> str:
     return ANOMALY_KINDS.get(kind, kind)
+
+
+# -- Correction before put-away ----------------------------------------------------------
+
+CORRECTION_REASON_MAX = 300
+
+
+def correct_line(db: Session, actor: User, line: ReceptionLine, qty, reason, now: datetime) -> ReceptionLine:
+    """A line received by mistake (miscounted, wrong item scanned) is corrected before it is put away:
+    the quantity received in excess leaves the stock where it landed by a reversing move, and the line
+    keeps the quantity first received, who corrected it, when and why. Refused (409) once put away,
+    once the reception is frozen by validated evidence, or cancelled."""
+    reception = line.reception
+    if not can_handle(actor, reception):
+        raise Forbidden("Cette réception n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "id")
+    lock(db, reception)  # a correction and a put-away of the same line sent together: one after the other
+    db.refresh(line)
+    ensure_editable(reception)
+    ensure_not_cancelled(reception, "id")
+    if line.put_away_at is not None:
+        raise Conflict(f"Ligne déjà rangée en {line.put_away_location.code} : elle ne se corrige plus "
+                       f"(un écart en stock se traite par un inventaire).", "line_id")
+    if line.decision == "return":
+        raise Conflict("Ligne refusée et retournée au fournisseur : aucun stock à corriger.", "line_id")
+    new_qty = v.decimal({"qty": qty}, "qty", minimum=Decimal(0))
+    if new_qty != new_qty.quantize(Decimal("0.001")):
+        raise ValidationError("La quantité a au plus 3 décimales.", "qty")
+    if new_qty >= line.qty:
+        raise ValidationError(f"La quantité corrigée doit être inférieure à la quantité reçue ({fmt(line.qty)}) : "
+                              f"une correction retire ce qui a été reçu par erreur.", "qty")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("La raison de la correction est obligatoire.", "reason")
+    reason = reason.strip()
+    if len(reason) > CORRECTION_REASON_MAX or "\x00" in reason:
+        raise ValidationError(f"La raison : au plus {CORRECTION_REASON_MAX} caractères, sans caractère nul.", "reason")
+    item = ledger.lock_item(db, line.item_id)
+    ledger.move(db, item=item, lot=line.lot, qty=line.qty - new_qty, source=line.location, target=None,
+                reason="correction", user=actor, at=now, activity_id=reception.id,
+                note=f"Correction de la ligne n° {line.id} : {fmt(line.qty)} → {fmt(new_qty)} reçu(s). {reason}")
+    if line.received_qty is None:
+        line.received_qty = line.qty
+    line.qty, line.corrected_at, line.corrected_by, line.correction_reason = new_qty, now, actor, reason
+    db.flush()
+    return line
+
+
+def get_line(db: Session, actor: User, reception_id: int, line_id: int) -> ReceptionLine:
+    reception = get_reception(db, actor, reception_id)
+    line = next((line for line in reception.lines if line.id == line_id), None)
+    if line is None:
+        raise NotFound(f"Ligne {line_id} introuvable sur la réception {reception_id}.", "line_id")
+    return line

@@ -271,7 +271,8 @@ def _reception_page(reception_id: int, error, status: int = 200):
     db = session()
     rec = receiving.get_reception(db, _user(), reception_id)
     suggestions = {line.id: receiving.suggest_location(db, line.item, line.qty) for line in rec.lines
-                   if line.conforming and line.put_away_at is None and line.location.kind == "reception"}
+                   if line.conforming and line.put_away_at is None and line.location.kind == "reception"
+                   and line.qty > 0}
     return render_template("stock/reception.html", rec=rec, error=error, form=request.form, suggestions=suggestions,
                            mine=rec.author_id == _user().id, problem_url=_problem_url(rec),
                            nc_url=_nonconformity_url(rec)), status
@@ -335,6 +336,20 @@ def put_away(reception_id: int, line_id: int):
         _fail(db, exc)
         return _reception_page(reception_id, exc, exc.status)
     flash(f"{line.item.sku} rangé en {line.put_away_location.code}.", "success")
+    return redirect(url_for("stock.reception", reception_id=reception_id))
+
+
+@bp.post("/receptions/<int:reception_id>/lines/<int:line_id>/correct")
+@requires()
+def correct_reception_line(reception_id: int, line_id: int):
+    db = session()
+    line = receiving.get_line(db, _user(), reception_id, line_id)
+    try:
+        receiving.correct_line(db, _user(), line, request.form.get("qty", ""), request.form.get("reason"), utcnow())
+    except DomainError as exc:
+        _fail(db, exc)
+        return _reception_page(reception_id, exc, exc.status)
+    flash(f"Ligne {line.item.sku} corrigée à {picking.fmt(line.qty)} : l'écart est sorti du stock.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
 
