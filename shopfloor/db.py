@@ -59,14 +59,18 @@ def lock(db: Session, row):
 
     PostgreSQL: SELECT … FOR UPDATE, so a second writer waits for the first to commit and
     then reads what it committed. SQLite: a writing session holds the database write lock
-    since BEGIN IMMEDIATE (see make_engine), so the re-read alone is enough. Call it before
-    changing the row: the re-read discards unflushed changes to it."""
+    since BEGIN IMMEDIATE (see make_engine), so the re-read alone is enough. What the action
+    changed before is flushed first, so that the re-read keeps it."""
+    if db.dirty:
+        db.flush()
     db.refresh(row, with_for_update=True)
     return row
 
 
 def lock_by_id(db: Session, model, ident: int, message: str, field: str):
     """The row with this primary key, locked and freshly read, or a 404 naming the field."""
+    if db.dirty:
+        db.flush()  # the re-read keeps what the action changed before
     row = db.get(model, ident, with_for_update=True, populate_existing=True)
     if row is None:
         raise NotFound(message, field)
