@@ -39,7 +39,7 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 def build(app) -> None:
     db = app.extensions["shopfloor_sessions"].open(write=True)
     load_referential(db)
-    create_user(db, UserInput("tutor", "Tutor", "tutor", "password-tutor"))
+    create_user(db, UserInput("tutor", "Tutor", "tutor", "clef-formateur-2026"))
     certs = list(db.scalars(select(Certification).order_by(Certification.code)))
     db.commit()
     upload = Path(app.instance_path) / "uploads"
@@ -53,7 +53,7 @@ def build(app) -> None:
     activity_id = evidence_id = 0
     for a in range(APPRENTICES):
         cert = certs[a % len(certs)]
-        user = create_user(db, UserInput(f"appr{a:02d}", f"Apprenti {a:02d}", "apprentice", "password-appr",
+        user = create_user(db, UserInput(f"appr{a:02d}", f"Apprenti {a:02d}", "apprentice", "clef-atelier-2026",
                                          tutor="tutor", certifications=(cert.code,)))
         db.flush()
         comps = [c.id for c in cert.competences]
@@ -109,7 +109,7 @@ def main() -> None:
           f"{PHOTOS} photos; built in {time.perf_counter() - start:.1f} s")
 
     client = app.test_client()
-    client.post("/login", data={"username": "tutor", "password": "password-tutor"})
+    client.post("/login", data={"username": "tutor", "password": "clef-formateur-2026"})
     engine = app.extensions["shopfloor_sessions"].engine
 
     def plain(sql):

@@ -48,8 +48,8 @@ def show(label, samples, unit="ms", scale=1000.0):
 def build(app, readings_total: int):
     db = app.extensions["shopfloor_sessions"].open(write=True)
     load_referential(db)
-    tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "password-tutor"))
-    appr = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "password-appr", tutor="tutor",
+    tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "clef-formateur-2026"))
+    appr = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "clef-atelier-2026", tutor="tutor",
                                      certifications=("MAINT",)))
     db.commit()
     rng = random.Random(6)
@@ -140,7 +140,7 @@ def scheduler_passes(app):
 
 def kpi_page(app, token):
     client = app.test_client()
-    client.post("/login", data={"username": "appr", "password": "password-appr"})
+    client.post("/login", data={"username": "appr", "password": "clef-atelier-2026"})
     code = "EQ-01000"
     page, api, sql, sheet = [], [], [], []
     engine = app.extensions["shopfloor_sessions"].engine

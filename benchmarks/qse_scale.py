@@ -43,9 +43,9 @@ def build(app) -> None:
     metadata.create_all(sessions.engine)
     db = sessions.open(write=True)
     load_referential(db)
-    create_user(db, UserInput("admin", "Ada Admin", "admin", "password-admin"))
-    create_user(db, UserInput("tuteur", "Théo Tuteur", "tutor", "password-tutor"))
-    authors = [create_user(db, UserInput(f"appr{n}", f"Apprenti {n}", "apprentice", "password-appr",
+    create_user(db, UserInput("admin", "Ada Admin", "admin", "clef-direction-2026"))
+    create_user(db, UserInput("tuteur", "Théo Tuteur", "tutor", "clef-formateur-2026"))
+    authors = [create_user(db, UserInput(f"appr{n}", f"Apprenti {n}", "apprentice", "clef-atelier-2026",
                                          tutor="tuteur" if n < 3 else None, certifications=("QSE",))).id
                for n in range(10)]
     db.commit()
@@ -140,7 +140,7 @@ def main() -> None:
     print(f"built {N_NC} NC, {N_AUDITS} audits ({N_AUDITS * FINDINGS_PER_AUDIT} findings), {N_RISKS} risks "
           f"in {time.perf_counter() - start:.1f} s")
     worst = 0.0
-    for username, password in (("admin", "password-admin"), ("tuteur", "password-tutor")):
+    for username, password in (("admin", "clef-direction-2026"), ("tuteur", "clef-formateur-2026")):
         client = app.test_client()
         client.post("/login", data={"username": username, "password": password})
         token = None
@@ -169,7 +169,7 @@ def main() -> None:
     with engine.connect() as conn:
         sql = timed(lambda: (conn.execute(HAND_SQL).all(), conn.execute(HAND_COUNT).scalar()))
     client = app.test_client()
-    client.post("/login", data={"username": "admin", "password": "password-admin"})
+    client.post("/login", data={"username": "admin", "password": "clef-direction-2026"})
     page = timed(lambda: client.get(PAGES[0][1]))
     print(f"\nhand-written SQL (same NC page + count): median {statistics.median(sql):.2f} ms; "
           f"page / SQL ratio {statistics.median(page) / statistics.median(sql):.1f}×")

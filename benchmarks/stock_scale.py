@@ -50,8 +50,8 @@ def build(app, moves_wanted: int) -> dict:
     metadata.create_all(sessions.engine)
     db = sessions.open(write=True)
     load_referential(db)
-    tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "password-tutor"))
-    appr = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "password-appr", tutor="tutor",
+    tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "clef-formateur-2026"))
+    appr = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "clef-atelier-2026", tutor="tutor",
                                      certifications=("LOG",)))
     db.add(Supplier(name="Fournisseur bench", lead_time_days=5))
     db.commit()
@@ -182,7 +182,7 @@ def measure_services(app, data, runs: int) -> None:
 
 def measure_pages(app, data, runs: int) -> None:
     client = app.test_client()
-    client.post("/login", data={"username": "tutor", "password": "password-tutor"})
+    client.post("/login", data={"username": "tutor", "password": "clef-formateur-2026"})
     ids = data["ids"]
     print(f"\nGET pages of blueprints stock / stock_ops as a tutor ({runs} runs each):")
     slow = 0

@@ -243,13 +243,13 @@ def new_meeting(board_id: int):
 
 def _meeting_page(meeting_id: int, error: DomainError | None = None, form=None):
     db = session()
-    meeting = meetings.get_meeting(db, meeting_id)
+    meeting = meetings.visible_meeting(db, _user(), meeting_id)
     categories = sorted({c for (c,) in db.execute(select(meetings.Problem.category).distinct().limit(200))})
     people = list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)))
     return render_template("dashboards/meeting.html", meeting=meeting, board=meeting.board, error=error,
                            form=form or {}, categories=categories, people=people, treatments=meetings.TREATMENTS,
                            methods=_methods(), today=_today(),
-                           may_edit=_user().id == meeting.author_id or _user().role in ("tutor", "admin"),
+                           may_edit=meetings.may_edit_meeting(db, _user(), meeting),
                            can_enter=services.can_enter(_user(), meeting.board)), (error.status if error else 200)
 
 
@@ -271,7 +271,7 @@ def meeting(meeting_id: int):
 @requires()
 def add_problem(meeting_id: int):
     db = session()
-    meeting_row = meetings.get_meeting(db, meeting_id)
+    meeting_row = meetings.visible_meeting(db, _user(), meeting_id)
     form = request.form
     try:
         treatment = v.choice(form, "treatment", tuple(meetings.TREATMENTS))

@@ -69,11 +69,21 @@ def _init_login(app: Flask) -> None:
 
     @login.user_loader
     def load_user(user_id: str) -> User | None:
-        return session().get(User, int(user_id))
+        """The cookie names the user and the session version it was issued for: a logout, a
+        password change or reset, or a deactivation bumps the version and ends that session."""
+        ident, _, version = (user_id or "").partition(":")
+        if not ident.isdigit() or not version.isdigit():
+            return None
+        user = session().get(User, int(ident))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 def _init_requests(app: Flask) -> None:
     from shopfloor.api import load_api_user
+    from shopfloor.security import init_security_headers
+    init_security_headers(app)
 
     @app.before_request
     def _authenticate_api():

@@ -55,17 +55,49 @@ def init():
     click.echo(f"Base prête : {_safe_url(app.config['DATABASE_URL'])}")
 
 
+def real_user_count(url: str) -> int:
+    """How many users of this database the demo did not create (0 for a new database)."""
+    from sqlalchemy import create_engine, inspect, text
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("core_user")} \
+                if inspect(conn).has_table("core_user") else None
+            if columns is None:
+                return 0
+            where = " WHERE NOT demo" if "demo" in columns else ""  # before 0004 no user was marked
+            return conn.scalar(text(f"SELECT count(*) FROM core_user{where}"))
+    finally:
+        engine.dispose()
+
+
 @main.command()
-def demo():
-    """Initialise, load demo data (once) and print the demo logins."""
+@click.option("--force", is_flag=True, help="Load the demo even into a database that holds real users.")
+def demo(force: bool):
+    """Initialise, load demo data (once) and print the demo logins (refused on a real site)."""
+    from sqlalchemy import select, true
+
+    from shopfloor.auth.models import User
     from shopfloor.demo import load_demo
     app = _app()
+    real = real_user_count(app.config["DATABASE_URL"])
+    if real and not force:
+        click.echo(f"Refusé : cette base ({_safe_url(app.config['DATABASE_URL'])}) contient {real} utilisateur(s) "
+                   "que la démonstration n'a pas créé(s). La démonstration ajoute des comptes aux mots de passe "
+                   "publics : elle ne s'installe jamais sur un site réel. Rien n'a été écrit. Utilisez une base "
+                   "vide (SHOPFLOOR_DATABASE_URL ou SHOPFLOOR_INSTANCE_PATH), ou --force en connaissance de cause.",
+                   err=True)
+        sys.exit(1)
     init_database(app)
     with transaction(app) as db:
+        before = set(db.scalars(select(User.id)))
         logins = load_demo(app, db, utcnow())
-    click.echo("Données de démonstration chargées. Connexions :")
+        for user in db.scalars(select(User).where(User.id.not_in(before) if before else true())):
+            user.demo = True  # created by this run: a later `shopfloor demo` recognises them
+    click.echo("Données de démonstration chargées. Connexions de DÉMONSTRATION (mots de passe publics, "
+               "pour essayer seulement ; jamais sur un site réel) :")
     for line in logins:
-        click.echo(f"  {line}")
+        click.echo(f"  [démo] {line}")
 
 
 @main.command()
@@ -112,7 +144,7 @@ def user_create(username, password, role, full_name, tutor, certifications, coho
     with transaction(_app()) as db:
         created = create_user(db, UserInput(username=username, full_name=full_name or username, role=role,
                                             password=password, tutor=tutor, certifications=certifications,
-                                            cohort=cohort))
+                                            cohort=cohort), now=utcnow(), address="cli")
         click.echo(f"Utilisateur créé : {created.username} ({created.role})")
 
 
@@ -127,7 +159,7 @@ def token_create(username):
     """Create an API token; it is printed alone on the last line, and only once."""
     from shopfloor.auth.services import create_token, get_user
     with transaction(_app()) as db:
-        value = create_token(db, get_user(db, username))
+        value = create_token(db, get_user(db, username), now=utcnow(), address="cli")
     click.echo(f"Jeton créé pour {username} (il ne sera plus affiché) :")
     click.echo(value)
 
@@ -139,7 +171,7 @@ def token_revoke(username, value):
     """Revoke a user's API tokens (all of them unless --token is given)."""
     from shopfloor.auth.services import get_user, revoke_tokens
     with transaction(_app()) as db:
-        count = revoke_tokens(db, get_user(db, username), utcnow(), value)
+        count = revoke_tokens(db, get_user(db, username), utcnow(), value, address="cli")
     click.echo(f"{count} jeton(s) révoqué(s) pour {username}.")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 # Import paths of the installed modules, in load order; each module issue adds its own.
@@ -51,7 +52,12 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SHOPFLOOR_SECURE_COOKIES", "0") == "1",
+        # a shared tablet: the session ends after this long without a request (checked server-side
+        # by the cookie's signed timestamp), and at once on logout, password change or deactivation
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SHOPFLOOR_SESSION_IDLE_HOURS", 8))),
+        "SESSION_REFRESH_EACH_REQUEST": True,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": os.environ.get("SHOPFLOOR_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

@@ -14,7 +14,7 @@ from shopfloor.referential.models import Competence
 
 SITE = "Pôle formation industrie – atelier école"
 TEAMS = ("Logistique", "Maintenance", "Qualité – QSE", "Amélioration continue", "Industrialisation")
-PASSWORDS = {"admin": "demo-admin", "tutor": "demo-tuteur", "apprentice": "demo-apprenti"}
+PASSWORDS = {"admin": "demo-direction", "tutor": "demo-formation", "apprentice": "demo-apprenti"}
 
 APPRENTICES = [
     # username, full name, certification, team, [(title, description, competence, statement)] × 4 states

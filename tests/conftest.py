@@ -137,12 +137,12 @@ class People:
 
     def __init__(self, db):
         self.db = db
-        self.admin = create_user(db, UserInput("admin", "Ada Admin", "admin", "password-admin"))
-        self.tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "password-tutor"))
-        self.other_tutor = create_user(db, UserInput("tutor2", "Tina Tutrice", "tutor", "password-tutor"))
-        self.apprentice = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "password-appr",
+        self.admin = create_user(db, UserInput("admin", "Ada Admin", "admin", "clef-direction-2026"))
+        self.tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "clef-formateur-2026"))
+        self.other_tutor = create_user(db, UserInput("tutor2", "Tina Tutrice", "tutor", "clef-formateur-2026"))
+        self.apprentice = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "clef-atelier-2026",
                                                     tutor="tutor", certifications=("LOG", "MAINT")))
-        self.other_apprentice = create_user(db, UserInput("appr2", "Bruno Apprenti", "apprentice", "password-appr",
+        self.other_apprentice = create_user(db, UserInput("appr2", "Bruno Apprenti", "apprentice", "clef-atelier-2026",
                                                           tutor="tutor2", certifications=("LOG",)))
         db.commit()
         self._tokens: dict[str, str] = {}

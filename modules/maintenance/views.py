@@ -56,7 +56,7 @@ def _ctx(**values):
 @requires()
 def index():
     db = session()
-    orders = wos.list_work_orders(db, open_only=True, limit=100)
+    orders = wos.list_work_orders(db, open_only=True, limit=100, actor=current_actor())
     equipment = db.scalars(select(Equipment).where(Equipment.level.in_(("equipment", "subassembly")))
                            .order_by(Equipment.code).limit(200)).all()
     return render_template("maintenance/index.html", **_ctx(orders=orders, equipment=equipment,
@@ -69,7 +69,7 @@ def equipment(code):
     db, now = session(), utcnow()
     eq = eq_services.get_equipment(db, code)
     plans = db.scalars(select(Plan).where(Plan.equipment_id == eq.id).order_by(Plan.id)).all()
-    orders = wos.list_work_orders(db, equipment=eq, limit=30)
+    orders = wos.list_work_orders(db, equipment=eq, limit=30, actor=current_actor())
     params = rd.parameters(db, eq)
     parameter = request.args.get("parameter") or (params[0] if params else None)
     figure = _reading_figure(db, eq, parameter, now) if parameter else None
@@ -147,7 +147,7 @@ def breakdown(code):
 @requires()
 def work_order(wo_id):
     db = session()
-    wo = wos.get_work_order(db, wo_id)
+    wo = wos.visible_work_order(db, current_actor(), wo_id)
     return _render_wo(wo, None)
 
 
@@ -163,12 +163,12 @@ def _render_wo(wo: WorkOrder, error, status: int = 200):
 
 def _form_action(wo_id, fn, message):
     db = session()
-    wo = wos.get_work_order(db, wo_id)
+    wo = wos.visible_work_order(db, current_actor(), wo_id)
     try:
         fn(db, wo)
     except DomainError as error:
         db.rollback()
-        return _render_wo(wos.get_work_order(db, wo_id), error, error.status)
+        return _render_wo(wos.visible_work_order(db, current_actor(), wo_id), error, error.status)
     flash(message, "success")
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 
@@ -225,12 +225,12 @@ def diagnosis(wo_id):
 def pick_parts(wo_id):
     from modules.maintenance import parts
     db = session()
-    wo = wos.get_work_order(db, wo_id)
+    wo = wos.visible_work_order(db, current_actor(), wo_id)
     try:
         outcome = parts.pick_parts(db, current_actor(), wo, dict(request.form.items()), utcnow())
     except DomainError as error:
         db.rollback()
-        return _render_wo(wos.get_work_order(db, wo_id), error, error.status)
+        return _render_wo(wos.visible_work_order(db, current_actor(), wo_id), error, error.status)
     flash(outcome.message, "success" if outcome.picked else "error")
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.db import Base, utcnow
@@ -63,6 +63,10 @@ class User(UserMixin, Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # bumped on logout, password change or reset, deactivation: every session cookie issued before dies
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # created by `shopfloor demo`: the demo refuses to run on a database holding any other user
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     tutor: Mapped[User | None] = relationship(remote_side=[id], back_populates="apprentices")
     apprentices: Mapped[list[User]] = relationship(back_populates="tutor", order_by="User.full_name")
@@ -76,6 +80,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the session version it was issued for."""
+        return f"{self.id}:{self.session_version}"
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
@@ -97,6 +105,23 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did what, when, from which address: log-ins, user and role changes, tokens, deactivations.
+    Never a password or a token value: `details` holds plain facts (a role, a token's prefix)."""
+
+    __tablename__ = "core_audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+    username: Mapped[str | None] = mapped_column(String(64))  # as typed at login, or the subject's
+    address: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    subject: Mapped[User | None] = relationship(foreign_keys=[subject_id])
 
 
 from shopfloor.referential.models import Certification  # noqa: E402,F401  (mapper needs it)

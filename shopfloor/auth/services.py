@@ -6,17 +6,66 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shopfloor.auth.models import LOCALES, ROLES, ApiToken, Cohort, User
+from shopfloor.auth.models import LOCALES, ROLES, ApiToken, AuditEvent, Cohort, User
+from shopfloor.db import utcnow
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.referential.models import Certification
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
+# One answer for an unknown user, a wrong password and a locked account: it confirms no account.
+LOGIN_REFUSED = ("Identifiant ou mot de passe incorrect. Après 5 échecs, le compte est verrouillé "
+                 "pendant 15 minutes.")
+# Checked when the username is unknown, so that both answers cost one hash verification.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of the most common passwords (source and licence at the top of the file)."""
+    text = (resources.files("shopfloor.auth") / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("# "))
+
+
+def check_password(password: str, username: str) -> None:
+    """Refuse a password that is short, common, or contains the username; the message says why."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.", "password")
+    lowered = password.lower()
+    if username and username.lower() in lowered:
+        raise ValidationError("Le mot de passe ne doit pas contenir l'identifiant.", "password")
+    core = lowered.strip("0123456789 !?.,;:-_*#@$%&+=/")
+    common = common_passwords()
+    if lowered in common or (core and core in common):
+        raise ValidationError("Ce mot de passe figure (ou sa base figure) dans la liste des mots de passe "
+                              "les plus courants : choisissez-en un autre, par exemple une phrase de "
+                              "plusieurs mots.", "password")
+    if len(set(password)) < 5:
+        raise ValidationError("Le mot de passe doit contenir au moins 5 caractères différents.", "password")
+
+
+def audit(db: Session, kind: str, now: datetime | None = None, *, actor: User | None = None,
+          subject: User | None = None, username: str | None = None, address: str | None = None,
+          **details) -> AuditEvent:
+    """One line of the audit trail. Callers pass plain facts only: never a password or a token."""
+    event = AuditEvent(at=now or utcnow(), kind=kind, actor=actor, subject=subject,
+                       username=(username or (subject.username if subject else None) or "")[:64] or None,
+                       address=(address or None) and address[:64], details=details)
+    db.add(event)
+    return event
+
+
+def end_sessions(db: Session, user: User) -> None:
+    """Every session cookie issued to this user so far stops working (API tokens are not touched)."""
+    user.session_version = (user.session_version or 1) + 1
+    db.flush()
 
 
 @dataclass
@@ -44,8 +93,8 @@ def _validate(db: Session, data: UserInput, existing: User | None) -> tuple[User
         raise ValidationError(f"Langue inconnue : {data.locale!r}.", "locale")
     if existing is None and not data.password:
         raise ValidationError("Le mot de passe est obligatoire.", "password")
-    if data.password and len(data.password) < MIN_PASSWORD:
-        raise ValidationError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.", "password")
+    if data.password:
+        check_password(data.password, data.username)
     clash = db.scalar(select(User).where(User.username == data.username))
     if clash is not None and clash is not existing:
         raise Conflict(f"L'identifiant {data.username} est déjà pris.", "username")
@@ -75,34 +124,79 @@ def _cohort(db: Session, name: str | None) -> Cohort | None:
     return cohort
 
 
-def create_user(db: Session, data: UserInput) -> User:
+def create_user(db: Session, data: UserInput, *, actor: User | None = None, now: datetime | None = None,
+                address: str | None = None, demo: bool = False) -> User:
     data.username = (data.username or "").strip().lower()
     tutor, certs = _validate(db, data, None)
     user = User(username=data.username, full_name=data.full_name.strip(), role=data.role, email=data.email or None,
                 password_hash=generate_password_hash(data.password), tutor=tutor, certifications=certs,
-                cohort=_cohort(db, data.cohort), locale=data.locale, active=data.active)
+                cohort=_cohort(db, data.cohort), locale=data.locale, active=data.active, demo=demo)
     db.add(user)
     db.flush()
+    audit(db, "user_created", now, actor=actor, subject=user, address=address, role=user.role,
+          active=user.active)
     return user
 
 
-def update_user(db: Session, user: User, data: UserInput) -> User:
+def update_user(db: Session, user: User, data: UserInput, *, actor: User | None = None,
+                now: datetime | None = None, address: str | None = None) -> User:
     data.username = (data.username or "").strip().lower()
     tutor, certs = _validate(db, data, user)
+    before = {"username": user.username, "full_name": user.full_name, "role": user.role, "email": user.email,
+              "tutor": user.tutor.username if user.tutor else None, "locale": user.locale,
+              "certifications": user.certification_codes, "cohort": user.cohort.name if user.cohort else None}
+    was_active = user.active
     user.username, user.full_name, user.role = data.username, data.full_name.strip(), data.role
     user.email, user.tutor, user.certifications = data.email or None, tutor, certs
-    user.cohort, user.locale, user.active = _cohort(db, data.cohort), data.locale, data.active
+    user.cohort, user.locale = _cohort(db, data.cohort), data.locale
+    db.flush()
+    after = {"username": user.username, "full_name": user.full_name, "role": user.role, "email": user.email,
+             "tutor": user.tutor.username if user.tutor else None, "locale": user.locale,
+             "certifications": user.certification_codes, "cohort": user.cohort.name if user.cohort else None}
+    changed = sorted(k for k in after if after[k] != before[k])
+    if before["role"] != user.role:
+        audit(db, "role_changed", now, actor=actor, subject=user, address=address,
+              before=before["role"], after=user.role)
     if data.password:
         user.password_hash = generate_password_hash(data.password)
+        end_sessions(db, user)
+        audit(db, "password_reset", now, actor=actor, subject=user, address=address)
+    if changed:
+        audit(db, "user_updated", now, actor=actor, subject=user, address=address, fields=changed)
+    if data.active != was_active:
+        set_active(db, actor, user, data.active, now=now, address=address)
     db.flush()
     return user
 
 
-def set_active(db: Session, actor: User, user: User, active: bool) -> None:
-    if user.id == actor.id and not active:
+def set_active(db: Session, actor: User | None, user: User, active: bool, *, now: datetime | None = None,
+               address: str | None = None) -> None:
+    """Deactivation ends the user's sessions and revokes their API tokens at once."""
+    if actor is not None and user.id == actor.id and not active:
         raise Conflict("Vous ne pouvez pas désactiver votre propre compte.", "active")
+    if user.active == active:
+        return
     user.active = active
+    if not active:
+        end_sessions(db, user)
+        revoked = revoke_tokens(db, user, now or utcnow(), audited=False)
+        audit(db, "user_deactivated", now, actor=actor, subject=user, address=address, tokens_revoked=revoked)
+    else:
+        audit(db, "user_reactivated", now, actor=actor, subject=user, address=address)
     db.flush()
+
+
+def change_password(db: Session, user: User, current: str, new: str, now: datetime,
+                    address: str | None = None) -> None:
+    """The user's own change: the current password first; every other session ends."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationError("Le mot de passe actuel est incorrect.", "current_password")
+    check_password(new or "", user.username)
+    if check_password_hash(user.password_hash, new):
+        raise ValidationError("Le nouveau mot de passe doit différer de l'actuel.", "password")
+    user.password_hash = generate_password_hash(new)
+    end_sessions(db, user)
+    audit(db, "password_changed", now, actor=user, subject=user, address=address)
 
 
 def set_locale(db: Session, user: User, locale: str) -> None:
@@ -120,24 +214,38 @@ def get_user(db: Session, username: str) -> User:
 
 
 def authenticate(db: Session, username: str, password: str, now: datetime,
-                 max_failures: int = 5, lockout: timedelta = timedelta(minutes=15)) -> User:
-    """The user if the password is right; counts failures and locks the account after too many."""
-    user = db.scalar(select(User).where(User.username == (username or "").strip().lower()))
+                 max_failures: int = 5, lockout: timedelta = timedelta(minutes=15),
+                 address: str | None = None) -> User:
+    """The user if the password is right; counts failures and locks the account after too many.
+
+    An unknown username, a wrong password and a locked account get the same message and cost the
+    same: one password-hash verification each (against a dummy hash when there is no account)."""
+    typed = (username or "").strip().lower()[:64]
+    user = db.scalar(select(User).where(User.username == typed)) if typed else None
+    ok = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password or "")
     if user is None:
-        check_password_hash(generate_password_hash("x"), password or "")  # same cost as a real check
-        raise ValidationError("Identifiant ou mot de passe incorrect.", "password")
+        audit(db, "login_failed", now, username=typed, address=address, reason="unknown_user")
+        db.flush()
+        raise ValidationError(LOGIN_REFUSED, "password")
     if user.locked_until and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        raise Forbidden(f"Compte verrouillé après trop d'échecs : réessayez dans {minutes} min.", "username")
-    if not check_password_hash(user.password_hash, password or ""):
+        audit(db, "login_failed", now, subject=user, username=typed, address=address, reason="locked")
+        db.flush()
+        raise ValidationError(LOGIN_REFUSED, "password")
+    if not ok:
         user.failed_logins += 1
+        audit(db, "login_failed", now, subject=user, username=typed, address=address, reason="wrong_password")
         if user.failed_logins >= max_failures:
             user.failed_logins, user.locked_until = 0, now + lockout
+            audit(db, "lockout", now, subject=user, username=typed, address=address,
+                  minutes=int(lockout.total_seconds() // 60))
         db.flush()
-        raise ValidationError("Identifiant ou mot de passe incorrect.", "password")
+        raise ValidationError(LOGIN_REFUSED, "password")
     if not user.active:
+        audit(db, "login_failed", now, subject=user, username=typed, address=address, reason="inactive")
+        db.flush()
         raise Forbidden("Ce compte est désactivé.", "username")
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    audit(db, "login", now, actor=user, subject=user, address=address)
     db.flush()
     return user
 
@@ -146,21 +254,31 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(db: Session, user: User) -> str:
-    """A new API token for the user; the clear value exists only in the return value."""
+def create_token(db: Session, user: User, *, actor: User | None = None, now: datetime | None = None,
+                 address: str | None = None) -> str:
+    """A new API token for the user; the clear value exists only in the return value (the audit
+    trail keeps its 10-character prefix, which cannot authenticate)."""
+    if not user.active:
+        raise Conflict(f"Le compte {user.username} est désactivé : aucun jeton ne peut lui être créé.", "username")
     token = "sf_" + secrets.token_urlsafe(32)
     db.add(ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10]))
+    db.flush()
+    audit(db, "token_created", now, actor=actor, subject=user, address=address, prefix=token[:10])
     db.flush()
     return token
 
 
-def revoke_tokens(db: Session, user: User, now: datetime, prefix: str | None = None) -> int:
+def revoke_tokens(db: Session, user: User, now: datetime, prefix: str | None = None, *,
+                  actor: User | None = None, address: str | None = None, audited: bool = True) -> int:
     query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if prefix:
         query = query.where(ApiToken.prefix == prefix[:10])
     tokens = list(db.scalars(query))
     for token in tokens:
         token.revoked_at = now
+    if audited:
+        audit(db, "tokens_revoked", now, actor=actor, subject=user, address=address, count=len(tokens),
+              prefixes=[t.prefix for t in tokens])
     db.flush()
     return len(tokens)
 
@@ -208,4 +326,26 @@ def list_users(db: Session, role: str | None = None) -> list[User]:
     query = select(User).order_by(User.role, User.full_name)
     if role:
         query = query.where(User.role == role)
+    return list(db.scalars(query))
+
+
+AUDIT_KINDS = ("login", "login_failed", "lockout", "logout", "user_created", "user_updated", "role_changed",
+               "password_reset", "password_changed", "user_deactivated", "user_reactivated", "token_created",
+               "tokens_revoked")
+
+
+def audit_events(db: Session, kind: str | None = None, username: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None, limit: int = 500) -> list[AuditEvent]:
+    """The audit trail, newest first, filtered by kind, user (typed or subject) and period."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if kind:
+        if kind not in AUDIT_KINDS:
+            raise ValidationError(f"Type d'événement inconnu : {kind!r}.", "kind")
+        query = query.where(AuditEvent.kind == kind)
+    if username:
+        query = query.where(AuditEvent.username == username.strip().lower()[:64])
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
     return list(db.scalars(query))

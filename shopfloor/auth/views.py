@@ -1,9 +1,10 @@
 """Login, logout, language, and the admin's user pages."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session as cookie, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -13,14 +14,34 @@ from shopfloor.auth.permissions import requires
 from shopfloor.db import session, utcnow
 from shopfloor.errors import DomainError
 from shopfloor.referential.services import certifications
+from shopfloor.validation import PARIS, parse_date
 
 bp = Blueprint("auth", __name__)
 
 
+def is_safe_path(target: str | None) -> bool:
+    """A relative path on this site: one leading slash, no scheme or host, no backslash, no control,
+    format (zero-width…) or whitespace character — checked on the text as given and once and twice percent-decoded."""
+    if not target or len(target) > 2000:
+        return False
+    candidates = [target, unquote(target), unquote(unquote(target))]
+    for text in candidates:
+        if not text.startswith("/") or text.startswith("//") or "\\" in text:
+            return False
+        if any(c.isspace() or not c.isprintable() for c in text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.home")
+    return target if is_safe_path(target) else url_for("web.home")
+
+
+def client_address() -> str | None:
+    return request.remote_addr
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,11 +52,14 @@ def login():
             user = services.authenticate(
                 session(), request.form.get("username", ""), request.form.get("password", ""), utcnow(),
                 max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+                lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+                address=client_address())
         except DomainError as exc:
-            session().commit()  # keep the failure count, whatever the answer
+            session().commit()  # keep the failure count and the audit line, whatever the answer
             error = exc
         else:
+            cookie.clear()  # a new session: nothing carried over from before the login
+            cookie.permanent = True  # expires after SESSION_IDLE_HOURS without a request
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     status = error.status if error else 200
@@ -44,8 +68,36 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Ends every session of this user (a copied cookie dies too); API tokens keep working."""
+    if current_user.is_authenticated:
+        db = session()
+        user = current_user._get_current_object()
+        services.end_sessions(db, user)
+        services.audit(db, "logout", utcnow(), actor=user, subject=user, address=client_address())
     logout_user()
+    cookie.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires()
+def change_password():
+    db = session()
+    error = None
+    if request.method == "POST":
+        try:
+            services.change_password(db, current_user, request.form.get("current_password", ""),
+                                     request.form.get("password", ""), utcnow(), client_address())
+            if request.form.get("password") != request.form.get("confirm"):
+                raise services.ValidationError("Les deux saisies du nouveau mot de passe diffèrent.", "confirm")
+        except DomainError as exc:
+            db.rollback()
+            error = exc
+        else:
+            login_user(current_user._get_current_object())  # this session goes on with the new version
+            flash("Mot de passe changé : vos autres sessions sont fermées.", "success")
+            return redirect(url_for("web.home"))
+    return render_template("auth/password.html", error=error), (error.status if error else 200)
 
 
 @bp.post("/language")
@@ -83,7 +135,8 @@ def new_user():
     error = None
     if request.method == "POST":
         try:
-            user = services.create_user(db, _user_input(request.form))
+            user = services.create_user(db, _user_input(request.form), actor=current_user, now=utcnow(),
+                                        address=client_address())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -102,10 +155,8 @@ def edit_user(username: str):
     error = None
     if request.method == "POST":
         try:
-            data = _user_input(request.form)
-            if not data.active:
-                services.set_active(db, current_user, user, False)
-            services.update_user(db, user, data)
+            services.update_user(db, user, _user_input(request.form), actor=current_user, now=utcnow(),
+                                 address=client_address())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -115,3 +166,18 @@ def edit_user(username: str):
     tokens = list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
     return render_template("auth/user_form.html", user=user, form=request.form, error=error, tokens=tokens,
                            **_form_context(db)), (error.status if error else 200)
+
+
+@bp.get("/admin/audit")
+@requires("admin")
+def audit():
+    """The audit trail: log-ins, lock-outs, user and role changes, tokens, deactivations."""
+    db = session()
+    args = request.args
+    since = parse_date(args["since"], "since") if args.get("since") else None
+    until = parse_date(args["until"], "until") if args.get("until") else None
+    def start(day):  # the Paris midnight that opens this day
+        return datetime.combine(day, time(), PARIS) if day else None
+    events = services.audit_events(db, kind=args.get("kind") or None, username=args.get("username") or None,
+                                   since=start(since), until=start(until + timedelta(days=1)) if until else None)
+    return render_template("auth/audit.html", events=events, kinds=services.AUDIT_KINDS, filters=args)

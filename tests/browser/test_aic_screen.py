@@ -28,7 +28,7 @@ def _api_token(app_config) -> str:
 
 def test_screen_updates_in_place(browser, live_server, app_config, page):
     # the admin registers a screen for the Logistique board and gets its link once
-    log_in(page, live_server, "admin", "demo-admin")
+    log_in(page, live_server, "admin", "demo-direction")
     page.goto(f"{live_server}/screens")
     page.fill("#name", "Écran quai logistique")
     page.fill("#refresh_seconds", "10")

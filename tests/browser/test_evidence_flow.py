@@ -37,7 +37,7 @@ def test_record_link_submit_validate_export_and_frozen(page, live_server, tmp_pa
     activity_url = page.url
     page.click("text=Déconnexion")
 
-    log_in(page, live_server, "tuteur", "demo-tuteur")
+    log_in(page, live_server, "tuteur", "demo-formation")
     page.get_by_role("link", name="Preuves à valider").click()
     page.locator("tr", has_text="cahier des charges").get_by_role("link", name="Évaluer").click()
     page.get_by_role("button", name="Valider").click()

@@ -22,7 +22,7 @@ def test_analysis_pages(live_server, page):
 
 
 def test_register_forms(live_server, page):
-    log_in(page, live_server, "tuteur", "demo-tuteur")
+    log_in(page, live_server, "tuteur", "demo-formation")
     page.goto(f"{live_server}/maintenance/equipment/new")
     page.fill("main input[name=code]", "MEUL-01")
     page.fill("main input[name=name]", "Touret à meuler")

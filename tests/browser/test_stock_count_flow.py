@@ -40,7 +40,7 @@ def test_apprentice_counts_a_rack_and_the_tutor_validates(page, live_server):
     # the counter does not know the book; the tutor page will show it. Count every line with the number on the shelf:
     # we read the book through the tutor's view afterwards, so here we type a plausible count and one short line.
     page.click("text=Déconnexion")
-    log_in(page, live_server, "tuteur", "demo-tuteur")
+    log_in(page, live_server, "tuteur", "demo-formation")
     page.goto(count_url)
     book = {}
     rows = page.locator("#sheet tbody tr")
@@ -65,7 +65,7 @@ def test_apprentice_counts_a_rack_and_the_tutor_validates(page, live_server):
     screenshot(page, "stock-count-entered")
     page.click("text=Déconnexion")
 
-    log_in(page, live_server, "tuteur", "demo-tuteur")
+    log_in(page, live_server, "tuteur", "demo-formation")
     page.goto(count_url)
     page.get_by_role("button", name="Valider l'inventaire").click()
     page.get_by_text("Inventaire validé").wait_for()

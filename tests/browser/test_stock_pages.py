@@ -18,7 +18,7 @@ def _stock_pages(app_config) -> list[str]:
 def test_tutor_opens_every_stock_page(page, live_server, app_config):
     urls = _stock_pages(app_config)
     assert "/stock/layout" in urls and "/stock/labels" in urls
-    log_in(page, live_server, "tuteur", "demo-tuteur")
+    log_in(page, live_server, "tuteur", "demo-formation")
     for url in urls:
         response = page.goto(live_server + url)
         text = page.locator("main").inner_text()

@@ -18,7 +18,7 @@ def test_401_without_or_with_a_bad_token(client, people):
 
 
 def test_session_cookie_does_not_authenticate_the_api(client, people):
-    client.post("/login", data={"username": "appr", "password": "password-appr"})
+    client.post("/login", data={"username": "appr", "password": "clef-atelier-2026"})
     assert client.get("/api/v1/competences").status_code == 401
 
 

@@ -40,9 +40,9 @@ def test_init_twice_leaves_exactly_the_referential(run, tmp_path):
 
 def test_user_create_and_token_lifecycle(run):
     run("init")
-    result = run("user", "create", "--username", "tt", "--password", "tutor-pass", "--role", "tutor")
+    result = run("user", "create", "--username", "tt", "--password", "clef-formateur-2026", "--role", "tutor")
     assert result.exit_code == 0, result.output
-    result = run("user", "create", "--username", "aa", "--password", "appr-pass1", "--role", "apprentice",
+    result = run("user", "create", "--username", "aa", "--password", "clef-atelier-2026", "--role", "apprentice",
                  "--tutor", "tt", "--certification", "LOG", "--certification", "MAINT")
     assert result.exit_code == 0, result.output
     result = run("token", "create", "aa")
@@ -61,11 +61,11 @@ def test_user_create_and_token_lifecycle(run):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--username", "x y", "--password", "password1", "--role", "tutor"], "Identifiant invalide"),
-    (["--username", "bob", "--password", "short", "--role", "tutor"], "au moins 8"),
-    (["--username", "bob", "--password", "password1", "--role", "apprentice", "--certification", "NOPE"],
+    (["--username", "x y", "--password", "clef-nouvelle-2026", "--role", "tutor"], "Identifiant invalide"),
+    (["--username", "bob", "--password", "short", "--role", "tutor"], "au moins 12"),
+    (["--username", "bob", "--password", "clef-nouvelle-2026", "--role", "apprentice", "--certification", "NOPE"],
      "Certification inconnue"),
-    (["--username", "bob", "--password", "password1", "--role", "apprentice", "--tutor", "ghost"], "Tuteur inconnu"),
+    (["--username", "bob", "--password", "clef-nouvelle-2026", "--role", "apprentice", "--tutor", "ghost"], "Tuteur inconnu"),
 ])
 def test_bad_user_arguments_exit_non_zero_and_write_nothing(run, args, message):
     run("init")
@@ -79,7 +79,7 @@ def test_bad_user_arguments_exit_non_zero_and_write_nothing(run, args, message):
 
 def test_click_rejects_unknown_role_and_bad_now(run):
     run("init")
-    assert run("user", "create", "--username", "bob", "--password", "password1", "--role", "boss").exit_code == 2
+    assert run("user", "create", "--username", "bob", "--password", "clef-nouvelle-2026", "--role", "boss").exit_code == 2
     result = run("jobs", "run", "--now", "tomorrow")
     assert result.exit_code == 2 and "--now" in result.output
 
@@ -98,7 +98,7 @@ def test_jobs_run_at_a_given_time(run):
 
 def test_demo_twice_prints_working_logins(run):
     first = run("demo")
-    assert first.exit_code == 0 and "tuteur / demo-tuteur" in first.output
+    assert first.exit_code == 0 and "tuteur / demo-formation" in first.output
     assert run("demo").exit_code == 0
     engine = create_engine(run.url)
     with engine.connect() as conn:

@@ -75,7 +75,7 @@ def test_api_competences_shape(client, people):
 
 
 def test_referential_pages_for_every_logged_in_role(client, people):
-    for username, password in (("appr", "password-appr"), ("tutor", "password-tutor"), ("admin", "password-admin")):
+    for username, password in (("appr", "clef-atelier-2026"), ("tutor", "clef-formateur-2026"), ("admin", "clef-direction-2026")):
         login(client, username, password)
         assert "Pilote opérationnel" in client.get("/referential").get_data(as_text=True)
         assert "BDC0308" in client.get("/referential/LOG").get_data(as_text=True)

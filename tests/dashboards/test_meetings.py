@@ -129,7 +129,7 @@ def test_top_board_cannot_escalate(db, people, boards, now):
 
 def test_meeting_pages(client, db, people, boards, now):
     workshop, team = boards
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     response = client.post(f"/boards/{team.id}/meetings/new", data={
         "performed_at": "2026-11-20T08:30", "duration_minutes": "10", "participants": "Alice\nBruno",
         "reviewed": ["aic.safety"], "led": "1"})
@@ -145,7 +145,7 @@ def test_meeting_pages(client, db, people, boards, now):
     assert bad.status_code == 422 and "Vérifiez le champ" in bad.get_data(as_text=True)
     assert client.get(meeting_url).status_code == 200
     client.post("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     page = client.get(f"/boards/{workshop.id}").get_data(as_text=True)
     assert "Chariot sans frein" in page
     fresh(db)

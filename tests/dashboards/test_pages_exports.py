@@ -24,7 +24,7 @@ def _fill(db, people, board):
 def test_month_xlsx(client, db, people, org):
     board = org.board(people.tutor)
     _fill(db, people, board)
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     response = client.get(f"/boards/{board.id}/export.xlsx?month=2026-11")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(response.data))
@@ -43,7 +43,7 @@ def test_month_xlsx(client, db, people, org):
 def test_board_page_print_trends_and_entry_form(client, db, people, org):
     board = org.board(people.tutor)
     _fill(db, people, board)
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     page = client.get(f"/boards/{board.id}").get_data(as_text=True)
     assert "Croix de sécurité" in page and "aic-cell-red" in page and "Le mois par lettre" in page
     assert client.get(f"/boards/{board.id}?date=2026-11-18").status_code == 200
@@ -62,7 +62,7 @@ def test_board_page_print_trends_and_entry_form(client, db, people, org):
 
 
 def test_board_form(client, db, people, org):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     data = {"name": "Maintenance AIC", "level": "1", "team": str(org.maintenance.id),
             "letter_0": "S", "indicator_0": "aic.safety", "target_0": "0", "threshold_0": "1",
             "letter_1": "D", "indicator_1": "improvement.late_actions", "target_1": "0", "threshold_1": "2"}

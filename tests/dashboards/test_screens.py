@@ -63,7 +63,7 @@ def test_revoked_token_stops_at_next_refresh(client, db, people, org, now):
     board = org.board(people.tutor)
     screen, token = _screen(db, people, [board])
     assert client.get(f"/screen/{token}/data").status_code == 200
-    login(client, "admin", "password-admin")
+    login(client, "admin", "clef-direction-2026")
     assert client.post(f"/screens/{screen.id}/revoke").status_code == 302
     client.post("/logout")
     response = client.get(f"/screen/{token}/data")
@@ -75,7 +75,7 @@ def test_revoked_token_stops_at_next_refresh(client, db, people, org, now):
 
 def test_admin_registers_a_screen_and_sees_the_link_once(client, db, people, org):
     board = org.board(people.tutor)
-    login(client, "admin", "password-admin")
+    login(client, "admin", "clef-direction-2026")
     response = client.post("/screens", data={"name": "Quai", "boards": [str(board.id)], "refresh_seconds": "30",
                                              "cycle_seconds": "20"})
     html = response.get_data(as_text=True)
@@ -83,13 +83,13 @@ def test_admin_registers_a_screen_and_sees_the_link_once(client, db, people, org
     link = html.split('id="screen-link" href="')[1].split('"')[0]
     client.post("/logout")
     assert client.get(link.replace("http://localhost", "") + "/data").status_code == 200
-    login(client, "admin", "password-admin")
+    login(client, "admin", "clef-direction-2026")
     assert "/screen/" + link.rsplit("/", 1)[1] not in client.get("/screens").get_data(as_text=True)
     bad = client.post("/screens", data={"name": "Quai", "refresh_seconds": "30", "cycle_seconds": "20"})
     assert bad.status_code == 422 and "au moins un tableau" in bad.get_data(as_text=True)
 
 
 def test_only_admins_manage_screens(client, people, org):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.get("/screens").status_code == 403
     assert client.post("/screens/1/revoke").status_code == 403

@@ -105,7 +105,7 @@ def test_validated_activity_refuses_edits_by_api_and_page(api, people, db, clien
     response = api("POST", f"/api/v1/activities/{activity_id}/attachments", people.apprentice,
                    data={"file": (io.BytesIO(png()), "p.png")}, content_type="multipart/form-data")
     assert response.status_code == 409
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     page = client.get(f"/activities/{activity_id}/edit")
     assert page.status_code == 409 and "figée" in page.get_data(as_text=True)
     post = client.post(f"/activities/{activity_id}/edit", data={"title": "X", "performed_at": "2026-11-18T10:00"})
@@ -169,14 +169,14 @@ def test_final_report_is_frozen_with_checksums(api, people, db, client, app):
     _, evidence_id = create_submitted(api, people)
     api("POST", f"/api/v1/evidence/{evidence_id}/review", people.tutor,
         json={"decision": "validate", "comment": "ok", "criteria": criteria(db)})
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     assert client.post("/apprentices/appr/final/LOG").status_code == 302
     assert client.get("/apprentices/appr/final/LOG.docx").status_code == 404   # tutor has not declared yet
     client.post("/logout")
-    login(client, "tutor2", "password-tutor")
+    login(client, "tutor2", "clef-formateur-2026")
     assert client.post("/apprentices/appr/final/LOG").status_code == 403
     client.post("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.post("/apprentices/appr/final/LOG").status_code == 302
     frozen = client.get("/apprentices/appr/final/LOG.docx")
     assert frozen.status_code == 200
@@ -191,7 +191,7 @@ def test_final_report_is_frozen_with_checksums(api, people, db, client, app):
 
 
 def test_apprentice_flow_through_pages(client, people, db):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     response = client.post("/activities/new", data={
         "title": "Rédaction d'un mode opératoire", "performed_at": "2026-11-19T14:00", "description": "Poste 3",
         "files": (io.BytesIO(png()), "poste.png")}, content_type="multipart/form-data")
@@ -216,7 +216,7 @@ def test_apprentice_flow_through_pages(client, people, db):
     fresh(db)
     assert db.scalar(select(func.count()).select_from(Activity)) == 1
     client.post("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     queue = client.get("/review").get_data(as_text=True)
     assert "mode opératoire" in queue
     review_page = client.get(f"/review/{evidence[0].id}").get_data(as_text=True)
@@ -236,8 +236,8 @@ def test_attachment_files_only_for_those_who_may_see_them(api, people, client, d
         data={"file": (io.BytesIO(png()), "p.png")}, content_type="multipart/form-data")
     fresh(db)
     stored = db.scalar(select(Activity).where(Activity.id == activity_id)).attachments[0].stored_name
-    for username, password, status in (("appr", "password-appr", 200), ("tutor", "password-tutor", 200),
-                                       ("appr2", "password-appr", 404), ("tutor2", "password-tutor", 404)):
+    for username, password, status in (("appr", "clef-atelier-2026", 200), ("tutor", "clef-formateur-2026", 200),
+                                       ("appr2", "clef-atelier-2026", 404), ("tutor2", "clef-formateur-2026", 404)):
         login(client, username, password)
         assert client.get(f"/files/{stored}").status_code == status, username
         assert client.get(f"/files/{stored}?thumb=1").status_code == status, username

@@ -91,5 +91,5 @@ def test_others_cannot_see_or_change(client, demo):
     assert client.get(f"/improvement/problems/{sheet.id}").status_code == 403
     assert client.post(f"/improvement/problems/{sheet.id}/causes", data={"category": "matiere", "text": "x"}).status_code == 403
     assert client.post(f"/improvement/standards/{standard.id}/validate").status_code == 403
-    login(client, "tuteur", "demo-tuteur")               # the tutor of the author sees it
+    login(client, "tuteur", "demo-formation")               # the tutor of the author sees it
     assert client.get(f"/improvement/problems/{sheet.id}").status_code == 200

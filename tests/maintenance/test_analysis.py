@@ -98,7 +98,7 @@ def test_only_the_author_completes_it_and_tutors_see_their_apprentices(db, peopl
 
 
 def test_analysis_pages_end_to_end(client, db, people, history):  # noqa: F811
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     bad = client.post("/maintenance/analyses", data={"equipment": "TOUR-01", "from": "2026-11-10", "to": "2026-11-01"})
     assert bad.status_code == 422 and "suivre son début" in bad.text
     created = client.post("/maintenance/analyses", data=PERIOD)
@@ -122,7 +122,7 @@ def test_analysis_pages_end_to_end(client, db, people, history):  # noqa: F811
     action = db.query(Action).filter_by(origin_type="maintenance_analysis").one()
     assert action.eff_before == pytest.approx(4.0) and action.eff_after == pytest.approx(1.5)
     client.post("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.get(f"/maintenance/analyses/{analysis_id}").status_code == 200
     assert client.post(f"/maintenance/analyses/{analysis_id}/conclusions",
                        data={"conclusions": "Je réécris"}).status_code == 403

@@ -24,13 +24,13 @@ def _count(db, model):
 @pytest.mark.parametrize("path", ["/maintenance/equipment/new", "/maintenance/plans/new",
                                   "/maintenance/equipment/import", "/maintenance/equipment/TOUR-01/edit"])
 def test_apprentices_cannot_manage_the_register(client, shop, path):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     assert client.get(path).status_code == 403
     assert client.post(path, data=EQUIPMENT).status_code == 403
 
 
 def test_tutor_creates_and_edits_equipment(client, db, people):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.get("/maintenance/equipment/new").status_code == 200
     assert client.post("/maintenance/equipment/new", data=EQUIPMENT).status_code == 302
     fresh(db)
@@ -52,20 +52,20 @@ def test_tutor_creates_and_edits_equipment(client, db, people):
                                            ({"reference_values": "pression sept"}, "reference_values"),
                                            ({"reference_values": "pression = beaucoup"}, "reference_values")])
 def test_bad_equipment_names_the_field_and_writes_nothing(client, db, people, change, field):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     response = client.post("/maintenance/equipment/new", data={**EQUIPMENT, **change})
     assert response.status_code == 422 and f"« {field} »" in response.text
     assert _count(db, Equipment) == 0
 
 
 def test_duplicate_code_is_a_conflict(client, db, shop):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     response = client.post("/maintenance/equipment/new", data={**EQUIPMENT, "code": "TOUR-01"})
     assert response.status_code == 409 and "existe déjà" in response.text
 
 
 def test_plan_form_creates_each_kind_with_its_routine(client, db, shop):
-    login(client, "admin", "password-admin")
+    login(client, "admin", "clef-direction-2026")
     assert "TOUR-01" in client.get("/maintenance/plans/new?equipment=TOUR-01").text
     base = {"equipment": "TOUR-01", "start": "2026-11-20T08:00"}
     kinds = [{"kind": "calendar", "title": "Graissage", "interval": "2", "interval_unit": "weeks",
@@ -92,14 +92,14 @@ def test_plan_form_creates_each_kind_with_its_routine(client, db, shop):
                                          ({"kind": "marée", "interval": "7"}, "kind"),
                                          ({"equipment": "", "kind": "calendar", "interval": "7"}, "equipment")])
 def test_bad_plan_names_the_field_and_writes_nothing(client, db, shop, data, field):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     response = client.post("/maintenance/plans/new", data={"equipment": "TOUR-01", **data})
     assert response.status_code == 422 and f"« {field} »" in response.text
     assert _count(db, Plan) == 0
 
 
 def test_import_page_reports_every_bad_line(client, db, people):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     good = ("code;name;level;parent;technologies;criticality;maker;model;energies\n"
             "L1;Ligne 1;line;;;B;;;\nCONV-01;Convoyeur;equipment;L1;mecanique;A;;;electrique\n")
     bad = good + "MOT-01;Moteur;equipment;;;Z;;;\nX;Pompe;equipment;;;A;;;nucleaire\n"

@@ -70,7 +70,7 @@ def test_pareto_sources_and_indicators(db, history):
 
 def test_kpi_page_renders(client, history):
     from tests.conftest import login
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     page = client.get("/maintenance/kpis?equipment=TOUR-01&from=2026-11-01&to=2026-11-10")
     assert page.status_code == 200 and "95.0 %" in page.text and "pareto-cause" in page.text
     bad = client.get("/maintenance/kpis?equipment=NOPE")

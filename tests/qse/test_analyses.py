@@ -79,7 +79,7 @@ def test_planning_tasks_milestones_and_gantt(db, people, now):
 def test_pages_over_http_and_permissions(client, db, people):
     text = regulatory.save_text(db, people.tutor, {"reference": "R4541-1", "title": "Manutention", "domain": "S"})
     db.commit()
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     for url in ("/qse/context/new", "/qse/planning/new", "/qse/regulatory/reviews/new",
                 "/qse/regulatory/reviews/new?domain=S", "/qse/objectives"):
         assert client.get(url).status_code == 200, url
@@ -107,8 +107,8 @@ def test_pages_over_http_and_permissions(client, db, people):
     for url, expected in pages.items():
         answer = client.get(url)
         assert answer.status_code == 200 and expected in answer.get_data(as_text=True), url
-    login(client, "appr2", "password-appr")
+    login(client, "appr2", "clef-atelier-2026")
     for url in list(pages)[:3]:
         assert client.get(url).status_code == 403, url
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.get(f"/qse/context/{analysis.id}").status_code == 200

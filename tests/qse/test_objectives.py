@@ -101,7 +101,7 @@ def test_pages_measure_alert_and_followup_over_http(client, db, people, now):
     objective = _objective(db, people, now)
     indicator = _indicator(db, people, objective)
     db.commit()
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     bad = client.post(f"/qse/indicators/{indicator.id}/measure", data={"measured_on": "2026-10-31", "value": "x"})
     assert bad.status_code == 422 and "value" in bad.get_data(as_text=True)
     fresh(db)
@@ -125,7 +125,7 @@ def test_pages_measure_alert_and_followup_over_http(client, db, people, now):
     assert refused.status_code == 422 and "target" in refused.get_data(as_text=True)
     for url in ("/qse/objectives/new", "/qse/indicators/new", f"/qse/indicators/new?objective_id={objective.id}"):
         assert client.get(url).status_code == 200, url
-    login(client, "appr2", "password-appr")
+    login(client, "appr2", "clef-atelier-2026")
     assert client.get(f"/qse/objectives/{objective.id}").status_code == 403
     assert client.get(f"/qse/followups/{followup.id}").status_code == 403
     assert client.post(f"/qse/indicators/{indicator.id}/measure",
@@ -151,7 +151,7 @@ def test_management_review_pack_gathers_everything(client, db, people, now):
     pack = review_pack.gather(db, people.admin, now.date())
     assert pack.nc_counts == {("major", "open"): 1} and [r.score for r in pack.risks] == [12]
     assert review_pack.gather(db, people.other_apprentice, now.date()).risks == []
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     answer = client.get("/qse/review-pack.docx")
     assert answer.status_code == 200 and answer.data[:2] == b"PK"
     text = "\n".join(p.text for p in Document(io.BytesIO(answer.data)).paragraphs)

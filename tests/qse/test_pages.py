@@ -7,7 +7,7 @@ from tests.qse.conftest import stock_of
 
 
 def test_every_page_answers(client, people):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     for url in ["/qse/", "/qse/nonconformities", "/qse/nonconformities/new", "/qse/audits", "/qse/audits/new",
                 "/qse/audits/programme", "/qse/risks", "/qse/risks/new", "/qse/events", "/qse/regulatory",
                 "/qse/regulatory/new", "/qse/regulatory/export.csv", "/qse/nonconformities?status=active&severity=major",
@@ -19,7 +19,7 @@ def test_every_page_answers(client, people):
 
 def test_nc_form_contain_and_close_refusal(client, db, people, store):
     store.receive("COL-100", 10, lot="EPX-A", expiry=store.day(90))
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     bad = client.post("/qse/nonconformities/new", data={"title": "Colle", "source": "production", "severity": "x",
                                                         "description": "d"})
     assert bad.status_code == 422 and "severity" in bad.get_data(as_text=True)
@@ -39,12 +39,12 @@ def test_nc_form_contain_and_close_refusal(client, db, people, store):
     assert client.post(f"/qse/nonconformities/{nc.id}/effectiveness",
                        data={"effectiveness": "Plus de défaut", "effective": "true"}).status_code == 302
     assert client.post(f"/qse/nonconformities/{nc.id}/close").status_code == 302
-    login(client, "appr2", "password-appr")
+    login(client, "appr2", "clef-atelier-2026")
     assert client.get(f"/qse/nonconformities/{nc.id}").status_code == 403
 
 
 def test_audit_pages_findings_and_print_report(client, db, people):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     assert client.post("/qse/audits/new", data={"process": "", "standards": "iso9001"}).status_code == 422
     assert client.post("/qse/audits/new", data={"process": "Expédition", "standards": ["iso9001"],
                                                 "clauses": "8.5 8.6", "questions": "Le BL est-il signé ?"}
@@ -67,7 +67,7 @@ def test_audit_pages_findings_and_print_report(client, db, people):
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
     assert client.post("/qse/audits/programme", data={"year": 2026, "month": 3, "process": "Expédition",
                                                       "standard": "iso9001"}).status_code == 403
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.post("/qse/audits/programme", data={"year": 2026, "month": 3, "process": "Expédition",
                                                       "standard": "iso9001"}).status_code == 302
     assert "Expédition" in client.get("/qse/audits/programme?year=2026").get_data(as_text=True)

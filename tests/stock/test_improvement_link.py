@@ -39,7 +39,7 @@ def test_a_reception_is_a_registered_origin(db, store):
 def test_the_reception_page_opens_a_prefilled_problem_sheet_which_proposes_log6(client, db, people, store):
     rec = _damaged(store)
     clean = store.receive("VIS-M8", "5")
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     assert "Ouvrir une fiche problème" not in client.get(f"/stock/receptions/{clean.id}").get_data(as_text=True)
     page = client.get(f"/stock/receptions/{rec.id}").get_data(as_text=True)
     start = page.index('id="open-problem" href="') + len('id="open-problem" href="')
@@ -87,7 +87,7 @@ def test_anomaly_paretos_by_supplier_and_by_kind_within_the_period_and_team(db, 
 def test_the_reception_page_opens_a_supplier_nonconformity_linked_back(client, db, people, store):
     from modules.qse.models import NonConformity
     rec = _damaged(store)
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     page = client.get(f"/stock/receptions/{rec.id}").get_data(as_text=True)
     start = page.index('id="open-nc" href="') + len('id="open-nc" href="')
     link = unescape(page[start:page.index('"', start)])

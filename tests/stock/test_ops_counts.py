@@ -57,12 +57,12 @@ def test_a_rack_count_lists_what_is_there_without_the_expected_quantity(client, 
 
 def test_the_html_sheet_is_blind_for_the_counter(client, people, shop):
     count_id = _create(client, people).get_json()["id"]
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     page = client.get(f"/stock/counts/{count_id}").get_data(as_text=True)
     assert "A-01-02-1" in page and "COL-100" in page and 'id="location"' in page and "autofocus" in page
     assert "Attendu" not in page and ">500<" not in page
     client.post("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     page = client.get(f"/stock/counts/{count_id}").get_data(as_text=True)
     assert "Attendu" in page and "500" in page and "Valider l'inventaire" in page
 
@@ -254,7 +254,7 @@ def test_abc_cycle_count_takes_the_items_due_by_class_frequency(db, people, shop
 
 
 def test_html_count_flow_with_errors_rerendered(client, people, shop):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     response = client.post("/stock/counts", data={"scope": "rack", "value": "Z-99-99", "threshold_pct": "5"})
     assert response.status_code == 422 and "Aucun emplacement" in response.get_data(as_text=True)
     response = client.post("/stock/counts", data={"scope": "rack", "value": "A-01-02", "threshold_pct": "5",

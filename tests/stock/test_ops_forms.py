@@ -26,7 +26,7 @@ def _count(db, model) -> int:
 
 
 def test_apprentice_ships_finished_goods_step_by_step(client, db, people, shop):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     created = client.post("/stock/shipments", data={"order_ref": "CMD-7781", "sku": "VER-50", "qty": "6",
                                                     "customer": "Hydrauliq SA"})
     assert created.status_code == 302
@@ -46,7 +46,7 @@ def test_apprentice_ships_finished_goods_step_by_step(client, db, people, shop):
 
 
 def test_bad_shipping_input_is_refused_and_writes_nothing(client, db, people, shop):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     bad_qty = client.post("/stock/shipments", data={"order_ref": "CMD-1", "sku": "VER-50", "qty": "beaucoup",
                                                     "customer": "Client"})
     assert bad_qty.status_code == 422 and "quantité" in bad_qty.get_data(as_text=True).lower()
@@ -72,7 +72,7 @@ def test_bad_shipping_input_is_refused_and_writes_nothing(client, db, people, sh
 
 
 def test_only_apprentices_run_shipments_and_the_tutor_sees_them(client, db, people, shop):
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.post("/stock/shipments", data={"order_ref": "CMD-9", "sku": "VER-50", "qty": "1",
                                                  "customer": "X"}).status_code == 403
     assert client.get("/stock/shipments").status_code == 200
@@ -81,7 +81,7 @@ def test_only_apprentices_run_shipments_and_the_tutor_sees_them(client, db, peop
 
 
 def test_apprentice_collects_from_the_line_and_closes_the_round(client, db, people, shop):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     created = client.post("/stock/rounds")
     assert created.status_code == 302
     round_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
@@ -102,7 +102,7 @@ def test_apprentice_collects_from_the_line_and_closes_the_round(client, db, peop
 
 
 def test_bad_round_input_is_refused_and_moves_nothing(client, db, people, shop):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     round_id = int(client.post("/stock/rounds").headers["Location"].rstrip("/").split("/")[-1])
     moves_before = _count(db, Move)
     for data, field_text in [
@@ -121,10 +121,10 @@ def test_bad_round_input_is_refused_and_moves_nothing(client, db, people, shop):
 
 
 def test_someone_else_cannot_complete_my_round(client, db, people, shop):
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     round_id = int(client.post("/stock/rounds").headers["Location"].rstrip("/").split("/")[-1])
     client.get("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     assert client.get(f"/stock/rounds/{round_id}").status_code == 200  # the tutor follows it
     assert client.post(f"/stock/rounds/{round_id}/lines", data={
         "kind": "finished", "from": "L1", "to": "B-02-01-1", "sku": "VER-50", "qty": "1"}).status_code == 403

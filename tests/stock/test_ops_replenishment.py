@@ -88,7 +88,7 @@ def test_purchase_request_from_a_proposal_in_the_browser_forms(client, db, peopl
     replenishment.propose_purchases(db, now)
     db.commit()
     proposal = db.scalar(select(PurchaseProposal))
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     assert "VIS-M8" in client.get("/stock/replenishment").get_data(as_text=True)
     bad = client.post(f"/stock/proposals/{proposal.id}/request", data={"qty": "0", "due_date": "2030-01-01",
                                                                         "supplier": "Colles Durand"})
@@ -105,7 +105,7 @@ def test_purchase_request_from_a_proposal_in_the_browser_forms(client, db, peopl
     assert db.get(PurchaseProposal, proposal.id).status == "converted"
     assert client.post(f"/stock/proposals/{proposal.id}/request", data={"qty": "40", "due_date": "2030-01-01"}).status_code == 409
     client.post("/logout")
-    login(client, "tutor2", "password-tutor")
+    login(client, "tutor2", "clef-formateur-2026")
     assert client.get(f"/stock/purchase-requests/{request.id}").status_code == 403
 
 
@@ -183,7 +183,7 @@ def test_qr_label_is_an_svg_and_bad_data_is_refused():
 def test_label_sheets_render(client, db, people, shop, now):
     shop.lot(shop.glue, "G-7", expiry=now.date() + timedelta(days=30))
     db.commit()
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     sheet = client.get("/stock/labels/locations?prefix=A-01&format=code128").get_data(as_text=True)
     assert sheet.count('class="label code128"') == 4 and "@media print" in sheet and "A4" in sheet
     lots = client.get("/stock/labels/lots?sku=COL-100&format=qr").get_data(as_text=True)

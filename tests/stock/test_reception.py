@@ -149,12 +149,12 @@ def test_quarantine_pages_and_release_by_http(client, db, people, store):
     from tests.conftest import login
     store.receive("COL-100", 4, lot="Q1", expiry=store.day(100), conforming=False, reason="Pots fendus")
     row_id = db.scalar(select(Balance.id).where(Balance.qty > 0))
-    login(client, "appr", "password-appr")
+    login(client, "appr", "clef-atelier-2026")
     assert "Q1" in client.get("/stock/quarantine").get_data(as_text=True)
     assert client.post(f"/stock/quarantine/{row_id}/release", data={"decision": "release", "qty": "4",
                                                                     "location": "A-01-02-1"}).status_code == 403
     client.post("/logout")
-    login(client, "tutor", "password-tutor")
+    login(client, "tutor", "clef-formateur-2026")
     response = client.post(f"/stock/quarantine/{row_id}/release", data={"decision": "release", "qty": "9",
                                                                         "location": "A-01-02-1"})
     assert response.status_code == 409 and "disponible" in response.get_data(as_text=True)
