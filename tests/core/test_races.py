@@ -156,6 +156,29 @@ def test_confirm_racing_cancel_one_wins_and_a_cancelled_pick_moved_nothing(app, 
     assert winners  # who wins is the scheduler's choice; that exactly one does is the rule
 
 
+def test_two_validations_of_one_count_adjust_the_stock_once(app, db, people, store, now, monkeypatch):
+    from modules.stock import counts
+    store.receive("VIS-M8", 100)
+    tutor, admin = primed(app, people, people.tutor, people.admin)
+    slowed(monkeypatch, counts, "_check_complete")
+    clients = app.test_client(), app.test_client()
+    for round_ in range(ROUNDS):
+        count = counts.create_count(db, people.apprentice, scope="rack", value="A-01-02", now=now)
+        counts.record_line(db, people.apprentice, count, location_code="A-01-02-1", sku="VIS-M8", lot_number=None,
+                           counted_qty=str(99 - round_), now=now)  # one screw less than the book each time
+        db.commit()
+        url = f"/api/v1/stock/counts/{count.id}/validate"
+        results = race(("tutor", clients[0], lambda c: c.post(url, json={}, headers=tutor)),
+                       ("admin", clients[1], lambda c: c.post(url, json={}, headers=admin)))
+        winner, loser = one_winner(results)
+        assert message(results[loser]) == "Cet inventaire est déjà validé : il ne peut plus changer.", round_
+        fresh(db)
+        adjustments = list(db.scalars(select(Move).where(Move.activity_id == count.id)))
+        assert [(m.reason, m.qty) for m in adjustments] == [("adjustment", 1)], round_
+        _check_invariants(db, store.screw.id)
+        db.rollback()
+
+
 # -- Evidence: review, and an edit racing a validation ---------------------------------------
 
 def _submitted_evidence(db, people, now, round_: int) -> tuple[int, int, int]:
