@@ -1,5 +1,5 @@
 """AIC boards (SQCDPM) fed by every module, short-interval meetings and workshop screens."""
-from dashboards import api, demo, indicators, meetings, screen_views, services, views
+from dashboards import api, cancellation, demo, indicators, meetings, screen_views, services, views
 from shopfloor.registry import Job, Module
 
 meetings.register_with_improvement()
@@ -14,4 +14,5 @@ registration = Module(
     demo=demo.load,
     nav=[("Tableaux AIC", "dashboards.boards", ("admin", "tutor", "apprentice")),
          ("Écrans", "dashboards.screens_page", ("admin",))],
+    effects=cancellation.EFFECTS,
 )

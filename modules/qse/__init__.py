@@ -1,7 +1,7 @@
 """QSE: non-conformities, internal audits, risks, regulatory watch, safety events."""
 from flask import url_for
 
-from modules.qse import api, demo, indicators, jobs, sources, views, views_plan  # noqa: F401
+from modules.qse import api, cancellation, demo, indicators, jobs, sources, views, views_plan  # noqa: F401
 from modules.qse.web import api as api_bp, bp
 from shopfloor.registry import ActivityType, Module
 
@@ -33,4 +33,5 @@ registration = Module(
     jobs=jobs.JOBS,
     demo=demo.load,
     nav=[("QSE", "qse.index", ("admin", "tutor", "apprentice"))],
+    effects=cancellation.EFFECTS,
 )

@@ -4,7 +4,8 @@ Every move an activity posted (reception, put-away, pick, count adjustment, ship
 a non-conformity's quarantine…) is reversed through the ledger, latest first, by a move of reason
 `cancel` that names the move it reverses: the ledger keeps both, balances come back. A pick list
 still allocated gives its reservations back through the pick list's own cancel; a reception gives
-its expected receipt back; a purchase request gives its replenishment proposal back."""
+its expected receipt back; a purchase request gives its replenishment proposal back; an applied
+slotting study gives the items it reclassified their ABC class back."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -99,10 +100,31 @@ def withdraw_request(db: Session, request, cancellation) -> None:
         proposal.purchase_request_id = None
 
 
+# -- Slotting studies: the ABC classes they applied ---------------------------------------
+
+def _applied(study) -> list:
+    if study.applied_at is None:
+        return []
+    return [line for line in study.lines
+            if line.item.abc_class == line.proposed_class and line.current_class != line.proposed_class]
+
+
+def describe_slotting(db: Session, study) -> list[str]:
+    changed = _applied(study)
+    return [f"classes ABC appliquées à {len(changed)} article(s)"] if changed else []
+
+
+def restore_classes(db: Session, study, cancellation) -> None:
+    """Each item the study reclassified, and nobody since, gets its class back."""
+    for line in _applied(study):
+        line.item.abc_class = line.current_class
+
+
 EFFECTS = [
     Effects("stock_reservations", describe_reservations, release_reservations, types=("stock_pick",), order=10),
     Effects("stock_expected_receipt", describe_expected, reopen_expected, types=("stock_reception",), order=20),
     Effects("stock_purchase_request", describe_request, withdraw_request, types=("stock_purchase_request",),
             order=20),
+    Effects("stock_slotting", describe_slotting, restore_classes, types=("stock_slotting",), order=20),
     Effects("stock_moves", describe_moves, reverse_moves, order=50),
 ]

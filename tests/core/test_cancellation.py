@@ -221,6 +221,9 @@ def test_an_intervention_cancels_the_spare_parts_it_took(client, db, people, sho
     fresh(db)
     pick = db.get(Activity, parts.json["work_order"]["parts"][0]["pick_id"])
     assert pick.activity_cancelled_at is not None and pick.cancel_reason == REASON["reason"]
+    # the open work order goes back to the queue: the next technician locks out again
+    wo = db.get(WorkOrder, wo_id)
+    assert wo.intervention_id is None and wo.status == "requested" and wo.lockout == [] and wo.parts == []
     db.rollback()
     books_are_right(db)
 
@@ -237,6 +240,39 @@ def test_an_action_plan_abandons_its_open_actions(client, db, people, now):
     actions = list(db.scalars(select(Action).where(Action.plan_id == plan.id)))
     assert {a.status for a in actions} == {"abandoned"}
     assert all(REASON["reason"] in a.abandon_reason for a in actions)
+
+
+def test_a_meeting_answers_its_open_escalations(client, db, people, now):
+    from dashboards import meetings
+    from dashboards.models import Escalation
+    from tests.dashboards.conftest import Org
+
+    org = Org(db, people)
+    workshop = org.board(people.tutor, name="Atelier", level=2, team=None)
+    team = org.board(people.tutor, parent_id=workshop.id)
+    meeting = meetings.create_meeting(db, people.apprentice, team, performed_at=now - timedelta(hours=1), now=now,
+                                      participants=["Alice Apprentie"], reviewed=["aic.safety"], led=True)
+    problem = meetings.add_problem(db, people.apprentice, meeting, title="Fournisseur en retard", letter="D",
+                                   category="Retard fournisseur", treatment="none", now=now)
+    escalation = meetings.escalate(db, people.apprentice, problem, reason="Relance achats", now=now)
+    db.commit()
+    refuses_deletion_then_cancels(client, people, meeting.id)
+    fresh(db)
+    answered = db.get(Escalation, escalation.id)
+    assert answered.answered_at is not None and REASON["reason"] in answered.answer
+
+
+def test_a_reception_a_nonconformity_was_opened_from_keeps_it(client, db, people, shop, now):
+    rec = receive(db, shop, people, 2, packaging_ok=False)
+    nc = ncs.open_from_reception(db, people.apprentice, rec.id, now)
+    db.commit()
+    deleted = client.delete(f"{API}/activities/{rec.id}", headers=people.headers(people.apprentice))
+    assert deleted.status_code == 409 and f"n° {nc.id}" in deleted.json["error"]["message"]
+    refuses_deletion_then_cancels(client, people, rec.id)
+    fresh(db)
+    assert db.get(Activity, nc.id).activity_cancelled_at is None
+    db.rollback()
+    books_are_right(db)
 
 
 # -- Deletion, edits, the freeze ------------------------------------------------------------
