@@ -16,7 +16,7 @@ from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationError
-from shopfloor.evidence.cancellation import ensure_not_cancelled, standing_effects
+from shopfloor.evidence.cancellation import ensure_not_cancelled, registered_effects, standing_effects
 from shopfloor.evidence.models import (
     OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
 from shopfloor.referential.models import Competence, Criterion
@@ -89,13 +89,15 @@ def update_activity(db: Session, actor: User, activity: Activity, now: datetime,
     return activity
 
 
-def delete_activity(db: Session, actor: User, activity: Activity, effects) -> None:
+def delete_activity(db: Session, actor: User, activity: Activity, effects=None) -> None:
     """Delete an activity that changed nothing outside itself (a draft); one with effects (stock
     moves, reservations, spare parts, actions…) or already cancelled is cancelled instead: 409."""
     _own(actor, activity)
     lock(db, activity)
     ensure_editable(activity)
     ensure_not_cancelled(activity)
+    if effects is None:  # what the installed modules declared (the app's registry)
+        effects = registered_effects()
     if standing := standing_effects(db, activity, effects):
         raise Conflict(f"Activité {activity.id} non supprimable : elle a des effets hors d'elle-même "
                        f"({'; '.join(standing)}). Annulez-la (« Annuler l'activité ») avec une raison : "
