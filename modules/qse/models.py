@@ -69,6 +69,18 @@ class NonConformity(Activity):
     lots: Mapped[list[NonConformityLot]] = relationship(back_populates="nonconformity", order_by="NonConformityLot.id",
                                                         cascade="all, delete-orphan")
     __mapper_args__ = {"polymorphic_identity": "qse_nonconformity", "inherit_condition": id == Activity.id}
+    origin_keys = ("finding_id", "reception_id")
+
+    @property
+    def origin_activity(self) -> tuple:
+        """The records it is opened from (an audit through its finding, a reception): the freeze guard
+        refuses a new non-conformity opened from a frozen one."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import object_session
+        db = object_session(self)
+        audit = db.scalar(select(Finding.audit_id).where(Finding.id == self.finding_id)) \
+            if db is not None and self.finding_id is not None else None
+        return audit, self.reception_id
 
     def summary(self) -> list[tuple[str, str]]:
         rows = [("Source", NC_SOURCES.get(self.source, self.source)),

@@ -15,8 +15,9 @@ What a model declares:
 - `owning_activity`: the activity (or its id), or a tuple of them, that the row belongs to;
 - `previous_owning_activity` (optional): the owner(s) before an unflushed change, so that moving
   a row out of a frozen record is refused too;
-- `origin_activity` (optional, on an activity): the record it is opened from; a new activity whose
-  origin is frozen is refused (a problem sheet opened from a validated non-conformity);
+- `origin_activity` (optional, on an activity): the record(s) it is opened from; a new activity whose
+  origin is frozen is refused (a problem sheet opened from a validated non-conformity), and so is
+  pointing it at a frozen one (`origin_keys`: the attributes naming the origin);
 - `freeze_exempt` (optional): column attributes that may still change on a frozen owner (the answer
   to an escalation written by the next level's board).
 
@@ -130,7 +131,7 @@ def _owners_touched(db: Session) -> set[int]:
             if not is_new:
                 touched |= activity_ids_of(obj.id)
             origin = getattr(cls, "origin_activity", None)
-            if origin is not None and (is_new or {"origin_type", "origin_id"} & changed):
+            if origin is not None and (is_new or set(getattr(cls, "origin_keys", ("origin_type", "origin_id"))) & changed):
                 touched |= activity_ids_of(obj.origin_activity)
             continue
         if isinstance(obj, Attachment):
