@@ -120,7 +120,7 @@ def check_value(obj, column, key: str, value) -> None:
         if not DATETIME_MIN <= naive <= DATETIME_MAX:
             _refuse(column, key, f"doit être entre {DATE_MIN.year} et {DATE_MAX.year}")
     elif isinstance(type_, (Date, DateTime)) and isinstance(value, date):
-        if not DATE_MIN <= value <= DATE_MAX:
+        if not DATE_MIN <= (value.date() if isinstance(value, datetime) else value) <= DATE_MAX:
             _refuse(column, key, f"doit être entre {DATE_MIN.year} et {DATE_MAX.year}")
     elif isinstance(type_, JSON):
         _check_json(column, key, value)
