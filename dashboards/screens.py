@@ -12,6 +12,7 @@ from dashboards.models import Board, Screen
 from shopfloor.db import get_or_404
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, ValidationError
+from shopfloor.validation import ID_MAX
 
 
 def _hash(token: str) -> str:
@@ -25,6 +26,8 @@ def _board_ids(db: Session, board_ids) -> list[int]:
     for raw in board_ids:
         try:
             board_id = int(raw)
+            if not 1 <= board_id <= ID_MAX:
+                raise ValueError
         except (TypeError, ValueError):
             raise ValidationError(f"Tableau invalide : {raw!r}.", "boards") from None
         if db.get(Board, board_id) is None:
