@@ -138,10 +138,32 @@ def _owners_touched(db: Session) -> set[int]:
             touched |= activity_ids_of(obj.activity_id if obj.activity_id is not None else obj.activity)
             continue
         if hasattr(cls, "owning_activity"):
-            touched |= activity_ids_of(obj.owning_activity)
+            touched |= activity_ids_of(obj.owning_activity) | _owners_by_foreign_key(db, obj)
             if hasattr(cls, "previous_owning_activity") and not is_new:
                 touched |= activity_ids_of(obj.previous_owning_activity)
     return touched
+
+
+def _owners_by_foreign_key(db: Session, obj) -> set[int]:
+    """The owners named by the row's foreign keys as they are now: a row added with only
+    `count_id=…` (its relationship not loaded while pending), or moved by changing the id."""
+    state = inspect(obj)
+    owners: set[int] = set()
+    for rel in state.mapper.relationships:
+        if rel.direction.name != "MANYTOONE":
+            continue
+        parent_cls = rel.mapper.class_
+        if not (issubclass(parent_cls, Activity) or hasattr(parent_cls, "owning_activity")):
+            continue
+        values = [getattr(obj, state.mapper.get_property_by_column(col).key) for col in rel.local_columns]
+        if any(value is None for value in values):
+            continue
+        with db.no_autoflush:
+            parent = db.get(parent_cls, values[0] if len(values) == 1 else tuple(values))
+        if parent is None:
+            continue
+        owners |= activity_ids_of(parent.id if isinstance(parent, Activity) else parent.owning_activity)
+    return owners
 
 
 @event.listens_for(Session, "before_flush")

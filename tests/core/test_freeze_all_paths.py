@@ -545,3 +545,23 @@ def test_the_jobs_leave_frozen_records_alone(app, db, world, now):
         assert db.get(Action, action_id).late_since is None
         assert sum(1 for k in keys if k.startswith(f"improvement.action_late.{action_id}.")) == 1
     assert not diff(before, snapshot(db, w.frozen))
+
+
+def test_rows_added_or_moved_by_their_foreign_key_alone_are_refused(app, db, world, now):
+    """The guard reads the owner from the foreign keys too: a pending row whose relationship is not
+    loaded, or a row moved out of a frozen record by changing an id."""
+    from modules.improvement.models import CauseVote
+    from shopfloor.errors import Conflict
+    fresh(db)
+    cause = db.scalar(select(Cause).where(Cause.sheet_id == world.sheet).order_by(Cause.id))
+    cause_id, voter_id = cause.id, cause.created_by_id
+    db.expunge_all()
+    db.add(CauseVote(cause_id=cause_id, voter_id=voter_id, voter_label="Un collègue"))
+    with pytest.raises(Conflict, match=FROZEN.pattern):
+        db.flush()
+    db.rollback()
+    action = db.scalar(select(Action).where(Action.plan_id == world.plan).order_by(Action.id))
+    action.plan_id = None
+    with pytest.raises(Conflict, match=FROZEN.pattern):
+        db.flush()
+    db.rollback()
