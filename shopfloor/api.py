@@ -74,12 +74,21 @@ ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error":
         "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string", "nullable": True}}}}}
 
 
-def _openapi_schema(schema):
-    """JSON Schema as written in the doc() calls → OpenAPI 3.0: `"type": [T, "null"]` becomes nullable."""
+# What the request sanitiser lets through (shopfloor.validation.UNSAFE_TEXT): no NUL, no control character
+# but tab and line breaks, no lone surrogate (JSON cannot carry one anyway).
+SAFE_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*$"
+
+
+def _openapi_schema(schema, request: bool = False):
+    """JSON Schema as written in the doc() calls → OpenAPI 3.0: `"type": [T, "null"]` becomes nullable.
+    In a request, a free string says which characters it may hold."""
     if isinstance(schema, list):
-        return [_openapi_schema(item) for item in schema]
+        return [_openapi_schema(item, request) for item in schema]
     if not isinstance(schema, dict):
         return schema
+    if request and "string" in (schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]) \
+            and not {"format", "enum", "pattern"} & set(schema):
+        schema = {**schema, "pattern": SAFE_TEXT}
     out = {}
     for key, value in schema.items():
         if key == "type" and isinstance(value, list):
@@ -91,11 +100,11 @@ def _openapi_schema(schema):
             else:
                 out.setdefault("anyOf", [{"type": kind} for kind in kinds])
         elif key in ("properties", "patternProperties"):
-            out[key] = {name: _openapi_schema(sub) for name, sub in value.items()}
+            out[key] = {name: _openapi_schema(sub, request) for name, sub in value.items()}
         elif key in ("example", "enum", "required", "default"):
             out[key] = value
         else:
-            out[key] = _openapi_schema(value)
+            out[key] = _openapi_schema(value, request)
     return out
 
 
@@ -106,8 +115,8 @@ def _path_parameter(rule, name: str, spec: dict) -> dict:
     elif type(converter).__name__.lower().startswith("int"):
         schema = dict(ID, minimum=0)
     else:
-        schema = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
-    return {"name": name, "in": "path", "required": True, "schema": _openapi_schema(schema)}
+        schema = {"type": "string", "minLength": 1, "pattern": SAFE_TEXT.replace("[^", "[^/").replace("*$", "+$")}
+    return {"name": name, "in": "path", "required": True, "schema": _openapi_schema(schema, request=True)}
 
 
 def _links(operations: dict) -> None:
@@ -162,13 +171,14 @@ def openapi_document() -> dict:
                       str(status): success,
                       "4XX": {"description": "Error", "content": {"application/json": {"schema": ERROR_SCHEMA}}}}}
             params = [_path_parameter(rule, name, spec) for name in sorted(rule.arguments)]
-            params += [{"name": n, "in": "query", "required": False, "schema": _openapi_schema(s)}
+            params += [{"name": n, "in": "query", "required": False, "schema": _openapi_schema(s, request=True)}
                        for n, s in spec.get("params", {}).items() if n not in rule.arguments]
             if params:
                 op["parameters"] = params
             if spec.get("body") and method in ("POST", "PATCH", "PUT"):
                 op["requestBody"] = {"required": True,
-                                     "content": {"application/json": {"schema": _openapi_schema(spec["body"])}}}
+                                     "content": {"application/json": {"schema": _openapi_schema(spec["body"],
+                                                                                                request=True)}}}
             operations[(path, method.lower())] = op
     _links(operations)
     paths: dict = {}

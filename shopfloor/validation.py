@@ -20,15 +20,19 @@ DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2200, 12, 31)
 # No decimal field of the suite means anything at or beyond 10^15 (the widest column is
 # Numeric(14, x)); refusing it here keeps Decimal arithmetic and quantize() exact.
 DECIMAL_DIGITS = 15
-UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+# NUL and lone surrogates cannot be stored; the other control characters (but tab and line breaks) and
+# U+FFFE/U+FFFF are not allowed in XML, so a record holding them could never be exported (DOCX, XLSX).
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def unsafe_text(value: str) -> str | None:
-    """Why a string cannot be stored (a NUL byte or a lone surrogate), or None when it can."""
+    """Why a string cannot be stored or exported (a NUL byte, a lone surrogate, a control character), or None."""
     found = UNSAFE_TEXT.search(value)
     if found is None:
         return None
-    return "un caractère nul" if found.group() == "\x00" else "un caractère Unicode invalide"
+    if found.group() == "\x00":
+        return "un caractère nul"
+    return "un caractère de contrôle" if found.group() < "\x20" else "un caractère Unicode invalide"
 
 
 def clean_text(value: str, field: str) -> str:

@@ -31,9 +31,16 @@ def _string_list(data: dict, field: str, allowed: tuple[str, ...]) -> list[str]:
 
 
 def get_equipment(db: Session, code_or_id) -> Equipment:
-    if isinstance(code_or_id, int) or (isinstance(code_or_id, str) and code_or_id.isdigit()
-                                       and db.get(Equipment, int(code_or_id))):
-        eq = db.get(Equipment, int(code_or_id))
+    """By id (an integer, or ASCII digits) or else by code; 404 when there is none."""
+    as_id = code_or_id if isinstance(code_or_id, int) and not isinstance(code_or_id, bool) else (
+        int(code_or_id) if isinstance(code_or_id, str) and code_or_id.isascii() and code_or_id.isdigit()
+        and len(code_or_id) <= 19 else None)
+    if as_id is not None and not 1 <= as_id <= v.ID_MAX:   # beyond any id column: a code, or nothing
+        as_id = None
+    if as_id is not None and db.get(Equipment, as_id):
+        eq = db.get(Equipment, as_id)
+    elif isinstance(code_or_id, int) and not isinstance(code_or_id, bool):
+        eq = None
     else:
         eq = db.scalar(select(Equipment).where(Equipment.code == str(code_or_id).strip()))
     if eq is None:

@@ -189,7 +189,8 @@ def record_results(db: Session, actor: User, wo: WorkOrder, values: dict, now: d
     _acting(db, actor, wo, now)
     by_position = {r.position: r for r in wo.results}
     for key, raw in values.items():
-        result = by_position.get(int(key)) if str(key).isdigit() else None
+        digits = str(key).isascii() and str(key).isdigit() and len(str(key)) <= 9
+        result = by_position.get(int(key)) if digits else None
         if result is None:
             raise ValidationError(f"Opération {key} inconnue dans la gamme.", f"results.{key}")
         if raw in (None, ""):
