@@ -81,10 +81,13 @@ def activity(activity_id: int):
     prepared = set(_user().certification_codes) if _user().id == act.author_id else set()
     linked = {e.competence.code for e in act.evidence}
     competences = [c for cert in referential.certifications(db) if cert.code in prepared for c in cert.competences]
-    return render_template("evidence/activity.html", activity=act, frozen=services.frozen_reason(act),
-                           cancelled=cancellation.cancelled_message(act),
-                           effects=cancellation.standing_effects(db, act, cancellation.registered_effects()),
-                           mine=_user().id == act.author_id, labels=context.activity_labels(),
+    frozen, cancelled = services.frozen_reason(act), cancellation.cancelled_message(act)
+    mine = _user().id == act.author_id
+    # what deleting would leave behind: only the author, who may delete or cancel, needs it
+    effects = (cancellation.standing_effects(db, act, cancellation.registered_effects())
+               if mine and not frozen and not cancelled else [])
+    return render_template("evidence/activity.html", activity=act, frozen=frozen, cancelled=cancelled, effects=effects,
+                           mine=mine, labels=context.activity_labels(),
                            competences=[c for c in competences if c.code not in linked],
                            defaults=[c for c in context.default_competences(act, prepared) if c not in linked])
 
