@@ -5,7 +5,9 @@ from datetime import timedelta
 from docx import Document
 
 from modules.qse import audits
+from modules.qse.common import paris_day
 from modules.qse.models import NonConformity
+from shopfloor.db import utcnow
 from tests.conftest import fresh
 
 AUDIT = {"process": "Réception et stockage", "audit_type": "process", "standards": ["iso9001", "iso45001"],
@@ -86,7 +88,7 @@ def test_api_audit_findings_and_docx_report_by_clause(client, people):
     assert table["Référentiels"] == "ISO 9001:2015, ISO 45001:2018"
 
 
-def test_finding_opens_a_nonconformity_or_an_action_in_one_step(client, db, people, now):
+def test_finding_opens_a_nonconformity_or_an_action_in_one_step(client, db, people):
     headers = people.headers(people.apprentice)
     audit_id = client.post("/api/v1/qse/audits", json=AUDIT, headers=headers).json["id"]
     minor = client.post(f"/api/v1/qse/audits/{audit_id}/findings", json={
@@ -99,7 +101,8 @@ def test_finding_opens_a_nonconformity_or_an_action_in_one_step(client, db, peop
     twice = client.post(f"/api/v1/qse/audits/{audit_id}/findings/{minor}/nonconformity", json={}, headers=headers)
     assert twice.status_code == 409
     action = client.post(f"/api/v1/qse/audits/{audit_id}/findings/{opportunity}/action",
-                         json={"owner": "appr", "due": (now + timedelta(days=20)).date().isoformat()},
+                         # the API reads the real clock: a due date relative to the test clock is past by now
+                         json={"owner": "appr", "due": (paris_day(utcnow()) + timedelta(days=20)).isoformat()},
                          headers=headers)
     assert action.status_code == 201, action.json
     fresh(db)
