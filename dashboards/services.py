@@ -151,6 +151,10 @@ def can_enter(actor: User, board: Board) -> bool:
     return actor.role in ("admin", "tutor") or (board.team_id is not None and actor.team_id == board.team_id)
 
 
+# Units of a manual indicator that count things: its daily value is a whole number, never negative.
+COUNT_UNITS = ("erreurs", "récl.", "réclamations", "défauts", "accidents", "incidents", "nb")
+
+
 def _check_manual_value(key: str, value: float) -> None:
     if key == ind.SAFETY_KEY and value not in ind.SAFETY_LEVELS:
         raise ValidationError("Sécurité : 0 = aucun événement, 1 = presque-accident ou soins légers, "
@@ -176,8 +180,11 @@ def record_entry(db: Session, actor: User, board: Board, *, indicator: str, day:
         raise ValidationError("On ne saisit pas un indicateur pour un jour à venir.", "date")
     number = float(parse_decimal({"value": value}, "value"))
     _check_manual_value(indicator, number)
-    if (info.unit or "").strip() == "%" and not 0 <= number <= 100:
+    unit = (info.unit or "").strip().lower()
+    if unit == "%" and not 0 <= number <= 100:
         raise ValidationError("Le champ « value » est un pourcentage : de 0 à 100.", "value")
+    if unit in COUNT_UNITS and (number < 0 or not number.is_integer()):
+        raise ValidationError(f"Le champ « value » compte des {info.unit} : un nombre entier positif ou nul.", "value")
     if len(comment or "") > 2000:
         raise ValidationError("Le commentaire dépasse 2000 caractères.", "comment")
     entry = db.scalar(select(DailyValue).where(DailyValue.board_id == board.id, DailyValue.indicator_key == indicator,

@@ -339,3 +339,32 @@ def test_a_database_overflow_the_backstop_missed_is_a_422_never_a_500(app, clien
     answer = client.post("/api/v1/_overflow", json={})
     assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
     assert answer.json["error"]["code"] == "invalid"
+
+
+# -- meaningful ranges of a manual AIC indicator --------------------------------------------------
+
+def test_manual_indicator_values_keep_to_their_unit(db, people, now):
+    from dashboards import services as boards
+    from dashboards.models import DailyValue
+    today = date(2026, 11, 20)
+    errors = boards.define_indicator(db, people.tutor, label="Erreurs de picking", letter="Q", unit="erreurs",
+                                     higher_is_better=False, team_id=None)
+    share = boards.define_indicator(db, people.tutor, label="Tri des déchets", letter="C", unit="%",
+                                    higher_is_better=True, team_id=None)
+    board = boards.create_board(db, people.tutor, name="Atelier", level=2, team=None, today=today,
+                                rows=[{"letter": "Q", "indicator": errors.key, "target": 0, "threshold": 2},
+                                      {"letter": "C", "indicator": share.key, "target": 90, "threshold": 80}])
+    db.commit()
+    for key, value in [(errors.key, "2.5"), (errors.key, -1), (share.key, "100.5"), (share.key, -3),
+                       (errors.key, "1e400")]:
+        with pytest.raises(ValidationError) as refused:
+            boards.record_entry(db, people.tutor, board, indicator=key, day=today, value=value, comment="",
+                                today=today)
+        assert refused.value.field == "value", (key, value)
+    db.rollback()
+    assert _count(db, DailyValue) == 0
+    boards.record_entry(db, people.tutor, board, indicator=errors.key, day=today, value=3, comment="", today=today)
+    boards.record_entry(db, people.tutor, board, indicator=share.key, day=today, value="97,5", comment="",
+                        today=today)
+    db.commit()
+    assert _count(db, DailyValue) == 2
