@@ -171,6 +171,51 @@ def test_a_prepared_shipment_puts_its_goods_back_in_storage(client, db, people, 
     books_are_right(db)
 
 
+def test_a_shipped_shipment_comes_back_to_storage(client, db, people, shop, now):
+    receive(db, shop, people, 5, location="A-01-02-2")
+    shipment = shipping.create_shipment(db, people.apprentice, order_ref="CMD-2", now=now,
+                                        lines=[{"sku": "VIS-M8", "qty": "2", "customer": "Client C"}])
+    shipping.prepare(db, people.apprentice, shipment, now)
+    shipping.check_line(db, people.apprentice, shipment, sku="VIS-M8", qty="2", now=now)
+    shipping.load(db, people.apprentice, shipment, now)
+    shipping.depart(db, people.apprentice, shipment, carrier="Transports Martin", truck="AB-123-CD", departed_at=None,
+                    now=now)
+    db.commit()
+    assert stock(db, shop.screw) == 3
+    refuses_deletion_then_cancels(client, people, shipment.id)
+    assert stock(db, shop.screw, "A-01-02-2") == 5 and stock(db, shop.screw) == 5
+    books_are_right(db)
+
+
+def test_a_collection_round_puts_the_line_side_stock_back(client, db, people, shop, now):
+    from modules.stock import rounds
+    receive(db, shop, people, 4, location="L1")
+    collection = rounds.create_round(db, people.apprentice, now)
+    rounds.collect(db, people.apprentice, collection, kind="finished", from_code="L1", to_code="A-01-02-2",
+                   sku="VIS-M8", lot_number=None, qty="3", now=now)
+    db.commit()
+    assert stock(db, shop.screw, "L1") == 1
+    refuses_deletion_then_cancels(client, people, collection.id)
+    assert stock(db, shop.screw, "L1") == 4 and stock(db, shop.screw, "A-01-02-2") == 0
+    books_are_right(db)
+
+
+def test_a_purchase_request_gives_its_proposal_back(client, db, people, shop, now):
+    from modules.stock import replenishment
+    from modules.stock.models_ops import PurchaseProposal
+    proposal = PurchaseProposal(item_id=shop.screw.id, status="open", position_qty=Decimal(0),
+                                reorder_point=Decimal(10), suggested_qty=Decimal(50), created_at=now)
+    db.add(proposal)
+    db.flush()
+    request = replenishment.create_purchase_request(db, people.apprentice, now=now, qty=Decimal(50),
+                                                    due_date=(now + timedelta(days=7)).date(), proposal=proposal)
+    db.commit()
+    refuses_deletion_then_cancels(client, people, request.id)
+    fresh(db)
+    assert db.get(PurchaseProposal, proposal.id).status == "open"
+    assert db.get(Activity, request.id).status == "cancelled"
+
+
 def test_a_reception_with_a_refused_line_nets_to_nothing(client, db, people, shop, now):
     rec = receive(db, shop, people, 3, decision="return", reason="Cartons écrasés")
     refuses_deletion_then_cancels(client, people, rec.id)
