@@ -273,6 +273,37 @@ def test_an_intervention_cancels_the_spare_parts_it_took(client, db, people, sho
     books_are_right(db)
 
 
+def test_an_intervention_withdraws_the_follow_up_work_order_it_opened(client, db, people, now):
+    from modules.maintenance import schedule, workorders
+    from tests.maintenance.test_work_orders import _equipment, _lock_all
+
+    _equipment(client, people)
+    plan = client.post(f"{API}/maintenance/plans", json={
+        "equipment": "CMP-01", "kind": "calendar", "interval_days": 30, "start": now.isoformat(),
+        "operations": [{"label": "Pression de service", "expected": 7, "tolerance": 0.5, "unit": "bar"}]},
+        headers=people.headers(people.tutor))
+    assert plan.status_code == 201, plan.json
+    schedule.run(db, now)
+    db.commit()
+    wo_id = db.scalar(select(WorkOrder.id).where(WorkOrder.plan_id == plan.json["id"]))
+    headers = people.headers(people.apprentice)
+    _lock_all(client, people, wo_id)
+    assert client.post(f"{API}/maintenance/work-orders/{wo_id}/start", headers=headers).status_code == 200
+    client.post(f"{API}/maintenance/work-orders/{wo_id}/results", json={"values": {"0": "6,2"}}, headers=headers)
+    assert client.post(f"{API}/maintenance/work-orders/{wo_id}/finish", headers=headers,
+                       json={"report": "Pression basse", "lockout_removed": True}).json["status"] == "done"
+    fresh(db)
+    follow = workorders.propose_corrective(db, people.apprentice, db.get(WorkOrder, wo_id), now)
+    db.commit()
+    follow_id, intervention_id = follow.id, db.get(WorkOrder, wo_id).intervention_id
+
+    refuses_deletion_then_cancels(client, people, intervention_id)
+    fresh(db)
+    assert db.get(WorkOrder, follow_id) is None
+    done = db.get(WorkOrder, wo_id)   # the work done keeps its history
+    assert done.status == "done" and done.intervention_id == intervention_id and len(done.results) == 1
+
+
 def test_an_action_plan_abandons_its_open_actions(client, db, people, now):
     plan = improvement.create_plan(db, people.apprentice, title="Réduire les arrêts", objective="-20 % d'arrêts",
                                    scope="Ligne 1", now=now)
