@@ -45,7 +45,8 @@ def test_screen_updates_in_place(browser, live_server, app_config, page):
         tv.goto(link)
         safety = tv.locator(".scr-row[data-indicator='aic.safety']")
         safety.wait_for()
-        tv.wait_for_function("document.getElementById('scr-updated').textContent !== '—'")
+        # predicates as functions: a string expression would be eval'ed in the page, which its CSP forbids
+        tv.wait_for_function("() => document.getElementById('scr-updated').textContent !== '—'")
         assert safety.locator(".num").inner_text() == "–" and safety.get_attribute("data-status") == "grey"
         assert tv.locator(".scr-cross span").count() == 33
         DOCS.mkdir(exist_ok=True)
@@ -62,7 +63,7 @@ def test_screen_updates_in_place(browser, live_server, app_config, page):
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request) as response:
             assert response.status == 201
-        tv.wait_for_function("document.querySelector(\".scr-row[data-indicator='aic.safety']\").dataset.status === 'orange'",
+        tv.wait_for_function("() => document.querySelector(\".scr-row[data-indicator='aic.safety']\").dataset.status === 'orange'",
                              timeout=30000)
         assert safety.locator(".num").inner_text() == "1"
         assert safety.locator(".sym").inner_text() == "▲"

@@ -1,4 +1,7 @@
 """Every page and endpoint checks the role server-side: the route × role matrix."""
+import base64
+import io
+
 import pytest
 
 from tests.conftest import login
@@ -77,6 +80,7 @@ def test_admin_pages_by_role(client, people, role, status):
 # second apprentice and a second tutor (404, not 403: the id is not confirmed). The routes are
 # found in the URL map, so a new one is checked without being listed here.
 RECORD_ARGUMENTS = ("wo_id", "meeting_id", "problem_id")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
 STEPS = ("separate", "lock", "tag", "purge", "verify")
 API_BODIES = {"results": {"values": {}}}
 
@@ -204,3 +208,41 @@ def test_a_tutor_of_another_team_cannot_add_problems_and_a_team_member_only_read
     assert response.status_code == 403
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Problem)) == 1
+
+
+@pytest.mark.parametrize("outsider", ["other_apprentice", "other_tutor"])
+def test_a_second_apprentice_and_a_second_tutor_neither_see_nor_change_an_activity_or_its_evidence(
+        app, client, db, people, now, outsider):
+    """The evidence spine answers 403 (its own rule, kept); what matters here is that nothing shows or changes."""
+    from shopfloor.evidence import services as evidence
+    from shopfloor.evidence.models import Activity, Evidence
+    activity = evidence.create_activity(db, people.apprentice, title="Réception Hydrauliq", performed_at=now,
+                                        now=now, description="Travail d'Alice")
+    proof = evidence.link_competence(db, people.apprentice, activity, "LOG-1", "Ce que j'ai fait moi-même", now)
+    db.commit()
+    ids = {"activity_id": activity.id, "evidence_id": proof.id}
+    user = getattr(people, outsider)
+    headers = people.headers(user)
+    login(client, user.username, PASSWORDS["tutor" if user.role == "tutor" else "appr"])
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or not rule.arguments <= set(ids):
+            continue
+        url = _url(rule, ids)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if url.endswith("/attachments"):
+                response = client.open(url, method=method, headers=headers, content_type="multipart/form-data",
+                                       data={"files": (io.BytesIO(PNG), "photo.png"), "file": (io.BytesIO(PNG), "p.png")})
+            elif rule.rule.startswith("/api/"):
+                response = client.open(url, method=method, headers=headers,
+                                       json={"title": "Pris", "statement": "Pris"} if method != "GET" else None)
+            else:
+                response = client.open(url, method=method, data={"title": "Pris", "statement": "Pris"})
+            assert response.status_code in (403, 404), (outsider, method, url, response.status_code)
+            assert "Travail d'Alice" not in response.get_data(as_text=True), (method, url)
+            checked += 1
+    assert checked >= 15
+    db.rollback()
+    db.expire_all()
+    assert db.get(Activity, activity.id).title == "Réception Hydrauliq"
+    assert db.get(Evidence, proof.id).statement == "Ce que j'ai fait moi-même" and db.get(Evidence, proof.id).state == "draft"
