@@ -195,6 +195,21 @@ def test_the_camera_is_allowed_only_on_the_pages_that_scan(client, people):
     assert "camera=()" in client.get("/").headers["Permissions-Policy"]
 
 
+def test_the_workshop_screen_may_be_framed_by_this_site_only(client, db, people, now):
+    from dashboards import screens, services as boards
+    board = boards.create_board(db, people.tutor, name="Atelier AIC", level=2, team=None,
+                                rows=[{"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1}],
+                                today=now.date())
+    _, token = screens.create_screen(db, people.admin, name="Allée centrale", board_ids=[board.id])
+    db.commit()
+    response = client.get(f"/screen/{token}")
+    assert response.status_code == 200
+    csp = _check_html(response, "/screen/<token>")
+    assert "frame-ancestors 'self'" in csp and response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Referrer-Policy"] == "no-referrer"  # the token is in its URL
+    assert "camera=()" in response.headers["Permissions-Policy"]
+
+
 def test_each_request_gets_its_own_nonce(client, people):
     first = client.get("/login").headers["Content-Security-Policy"]
     second = client.get("/login").headers["Content-Security-Policy"]
