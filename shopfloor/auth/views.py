@@ -161,6 +161,8 @@ def edit_user(username: str):
             db.rollback()
             error = exc
         else:
+            if user.id == current_user.id:
+                login_user(user)  # one's own new password: this session goes on, the others end
             flash(f"Utilisateur {user.username} enregistré.", "success")
             return redirect(url_for("auth.users"))
     tokens = list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))

@@ -66,6 +66,17 @@ def test_an_admin_password_reset_ends_the_users_sessions(app, client, people, db
     assert login(app.test_client(), "appr", "nouvelle-clef-atelier").status_code == 302
 
 
+def test_an_admin_changing_their_own_password_stays_logged_in_here_only(app, client, people):
+    other = app.test_client()
+    login(client, "admin", PASSWORDS["admin"])
+    login(other, "admin", PASSWORDS["admin"])
+    response = client.post("/admin/users/admin", data={"username": "admin", "full_name": "Ada Admin", "role": "admin",
+                                                       "locale": "fr", "active": "on", "password": "une autre phrase"})
+    assert response.status_code == 302
+    assert client.get("/admin/users").status_code == 200
+    assert other.get("/admin/users").status_code == 302
+
+
 def test_deactivation_ends_sessions_and_revokes_tokens(app, client, people, db):
     login(client, "appr", PASSWORDS["appr"])
     headers = people.headers(people.apprentice)
