@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from shopfloor.auth.models import User
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, ValidationError
-from shopfloor.evidence.models import Activity, Attachment
+from shopfloor.evidence.models import Activity, Attachment, EvidenceEvent
 
 PARIS = ZoneInfo("Europe/Paris")
 REASON_MAX = 500
@@ -92,11 +92,21 @@ class Cancellation:
             activity.activity_cancelled_at = self.now
             activity.cancelled_by = self.actor
             activity.cancel_reason = self.reason
+            self._withdraw_submitted(activity)
             self.db.flush()
         finally:
             running.discard(activity.id)
         self.done.append(activity.id)
         return activity
+
+
+    def _withdraw_submitted(self, activity: Activity) -> None:
+        """Evidence waiting for the tutor goes back to draft: a cancelled activity is no evidence."""
+        for evidence in activity.evidence:
+            if evidence.state == "submitted":
+                evidence.events.append(EvidenceEvent(from_state="submitted", to_state="draft", actor_id=self.actor.id,
+                                                     at=self.now, comment=f"Activité annulée : {self.reason}"))
+                evidence.state = "draft"
 
 
 def parse_reason(reason) -> str:

@@ -385,7 +385,13 @@ def test_a_cancelled_activity_refuses_edits_and_cannot_become_evidence(client, d
     activity_id = _generic(client, people)
     draft = client.post(f"{API}/evidence", json={"activity_id": activity_id, "competence": "LOG-1",
                                                  "statement": "J'ai réglé la presse seule."}, headers=headers).json
+    assert client.post(f"{API}/evidence/{draft['id']}/submit", headers=headers).status_code == 200
     assert client.post(f"{API}/activities/{activity_id}/cancel", json=REASON, headers=headers).status_code == 200
+    # what waited for the tutor goes back to draft, and the tutor cannot validate it
+    withdrawn = client.get(f"{API}/evidence/{draft['id']}", headers=headers).json
+    assert withdrawn["state"] == "draft"
+    queue = client.get(f"{API}/reviews", headers=people.headers(people.tutor)).json
+    assert draft["id"] not in [e["id"] for e in queue]
 
     edit = client.patch(f"{API}/activities/{activity_id}", json={"title": "Autre titre"}, headers=headers)
     assert edit.status_code == 409 and "annulée" in edit.json["error"]["message"]
