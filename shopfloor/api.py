@@ -33,16 +33,18 @@ def body() -> dict:
 
 
 def doc(summary: str, *, body_schema: dict | None = None, response: dict | None = None, params: dict | None = None,
-        status: int = 200, media: dict | None = None, methods: dict | None = None):
+        status: int = 200, media: dict | None = None, methods: dict | None = None,
+        body_media: str = "application/json"):
     """Attach the OpenAPI description of an endpoint to its view function.
 
     `status` is the code of a success (201 for a creation, 204 for no body), `response` the schema of its JSON
     body, `media` the body by content type when it is not JSON (a file). `params` are the query parameters,
     and the schemas of path parameters that are not integers (`<int:…>` ones are 64-bit integers). `methods`
-    overrides any of these for one method of a route that has several ({"GET": {"response": …}})."""
+    overrides any of these for one method of a route that has several ({"GET": {"response": …}}).
+    `body_media` is the content type of the request body (multipart/form-data for an upload)."""
     def decorator(view):
         view.openapi = {"summary": summary, "body": body_schema, "response": response, "params": params or {},
-                        "status": status, "media": media, "methods": methods or {}}
+                        "status": status, "media": media, "methods": methods or {}, "body_media": body_media}
         return view
     return decorator
 
@@ -176,9 +178,9 @@ def openapi_document() -> dict:
             if params:
                 op["parameters"] = params
             if spec.get("body") and method in ("POST", "PATCH", "PUT"):
+                media_type = spec.get("body_media", "application/json")
                 op["requestBody"] = {"required": True,
-                                     "content": {"application/json": {"schema": _openapi_schema(spec["body"],
-                                                                                                request=True)}}}
+                                     "content": {media_type: {"schema": _openapi_schema(spec["body"], request=True)}}}
             operations[(path, method.lower())] = op
     _links(operations)
     paths: dict = {}

@@ -8,7 +8,7 @@ from flask import jsonify, request
 from modules.maintenance import equipment as eq_services
 from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
-from modules.maintenance.models import Equipment, Plan, WorkOrder
+from modules.maintenance.models import LOCKOUT_STEPS, Equipment, Plan, WorkOrder
 from shopfloor import validation as v
 from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
                            nullable, record)
@@ -177,7 +177,12 @@ def _action(wo_id, fn):
 @bp.post("/work-orders/<int:wo_id>/lockout")
 @requires()
 @doc("Record lockout steps: {energy, step} or {steps: [...]} (separate, lock, tag, purge, verify), "
-     "or {running: true} for a check the plan makes with the machine running", response=WO_SCHEMA)
+     "or {running: true} for a check the plan makes with the machine running", response=WO_SCHEMA,
+     body_schema={"type": "object", "properties": {
+         "energy": {"type": "string"}, "step": {"type": "string", "enum": list(LOCKOUT_STEPS)},
+         "steps": {"type": "array", "items": {"type": "object", "properties": {
+             "energy": {"type": "string"}, "step": {"type": "string", "enum": list(LOCKOUT_STEPS)}}}},
+         "running": {"type": "boolean"}}})
 def lockout(wo_id):
     data = body()
     return _action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, utcnow()))
@@ -192,7 +197,9 @@ def start(wo_id):
 
 @bp.post("/work-orders/<int:wo_id>/results")
 @requires()
-@doc("Routine results: {\"values\": {position: measured | \"ok\"}}", response=WO_SCHEMA)
+@doc("Routine results: {\"values\": {position: measured | \"ok\"}}", response=WO_SCHEMA,
+     body_schema={"type": "object", "required": ["values"], "properties": {"values": {
+         "type": "object", "additionalProperties": {"anyOf": [{"type": "number"}, {"type": "string"}]}}}})
 def results(wo_id):
     values = body().get("values")
     if not isinstance(values, dict):

@@ -174,7 +174,9 @@ def add_finding(audit_id: int):
 
 @bp.post("/audits/<int:audit_id>/findings/<int:finding_id>/nonconformity")
 @requires()
-@doc("Open a non-conformity from a finding, in one step", response=ID_STATUS, status=201)
+@doc("Open a non-conformity from a finding, in one step (the body may override what the finding says)",
+     body_schema={key: value for key, value in NC_BODY.items() if key != "required"}, response=ID_STATUS,
+     status=201)
 def finding_nonconformity(audit_id: int, finding_id: int):
     db = session()
     audit = audits.get_audit(db, current_actor(), audit_id)

@@ -128,7 +128,9 @@ def cancel_activity(activity_id: int):
 
 @bp.post("/activities/<int:activity_id>/attachments")
 @requires()
-@doc("Attach a photo or PDF (multipart/form-data, field `file`)",
+@doc("Attach a photo or PDF (multipart/form-data, field `file`)", body_media="multipart/form-data",
+     body_schema={"type": "object", "required": ["file"], "properties": {"file": {"type": "string",
+                                                                                   "format": "binary"}}},
      response=record({**ATTACHMENT_JSON["properties"], "sha256": STRING}), status=201)
 def add_attachment(activity_id: int):
     db = session()
