@@ -476,16 +476,14 @@ def correct_line(db: Session, actor: User, line: ReceptionLine, qty, reason, now
     if line.decision == "return":
         raise Conflict("Ligne refusée et retournée au fournisseur : aucun stock à corriger.", "line_id")
     new_qty = v.decimal({"qty": qty}, "qty", minimum=Decimal(0))
-    if new_qty != new_qty.quantize(Decimal("0.001")):
-        raise ValidationError("La quantité a au plus 3 décimales.", "qty")
     if new_qty >= line.qty:
         raise ValidationError(f"La quantité corrigée doit être inférieure à la quantité reçue ({fmt(line.qty)}) : "
                               f"une correction retire ce qui a été reçu par erreur.", "qty")
+    if new_qty != new_qty.quantize(Decimal("0.001")):
+        raise ValidationError("La quantité a au plus 3 décimales.", "qty")
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError("La raison de la correction est obligatoire.", "reason")
-    reason = reason.strip()
-    if len(reason) > CORRECTION_REASON_MAX or "\x00" in reason:
-        raise ValidationError(f"La raison : au plus {CORRECTION_REASON_MAX} caractères, sans caractère nul.", "reason")
+    reason = v.text({"reason": reason}, "reason", max_length=CORRECTION_REASON_MAX)  # no NUL, no lone surrogate
     item = ledger.lock_item(db, line.item_id)
     ledger.move(db, item=item, lot=line.lot, qty=line.qty - new_qty, source=line.location, target=None,
                 reason="correction", user=actor, at=now, activity_id=reception.id,

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, ValidationError
@@ -99,7 +100,6 @@ class Cancellation:
         self.done.append(activity.id)
         return activity
 
-
     def _withdraw_submitted(self, activity: Activity) -> None:
         """Evidence waiting for the tutor goes back to draft: a cancelled activity is no evidence."""
         for evidence in activity.evidence:
@@ -112,12 +112,7 @@ class Cancellation:
 def parse_reason(reason) -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError("La raison de l'annulation est obligatoire.", "reason")
-    reason = reason.strip()
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"La raison dépasse {REASON_MAX} caractères.", "reason")
-    if "\x00" in reason:
-        raise ValidationError("La raison contient un caractère interdit.", "reason")
-    return reason
+    return v.text({"reason": reason}, "reason", max_length=REASON_MAX)  # no NUL, no lone surrogate
 
 
 def cancel_activity(db: Session, actor: User, activity: Activity, reason, now: datetime, effects) -> Activity:

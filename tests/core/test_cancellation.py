@@ -92,8 +92,9 @@ def test_a_received_and_put_away_reception_is_cancelled_by_reversing_moves(clien
     assert stock(db, shop.screw, "A-01-02-2") == 7
 
     headers = people.headers(people.apprentice)
-    missing = client.post(f"{API}/activities/{rec_id}/cancel", json={"reason": "  "}, headers=headers)
-    assert missing.status_code == 422 and missing.json["error"]["field"] == "reason"
+    for reason in ("  ", None, 12, "x" * 501, "nul\x00"):
+        missing = client.post(f"{API}/activities/{rec_id}/cancel", json={"reason": reason}, headers=headers)
+        assert missing.status_code in (400, 422) and missing.json["error"]["field"] == "reason", reason
     fresh(db)
     assert db.get(Activity, rec_id).activity_cancelled_at is None      # nothing written
     db.rollback()
