@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from modules.improvement import figures, services
 from modules.improvement.models import CATEGORIES_5M, METHODS
 from modules.improvement.origins import describe, origins, parse_origin
-from modules.improvement.pareto import pareto as pareto_bars
+from modules.improvement.pareto import clean_items, pareto as pareto_bars
 from modules.improvement.web import bp, user
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
@@ -34,9 +34,15 @@ def _pareto_from_form(form) -> dict | None:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except ValueError:
         raise ValidationError("Les données du Pareto sont illisibles.", "pareto") from None
+    if not isinstance(data, dict):
+        raise ValidationError("Les données du Pareto sont illisibles.", "pareto")
+    if "items" in data:
+        data["items"] = clean_items(data["items"])
+    data["label"] = v.clean_text(str(data.get("label") or ""), "pareto")[:200]
+    return data
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])
