@@ -537,3 +537,84 @@ def test_the_migration_keeps_every_row_while_sqlite_tables_are_rebuilt(empty_dat
                           "'2026-11-01 08:00:00', '2026-11-01 08:00:00')"))
         assert conn.execute(text("SELECT max(id) FROM core_activity")).scalar() == 4
     engine.dispose()
+
+
+# -- Races --------------------------------------------------------------------------------
+
+def _together(app, calls):
+    """Each call is its own request (own session, own transaction), released at the same moment."""
+    import threading
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index):
+        client = app.test_client()
+        barrier.wait()
+        results[index] = calls[index](client)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_two_cancellations_sent_together_reverse_once(app, client, db, people, shop, now, monkeypatch):
+    rec = receive(db, shop, people, 7)
+    receiving.put_away(db, people.apprentice, rec.lines[0], "A-01-02-2", now)
+    db.commit()
+    headers = people.headers(people.apprentice)
+    real = ledger.lock_items
+
+    def slow(*args):
+        found = real(*args)
+        __import__("time").sleep(0.3)   # both would reverse the moves, were the activity not locked first
+        return found
+
+    monkeypatch.setattr(ledger, "lock_items", slow)
+    results = _together(app, [lambda c: c.post(f"{API}/activities/{rec.id}/cancel", json=REASON, headers=headers)] * 2)
+    assert sorted(r.status_code for r in results) == [200, 409], [r.json for r in results]
+    assert stock(db, shop.screw) == 0
+    fresh(db)
+    assert db.scalar(select(func.count()).select_from(Move).where(Move.activity_id == rec.id,
+                                                                  Move.reason == "cancel")) == 2
+    db.rollback()
+    books_are_right(db)
+
+
+def test_two_cancellations_of_an_activity_without_effects_record_one(app, client, db, people, monkeypatch):
+    from shopfloor.evidence.cancellation import Cancellation
+    activity_id = _generic(client, people)
+    headers = people.headers(people.apprentice)
+    real = Cancellation._withdraw_submitted
+
+    def slow(self, activity):
+        __import__("time").sleep(0.3)   # both would record a cancellation, were the activity not locked and re-read
+        return real(self, activity)
+
+    monkeypatch.setattr(Cancellation, "_withdraw_submitted", slow)
+    results = _together(app, [
+        lambda c: c.post(f"{API}/activities/{activity_id}/cancel", json={"reason": "Première"}, headers=headers),
+        lambda c: c.post(f"{API}/activities/{activity_id}/cancel", json={"reason": "Seconde"}, headers=headers)])
+    assert sorted(r.status_code for r in results) == [200, 409], [r.json for r in results]
+    winner = next(r for r in results if r.status_code == 200).json["cancelled"]["reason"]
+    fresh(db)
+    assert db.get(Activity, activity_id).cancel_reason == winner
+
+
+def test_a_cancellation_racing_a_pick_confirmation_leaves_the_books_right(app, db, people, shop, now):
+    receive(db, shop, people, 5, location="A-01-02-2")
+    pick = picking.allocate(db, people.apprentice, requests=[(shop.screw, Decimal(2))],
+                            destination=shop.loc["L1"], now=now)
+    db.commit()
+    headers = people.headers(people.apprentice)
+    results = _together(app, [
+        lambda c: c.post(f"{API}/activities/{pick.id}/cancel", json=REASON, headers=headers),
+        lambda c: c.post(f"{API}/stock/picks/{pick.id}/confirm", headers=headers)])
+    cancelled, confirmed = results
+    assert cancelled.status_code == 200, cancelled.json
+    assert confirmed.status_code in (200, 409), confirmed.json
+    # whichever came first, the cancellation undid it: nothing at the line, nothing held
+    assert stock(db, shop.screw, "L1") == 0 and stock(db, shop.screw, "A-01-02-2") == 5
+    assert reserved(db, shop.screw) == 0
+    books_are_right(db)
