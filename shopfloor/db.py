@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -54,6 +54,12 @@ def get_or_404(db: Session, model, ident: int, message: str, field: str):
     return row
 
 
+def _for_update(model) -> dict:
+    """FOR UPDATE OF the model's own tables: PostgreSQL refuses to lock the nullable side of the
+    outer joins that eager-loaded relationships add to the SELECT."""
+    return {"of": list(inspect(model).tables)}
+
+
 def lock(db: Session, row):
     """Lock the row a state change decides on, and re-read it, before deciding.
 
@@ -63,7 +69,7 @@ def lock(db: Session, row):
     changed before is flushed first, so that the re-read keeps it."""
     if db.dirty:
         db.flush()
-    db.refresh(row, with_for_update=True)
+    db.refresh(row, with_for_update=_for_update(type(row)))
     return row
 
 
@@ -71,7 +77,7 @@ def lock_by_id(db: Session, model, ident: int, message: str, field: str):
     """The row with this primary key, locked and freshly read, or a 404 naming the field."""
     if db.dirty:
         db.flush()  # the re-read keeps what the action changed before
-    row = db.get(model, ident, with_for_update=True, populate_existing=True)
+    row = db.get(model, ident, with_for_update=_for_update(model), populate_existing=True)
     if row is None:
         raise NotFound(message, field)
     return row
