@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
@@ -231,14 +232,22 @@ def test_created_records_can_be_followed_through_their_links(app, client, db, pe
             case.validate_response(response, checks=CHECKS, headers=headers)
 
     started = time.perf_counter()
-    hypothesis_settings = settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=10, **HYPOTHESIS)
-    Workflow.run(settings=hypothesis_settings)
+    hypothesis_settings = settings(settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=10, **HYPOTHESIS),
+                                   phases=[Phase.generate])
+    ended = "all scenarios run"
+    try:
+        Workflow.run(settings=hypothesis_settings)
+    except FlakyStrategyDefinition:
+        ended = "ended when a scenario could not be replayed"
+        # The server keeps what earlier scenarios wrote, so when Hypothesis replays a scenario to vary it, a
+        # creation may answer differently and the next step's choices change. Schemathesis' own runner takes
+        # it as the end of the run, not as a failure; a failing check still fails the test (FlakyFailure).
     created = {(method, path) for method, path, status in calls if status == 201}
     followed = {(method, path) for method, path, status in calls
                 if status < 300 and "{" in path and (method, path) not in created}
     print(f"\nschemathesis stateful {backend} {role}: {links} links, {STATEFUL_EXAMPLES} scenarios, {len(calls)} calls "
           f"({len(created)} operations created a record, {len(followed)} operations answered 2xx on one) "
-          f"in {time.perf_counter() - started:.1f} s")
+          f"in {time.perf_counter() - started:.1f} s, {ended}")
     assert created and followed   # the links were followed to records the scenario created
 
 
