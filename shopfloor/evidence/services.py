@@ -43,10 +43,9 @@ from shopfloor.evidence.freeze import (  # noqa: E402,F401
 
 def visible_activity(db: Session, actor: User, activity_id: int) -> Activity:
     activity = db.get(Activity, activity_id, options=[selectinload(Activity.evidence), selectinload(Activity.attachments)])
-    if activity is None:
+    if activity is None or not can_see_apprentice(actor, activity.author):
+        # someone else's work answers like a missing one: the id is not confirmed
         raise NotFound(f"Activité {activity_id} introuvable.", "activity_id")
-    if not can_see_apprentice(actor, activity.author):
-        raise Forbidden("Cette activité n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "activity_id")
     return activity
 
 
@@ -225,10 +224,8 @@ def link_competence(db: Session, actor: User, activity: Activity, code: str, sta
 
 def visible_evidence(db: Session, actor: User, evidence_id: int) -> Evidence:
     evidence = db.get(Evidence, evidence_id)
-    if evidence is None:
+    if evidence is None or not can_see_apprentice(actor, evidence.apprentice):
         raise NotFound(f"Preuve {evidence_id} introuvable.", "evidence_id")
-    if not can_see_apprentice(actor, evidence.apprentice):
-        raise Forbidden("Cette preuve n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "evidence_id")
     return evidence
 
 

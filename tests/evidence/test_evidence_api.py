@@ -43,11 +43,11 @@ def criteria(db, code="LOG-1"):
 
 def test_permission_matrix_on_one_piece_of_evidence(api, people, db):
     activity_id, evidence_id = create_submitted(api, people)
-    expect = {  # user: (read activity, review, coverage, report)
+    expect = {  # user: (read activity, review, coverage, report); someone else's record answers 404
         "apprentice": (200, 403, 200, 200),
-        "other_apprentice": (403, 403, 403, 403),
+        "other_apprentice": (404, 403, 403, 403),
         "tutor": (200, None, 200, 200),
-        "other_tutor": (403, 403, 403, 403),
+        "other_tutor": (404, 404, 403, 403),
         "admin": (200, 403, 200, 200),
     }
     for name, (read, review, coverage, report) in expect.items():
@@ -59,8 +59,8 @@ def test_permission_matrix_on_one_piece_of_evidence(api, people, db):
             response = api("POST", f"/api/v1/evidence/{evidence_id}/review", user,
                            json={"decision": "validate", "criteria": criteria(db)})
             assert response.status_code == review, name
-    assert api("PATCH", f"/api/v1/activities/{activity_id}", people.other_apprentice, json={"title": "x"}).status_code == 403
-    assert api("POST", f"/api/v1/evidence/{evidence_id}/submit", people.other_apprentice).status_code == 403
+    assert api("PATCH", f"/api/v1/activities/{activity_id}", people.other_apprentice, json={"title": "x"}).status_code == 404
+    assert api("POST", f"/api/v1/evidence/{evidence_id}/submit", people.other_apprentice).status_code == 404
     response = api("POST", f"/api/v1/evidence/{evidence_id}/review", people.tutor,
                    json={"decision": "validate", "comment": "Bien", "criteria": criteria(db)})
     assert response.status_code == 200 and response.get_json()["state"] == "validated"
