@@ -25,7 +25,7 @@ from tests.maintenance.conftest import Workshop
 from tests.stock.conftest import Store
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES = 12           # per operation and database, each sent as every role (positive and negative cases)
+EXAMPLES = 20           # per operation and database, each sent as every role (positive and negative cases)
 STATEFUL_EXAMPLES = 30  # create-then-use scenarios per role and database
 ROLES = ("apprentice", "tutor", "admin")
 CLOCKED = ("shopfloor.api", "modules.stock.api", "modules.stock.ops_api", "modules.improvement.api",
