@@ -111,44 +111,6 @@ def may_edit_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
         _tutors_board(db, actor, meeting.board, meeting.author)
 
 
-def _tutors_board(db: Session, actor: User, board: Board, author: User) -> bool:
-    """A tutor of the board's team: in that team, or tutoring the author or an apprentice of the team."""
-    if actor.role != "tutor":
-        return False
-    if author.tutor_id == actor.id or (board.team_id is not None and actor.team_id == board.team_id):
-        return True
-    if board.team_id is None:  # a workshop or site board: every tutor follows it
-        return True
-    return db.scalar(select(User.id).where(User.tutor_id == actor.id, User.team_id == board.team_id).limit(1)) \
-        is not None
-
-
-def can_see_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
-    """The board's team, the team's tutors, admins (and the meeting's author)."""
-    board = meeting.board
-    if actor.role == "admin" or actor.id == meeting.author_id:
-        return True
-    if board.team_id is not None and actor.team_id == board.team_id:
-        return True
-    if board.team_id is None and board.site_id is not None and actor.site_id == board.site_id:
-        return True
-    return _tutors_board(db, actor, board, meeting.author)
-
-
-def visible_meeting(db: Session, actor: User, meeting_id: int) -> Meeting:
-    """The meeting if the actor may see it; 404 otherwise, so that its id is not confirmed."""
-    meeting = get_meeting(db, meeting_id)
-    if not can_see_meeting(db, actor, meeting):
-        raise NotFound(f"Réunion {meeting_id} introuvable.", "meeting_id")
-    return meeting
-
-
-def may_edit_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
-    """Writes: the meeting's leader (its author), the board's tutors, admins."""
-    return actor.role == "admin" or actor.id == meeting.author_id or \
-        _tutors_board(db, actor, meeting.board, meeting.author)
-
-
 def recent_meetings(db: Session, board_id: int, limit: int = 10) -> list[Meeting]:
     return list(db.scalars(select(Meeting).where(Meeting.board_id == board_id)
                            .options(joinedload(Meeting.author))

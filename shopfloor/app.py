@@ -102,6 +102,12 @@ def _init_requests(app: Flask) -> None:
             except IntegrityError:
                 db.rollback()
                 return _error_response(409, "conflict", "L'enregistrement entre en conflit avec des données existantes.")
+            except DomainError as exc:  # the bounds check of the final flush
+                db.rollback()
+                return _error_response(exc.status, exc.code, exc.message, exc.field)
+            except (DataError, OverflowError):
+                db.rollback()
+                return _error_response(422, "invalid", OUT_OF_RANGE)
         else:
             db.rollback()
         return response
@@ -112,12 +118,6 @@ def _error_response(status: int, code: str, message: str, field: str | None = No
         return jsonify({"error": {"code": code, "message": message, "field": field}}), status
     return render_template("error.html", status=status, message=message, field=field), status
 
-            except DomainError as exc:  # the bounds check of the final flush
-                db.rollback()
-                return _error_response(exc.status, exc.code, exc.message, exc.field)
-            except (DataError, OverflowError):
-                db.rollback()
-                return _error_response(422, "invalid", OUT_OF_RANGE)
 
 def _init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
@@ -137,16 +137,6 @@ def _init_errors(app: Flask) -> None:
         return _error_response(exc.code or 500, exc.name.lower().replace(" ", "_"),
                                messages.get(exc.code, exc.description or exc.name))
 
-    @app.errorhandler(OperationalError)
-    def _db_busy(exc: OperationalError):
-        log.exception("database error")
-        if "db_session" in g:
-            g.db_session.rollback()
-        return _error_response(503, "unavailable", "La base de données est occupée ; réessayez dans un instant.")
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
     @app.errorhandler(UnicodeEncodeError)
@@ -163,6 +153,16 @@ def _init_errors(app: Flask) -> None:
             return _out_of_range(exc)
         return _unexpected(exc)
 
+    @app.errorhandler(OperationalError)
+    def _db_busy(exc: OperationalError):
+        log.exception("database error")
+        if "db_session" in g:
+            g.db_session.rollback()
+        return _error_response(503, "unavailable", "La base de données est occupée ; réessayez dans un instant.")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
         if "db_session" in g:
             g.db_session.rollback()
         return _error_response(500, "internal", "Erreur interne : l'action n'a pas été enregistrée.")
