@@ -173,6 +173,14 @@ def _form_action(wo_id, fn, message):
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 
 
+def _lockout_step(value: str) -> dict:
+    """A ticked box of the lockout form: "energy:step"."""
+    energy, sep, step = value.partition(":")
+    if not sep:
+        raise ValidationError("Étape de consignation invalide : cochez les cases du formulaire.", "step")
+    return {"energy": energy, "step": step}
+
+
 @bp.post("/work-orders/<int:wo_id>/lockout")
 @requires()
 def lockout(wo_id):
@@ -180,7 +188,7 @@ def lockout(wo_id):
     if form.get("running"):
         data = {"running": True}
     else:
-        data = {"steps": [{"energy": e, "step": s} for e, s in (k.split(":", 1) for k in form.getlist("step"))]}
+        data = {"steps": [_lockout_step(value) for value in form.getlist("step")]}
     return _form_action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, utcnow()),
                         "Consignation enregistrée.")
 
