@@ -130,9 +130,10 @@ class World:
 def _freeze_clock(monkeypatch, now):
     """Pages and API read the clock through shopfloor.db.utcnow: freeze it at the test's now."""
     from shopfloor import db as core_db
+    real = core_db.utcnow  # taken once: shopfloor.db itself is among the modules patched below
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in ("shopfloor", "modules", "dashboards") and module is not None \
-                and getattr(module, "utcnow", None) is core_db.utcnow:
+                and getattr(module, "utcnow", None) is real:
             monkeypatch.setattr(module, "utcnow", lambda: now)
 
 
@@ -470,7 +471,7 @@ def test_the_back_doors_answer_409_naming_the_evidence(app, db, world, now):
     new_action = {"title": "Nouvelle action", "deliverable": "Preuve", "owner": nc.author.username,
                   "planned_start": "2026-11-20", "due": "2026-12-20"}
     response = client.post(f"/api/v1/qse/nonconformities/{nc.id}/actions", headers=headers, json=new_action)
-    assert response.status_code == 409 and FROZEN.search(response.get_json()["error"]["message"])
+    assert response.status_code == 409 and FROZEN.search(response.get_json()["error"]["message"]), response.get_json()
     response = client.post("/api/v1/improvement/actions", headers=headers,
                            json=dict(new_action, origin={"type": "qse_nonconformity", "id": nc.id}))
     assert response.status_code == 409 and FROZEN.search(response.get_json()["error"]["message"])
