@@ -9,7 +9,7 @@ from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import user_for_token
 from shopfloor.db import session, utcnow
 from shopfloor.errors import BadRequest
-from shopfloor.validation import json_object
+from shopfloor.validation import ID_MAX, json_object
 
 
 def api_blueprint(name: str, url_prefix: str = "") -> Blueprint:
@@ -49,7 +49,6 @@ def doc(summary: str, *, body_schema: dict | None = None, response: dict | None 
     return decorator
 
 
-INT64_MAX = 2**63 - 1
 STRING, INTEGER, NUMBER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 OBJECT, ARRAY = {"type": "object"}, {"type": "array"}
 
@@ -70,7 +69,7 @@ def record(properties: dict, optional: tuple = ()) -> dict:
 
 
 
-ID = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}  # what the <int:> converter routes (sanitize.py)
 ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "field"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string", "nullable": True}}}}}
