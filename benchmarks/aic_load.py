@@ -32,7 +32,7 @@ from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition  
 from shopfloor import create_app  # noqa: E402
 from shopfloor.auth.models import User  # noqa: E402
 from shopfloor.auth.services import create_token  # noqa: E402
-from shopfloor.db import utcnow  # noqa: E402
+from shopfloor import clock
 from shopfloor.demo import load_demo  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
 
@@ -48,10 +48,10 @@ def build(app) -> tuple[int, str, list[str]]:
     load_referential(db)
     db.commit()
     with app.app_context():
-        load_demo(app, db, utcnow())
+        load_demo(app, db, clock.now())
     db.commit()
     admin = db.scalar(select(User).where(User.username == "admin"))
-    today = services.paris_today(utcnow())
+    today = services.paris_today(clock.now())
     keys = []
     for n in range(8):
         key = f"equipe.bench_{n}"
@@ -91,7 +91,7 @@ def data_timing(app, board_id: int, token: str) -> None:
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, response.data
     engine = app.extensions["shopfloor_sessions"].engine
-    today = services.paris_today(utcnow())
+    today = services.paris_today(clock.now())
     sql = text("SELECT indicator_key, day, value FROM aic_value WHERE board_id = :b AND day BETWEEN :f AND :l")
     raw = []
     with engine.connect() as conn:
@@ -140,7 +140,7 @@ class Load:
         rng = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         headers = {"Authorization": f"Bearer {api_token}"}
-        today = services.paris_today(utcnow()).isoformat()
+        today = services.paris_today(clock.now()).isoformat()
         while time.monotonic() < self.deadline:
             board_id = rng.choice(board_ids)
             action = rng.random()

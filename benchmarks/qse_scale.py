@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from modules.qse.models import Audit, Finding, NonConformity, Risk  # noqa: E402
 from shopfloor import create_app  # noqa: E402
 from shopfloor.auth.services import UserInput, create_user  # noqa: E402
-from shopfloor.db import utcnow  # noqa: E402
+from shopfloor import clock
 from shopfloor.evidence.models import Activity  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
@@ -49,7 +49,7 @@ def build(app) -> None:
                                          tutor="tuteur" if n < 3 else None, certifications=("QSE",))).id
                for n in range(10)]
     db.commit()
-    rng, now = random.Random(3), utcnow()
+    rng, now = random.Random(3), clock.now()
     activities, ncs, audits, findings, risks = [], [], [], [], []
     next_id = 1
     for n in range(N_NC):

@@ -10,7 +10,8 @@ from dashboards.models import LETTERS
 from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
                            nullable, record)
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import ValidationError
 from shopfloor.validation import boolean, choice, date_field, text
 
@@ -88,7 +89,7 @@ def create_board():
     data, db = body(), session()
     board = services.create_board(db, g.api_user, name=data.get("name"), level=data.get("level"),
                                   team=data.get("team"), rows=data.get("rows"), parent_id=data.get("parent"),
-                                  today=services.paris_today(utcnow()))
+                                  today=services.paris_today(clock.now()))
     return jsonify(board_json(board)), 201
 
 
@@ -103,7 +104,7 @@ def create_entry(board_id: int):
     entry = services.record_entry(db, g.api_user, board, indicator=text(data, "indicator", max_length=80),
                                   day=date_field(data, "date"), value=data.get("value"),
                                   comment=text(data, "comment", required=False, max_length=2000),
-                                  today=services.paris_today(utcnow()))
+                                  today=services.paris_today(clock.now()))
     return jsonify({"id": entry.id, "board": board.id, "indicator": entry.indicator_key,
                     "date": entry.day.isoformat(), "value": entry.value, "comment": entry.comment}), 201
 
@@ -114,7 +115,7 @@ def create_entry(board_id: int):
      params={"date": {"type": "string", "format": "date"}}, response=DATA_SCHEMA)
 def board_data(board_id: int):
     db = session()
-    today = services.paris_today(utcnow())
+    today = services.paris_today(clock.now())
     day = date_field(request.args, "date", default=today)
     return jsonify(services.board_data(db, services.get_board(db, board_id), day, today, snapshot_store))
 

@@ -7,7 +7,8 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import Site, Team, User
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 from shopfloor.evidence.models import Activity
 
 LETTERS = ("S", "Q", "C", "D", "P", "M")
@@ -26,7 +27,7 @@ class Board(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("core_site.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("aic_board.id"), index=True)
     created_on: Mapped[date]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     team: Mapped[Team | None] = relationship()
     site: Mapped[Site | None] = relationship()
@@ -67,7 +68,7 @@ class IndicatorDefinition(Base):
     higher_is_better: Mapped[bool]
     team_id: Mapped[int | None] = mapped_column(ForeignKey("core_team.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class DailyValue(Base):
@@ -85,7 +86,7 @@ class DailyValue(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(10))   # "manual" | "snapshot"
     author_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Meeting(Activity):
@@ -190,5 +191,5 @@ class Screen(Base):
     refresh_seconds: Mapped[int] = mapped_column(default=60)
     cycle_seconds: Mapped[int] = mapped_column(default=30)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     revoked_at: Mapped[datetime | None]

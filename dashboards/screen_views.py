@@ -5,7 +5,8 @@ from flask import Blueprint, jsonify, make_response, render_template, request, u
 
 from dashboards import screens, services
 from dashboards.api import snapshot_store
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import NotFound
 
 bp = Blueprint("dashboards_screen", __name__, template_folder="templates")
@@ -45,7 +46,7 @@ def screen_data(token: str):
     boards = _boards(db, found) if found is not None else []
     if not boards:
         return _no_leak(jsonify({"error": {"code": "not_found", "message": GONE, "field": None}})), 404
-    now = utcnow()
+    now = clock.now()
     today = services.paris_today(now)
     return _no_leak(jsonify({
         "screen": {"name": found.name, "refresh_seconds": found.refresh_seconds, "cycle_seconds": found.cycle_seconds},

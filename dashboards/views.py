@@ -14,7 +14,8 @@ from dashboards.models import LETTER_LABELS, LETTERS, LEVELS
 from shopfloor import validation as v
 from shopfloor.auth.models import Team, User
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError, ValidationError
 
 bp = Blueprint("dashboards", __name__, template_folder="templates", static_folder="static",
@@ -39,7 +40,7 @@ def _json(figure) -> str:
 
 
 def _today():
-    return services.paris_today(utcnow())
+    return services.paris_today(clock.now())
 
 
 # -- Boards -------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def new_meeting(board_id: int):
     if request.method == "POST":
         try:
             meeting = meetings.create_meeting(
-                db, _user(), board, performed_at=v.datetime_field(request.form, "performed_at"), now=utcnow(),
+                db, _user(), board, performed_at=v.datetime_field(request.form, "performed_at"), now=clock.now(),
                 participants=request.form.get("participants", ""), reviewed=request.form.getlist("reviewed"),
                 led=v.boolean(request.form, "led"),
                 duration_minutes=v.integer(request.form, "duration_minutes", minimum=1, maximum=240),
@@ -238,7 +239,7 @@ def new_meeting(board_id: int):
             return redirect(url_for("dashboards.meeting", meeting_id=meeting.id))
     return render_template("dashboards/meeting_form.html", board=board, form=request.form, error=error,
                            rows=services.sorted_rows(board), catalog=ind.catalog(db),
-                           now=v.to_paris(utcnow())), (error.status if error else 200)
+                           now=v.to_paris(clock.now())), (error.status if error else 200)
 
 
 def _meeting_page(meeting_id: int, error: DomainError | None = None, form=None):
@@ -283,7 +284,7 @@ def add_problem(meeting_id: int):
                 raise ValidationError(f"Responsable inconnu : {username}.", "owner")
         meetings.add_problem(db, _user(), meeting_row, title=v.text(form, "title"),
                              letter=v.choice(form, "letter", LETTERS), category=v.text(form, "category", max_length=80),
-                             treatment=treatment, now=utcnow(), owner=owner,
+                             treatment=treatment, now=clock.now(), owner=owner,
                              due=v.date_field(form, "due") if treatment == "action" else None,
                              deliverable=v.text(form, "deliverable", required=False, max_length=500),
                              method=form.get("method") or "QRQC")
@@ -300,7 +301,7 @@ def escalate(problem_id: int):
     db = session()
     problem = meetings.get_problem(db, problem_id)
     try:
-        escalation = meetings.escalate(db, _user(), problem, reason=request.form.get("reason", ""), now=utcnow())
+        escalation = meetings.escalate(db, _user(), problem, reason=request.form.get("reason", ""), now=clock.now())
     except DomainError as exc:
         db.rollback()
         return _meeting_page(problem.meeting_id, exc, request.form)
@@ -314,7 +315,7 @@ def answer(escalation_id: int):
     db = session()
     escalation = meetings.get_escalation(db, escalation_id)
     try:
-        meetings.answer_escalation(db, _user(), escalation, answer=request.form.get("answer", ""), now=utcnow())
+        meetings.answer_escalation(db, _user(), escalation, answer=request.form.get("answer", ""), now=clock.now())
     except DomainError as exc:
         db.rollback()
         return _board_page(escalation.to_board_id, exc, request.form)
@@ -350,6 +351,6 @@ def screens_page():
 @requires("admin")
 def revoke_screen(screen_id: int):
     db = session()
-    screen = screens.revoke_screen(db, screens.get_screen(db, screen_id), utcnow())
+    screen = screens.revoke_screen(db, screens.get_screen(db, screen_id), clock.now())
     flash(f"Écran « {screen.name} » révoqué : il s'arrête à sa prochaine actualisation.", "success")
     return redirect(url_for("dashboards.screens_page"))

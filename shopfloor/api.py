@@ -7,7 +7,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import user_for_token
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import BadRequest
 from shopfloor.validation import ID_MAX, json_object
 
@@ -21,7 +22,7 @@ def load_api_user() -> None:
     """Before each /api/ request: the user behind `Authorization: Bearer <token>`, if any."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and len(header) > 7:
-        g.api_user = user_for_token(session(), header[7:].strip(), utcnow())
+        g.api_user = user_for_token(session(), header[7:].strip(), clock.now())
 
 
 def body() -> dict:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import click
 from flask import Flask
 
-from shopfloor.db import utcnow
+from shopfloor import clock
 from shopfloor.errors import DomainError
 from shopfloor.validation import parse_datetime
 
@@ -91,7 +91,7 @@ def demo(force: bool):
     init_database(app)
     with transaction(app) as db:
         before = set(db.scalars(select(User.id)))
-        logins = load_demo(app, db, utcnow())
+        logins = load_demo(app, db, clock.now())
         for user in db.scalars(select(User).where(User.id.not_in(before) if before else true())):
             user.demo = True  # created by this run: a later `shopfloor demo` recognises them
     click.echo("Données de démonstration chargées. Connexions de DÉMONSTRATION (mots de passe publics, "
@@ -144,7 +144,7 @@ def user_create(username, password, role, full_name, tutor, certifications, coho
     with transaction(_app()) as db:
         created = create_user(db, UserInput(username=username, full_name=full_name or username, role=role,
                                             password=password, tutor=tutor, certifications=certifications,
-                                            cohort=cohort), now=utcnow(), address="cli")
+                                            cohort=cohort), now=clock.now(), address="cli")
         click.echo(f"Utilisateur créé : {created.username} ({created.role})")
 
 
@@ -159,7 +159,7 @@ def token_create(username):
     """Create an API token; it is printed alone on the last line, and only once."""
     from shopfloor.auth.services import create_token, get_user
     with transaction(_app()) as db:
-        value = create_token(db, get_user(db, username), now=utcnow(), address="cli")
+        value = create_token(db, get_user(db, username), now=clock.now(), address="cli")
     click.echo(f"Jeton créé pour {username} (il ne sera plus affiché) :")
     click.echo(value)
 
@@ -171,7 +171,7 @@ def token_revoke(username, value):
     """Revoke a user's API tokens (all of them unless --token is given)."""
     from shopfloor.auth.services import get_user, revoke_tokens
     with transaction(_app()) as db:
-        count = revoke_tokens(db, get_user(db, username), utcnow(), value, address="cli")
+        count = revoke_tokens(db, get_user(db, username), clock.now(), value, address="cli")
     click.echo(f"{count} jeton(s) révoqué(s) pour {username}.")
 
 
@@ -186,7 +186,7 @@ def jobs_run(now_text):
     """Run every scheduled job once, as if at --now."""
     from shopfloor import scheduler
     try:
-        now = parse_datetime(now_text, "now") if now_text else utcnow()
+        now = parse_datetime(now_text, "now") if now_text else clock.now()
     except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint="--now") from None
     app = _app()

@@ -42,10 +42,6 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def get_or_404(db: Session, model, ident: int, message: str, field: str):
     """The row with this primary key, or a 404 naming the field."""
     row = db.get(model, ident)

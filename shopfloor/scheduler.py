@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Flask
 
-from shopfloor.db import utcnow
+from shopfloor import clock
 from shopfloor.registry import Job
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def start(app: Flask, blocking: bool = False):
     from apscheduler.schedulers.blocking import BlockingScheduler
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     for job in app.extensions["shopfloor_registry"].jobs:
-        scheduler.add_job(lambda job=job: run_job(app, job, utcnow()), "interval", minutes=job.minutes,
-                          id=job.name, next_run_time=utcnow(), max_instances=1, coalesce=True)
+        scheduler.add_job(lambda job=job: run_job(app, job, clock.now()), "interval", minutes=job.minutes,
+                          id=job.name, next_run_time=clock.now(), max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from shopfloor import create_app
+from shopfloor import clock, create_app
 from shopfloor.auth.services import UserInput, create_token, create_user
 from shopfloor.db import Sessions, make_engine
 from shopfloor.models import metadata
@@ -130,6 +130,13 @@ def client(app):
 @pytest.fixture
 def now() -> datetime:
     return NOW
+
+
+@pytest.fixture
+def frozen_clock(now):
+    """Pages, API and jobs read shopfloor.clock: within the test it answers `now`."""
+    with clock.frozen(now):
+        yield now
 
 
 class People:

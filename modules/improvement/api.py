@@ -10,7 +10,8 @@ from shopfloor.api import (BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_bluepri
                            record)
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import get_user
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import ValidationError
 
 bp = api_blueprint("improvement_api", "/improvement")
@@ -34,7 +35,7 @@ ID_STATUS = record({"id": INTEGER, "status": STRING})
 
 
 def _today():
-    return services.paris_today(utcnow())
+    return services.paris_today(clock.now())
 
 
 def action_dict(action, today) -> dict:
@@ -72,7 +73,7 @@ def create_action():
     data, db = body(), session()
     action = services.create_action(
         db, current_actor(), title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
-        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=utcnow(),
+        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=clock.now(),
         origin=parse_origin(data.get("origin")), plan_id=_int_or_none(data, "plan_id"),
         pdca=v.choice(data, "pdca", ("plan", "do", "check", "act"), default="do"),
         kind=v.choice(data, "kind", ("containment", "corrective", "standardisation"), default="corrective"),
@@ -120,7 +121,7 @@ def patch_action(action_id: int):
         raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
     if data.get("effectiveness") is not None and not isinstance(data["effectiveness"], dict):
         raise ValidationError("« effectiveness » doit être un objet.", "effectiveness")
-    services.update_action(db, current_actor(), action, utcnow(),
+    services.update_action(db, current_actor(), action, clock.now(),
                            status=v.choice(data, "status", ("todo", "in_progress", "done", "abandoned"),
                                            required=False),
                            abandon_reason=v.text(data, "abandon_reason", required=False, max_length=2000)
@@ -171,7 +172,7 @@ PROBLEM = record({
 def create_problem():
     data, db = body(), session()
     sheet = services.create_problem(db, current_actor(), title=v.text(data, "title"),
-                                    method=v.text(data, "method", max_length=10), now=utcnow(),
+                                    method=v.text(data, "method", max_length=10), now=clock.now(),
                                     origin=parse_origin(data.get("origin")),
                                     what=v.text(data, "what", required=False, max_length=5000),
                                     pareto=data.get("pareto"))
@@ -225,7 +226,7 @@ def cause_votes(problem_id: int, cause_id: int):
     if request.method == "DELETE":
         services.unvote(db, current_actor(), sheet, cause, voter)
     else:
-        services.vote(db, current_actor(), sheet, cause, utcnow(), voter)
+        services.vote(db, current_actor(), sheet, cause, clock.now(), voter)
     return jsonify({"id": cause.id, "weight": cause.weight})
 
 
@@ -260,7 +261,7 @@ def problem_actions(problem_id: int):
     data = body()
     action = services.add_problem_action(
         db, current_actor(), sheet, title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
-        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=utcnow(),
+        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=clock.now(),
         kind=v.choice(data, "kind", ("containment", "corrective", "standardisation"), default="corrective"),
         pdca=v.choice(data, "pdca", ("plan", "do", "check", "act"), default="do"))
     return jsonify({"id": action.id, "status": action.status}), 201
@@ -273,7 +274,7 @@ def problem_actions(problem_id: int):
 def close_problem(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
-    services.close_problem(db, current_actor(), sheet, utcnow())
+    services.close_problem(db, current_actor(), sheet, clock.now())
     return jsonify({"id": sheet.id, "status": sheet.status, "closed_at": sheet.closed_at.isoformat()})
 
 
@@ -295,7 +296,7 @@ def close_problem(problem_id: int):
 def create_decision():
     data, db = body(), session()
     study = services.create_decision(db, current_actor(), title=v.text(data, "title"), criteria=data.get("criteria"),
-                                     options=data.get("options"), now=utcnow(),
+                                     options=data.get("options"), now=clock.now(),
                                      question=v.text(data, "question", required=False, max_length=2000),
                                      chosen=v.text(data, "chosen", required=False))
     return jsonify({"id": study.id, "ranking": [r.__dict__ for r in services.ranking(study.criteria, study.options)]}), 201
@@ -309,5 +310,5 @@ def create_decision():
 def create_idea():
     data = body()
     idea = services.submit_idea(session(), current_actor(), title=v.text(data, "title"),
-                                description=v.text(data, "description", required=False, max_length=5000), now=utcnow())
+                                description=v.text(data, "description", required=False, max_length=5000), now=clock.now())
     return jsonify({"id": idea.id, "status": idea.status}), 201

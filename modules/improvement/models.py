@@ -7,7 +7,8 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import Team, User
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 from shopfloor.evidence.models import Activity
 
 ACTION_STATUSES = ("todo", "in_progress", "done", "abandoned")
@@ -68,7 +69,7 @@ class Action(Base):
     eff_after: Mapped[float | None] = mapped_column(Numeric(14, 4, asdecimal=False))
     eff_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     eff_checked_on: Mapped[date | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
@@ -213,7 +214,7 @@ class CauseVote(Base):
     cause_id: Mapped[int] = mapped_column(ForeignKey("improvement_cause.id", ondelete="CASCADE"))
     voter_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
     voter_label: Mapped[str] = mapped_column(String(120), default="")   # a colleague voting on the shared tablet
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     cause: Mapped[Cause] = relationship(back_populates="votes")
 
     @property
@@ -314,6 +315,6 @@ class Idea(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(12), default="submitted")
     answer: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     author: Mapped[User] = relationship()
     team: Mapped[Team | None] = relationship()

@@ -13,14 +13,15 @@ from modules.improvement.web import bp, user
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError
 
 STATUS_FILTERS = {"open": "Ouvertes", "late": "En retard", "done": "Faites", "all": "Toutes"}
 
 
 def _today():
-    return services.paris_today(utcnow())
+    return services.paris_today(clock.now())
 
 
 @bp.get("/")
@@ -75,9 +76,9 @@ def new_action():
             if problem_id:
                 sheet = services.visible_sheet(db, me, problem_id)
                 values.pop("planned_start")
-                action = services.add_problem_action(db, me, sheet, now=utcnow(), **values)
+                action = services.add_problem_action(db, me, sheet, now=clock.now(), **values)
             else:
-                action = services.create_action(db, me, now=utcnow(), plan_id=plan_id, **values)
+                action = services.create_action(db, me, now=clock.now(), plan_id=plan_id, **values)
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -107,7 +108,7 @@ def action(action_id: int):
                                  "before": request.form.get("eff_before", ""),
                                  "target": request.form.get("eff_target", ""),
                                  "after": request.form.get("eff_after", "")}
-            services.update_action(db, me, act, utcnow(), status=request.form.get("status") or None,
+            services.update_action(db, me, act, clock.now(), status=request.form.get("status") or None,
                                    abandon_reason=request.form.get("abandon_reason", ""),
                                    due=v.date_field(request.form, "due", required=False),
                                    effectiveness=effectiveness)
@@ -140,7 +141,7 @@ def new_plan():
         try:
             plan = services.create_plan(db, user(), title=request.form.get("title", ""),
                                         objective=request.form.get("objective", ""),
-                                        scope=request.form.get("scope", ""), now=utcnow())
+                                        scope=request.form.get("scope", ""), now=clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -202,7 +203,7 @@ def ideas():
     if request.method == "POST":
         try:
             services.submit_idea(db, me, title=request.form.get("title", ""),
-                                 description=request.form.get("description", ""), now=utcnow())
+                                 description=request.form.get("description", ""), now=clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc

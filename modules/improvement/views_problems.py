@@ -13,7 +13,8 @@ from modules.improvement.web import bp, user
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError, ValidationError
 
 SECTION_FIELDS = {"team": ("team_members",), "problem": ("qui", "quoi", "ou", "quand", "comment", "combien",
@@ -61,7 +62,7 @@ def new_problem():
             if form.get("origin_type"):
                 origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
             sheet = services.create_problem(db, user(), title=form.get("title", ""), method=form.get("method", ""),
-                                            now=utcnow(), origin=origin, what=form.get("what", ""), pareto=pareto)
+                                            now=clock.now(), origin=origin, what=form.get("what", ""), pareto=pareto)
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -77,7 +78,7 @@ def new_problem():
 
 def _render_sheet(sheet, error=None, status: int = 200):
     db, me = session(), user()
-    today = services.paris_today(utcnow())
+    today = services.paris_today(clock.now())
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
     return render_template(
@@ -148,7 +149,7 @@ def vote(problem_id: int, cause_id: int):
         if request.form.get("remove"):
             services.unvote(db, user(), sheet, cause, request.form.get("voter", ""))
         else:
-            services.vote(db, user(), sheet, cause, utcnow(), request.form.get("voter", ""))
+            services.vote(db, user(), sheet, cause, clock.now(), request.form.get("voter", ""))
     return _sheet_action(problem_id, work, "Vote enregistré.", "ishikawa")
 
 
@@ -188,7 +189,7 @@ def add_action(problem_id: int):
         services.add_problem_action(db, user(), sheet, title=request.form.get("title", ""),
                                     deliverable=request.form.get("deliverable", ""),
                                     owner=services.owner_by_username(db, request.form.get("owner", "")),
-                                    due=v.date_field(request.form, "due"), now=utcnow(),
+                                    due=v.date_field(request.form, "due"), now=clock.now(),
                                     kind=request.form.get("kind", "corrective"), pdca=request.form.get("pdca", "do"))
     return _sheet_action(problem_id, work, "Action planifiée.", "actions")
 
@@ -196,7 +197,7 @@ def add_action(problem_id: int):
 @bp.post("/problems/<int:problem_id>/close")
 @requires()
 def close_problem(problem_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.close_problem(db, user(), sheet, utcnow()),
+    return _sheet_action(problem_id, lambda db, sheet: services.close_problem(db, user(), sheet, clock.now()),
                          "Fiche clôturée.", "closure")
 
 
@@ -212,7 +213,7 @@ def reopen_problem(problem_id: int):
 def a3(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, user(), problem_id)
-    today = services.paris_today(utcnow())
+    today = services.paris_today(clock.now())
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
     return render_template("improvement/a3.html", sheet=sheet, actions=actions, today=today,

@@ -8,7 +8,8 @@ from modules.improvement.evidence_files import upload_dir
 from modules.improvement.models import STANDARD_KINDS
 from modules.improvement.web import bp, upload_limit, user
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError
 
 CRITERIA_ROWS, OPTION_ROWS = 6, 5
@@ -62,7 +63,7 @@ def decision(study_id: int | None):
             if study is None:
                 study = services.create_decision(db, me, title=request.form.get("title", ""), criteria=criteria,
                                                  options=options, question=request.form.get("question", ""),
-                                                 chosen=request.form.get("chosen", ""), now=utcnow())
+                                                 chosen=request.form.get("chosen", ""), now=clock.now())
             else:
                 services.update_decision(db, me, study, criteria=criteria, options=options,
                                          question=request.form.get("question", ""),
@@ -99,7 +100,7 @@ def new_standard():
             standard = services.create_standard(db, user(), title=request.form.get("title", ""),
                                                 kind=request.form.get("kind", ""),
                                                 workstations=request.form.get("workstations", ""),
-                                                safety=request.form.get("safety", ""), now=utcnow())
+                                                safety=request.form.get("safety", ""), now=clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -161,7 +162,7 @@ def move_step(standard_id: int, step_id: int, move: str):
 @bp.post("/standards/<int:standard_id>/validate")
 @requires("tutor", "admin")
 def validate_standard(standard_id: int):
-    return _standard_change(standard_id, lambda db, record: services.validate_standard(db, user(), record, utcnow()),
+    return _standard_change(standard_id, lambda db, record: services.validate_standard(db, user(), record, clock.now()),
                             "Standard validé : nouvelle version en vigueur.")
 
 

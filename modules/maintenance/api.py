@@ -13,7 +13,8 @@ from shopfloor import validation as v
 from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
                            nullable, record)
 from shopfloor.auth.permissions import current_actor, requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 
 bp = api_blueprint("maintenance_api", "/maintenance")
 
@@ -110,7 +111,7 @@ def get_equipment(code):
      "condition/predictive: parameter, threshold, lead_days)", body_schema=PLAN_SCHEMA, response=PLAN_JSON,
      status=201)
 def create_plan():
-    return jsonify(plan_json(eq_services.create_plan(session(), current_actor(), body(), utcnow()))), 201
+    return jsonify(plan_json(eq_services.create_plan(session(), current_actor(), body(), clock.now()))), 201
 
 
 @bp.post("/readings")
@@ -126,7 +127,7 @@ def add_readings():
     else:
         data = body()
         items = data["readings"] if isinstance(data.get("readings"), list) else [data]
-    count = rd.add_readings(session(), current_actor(), items, utcnow())
+    count = rd.add_readings(session(), current_actor(), items, clock.now())
     return jsonify({"created": count}), 201
 
 
@@ -164,7 +165,7 @@ def request_breakdown():
     if not data.get("equipment"):
         raise v.ValidationError("Le champ « equipment » est obligatoire.", "equipment")
     equipment = eq_services.get_equipment(db, data["equipment"])
-    return jsonify(wo_json(wos.request_breakdown(db, current_actor(), equipment, data, utcnow()))), 201
+    return jsonify(wo_json(wos.request_breakdown(db, current_actor(), equipment, data, clock.now()))), 201
 
 
 def _action(wo_id, fn):
@@ -185,14 +186,14 @@ def _action(wo_id, fn):
          "running": {"type": "boolean"}}})
 def lockout(wo_id):
     data = body()
-    return _action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, utcnow()))
+    return _action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, clock.now()))
 
 
 @bp.post("/work-orders/<int:wo_id>/start")
 @requires()
 @doc("Start the work (409 while the lockout is incomplete)", response=WO_SCHEMA)
 def start(wo_id):
-    return _action(wo_id, lambda db, wo: wos.start(db, current_actor(), wo, utcnow()))
+    return _action(wo_id, lambda db, wo: wos.start(db, current_actor(), wo, clock.now()))
 
 
 @bp.post("/work-orders/<int:wo_id>/results")
@@ -204,7 +205,7 @@ def results(wo_id):
     values = body().get("values")
     if not isinstance(values, dict):
         raise v.ValidationError("« values » doit être un objet {position: valeur}.", "values")
-    return _action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, values, utcnow()))
+    return _action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, values, clock.now()))
 
 
 @bp.post("/work-orders/<int:wo_id>/diagnosis")
@@ -215,7 +216,7 @@ def results(wo_id):
     "consequences": {"type": "object"}}}, response=WO_SCHEMA)
 def diagnosis(wo_id):
     data = body()
-    return _action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, data, utcnow()))
+    return _action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, data, clock.now()))
 
 
 @bp.post("/work-orders/<int:wo_id>/parts")
@@ -230,7 +231,7 @@ def pick_parts(wo_id):
     from modules.maintenance import parts
     db, data = session(), body()
     wo = wos.visible_work_order(db, current_actor(), wo_id)
-    outcome = parts.pick_parts(db, current_actor(), wo, data, utcnow())
+    outcome = parts.pick_parts(db, current_actor(), wo, data, clock.now())
     return jsonify({"picked": outcome.picked, "message": outcome.message, "pick": outcome.pick_id,
                     "purchase_proposal": outcome.proposal_id, "work_order": wo_json(wo)})
 
@@ -243,14 +244,14 @@ def pick_parts(wo_id):
     response=WO_SCHEMA)
 def finish(wo_id):
     data = body()
-    return _action(wo_id, lambda db, wo: wos.finish(db, current_actor(), wo, data, utcnow()))
+    return _action(wo_id, lambda db, wo: wos.finish(db, current_actor(), wo, data, clock.now()))
 
 
 @bp.post("/work-orders/<int:wo_id>/close")
 @requires("tutor", "admin")
 @doc("Close a done WO (tutor or admin); a palliative WO opens its curative follow-up", response=WO_SCHEMA)
 def close(wo_id):
-    return _action(wo_id, lambda db, wo: wos.close(db, current_actor(), wo, utcnow()))
+    return _action(wo_id, lambda db, wo: wos.close(db, current_actor(), wo, clock.now()))
 
 
 @bp.get("/kpis")
@@ -260,7 +261,7 @@ def close(wo_id):
                                                                                          "format": "date"}},
     response=KPIS)
 def kpis():
-    db, now, args = session(), utcnow(), request.args
+    db, now, args = session(), clock.now(), request.args
     ids = [eq_services.get_equipment(db, args["equipment"]).id] if args.get("equipment") else None
     start, end = period(args, now)
     return jsonify(rd.compute_kpis(db, ids, start, end, now).as_dict())

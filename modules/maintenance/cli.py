@@ -14,11 +14,11 @@ def generate(now_text):
     """Run one pass of the preventive work-order generation."""
     from modules.maintenance import schedule
     from shopfloor.cli import _app, transaction
-    from shopfloor.db import utcnow
+    from shopfloor import clock
     from shopfloor.validation import parse_datetime
 
     with transaction(_app()) as db:
-        result = schedule.run(db, parse_datetime(now_text, "now") if now_text else utcnow())
+        result = schedule.run(db, parse_datetime(now_text, "now") if now_text else clock.now())
     click.echo(f"{len(result.created)} OT créé(s), {result.skipped} occurrence(s) sautée(s), "
                f"{result.replanned} replanifié(s), {result.late} en retard.")
 

@@ -12,7 +12,8 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import User
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 from shopfloor.evidence.models import Activity
 
 TECHNOLOGIES = ("mecanique", "electrique", "pneumatique", "hydraulique", "automatisme")
@@ -62,7 +63,7 @@ class Equipment(Base):
     reference_values: Mapped[dict] = mapped_column(JSON, default=dict)  # "kilomètre zéro": {param: value}
     documents: Mapped[list] = mapped_column(JSON, default=list)         # [{"title", "url"}]
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     parent: Mapped[Equipment | None] = relationship(remote_side=[id])
 
@@ -96,7 +97,7 @@ class Plan(Base):
     next_meter: Mapped[float | None] = mapped_column(Float)   # usage: meter value of the next occurrence
     checked_until: Mapped[datetime | None]            # condition: readings up to here are evaluated
     predicted_crossing: Mapped[datetime | None]       # predictive: when the trend crosses the threshold
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     equipment: Mapped[Equipment] = relationship()
 
@@ -151,7 +152,7 @@ class WorkOrder(Base):
     skipped: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates of occurrences missed while open
     symptom: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
-    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("maint_work_order.id"))  # palliative → curative
     intervention_id: Mapped[int | None] = mapped_column(ForeignKey("maint_intervention.id"), unique=True)
     running_check: Mapped[bool] = mapped_column(default=False)

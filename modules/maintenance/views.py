@@ -16,7 +16,8 @@ from modules.maintenance.models import (
 from modules.stock.labels import qr_svg
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError, ValidationError
 from shopfloor.registry import ActivityType
 
@@ -60,13 +61,13 @@ def index():
     equipment = db.scalars(select(Equipment).where(Equipment.level.in_(("equipment", "subassembly")))
                            .order_by(Equipment.code).limit(200)).all()
     return render_template("maintenance/index.html", **_ctx(orders=orders, equipment=equipment,
-                                                            now=utcnow()))
+                                                            now=clock.now()))
 
 
 @bp.get("/equipment/<code>")
 @requires()
 def equipment(code):
-    db, now = session(), utcnow()
+    db, now = session(), clock.now()
     eq = eq_services.get_equipment(db, code)
     plans = db.scalars(select(Plan).where(Plan.equipment_id == eq.id).order_by(Plan.id)).all()
     orders = wos.list_work_orders(db, equipment=eq, limit=30, actor=current_actor())
@@ -106,7 +107,7 @@ def add_reading(code):
     try:
         rd.add_readings(db, current_actor(), [{"equipment": eq.code, "parameter": request.form.get("parameter"),
                                                "value": request.form.get("value"),
-                                               "at": request.form.get("at") or None}], utcnow(), source="manual")
+                                               "at": request.form.get("at") or None}], clock.now(), source="manual")
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
@@ -132,7 +133,7 @@ def breakdown(code):
     if request.method == "POST":
         try:
             data = dict(request.form.items(), stopped=bool(request.form.get("stopped")))
-            wo = wos.request_breakdown(db, current_actor(), eq, data, utcnow())
+            wo = wos.request_breakdown(db, current_actor(), eq, data, clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -189,28 +190,28 @@ def lockout(wo_id):
         data = {"running": True}
     else:
         data = {"steps": [_lockout_step(value) for value in form.getlist("step")]}
-    return _form_action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, utcnow()),
+    return _form_action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, clock.now()),
                         "Consignation enregistrée.")
 
 
 @bp.post("/work-orders/<int:wo_id>/start")
 @requires()
 def start(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.start(db, current_actor(), wo, utcnow()), "Intervention démarrée.")
+    return _form_action(wo_id, lambda db, wo: wos.start(db, current_actor(), wo, clock.now()), "Intervention démarrée.")
 
 
 @bp.post("/work-orders/<int:wo_id>/hold")
 @requires()
 def hold(wo_id):
     return _form_action(wo_id, lambda db, wo: wos.hold(db, current_actor(), wo, request.form.get("reason", ""),
-                                                       utcnow()), "Ordre de travail mis en attente.")
+                                                       clock.now()), "Ordre de travail mis en attente.")
 
 
 @bp.post("/work-orders/<int:wo_id>/results")
 @requires()
 def results(wo_id):
     values = {k[2:]: ("ok" if val == "on" else val) for k, val in request.form.items() if k.startswith("r_")}
-    return _form_action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, values, utcnow()),
+    return _form_action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, values, clock.now()),
                         "Résultats de la gamme enregistrés.")
 
 
@@ -224,7 +225,7 @@ def diagnosis(wo_id):
             "failure_mode": f.get("failure_mode"), "failure_cause": f.get("failure_cause"),
             "symptom": f.get("symptom"), "hypotheses": hypotheses,
             "consequences": {k: f.get(f"cons_{k}", "") for k in CONSEQUENCES_LABELS}}
-    return _form_action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, data, utcnow()),
+    return _form_action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, data, clock.now()),
                         "Diagnostic enregistré.")
 
 
@@ -235,7 +236,7 @@ def pick_parts(wo_id):
     db = session()
     wo = wos.visible_work_order(db, current_actor(), wo_id)
     try:
-        outcome = parts.pick_parts(db, current_actor(), wo, dict(request.form.items()), utcnow())
+        outcome = parts.pick_parts(db, current_actor(), wo, dict(request.form.items()), clock.now())
     except DomainError as error:
         db.rollback()
         return _render_wo(wos.visible_work_order(db, current_actor(), wo_id), error, error.status)
@@ -247,26 +248,26 @@ def pick_parts(wo_id):
 @requires()
 def finish(wo_id):
     return _form_action(wo_id, lambda db, wo: wos.finish(db, current_actor(), wo, dict(request.form.items()),
-                                                         utcnow()), "Intervention terminée.")
+                                                         clock.now()), "Intervention terminée.")
 
 
 @bp.post("/work-orders/<int:wo_id>/close")
 @requires("tutor", "admin")
 def close(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.close(db, current_actor(), wo, utcnow()), "Ordre de travail clôturé.")
+    return _form_action(wo_id, lambda db, wo: wos.close(db, current_actor(), wo, clock.now()), "Ordre de travail clôturé.")
 
 
 @bp.post("/work-orders/<int:wo_id>/corrective")
 @requires()
 def propose_corrective(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.propose_corrective(db, current_actor(), wo, utcnow()),
+    return _form_action(wo_id, lambda db, wo: wos.propose_corrective(db, current_actor(), wo, clock.now()),
                         "Ordre de travail correctif créé.")
 
 
 @bp.get("/kpis")
 @requires()
 def kpis():
-    db, now = session(), utcnow()
+    db, now = session(), clock.now()
     error = None
     eq = None
     try:
@@ -316,7 +317,7 @@ def analyses():
     db = session()
     return render_template("maintenance/analyses.html", **_ctx(
         analyses=_analysis_services().list_analyses(db, current_actor()), codes=_equipment_codes(db), error=None,
-        form={}, today=v.to_paris(utcnow()).date())), 200
+        form={}, today=v.to_paris(clock.now()).date())), 200
 
 
 def _equipment_codes(db):
@@ -329,12 +330,12 @@ def _equipment_codes(db):
 def create_analysis():
     db, an = session(), _analysis_services()
     try:
-        analysis = an.create_analysis(db, current_actor(), dict(request.form.items()), utcnow())
+        analysis = an.create_analysis(db, current_actor(), dict(request.form.items()), clock.now())
     except DomainError as error:
         db.rollback()
         return render_template("maintenance/analyses.html", **_ctx(
             analyses=an.list_analyses(db, current_actor()), codes=_equipment_codes(db), error=error,
-            form=request.form, today=v.to_paris(utcnow()).date())), error.status
+            form=request.form, today=v.to_paris(clock.now()).date())), error.status
     flash("Analyse créée : rédigez vos conclusions et votre proposition.", "success")
     return redirect(url_for("maintenance.analysis", analysis_id=analysis.id))
 
@@ -347,7 +348,7 @@ def analysis(analysis_id):
 
 
 def _render_analysis(db, analysis, error, status: int = 200):
-    an, now = _analysis_services(), utcnow()
+    an, now = _analysis_services(), clock.now()
     progress = an.progress_action(db, analysis)
     suggested, since = an.suggested_after(db, analysis, progress, now) if progress else (None, None)
     figure = _pareto_figure([tuple(p) for p in analysis.pareto]) if analysis.pareto else None
@@ -382,21 +383,21 @@ def analysis_conclusions(analysis_id):
 @requires()
 def analysis_proposal(analysis_id):
     return _analysis_action(analysis_id, lambda db, an, a: an.propose(
-        db, current_actor(), a, dict(request.form.items()), utcnow()), "Proposition d'amélioration enregistrée.")
+        db, current_actor(), a, dict(request.form.items()), clock.now()), "Proposition d'amélioration enregistrée.")
 
 
 @bp.post("/analyses/<int:analysis_id>/progress")
 @requires()
 def analysis_progress(analysis_id):
     return _analysis_action(analysis_id, lambda db, an, a: an.start_progress(
-        db, current_actor(), a, dict(request.form.items()), utcnow()), "Action de progrès lancée.")
+        db, current_actor(), a, dict(request.form.items()), clock.now()), "Action de progrès lancée.")
 
 
 @bp.post("/analyses/<int:analysis_id>/after")
 @requires()
 def analysis_after(analysis_id):
     return _analysis_action(analysis_id, lambda db, an, a: an.record_after(
-        db, current_actor(), a, dict(request.form.items()), utcnow()), "Valeur après enregistrée.")
+        db, current_actor(), a, dict(request.form.items()), clock.now()), "Valeur après enregistrée.")
 
 
 # -- Equipment register and plans: forms for tutors and admins ---------------------
@@ -474,7 +475,7 @@ def _plan_form(error, form, status: int = 200):
     from modules.maintenance.models import PLAN_KINDS
     codes = _equipment_codes(session())
     return render_template("maintenance/plan_form.html", **_ctx(
-        error=error, form=form, codes=codes, kinds=PLAN_KINDS, now=v.to_paris(utcnow()))), status
+        error=error, form=form, codes=codes, kinds=PLAN_KINDS, now=v.to_paris(clock.now()))), status
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -485,7 +486,7 @@ def new_plan():
     from modules.maintenance import forms
     db = session()
     try:
-        plan = eq_services.create_plan(db, current_actor(), forms.plan_data(request.form), utcnow())
+        plan = eq_services.create_plan(db, current_actor(), forms.plan_data(request.form), clock.now())
     except DomainError as error:
         db.rollback()
         return _plan_form(error, request.form, error.status)

@@ -11,7 +11,8 @@ from modules.qse.web import api as bp
 from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
 from shopfloor.auth.permissions import current_actor, requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 
 ID_STATUS = record({"id": INTEGER, "status": STRING})
 NC_JSON = record({
@@ -71,10 +72,10 @@ def create_nonconformity():
     db, data = session(), body()
     reception_id = v.identifier(data, "reception_id", required=False)
     if reception_id is not None:
-        nc = ncs.open_from_reception(db, current_actor(), reception_id, utcnow(),
+        nc = ncs.open_from_reception(db, current_actor(), reception_id, clock.now(),
                                      {k: val for k, val in data.items() if k != "reception_id"})
     else:
-        nc = ncs.create_nonconformity(db, current_actor(), data, utcnow())
+        nc = ncs.create_nonconformity(db, current_actor(), data, clock.now())
     return jsonify({"id": nc.id, "status": nc.status}), 201
 
 
@@ -94,7 +95,7 @@ def get_nonconformity(nc_id: int):
      body_schema={"type": "object", "properties": {"immediate_action": {"type": "string"}}}, response=NC_JSON)
 def contain_nonconformity(nc_id: int):
     db, data = session(), body()
-    nc = ncs.contain(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), utcnow(),
+    nc = ncs.contain(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), clock.now(),
                      data.get("immediate_action") or "")
     return jsonify(ncs.as_json(nc))
 
@@ -106,7 +107,7 @@ def contain_nonconformity(nc_id: int):
 def nonconformity_effectiveness(nc_id: int):
     db = session()
     nc = ncs.record_effectiveness(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), body(),
-                                  utcnow())
+                                  clock.now())
     return jsonify({"id": nc.id, "status": nc.status})
 
 
@@ -121,7 +122,7 @@ def nonconformity_action(nc_id: int):
     nc = ncs.get_nonconformity(db, current_actor(), nc_id)
     action = ncs.plan_action(db, current_actor(), nc, title=data.get("title") or "",
                              deliverable=data.get("deliverable") or "", owner=owner_by_username(db, data.get("owner")),
-                             due=v.date_field(data, "due"), now=utcnow(), kind=data.get("kind") or "corrective")
+                             due=v.date_field(data, "due"), now=clock.now(), kind=data.get("kind") or "corrective")
     return jsonify({"id": action.id, "status": action.status}), 201
 
 
@@ -130,7 +131,7 @@ def nonconformity_action(nc_id: int):
 @doc("Close the non-conformity; 409 lists what is missing", response=ID_STATUS)
 def close_nonconformity(nc_id: int):
     db = session()
-    nc = ncs.close(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), utcnow())
+    nc = ncs.close(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), clock.now())
     return jsonify({"id": nc.id, "status": nc.status})
 
 
@@ -148,7 +149,7 @@ def close_nonconformity(nc_id: int):
         "auditees": {"type": "string"}, "audit_date": {"type": "string", "format": "date"},
         "duration_hours": {"type": "number"}, "programme_entry": {"type": "integer"}}}, response=ID_STATUS, status=201)
 def create_audit():
-    audit = audits.create_audit(session(), current_actor(), body(), utcnow())
+    audit = audits.create_audit(session(), current_actor(), body(), clock.now())
     return jsonify({"id": audit.id, "status": audit.status}), 201
 
 
@@ -168,7 +169,7 @@ def get_audit(audit_id: int):
 def add_finding(audit_id: int):
     db = session()
     finding = audits.add_finding(db, current_actor(), audits.get_audit(db, current_actor(), audit_id), body(),
-                                 utcnow())
+                                 clock.now())
     return jsonify(audits.finding_json(finding)), 201
 
 
@@ -181,7 +182,7 @@ def finding_nonconformity(audit_id: int, finding_id: int):
     db = session()
     audit = audits.get_audit(db, current_actor(), audit_id)
     nc = audits.finding_to_nonconformity(db, current_actor(), audit, audits.get_finding(db, current_actor(), audit,
-                                                                                         finding_id), utcnow(), body())
+                                                                                         finding_id), clock.now(), body())
     return jsonify({"id": nc.id, "status": nc.status}), 201
 
 
@@ -196,7 +197,7 @@ def finding_action(audit_id: int, finding_id: int):
     action = audits.finding_to_action(db, current_actor(), audit, audits.get_finding(db, current_actor(), audit,
                                                                                      finding_id),
                                       owner=owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"),
-                                      now=utcnow(), title=data.get("title") or "",
+                                      now=clock.now(), title=data.get("title") or "",
                                       deliverable=data.get("deliverable") or "")
     return jsonify({"id": action.id, "status": action.status}), 201
 
@@ -238,7 +239,7 @@ def audit_report(audit_id: int):
         "treatment": {"type": "string"}, "review_on": {"type": "string", "format": "date"}}},
      response=record({"id": INTEGER, "score": INTEGER, "level": RISK_JSON["properties"]["level"]}), status=201)
 def create_risk():
-    risk = risks.create_risk(session(), current_actor(), body(), utcnow())
+    risk = risks.create_risk(session(), current_actor(), body(), clock.now())
     return jsonify({"id": risk.id, "score": risk.score, "level": risks.level(risk.score)}), 201
 
 
@@ -267,7 +268,7 @@ def list_risks():
                         "lost_days": INTEGER, "team_id": nullable(INTEGER),
                         "days_without_accident": nullable(INTEGER)}), status=201)
 def create_event():
-    db, now, actor = session(), utcnow(), current_actor()
+    db, now, actor = session(), clock.now(), current_actor()
     event = events.create_event(db, actor, body(), now)
     days = events.days_without_accident(db, paris_day(now), actor.team_id)
     return jsonify(events.as_json(event) | {"days_without_accident": days}), 201

@@ -8,7 +8,8 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import User
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 from shopfloor.evidence.models import Activity
 
 MONEY = Numeric(14, 2)
@@ -181,7 +182,7 @@ class Finding(Base):
     evidence: Mapped[str] = mapped_column(Text)
     action_id: Mapped[int | None] = mapped_column(ForeignKey("improvement_action.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     audit: Mapped[Audit] = relationship(back_populates="findings")
 
     @property
@@ -256,7 +257,7 @@ class SafetyEvent(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("core_team.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("core_site.id"))
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     reported_by: Mapped[User] = relationship()
 
 
@@ -338,7 +339,7 @@ class QseIndicator(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
     objective_id: Mapped[int | None] = mapped_column(ForeignKey("qse_objective.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     objective: Mapped[Objective | None] = relationship(back_populates="indicators")
 
@@ -357,7 +358,7 @@ class Measurement(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(14, 3))
     comment: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class IndicatorFollowup(Activity):

@@ -13,7 +13,8 @@ from modules.qse.web import bp, page_arg, user
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError
 from shopfloor.evidence.context import activity_url
 
@@ -30,7 +31,7 @@ def _failed(db, exc: DomainError):
 @bp.get("/")
 @requires()
 def index():
-    db, me, today = session(), user(), paris_day(utcnow())
+    db, me, today = session(), user(), paris_day(clock.now())
     team = me.team_id
     figures = [(i.label, i.compute(db, today, team), i.unit) for i in indicators.INDICATORS]
     return render_template("qse/index.html", figures=figures,
@@ -70,10 +71,10 @@ def new_nonconformity():
         data["lots"] = [line.strip() for line in form.get("lots", "").replace(",", "\n").splitlines() if line.strip()]
         try:
             if reception is not None:
-                nc = ncs.open_from_reception(db, user(), reception.id, utcnow(),
+                nc = ncs.open_from_reception(db, user(), reception.id, clock.now(),
                                              {k: val for k, val in data.items() if val})
             else:
-                nc = ncs.create_nonconformity(db, user(), data, utcnow())
+                nc = ncs.create_nonconformity(db, user(), data, clock.now())
         except DomainError as exc:
             error = _failed(db, exc)
         else:
@@ -87,7 +88,7 @@ def _nc_page(db, nc, error=None):
     sheets = ncs.problem_sheets(db, nc)
     return render_template("qse/nonconformity.html", nc=nc, sheets=sheets, actions=ncs.nc_actions(db, nc, sheets),
                            missing=ncs.closure_missing(db, nc) if nc.status != "closed" else [],
-                           people=_people(db), error=error, today=paris_day(utcnow()),
+                           people=_people(db), error=error, today=paris_day(clock.now()),
                            can_change=can_change(user(), nc)), (error.status if error else 200)
 
 
@@ -101,7 +102,7 @@ def nonconformity(nc_id: int):
 @bp.post("/nonconformities/<int:nc_id>/<any(contain, effectiveness, action, close, cost):step>")
 @requires()
 def nonconformity_step(nc_id: int, step: str):
-    db, me, form, now = session(), user(), request.form, utcnow()
+    db, me, form, now = session(), user(), request.form, clock.now()
     nc = ncs.get_nonconformity(db, me, nc_id)
     try:
         if step == "contain":
@@ -156,7 +157,7 @@ def new_audit():
         data["clauses"] = [c.strip() for c in form.get("clauses", "").replace(",", " ").split() if c.strip()]
         data["questions"] = form.get("questions", "")
         try:
-            audit = audits.create_audit(db, user(), data, utcnow())
+            audit = audits.create_audit(db, user(), data, clock.now())
         except DomainError as exc:
             error = _failed(db, exc)
         else:
@@ -169,7 +170,7 @@ def new_audit():
 def _audit_page(db, audit, error=None):
     return render_template("qse/audit.html", audit=audit, sections=audits.findings_by_clause(audit),
                            titles=audits.clause_titles(audit.standards), error=error, people=_people(db),
-                           default_due=(paris_day(utcnow()) + timedelta(days=30)).isoformat(),
+                           default_due=(paris_day(clock.now()) + timedelta(days=30)).isoformat(),
                            can_change=can_change(user(), audit),
                            nc_by_finding=_ncs_of(db, audit)), (error.status if error else 200)
 
@@ -198,7 +199,7 @@ def audit_step(audit_id: int, step: str):
     record = audits.get_audit(db, me, audit_id)
     try:
         if step == "finding":
-            audits.add_finding(db, me, record, {k: form.get(k, "") for k in ("clause", "kind", "evidence")}, utcnow())
+            audits.add_finding(db, me, record, {k: form.get(k, "") for k in ("clause", "kind", "evidence")}, clock.now())
             message = "Constat ajouté."
         elif step == "question":
             audits.add_question(db, me, record, {"clause": form.get("clause", ""), "question": form.get("question", "")})
@@ -216,7 +217,7 @@ def audit_step(audit_id: int, step: str):
 @bp.post("/audits/<int:audit_id>/findings/<int:finding_id>/<any(nonconformity, action, close):step>")
 @requires()
 def finding_step(audit_id: int, finding_id: int, step: str):
-    db, me, form, now = session(), user(), request.form, utcnow()
+    db, me, form, now = session(), user(), request.form, clock.now()
     record = audits.get_audit(db, me, audit_id)
     finding = audits.get_finding(db, me, record, finding_id)
     try:
@@ -258,7 +259,7 @@ def audit_report_print(audit_id: int):
 @requires()
 def programme():
     db, error = session(), None
-    year = v.query_int(request.values, "year", minimum=1900, maximum=2200) or paris_day(utcnow()).year
+    year = v.query_int(request.values, "year", minimum=1900, maximum=2200) or paris_day(clock.now()).year
     if request.method == "POST":
         try:
             audits.add_programme_entry(db, user(), {k: request.form.get(k, "") for k in
@@ -302,7 +303,7 @@ def new_risk():
     if request.method == "POST":
         data = {k: form.get(k, "") for k in RISK_FIELDS if form.get(k, "") != ""}
         try:
-            risk = risks.create_risk(db, user(), data, utcnow())
+            risk = risks.create_risk(db, user(), data, clock.now())
         except DomainError as exc:
             error = _failed(db, exc)
         else:
@@ -326,7 +327,7 @@ def risk(risk_id: int):
 @bp.route("/events", methods=["GET", "POST"])
 @requires()
 def events_list():
-    db, me, error, now = session(), user(), None, utcnow()
+    db, me, error, now = session(), user(), None, clock.now()
     if request.method == "POST":
         try:
             events.create_event(db, me, {k: request.form.get(k, "") for k in
@@ -362,7 +363,7 @@ def regulatory_list():
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("qse.regulatory_list"))
-    return render_template("qse/regulatory.html", result=result, filters=filters, today=paris_day(utcnow()))
+    return render_template("qse/regulatory.html", result=result, filters=filters, today=paris_day(clock.now()))
 
 
 @bp.get("/regulatory/export.csv")

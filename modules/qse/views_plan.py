@@ -10,7 +10,8 @@ from modules.qse.models import PESTEL, SWOT
 from modules.qse.web import bp, user
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError
 
 PARTY_ROWS = 6
@@ -44,7 +45,7 @@ def new_objective():
     if request.method == "POST":
         try:
             objective = obj.create_objective(db, user(), {k: form.get(k, "") for k in (
-                "title", "axis", "policy_commitment", "target", "means", "owner", "deadline", "description")}, utcnow())
+                "title", "axis", "policy_commitment", "target", "means", "owner", "deadline", "description")}, clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -102,11 +103,11 @@ def new_indicator():
 def _indicator_page(db, indicator, error=None, form=None):
     rows = obj.measurements(db, indicator.id)
     last = rows[-1] if rows else None
-    first, end = obj.month_bounds(paris_day(utcnow()))
+    first, end = obj.month_bounds(paris_day(clock.now()))
     return _render("qse/indicator.html", error, indicator=indicator, rows=rows, last=last,
                    off_target=last is not None and not indicator.on_target(last.value),
                    figure=obj.chart_figure(indicator, rows), followups=obj.followups(db, user(), indicator.id),
-                   form=form or {}, today=paris_day(utcnow()), month=(first, end))
+                   form=form or {}, today=paris_day(clock.now()), month=(first, end))
 
 
 @bp.get("/indicators/<int:indicator_id>")
@@ -123,7 +124,7 @@ def indicator_measure(indicator_id: int):
     record = obj.get_indicator(db, indicator_id)
     try:
         measurement = obj.add_measurement(db, me, record, {k: form.get(k, "") for k in
-                                                           ("measured_on", "value", "comment")}, utcnow())
+                                                           ("measured_on", "value", "comment")}, clock.now())
     except DomainError as exc:
         db.rollback()
         return _indicator_page(db, obj.get_indicator(db, indicator_id), exc, form)
@@ -142,7 +143,7 @@ def indicator_followup(indicator_id: int):
     try:
         followup = obj.create_followup(db, me, record, {k: form.get(k, "") for k in
                                                         ("period_start", "period_end", "analysis", "decision")},
-                                       utcnow())
+                                       clock.now())
     except DomainError as exc:
         db.rollback()
         return _indicator_page(db, obj.get_indicator(db, indicator_id), exc, form)
@@ -160,7 +161,7 @@ def followup(followup_id: int):
 @bp.get("/review-pack.docx")
 @requires()
 def review_pack_docx():
-    db, today = session(), paris_day(utcnow())
+    db, today = session(), paris_day(clock.now())
     content = review_pack.docx(review_pack.gather(db, user(), today))
     return Response(content, mimetype=DOCX, headers={
         "Content-Disposition": f'attachment; filename="revue-de-direction-{today.isoformat()}.docx"'})
@@ -182,7 +183,7 @@ def new_context():
     form = request.form if request.method == "POST" else request.args
     if request.method == "POST":
         try:
-            analysis = analyses.save_context(db, user(), _context_data(form), utcnow())
+            analysis = analyses.save_context(db, user(), _context_data(form), clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -212,7 +213,7 @@ def new_regulatory_review():
                  for text_id in form.getlist("text_id")]
         try:
             review = analyses.create_regulatory_review(db, user(), {
-                "title": form.get("title", ""), "conclusions": form.get("conclusions", ""), "items": items}, utcnow())
+                "title": form.get("title", ""), "conclusions": form.get("conclusions", ""), "items": items}, clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -224,7 +225,7 @@ def new_regulatory_review():
     except DomainError as exc:
         texts, error = regulatory.register(db).rows, error or exc
     return _render("qse/regulatory_review_new.html", error, form=form, texts=texts, domain=domain,
-                   chosen=set(form.getlist("text_id")), today=paris_day(utcnow()))
+                   chosen=set(form.getlist("text_id")), today=paris_day(clock.now()))
 
 
 @bp.get("/regulatory/reviews/<int:review_id>")
@@ -252,7 +253,7 @@ def new_planning():
     form = request.form if request.method == "POST" else request.args
     if request.method == "POST":
         try:
-            planning = analyses.save_planning(db, user(), _planning_data(form), utcnow())
+            planning = analyses.save_planning(db, user(), _planning_data(form), clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -267,4 +268,4 @@ def new_planning():
 def planning(planning_id: int):
     record = analyses.get_planning(session(), user(), planning_id)
     return render_template("qse/planning.html", planning=record,
-                           figure=analyses.gantt_figure(record, paris_day(utcnow())))
+                           figure=analyses.gantt_figure(record, paris_day(clock.now())))

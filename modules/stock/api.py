@@ -10,7 +10,8 @@ from shopfloor import validation as v
 from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc, nullable,
                            record)
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import ValidationError
 from modules.stock import ledger, masterdata, picking, reception as receiving
 from modules.stock.lookup import item_by_sku, location_by_code, supplier_by_name
@@ -188,7 +189,7 @@ def create_reception():
     carrier = masterdata.carrier_by_name(db, data["carrier"]) if data.get("carrier") else None
     expected = _expected(db, data.get("expected"))
     rec = receiving.receive(db, g.api_user, supplier=supplier, delivery_note=v.text(data, "delivery_note", max_length=60),
-                            lines=inputs, now=utcnow(), carrier=carrier, expected=expected,
+                            lines=inputs, now=clock.now(), carrier=carrier, expected=expected,
                             documents_ok=v.boolean(data, "documents_ok", default=True),
                             truck_arrived_at=v.datetime_field(data, "truck_arrived_at", required=False),
                             truck_departed_at=v.datetime_field(data, "truck_departed_at", required=False))
@@ -225,7 +226,7 @@ def correct_reception_line(reception_id: int, line_id: int):
     line = receiving.get_line(db, g.api_user, reception_id, line_id)
     if "qty" not in data:
         raise ValidationError("La quantité réellement reçue est obligatoire.", "qty")
-    receiving.correct_line(db, g.api_user, line, data.get("qty"), data.get("reason"), utcnow())
+    receiving.correct_line(db, g.api_user, line, data.get("qty"), data.get("reason"), clock.now())
     return jsonify(reception_json(line.reception))
 
 
@@ -256,7 +257,7 @@ def create_pick():
         except ValidationError as exc:
             raise ValidationError(exc.message, f"{prefix}{exc.field}") from None
     destination = location_by_code(db, v.text(data, "destination", max_length=40), "destination")
-    now = utcnow()
+    now = clock.now()
     pick = picking.allocate(db, g.api_user, requests=requests, destination=destination, now=now,
                             needed_at=v.datetime_field(data, "needed_at", required=False))
     flagged = [f for item, _ in requests for f in picking.flagged_lots(db, item, now)]
@@ -281,9 +282,9 @@ def confirm_pick(pick_id: int):
     pick = picking.get_pick(db, g.api_user, pick_id)
     if data.get("location") or data.get("code"):
         picking.confirm_scan(db, g.api_user, pick, v.text(data, "location", max_length=40),
-                             v.text(data, "code", max_length=60), utcnow())
+                             v.text(data, "code", max_length=60), clock.now())
     else:
-        picking.confirm_all(db, g.api_user, pick, utcnow())
+        picking.confirm_all(db, g.api_user, pick, clock.now())
     return jsonify(pick_json(pick))
 
 
@@ -292,7 +293,7 @@ def confirm_pick(pick_id: int):
 @doc("Cancel a pick list: every reservation not yet picked is released", response=PICK_SCHEMA)
 def cancel_pick(pick_id: int):
     db = session()
-    pick = picking.cancel(db, g.api_user, picking.get_pick(db, g.api_user, pick_id), utcnow())
+    pick = picking.cancel(db, g.api_user, picking.get_pick(db, g.api_user, pick_id), clock.now())
     return jsonify(pick_json(pick))
 
 
@@ -323,7 +324,7 @@ def create_line_call():
     db, data = session(), body()
     call = picking.raise_call(db, g.api_user, line_code=v.text(data, "line", max_length=40),
                               sku=v.text(data, "sku", max_length=40), qty=parse_qty(data, "qty"),
-                              now=utcnow())
+                              now=clock.now())
     return jsonify({"id": call.id, "line": call.line_location.code, "sku": call.item.sku, "qty": float(call.qty),
                     "status": call.status, "raised_at": call.raised_at.isoformat()}), 201
 
@@ -333,7 +334,7 @@ def create_line_call():
 @doc("The queue of open line calls, oldest first", response=array(record({
     **LINE_CALL_JSON["properties"], "waiting_minutes": INTEGER, "pick_id": nullable(INTEGER)})))
 def list_line_calls():
-    now = utcnow()
+    now = clock.now()
     return jsonify([{"id": c.id, "line": c.line_location.code, "sku": c.item.sku, "qty": float(c.qty),
                      "status": c.status, "raised_at": c.raised_at.isoformat(),
                      "waiting_minutes": int((now - c.raised_at).total_seconds() // 60),

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import User
 from shopfloor.evidence.models import Activity
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 
 QTY = Numeric(14, 3)
 MONEY = Numeric(14, 4)
@@ -104,7 +105,7 @@ class Lot(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"), index=True)
     number: Mapped[str] = mapped_column(String(60))
     expiry: Mapped[date | None]
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("stock_supplier.id"))
 
     item: Mapped[Item] = relationship()
@@ -154,7 +155,7 @@ class Move(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("core_activity.id", ondelete="SET NULL"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=clock.now)
 
     item: Mapped[Item] = relationship()
     lot: Mapped[Lot] = relationship()
@@ -184,7 +185,7 @@ class ExpectedReceipt(Base):
     kind: Mapped[str] = mapped_column(String(10), default="order")  # order | asn
     expected_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | received
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     supplier: Mapped[Supplier] = relationship()
     lines: Mapped[list[ExpectedReceiptLine]] = relationship(back_populates="receipt", order_by="ExpectedReceiptLine.id",

@@ -14,7 +14,8 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import User
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 from shopfloor.errors import ValidationError
 from shopfloor.evidence.models import Activity
 
@@ -121,7 +122,7 @@ class PurchaseProposal(Base):
     reorder_point: Mapped[Decimal] = mapped_column(QTY)
     suggested_qty: Mapped[Decimal] = mapped_column(QTY)
     avg_daily_demand: Mapped[Decimal | None] = mapped_column(QTY)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     closed_at: Mapped[datetime | None]
     purchase_request_id: Mapped[int | None] = mapped_column(ForeignKey("stock_purchase_request.id"))
 
@@ -162,7 +163,7 @@ class LotFlag(Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
     kind: Mapped[str] = mapped_column(String(10), index=True)  # FLAG_KINDS
     expiry: Mapped[date]
-    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    flagged_at: Mapped[datetime] = mapped_column(default=clock.now)
     reason: Mapped[str] = mapped_column(String(200), default="")
 
     lot = relationship("Lot")

@@ -6,7 +6,8 @@ from flask import g, jsonify
 from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc, nullable, record
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from modules.stock import counts
 from modules.stock.models_ops import COUNT_SCOPES, Count, CountLine
 
@@ -71,7 +72,7 @@ def create_count():
     scope = v.choice(data, "scope", tuple(COUNT_SCOPES))
     count = counts.create_count(
         session(), g.api_user, scope=scope, value=v.text(data, "value", required=False, max_length=40),
-        now=utcnow(), title=v.text(data, "title", required=False) or None,
+        now=clock.now(), title=v.text(data, "title", required=False) or None,
         threshold_pct=_threshold(data, "threshold_pct", counts.DEFAULT_THRESHOLD_PCT),
         threshold_value=_threshold(data, "threshold_value", counts.DEFAULT_THRESHOLD_VALUE))
     return jsonify(count_json(count, g.api_user)), 201
@@ -108,7 +109,7 @@ def add_line(count_id: int):
     line = counts.record_line(db, g.api_user, count, location_code=v.text(data, "location", max_length=40),
                               sku=v.text(data, "sku", max_length=40),
                               lot_number=v.text(data, "lot", required=False, max_length=60),
-                              counted_qty=data.get("counted_qty"), now=utcnow())
+                              counted_qty=data.get("counted_qty"), now=clock.now())
     return jsonify(line_json(line, reveal=False)), 201
 
 
@@ -122,6 +123,6 @@ def add_line(count_id: int):
 def validate(count_id: int):
     db = session()
     count = counts.visible_count(db, g.api_user, count_id)
-    moves = counts.validate_count(db, g.api_user, count, utcnow())
+    moves = counts.validate_count(db, g.api_user, count, clock.now())
     return jsonify({"id": count.id, "status": count.status, "accuracy_pct": _num(count.accuracy_pct),
                     "value_accuracy_pct": _num(count.value_accuracy_pct), "moves": counts.moves_json(moves)})

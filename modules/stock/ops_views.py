@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError, ValidationError
 from shopfloor.registry import ActivityType
 from modules.stock import counts, labels, layout, replenishment, rounds, shipping
@@ -67,7 +68,7 @@ def _visible_authors(query, model, actor: User):
 @requires(*ALL)
 def index():
     db = session()
-    now = utcnow()
+    now = clock.now()
     return render_template("stock_ops/index.html",
                            proposals=db.scalar(select(func.count(PurchaseProposal.id))
                                                .where(PurchaseProposal.status == "open")),
@@ -93,7 +94,7 @@ def create_count():
         form = request.form
         count = counts.create_count(
             db, _user(), scope=v.choice(form, "scope", tuple(COUNT_SCOPES)),
-            value=v.text(form, "value", required=False, max_length=40), now=utcnow(),
+            value=v.text(form, "value", required=False, max_length=40), now=clock.now(),
             threshold_pct=v.percentage(form, "threshold_pct", required=False),
             threshold_value=v.decimal(form, "threshold_value", required=False, minimum=Decimal(0)))
     except DomainError as exc:
@@ -130,7 +131,7 @@ def count_line(count_id: int):
         line = counts.record_line(db, _user(), item, location_code=v.text(form, "location", max_length=40),
                                   sku=v.text(form, "sku", max_length=40),
                                   lot_number=v.text(form, "lot", required=False, max_length=60),
-                                  counted_qty=form.get("counted_qty"), now=utcnow())
+                                  counted_qty=form.get("counted_qty"), now=clock.now())
     except DomainError as exc:
         return count.__wrapped__(count_id, error=_failed(db, exc), status=exc.status)
     if line.status == "recount":
@@ -146,7 +147,7 @@ def validate_count(count_id: int):
     db = session()
     item = counts.visible_count(db, _user(), count_id)
     try:
-        moves = counts.validate_count(db, _user(), item, utcnow())
+        moves = counts.validate_count(db, _user(), item, clock.now())
     except DomainError as exc:
         return count.__wrapped__(count_id, error=_failed(db, exc), status=exc.status)
     flash(f"Inventaire validé : {len(moves)} ajustement(s) passé(s), exactitude {item.accuracy_pct:.1f} %.", "success")
@@ -172,7 +173,7 @@ def new_purchase_request(proposal_id: int):
         try:
             supplier = supplier_by_name(db, form.get("supplier", "")) if form.get("supplier") else None
             created = replenishment.create_purchase_request(
-                db, _user(), now=utcnow(), proposal=proposal, supplier=supplier,
+                db, _user(), now=clock.now(), proposal=proposal, supplier=supplier,
                 qty=parse_qty(form, "qty"), due_date=v.date_field(form, "due_date"),
                 note=v.text(form, "note", required=False, max_length=2000))
         except DomainError as exc:
@@ -180,7 +181,7 @@ def new_purchase_request(proposal_id: int):
         else:
             flash("Demande d'achat enregistrée. Reliez-la à vos compétences depuis « Preuves ».", "success")
             return redirect(url_for("stock_ops.purchase_request", request_id=created.id))
-    today = replenishment.paris_day(utcnow())
+    today = replenishment.paris_day(clock.now())
     lead = proposal.item.supplier.lead_time_days if proposal.item.supplier else replenishment.DEFAULT_LEAD_TIME_DAYS
     return render_template("stock_ops/purchase_request_form.html", proposal=proposal, error=error, form=request.form,
                            suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
@@ -214,7 +215,7 @@ def cancel_purchase_request(request_id: int):
 @requires(*ALL)
 def expiring():
     days = expiry_warning_days()
-    lots = replenishment.expiring_lots(session(), utcnow(), days)
+    lots = replenishment.expiring_lots(session(), clock.now(), days)
     return render_template("stock_ops/expiring.html", lots=lots, days=days,
                            expired_value=sum((lot["value"] for lot in lots if lot["expired"]), Decimal(0)))
 
@@ -236,7 +237,7 @@ def create_study():
     form = request.form
     try:
         study = layout.create_study(db, _user(), basis=v.choice(form, "basis", tuple(layout.BASES)),
-                                    window_days=v.integer(form, "window_days", minimum=7, maximum=730), now=utcnow())
+                                    window_days=v.integer(form, "window_days", minimum=7, maximum=730), now=clock.now())
     except DomainError as exc:
         return layout_page.__wrapped__(error=_failed(db, exc), status=exc.status)
     flash("Analyse ABC enregistrée.", "success")
@@ -273,7 +274,7 @@ def _pareto(study, lines) -> str:
 @requires(*ALL)
 def apply_study(study_id: int):
     db = session()
-    changed = layout.apply_study(db, _user(), layout.visible_study(db, _user(), study_id), utcnow())
+    changed = layout.apply_study(db, _user(), layout.visible_study(db, _user(), study_id), clock.now())
     flash(f"Classes ABC appliquées : {changed} article(s) changent de classe.", "success")
     return redirect(url_for("stock_ops.study", study_id=study_id))
 
@@ -329,7 +330,7 @@ def create_shipment():
              for sku, qty, customer in zip(form.getlist("sku"), form.getlist("qty"), form.getlist("customer"))
              if sku.strip() or qty.strip()]
     try:
-        created = shipping.create_shipment(db, _user(), order_ref=form.get("order_ref", ""), lines=lines, now=utcnow())
+        created = shipping.create_shipment(db, _user(), order_ref=form.get("order_ref", ""), lines=lines, now=clock.now())
     except DomainError as exc:
         return shipments.__wrapped__(error=_failed(db, exc), status=exc.status)
     flash("Commande d'expédition créée : préparez-la.", "success")
@@ -351,7 +352,7 @@ def shipment(shipment_id: int, error=None, status=200):
 def shipment_step(shipment_id: int, step: str):
     db = session()
     item = shipping.visible_shipment(db, _user(), shipment_id)
-    form, now = request.form, utcnow()
+    form, now = request.form, clock.now()
     try:
         if step == "prepare":
             shipping.prepare(db, _user(), item, now)
@@ -387,7 +388,7 @@ def rounds_page():
 @bp.post("/rounds")
 @requires("apprentice")
 def create_round():
-    created = rounds.create_round(session(), _user(), utcnow())
+    created = rounds.create_round(session(), _user(), clock.now())
     return redirect(url_for("stock_ops.round", round_id=created.id))
 
 
@@ -413,7 +414,7 @@ def round_line(round_id: int):
     try:
         line = rounds.collect(db, _user(), item, kind=form.get("kind", ""), from_code=form.get("from", ""),
                               to_code=form.get("to", ""), sku=form.get("sku", ""), lot_number=form.get("lot"),
-                              qty=form.get("qty"), now=utcnow())
+                              qty=form.get("qty"), now=clock.now())
     except DomainError as exc:
         return round.__wrapped__(round_id, error=_failed(db, exc), status=exc.status)
     flash(f"{line.item.sku} : {line.from_location.code} → {line.to_location.code}.", "success")
@@ -426,7 +427,7 @@ def close_round(round_id: int):
     db = session()
     item = rounds.visible_round(db, _user(), round_id)
     try:
-        rounds.close_round(db, _user(), item, utcnow())
+        rounds.close_round(db, _user(), item, clock.now())
     except DomainError as exc:
         return round.__wrapped__(round_id, error=_failed(db, exc), status=exc.status)
     flash("Tournée clôturée.", "success")

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError, NotFound, ValidationError
 from shopfloor.registry import ActivityType
 from modules.stock import ledger, masterdata, picking, reception as receiving
@@ -82,7 +83,7 @@ def item(item_id: int):
                             .limit(PAGE + 1).offset((page - 1) * PAGE)))
     return render_template("stock/item.html", item=found, rows=ledger.balance_rows(db, item_id=item_id),
                            moves=moves[:PAGE], more=len(moves) > PAGE, page=page,
-                           flagged=picking.flagged_lots(db, found, utcnow()))
+                           flagged=picking.flagged_lots(db, found, clock.now()))
 
 
 def _missing(what: str, ident):
@@ -238,7 +239,7 @@ def new_reception():
     db, error = session(), None
     if request.method == "POST":
         try:
-            form, now = request.form, utcnow()
+            form, now = request.form, clock.now()
             expected = None
             if form.get("expected"):
                 expected = db.get(ExpectedReceipt, v.identifier(form, "expected")) or _missing("Commande", form["expected"])
@@ -301,7 +302,7 @@ def add_reception_line(reception_id: int):
     db = session()
     rec = receiving.get_reception(db, _user(), reception_id)
     try:
-        line = receiving.add_line(db, _user(), rec, receiving.line_input(request.form), utcnow())
+        line = receiving.add_line(db, _user(), rec, receiving.line_input(request.form), clock.now())
     except DomainError as exc:
         _fail(db, exc)
         return _reception_page(reception_id, exc, exc.status)
@@ -315,7 +316,7 @@ def close_reception(reception_id: int):
     db = session()
     rec = receiving.get_reception(db, _user(), reception_id)
     try:
-        receiving.close_reception(db, _user(), rec, utcnow(),
+        receiving.close_reception(db, _user(), rec, clock.now(),
                                   v.datetime_field(request.form, "truck_departed_at", required=False))
     except DomainError as exc:
         _fail(db, exc)
@@ -331,7 +332,7 @@ def put_away(reception_id: int, line_id: int):
     rec = receiving.get_reception(db, _user(), reception_id)
     line = next((line for line in rec.lines if line.id == line_id), None) or _missing("Ligne", line_id)
     try:
-        receiving.put_away(db, _user(), line, request.form.get("location", ""), utcnow())
+        receiving.put_away(db, _user(), line, request.form.get("location", ""), clock.now())
     except DomainError as exc:
         _fail(db, exc)
         return _reception_page(reception_id, exc, exc.status)
@@ -345,7 +346,7 @@ def correct_reception_line(reception_id: int, line_id: int):
     db = session()
     line = receiving.get_line(db, _user(), reception_id, line_id)
     try:
-        receiving.correct_line(db, _user(), line, request.form.get("qty", ""), request.form.get("reason"), utcnow())
+        receiving.correct_line(db, _user(), line, request.form.get("qty", ""), request.form.get("reason"), clock.now())
     except DomainError as exc:
         _fail(db, exc)
         return _reception_page(reception_id, exc, exc.status)
@@ -395,7 +396,7 @@ def release(balance_id: int):
     db, form = session(), request.form
     try:
         receiving.release_quarantine(db, _user(), balance_id=balance_id, decision=form.get("decision", ""),
-                                     qty=parse_qty(form, "qty"), now=utcnow(),
+                                     qty=parse_qty(form, "qty"), now=clock.now(),
                                      location_code=form.get("location", ""), note=form.get("note", ""))
     except DomainError as exc:
         return _quarantine_page(_fail(db, exc), exc.status)
@@ -408,7 +409,7 @@ def release(balance_id: int):
 @bp.route("/programme", methods=["GET", "POST"])
 @requires()
 def programme():
-    db, error, now = session(), None, utcnow()
+    db, error, now = session(), None, clock.now()
     if request.method == "POST":
         form = request.form
         try:
@@ -443,9 +444,9 @@ def pick_programme():
     db = session()
     try:
         ids = [int(x) for x in request.form.getlist("lines") if x.isdigit()]
-        pick = picking.pick_programme(db, _user(), ids, utcnow())
+        pick = picking.pick_programme(db, _user(), ids, clock.now())
     except DomainError as exc:
-        return _programme_page(_fail(db, exc), utcnow(), exc.status)
+        return _programme_page(_fail(db, exc), clock.now(), exc.status)
     flash("Liste de prélèvement réservée : suivez la tournée.", "success")
     return redirect(url_for("stock.pick", pick_id=pick.id))
 
@@ -474,7 +475,7 @@ def new_pick():
             pick = picking.allocate(db, _user(), requests=[(item_by_sku(db, form.get("sku", "")),
                                                             parse_qty(form, "qty"))],
                                     destination=location_by_code(db, form.get("destination", ""), "destination"),
-                                    now=utcnow())
+                                    now=clock.now())
         except DomainError as exc:
             error = _fail(db, exc)
         else:
@@ -505,7 +506,7 @@ def scan_pick(pick_id: int):
     found = picking.get_pick(db, _user(), pick_id)
     try:
         line = picking.confirm_scan(db, _user(), found, request.form.get("location", ""), request.form.get("code", ""),
-                                    utcnow())
+                                    clock.now())
     except DomainError as exc:
         _fail(db, exc)
         return _pick_page(pick_id, exc, exc.status)
@@ -519,7 +520,7 @@ def scan_pick(pick_id: int):
 def cancel_pick(pick_id: int):
     db = session()
     try:
-        picking.cancel(db, _user(), picking.get_pick(db, _user(), pick_id), utcnow())
+        picking.cancel(db, _user(), picking.get_pick(db, _user(), pick_id), clock.now())
     except DomainError as exc:
         _fail(db, exc)
         return _pick_page(pick_id, exc, exc.status)
@@ -536,7 +537,7 @@ def line_calls():
 
 
 def _calls_page(error, status: int = 200):
-    return render_template("stock/line_calls.html", calls=picking.call_queue(session()), now=utcnow(),
+    return render_template("stock/line_calls.html", calls=picking.call_queue(session()), now=clock.now(),
                            error=error), status
 
 
@@ -548,7 +549,7 @@ def new_line_call():
     if request.method == "POST":
         try:
             call = picking.raise_call(db, _user(), line_code=line_code, sku=request.form.get("sku", ""),
-                                      qty=parse_qty(request.form, "qty"), now=utcnow())
+                                      qty=parse_qty(request.form, "qty"), now=clock.now())
         except DomainError as exc:
             error = _fail(db, exc)
         else:
@@ -564,7 +565,7 @@ def new_line_call():
     mine = list(db.scalars(select(LineCall).join(LineCall.line_location).where(
         Location.code == line_code, LineCall.status.in_(("open", "picking"))).order_by(LineCall.raised_at)))
     return render_template("stock/line_call_new.html", lines=lines, line_code=line_code, items=items, calls=mine,
-                           now=utcnow(), error=error), (error.status if error else 200)
+                           now=clock.now(), error=error), (error.status if error else 200)
 
 
 @bp.post("/line-calls/<int:call_id>/serve")
@@ -572,7 +573,7 @@ def new_line_call():
 def serve_call(call_id: int):
     db = session()
     try:
-        pick = picking.serve_call(db, _user(), call_id, utcnow())
+        pick = picking.serve_call(db, _user(), call_id, clock.now())
     except DomainError as exc:
         return _calls_page(_fail(db, exc), exc.status)
     return redirect(url_for("stock.pick", pick_id=pick.id))

@@ -7,7 +7,8 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 
 ROLES = ("admin", "tutor", "apprentice")
 LOCALES = ("fr", "en")
@@ -62,7 +63,7 @@ class User(UserMixin, Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # bumped on logout, password change or reset, deactivation: every session cookie issued before dies
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # created by `shopfloor demo`: the demo refuses to run on a database holding any other user
@@ -101,7 +102,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship()

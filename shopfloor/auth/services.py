@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shopfloor.auth.models import LOCALES, ROLES, ApiToken, AuditEvent, Cohort, User
-from shopfloor.db import utcnow
+from shopfloor import clock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.referential.models import Certification
 
@@ -55,7 +55,7 @@ def audit(db: Session, kind: str, now: datetime | None = None, *, actor: User | 
           subject: User | None = None, username: str | None = None, address: str | None = None,
           **details) -> AuditEvent:
     """One line of the audit trail. Callers pass plain facts only: never a password or a token."""
-    event = AuditEvent(at=now or utcnow(), kind=kind, actor=actor, subject=subject,
+    event = AuditEvent(at=now or clock.now(), kind=kind, actor=actor, subject=subject,
                        username=(username or (subject.username if subject else None) or "")[:64] or None,
                        address=(address or None) and address[:64], details=details)
     db.add(event)
@@ -179,7 +179,7 @@ def set_active(db: Session, actor: User | None, user: User, active: bool, *, now
     user.active = active
     if not active:
         end_sessions(db, user)
-        revoked = revoke_tokens(db, user, now or utcnow(), audited=False)
+        revoked = revoke_tokens(db, user, now or clock.now(), audited=False)
         audit(db, "user_deactivated", now, actor=actor, subject=user, address=address, tokens_revoked=revoked)
     else:
         audit(db, "user_reactivated", now, actor=actor, subject=user, address=address)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from shopfloor.auth import services
 from shopfloor.auth.models import ROLES, ApiToken, Cohort
 from shopfloor.auth.permissions import requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError
 from shopfloor.referential.services import certifications
 from shopfloor.validation import PARIS, parse_date
@@ -50,7 +51,7 @@ def login():
     if request.method == "POST":
         try:
             user = services.authenticate(
-                session(), request.form.get("username", ""), request.form.get("password", ""), utcnow(),
+                session(), request.form.get("username", ""), request.form.get("password", ""), clock.now(),
                 max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                 lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
                 address=client_address())
@@ -73,7 +74,7 @@ def logout():
         db = session()
         user = current_user._get_current_object()
         services.end_sessions(db, user)
-        services.audit(db, "logout", utcnow(), actor=user, subject=user, address=client_address())
+        services.audit(db, "logout", clock.now(), actor=user, subject=user, address=client_address())
     logout_user()
     cookie.clear()
     return redirect(url_for("auth.login"))
@@ -87,7 +88,7 @@ def change_password():
     if request.method == "POST":
         try:
             services.change_password(db, current_user, request.form.get("current_password", ""),
-                                     request.form.get("password", ""), utcnow(), client_address())
+                                     request.form.get("password", ""), clock.now(), client_address())
             if request.form.get("password") != request.form.get("confirm"):
                 raise services.ValidationError("Les deux saisies du nouveau mot de passe diffèrent.", "confirm")
         except DomainError as exc:
@@ -135,7 +136,7 @@ def new_user():
     error = None
     if request.method == "POST":
         try:
-            user = services.create_user(db, _user_input(request.form), actor=current_user, now=utcnow(),
+            user = services.create_user(db, _user_input(request.form), actor=current_user, now=clock.now(),
                                         address=client_address())
         except DomainError as exc:
             db.rollback()
@@ -155,7 +156,7 @@ def edit_user(username: str):
     error = None
     if request.method == "POST":
         try:
-            services.update_user(db, user, _user_input(request.form), actor=current_user, now=utcnow(),
+            services.update_user(db, user, _user_input(request.form), actor=current_user, now=clock.now(),
                                  address=client_address())
         except DomainError as exc:
             db.rollback()

@@ -7,7 +7,8 @@ import io
 from shopfloor.api import BOOLEAN, INTEGER, STRING, api_blueprint, array, body, doc, nullable, record
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import visible_apprentice
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import ValidationError
 from shopfloor.evidence import cancellation, context, queries, services
 from shopfloor.evidence.exports import report_certification
@@ -69,7 +70,7 @@ def create_activity():
     v.choice(data, "type", ("generic",), default="generic")
     activity = services.create_activity(
         session(), g.api_user, title=v.text(data, "title"), performed_at=v.datetime_field(data, "performed_at"),
-        description=v.text(data, "description", required=False, max_length=20000), now=utcnow())
+        description=v.text(data, "description", required=False, max_length=20000), now=clock.now())
     return jsonify(activity_json(activity)), 201
 
 
@@ -96,7 +97,7 @@ def patch_activity(activity_id: int):
         changes["performed_at"] = v.datetime_field(data, "performed_at")
     if "description" in data:
         changes["description"] = v.text(data, "description", required=False, max_length=20000)
-    services.update_activity(db, g.api_user, activity, utcnow(), **changes)
+    services.update_activity(db, g.api_user, activity, clock.now(), **changes)
     return jsonify(activity_json(activity))
 
 
@@ -121,7 +122,7 @@ def delete_activity(activity_id: int):
 def cancel_activity(activity_id: int):
     db = session()
     activity = services.visible_activity(db, g.api_user, activity_id)
-    cancellation.cancel_activity(db, g.api_user, activity, body().get("reason"), utcnow(),
+    cancellation.cancel_activity(db, g.api_user, activity, body().get("reason"), clock.now(),
                                  cancellation.registered_effects())
     return jsonify(activity_json(activity))
 
@@ -155,7 +156,7 @@ def create_evidence():
     data = body()
     activity = services.visible_activity(db, g.api_user, v.identifier(data, "activity_id"))
     evidence = services.link_competence(db, g.api_user, activity, v.text(data, "competence", max_length=16),
-                                        v.text(data, "statement", required=False, max_length=5000), utcnow())
+                                        v.text(data, "statement", required=False, max_length=5000), clock.now())
     return jsonify(evidence_json(evidence)), 201
 
 
@@ -191,7 +192,7 @@ def delete_evidence(evidence_id: int):
 @doc("Submit a piece of evidence to the tutor", response=EVIDENCE_JSON)
 def submit_evidence(evidence_id: int):
     db = session()
-    evidence = services.submit(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id), utcnow())
+    evidence = services.submit(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id), clock.now())
     return jsonify(evidence_json(evidence))
 
 
@@ -206,7 +207,7 @@ def review_evidence(evidence_id: int):
     evidence = services.visible_evidence(db, g.api_user, evidence_id)
     services.review(db, g.api_user, evidence, v.choice(data, "decision", ("validate", "return")),
                     v.text(data, "comment", required=False, max_length=5000),
-                    services.criterion_ids_from(data.get("criteria")), utcnow())
+                    services.criterion_ids_from(data.get("criteria")), clock.now())
     return jsonify(evidence_json(evidence))
 
 
@@ -250,7 +251,7 @@ def record_opinion(username: str):
     db = session()
     data = body()
     apprentice = visible_apprentice(db, g.api_user, username)
-    now = utcnow()
+    now = clock.now()
     comp = services.competence_for(db, apprentice, v.text(data, "competence", max_length=16))
     opinion = services.record_opinion(db, g.api_user, apprentice, comp, v.text(data, "level", max_length=16),
                                       v.text(data, "comment", required=False, max_length=5000),

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from flask import current_app, url_for
 
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.evidence import exports
 from shopfloor.evidence.models import Activity
 
@@ -43,6 +44,6 @@ def activity_url(activity: Activity) -> str:
 def make_report(apprentice, certification, fmt: str, include_submitted: bool, external: bool = False):
     def photo_url(photo):
         return url_for("evidence.attachment_file", stored_name=photo.path.name, _external=external)
-    return exports.make_report(session(), apprentice, certification, fmt, now=utcnow(),
+    return exports.make_report(session(), apprentice, certification, fmt, now=clock.now(),
                                include_submitted=include_submitted, activity_labels=activity_labels(),
                                upload_dir=upload_dir(), photo_url=photo_url)

@@ -7,7 +7,8 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import Site, Team, User
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 from shopfloor.referential.models import Certification, Competence, Criterion
 
 EVIDENCE_STATES = ("draft", "submitted", "validated", "returned")
@@ -27,8 +28,8 @@ class Activity(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("core_team.id"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     # an activity with effects outside itself is cancelled (its effects reversed), never deleted;
     # the attribute is not `cancelled_at`, which a pick list already uses for its own status
     activity_cancelled_at: Mapped[datetime | None] = mapped_column("cancelled_at")
@@ -67,7 +68,7 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     activity: Mapped[Activity] = relationship(back_populates="attachments")
 
     @property
@@ -91,7 +92,7 @@ class Evidence(Base):
     apprentice_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
     statement: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default="draft")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     submitted_at: Mapped[datetime | None]
 
     activity: Mapped[Activity] = relationship(back_populates="evidence")
@@ -155,7 +156,7 @@ class Opinion(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     observed_on: Mapped[date]
     author_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     competence: Mapped[Competence] = relationship()
 

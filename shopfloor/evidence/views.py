@@ -12,7 +12,8 @@ from sqlalchemy import select
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import can_see_apprentice, visible_apprentice
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.errors import DomainError
 from shopfloor.evidence import cancellation, context, exports, queries, services
 from shopfloor.evidence.models import OPINION_LEVELS, Attachment, Opinion
@@ -58,7 +59,7 @@ def new_activity():
     error = None
     if request.method == "POST":
         try:
-            activity = services.create_activity(db, _user(), now=utcnow(), **_activity_form_values(request.form))
+            activity = services.create_activity(db, _user(), now=clock.now(), **_activity_form_values(request.form))
             for upload in request.files.getlist("files"):
                 if upload and upload.filename:
                     services.add_attachment(db, _user(), activity, upload.filename, upload.read(),
@@ -70,7 +71,7 @@ def new_activity():
             flash("Activité enregistrée. Reliez-la maintenant aux compétences qu'elle démontre.", "success")
             return redirect(url_for("evidence.activity", activity_id=activity.id))
     return render_template("evidence/activity_form.html", activity=None, form=request.form, error=error,
-                           now=v.to_paris(utcnow())), (error.status if error else 200)
+                           now=v.to_paris(clock.now())), (error.status if error else 200)
 
 
 @bp.get("/activities/<int:activity_id>")
@@ -100,7 +101,7 @@ def edit_activity(activity_id: int):
     error = None
     if request.method == "POST":
         try:
-            services.update_activity(db, _user(), act, utcnow(), **_activity_form_values(request.form))
+            services.update_activity(db, _user(), act, clock.now(), **_activity_form_values(request.form))
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -111,7 +112,7 @@ def edit_activity(activity_id: int):
         error = DomainError(reason)
         error.status = 409
     return render_template("evidence/activity_form.html", activity=act, form=request.form, error=error,
-                           now=v.to_paris(utcnow())), (error.status if error else 200)
+                           now=v.to_paris(clock.now())), (error.status if error else 200)
 
 
 @bp.post("/activities/<int:activity_id>/delete")
@@ -129,7 +130,7 @@ def delete_activity(activity_id: int):
 def cancel_activity(activity_id: int):
     db = session()
     act = services.visible_activity(db, _user(), activity_id)
-    cancellation.cancel_activity(db, _user(), act, request.form.get("reason"), utcnow(),
+    cancellation.cancel_activity(db, _user(), act, request.form.get("reason"), clock.now(),
                                  cancellation.registered_effects())
     flash("Activité annulée : ses effets sont inversés, son historique reste lisible.", "success")
     return redirect(url_for("evidence.activity", activity_id=act.id))
@@ -191,7 +192,7 @@ def link(activity_id: int):
         flash("Choisissez au moins une compétence.", "error")
         return redirect(url_for("evidence.activity", activity_id=act.id)), 303
     for code in codes:
-        services.link_competence(db, _user(), act, code, request.form.get("statement", ""), utcnow())
+        services.link_competence(db, _user(), act, code, request.form.get("statement", ""), clock.now())
     flash("Compétence reliée. Complétez votre déclaration puis soumettez-la à votre tuteur.", "success")
     return redirect(url_for("evidence.activity", activity_id=act.id))
 
@@ -203,7 +204,7 @@ def statement(evidence_id: int):
     evidence = services.visible_evidence(db, _user(), evidence_id)
     services.update_statement(db, _user(), evidence, request.form.get("statement", ""))
     if request.form.get("submit"):
-        services.submit(db, _user(), evidence, utcnow())
+        services.submit(db, _user(), evidence, clock.now())
         flash(f"Preuve {evidence.competence.code} soumise à votre tuteur.", "success")
     else:
         flash("Déclaration enregistrée.", "success")
@@ -239,7 +240,7 @@ def review(evidence_id: int):
         try:
             criteria = services.criterion_ids_from(request.form.getlist("criteria"))
             services.review(db, _user(), evidence, request.form.get("decision", ""),
-                            request.form.get("comment", ""), criteria, utcnow())
+                            request.form.get("comment", ""), criteria, clock.now())
         except DomainError as exc:
             db.rollback()
             error = exc
@@ -293,7 +294,7 @@ def apprentice(username: str):
     finals = {c.code: exports.final_report(db, person, c) for c in person.certifications}
     return render_template("evidence/apprentice.html", apprentice=person, coverage=queries.coverage(db, person),
                            finals=finals, is_tutor=_user().role == "tutor" and person.tutor_id == _user().id,
-                           today=v.to_paris(utcnow()).date())
+                           today=v.to_paris(clock.now()).date())
 
 
 @bp.post("/apprentices/<username>/opinion")
@@ -301,7 +302,7 @@ def apprentice(username: str):
 def opinion(username: str):
     db = session()
     person = visible_apprentice(db, _user(), username)
-    now = utcnow()
+    now = clock.now()
     comp = services.competence_for(db, person, request.form.get("competence", ""))
     services.record_opinion(db, _user(), person, comp, request.form.get("level", ""), request.form.get("comment", ""),
                             v.date_field(request.form, "observed_on", default=now.date()), now)
@@ -343,7 +344,7 @@ def declare_final(username: str, code: str):
     def render(fmt, include_submitted):
         return context.make_report(person, cert, fmt, include_submitted)
 
-    record = exports.declare_final(db, _user(), person, cert, now=utcnow(), include_submitted=include,
+    record = exports.declare_final(db, _user(), person, cert, now=clock.now(), include_submitted=include,
                                    render=render, storage=context.report_dir())
     flash("Dossier figé : cette version est conservée avec son empreinte SHA-256." if record.frozen_at else
           "Déclaration enregistrée : le dossier sera figé quand le candidat et le tuteur l'auront déclaré final.",

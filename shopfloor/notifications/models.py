@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopfloor.db import Base, utcnow
+from shopfloor.db import Base
+from shopfloor import clock
 
 
 class Notification(Base):
@@ -20,5 +21,5 @@ class Notification(Base):
     key: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     read_at: Mapped[datetime | None]

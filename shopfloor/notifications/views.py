@@ -6,7 +6,8 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from shopfloor import validation as v
 from shopfloor.api import INTEGER, STRING, api_blueprint, array, body, doc, nullable, record
 from shopfloor.auth.permissions import current_actor, requires
-from shopfloor.db import session, utcnow
+from shopfloor.db import session
+from shopfloor import clock
 from shopfloor.notifications import services
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -31,7 +32,7 @@ def index():
 @bp.post("/notifications/read")
 @requires()
 def read_all():
-    count = services.mark_read(session(), current_actor(), utcnow())
+    count = services.mark_read(session(), current_actor(), clock.now())
     flash(f"{count} notification(s) marquée(s) comme lue(s).", "success")
     return redirect(url_for("notifications.index"))
 
@@ -61,4 +62,4 @@ def api_list():
      response=record({"marked": INTEGER}))
 def api_read():
     notification_id = v.identifier(body(), "id", required=False)
-    return jsonify({"marked": services.mark_read(session(), current_actor(), utcnow(), notification_id)})
+    return jsonify({"marked": services.mark_read(session(), current_actor(), clock.now(), notification_id)})

@@ -35,8 +35,8 @@ MAX_LINKS_PER_ENDPOINT = 1
 
 def main() -> int:
     started = time.monotonic()
-    from shopfloor.db import utcnow
-    print(f"CLOCK {utcnow().isoformat()}")   # the (faked) clock the demo and the pages run at
+    from shopfloor import clock
+    print(f"CLOCK {clock.now().isoformat()}")   # the (faked) clock the demo and the pages run at
     from shopfloor.cli import main as cli
     result = CliRunner().invoke(cli, ["demo"], catch_exceptions=True)
     if result.exit_code != 0:

@@ -7,7 +7,6 @@ id hit real records. A test fails on any 5xx and on any answer its documented st
 types or response schemas do not allow. Hypothesis is derandomised: the same cases on every run."""
 from __future__ import annotations
 
-import importlib
 import time
 from datetime import timedelta
 
@@ -28,18 +27,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES = 20           # per operation and database, each sent as every role (positive and negative cases)
 STATEFUL_EXAMPLES = 30  # create-then-use scenarios per role and database
 ROLES = ("apprentice", "tutor", "admin")
-CLOCKED = ("shopfloor.api", "modules.stock.api", "modules.stock.ops_api", "modules.improvement.api",
-           "modules.maintenance.api", "modules.qse.api", "dashboards.api", "shopfloor.evidence.api",
-           "shopfloor.evidence.context", "shopfloor.notifications.views")
 
 
 @pytest.fixture
-def frozen_api_clock(monkeypatch, now):
-    """The API reads the clock: freeze it at tests.conftest.NOW, like every other test."""
-    for name in CLOCKED:
-        module = importlib.import_module(name)
-        if hasattr(module, "utcnow"):
-            monkeypatch.setattr(module, "utcnow", lambda: now)
+def frozen_api_clock(frozen_clock):
+    """The API reads the clock: frozen at tests.conftest.NOW, like every other test."""
+    return frozen_clock
 
 
 class Seed:

@@ -12,7 +12,6 @@ here, whatever it is called."""
 from __future__ import annotations
 
 import re
-import sys
 import uuid
 from datetime import date, timedelta
 
@@ -127,19 +126,8 @@ class World:
     pass
 
 
-def _freeze_clock(monkeypatch, now):
-    """Pages and API read the clock through shopfloor.db.utcnow: freeze it at the test's now."""
-    from shopfloor import db as core_db
-    real = core_db.utcnow  # taken once: shopfloor.db itself is among the modules patched below
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in ("shopfloor", "modules", "dashboards") and module is not None \
-                and getattr(module, "utcnow", None) is real:
-            monkeypatch.setattr(module, "utcnow", lambda: now)
-
-
 @pytest.fixture
-def world(app, db, now, monkeypatch, tmp_path) -> World:
-    _freeze_clock(monkeypatch, now)
+def world(app, db, now, frozen_clock, tmp_path) -> World:
     with app.app_context():
         load_demo(app, db, now)
     db.commit()

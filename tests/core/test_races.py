@@ -317,13 +317,11 @@ def test_two_closures_of_one_nonconformity_one_wins(app, db, people, now, monkey
 
 # -- AIC: two escalations of one problem ----------------------------------------------------------
 
-def test_two_escalations_of_one_problem_one_wins(app, db, people, now, monkeypatch):
-    from dashboards import views as board_views
+def test_two_escalations_of_one_problem_one_wins(app, db, people, now, frozen_clock, monkeypatch):
     from tests.dashboards.conftest import Org
     org = Org(db, people)
     workshop = org.board(people.tutor, name="Atelier", level=2, team=None)
     team = org.board(people.tutor, parent_id=workshop.id)
-    monkeypatch.setattr(board_views, "utcnow", lambda: now)
     slowed(monkeypatch, meetings, "can_enter")
     clients = app.test_client(), app.test_client()
     assert login(clients[0], "appr", "clef-atelier-2026").status_code == 302

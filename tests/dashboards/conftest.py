@@ -38,10 +38,5 @@ def org(db, people) -> Org:
 
 
 @pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch, now):
-    """The boards' pages and API read the clock: freeze it at tests.conftest.NOW (TODAY in Paris)."""
-    import dashboards.api
-    import dashboards.screen_views
-    import dashboards.views
-    for module in (dashboards.api, dashboards.views, dashboards.screen_views):
-        monkeypatch.setattr(module, "utcnow", lambda: now)
+def _boards_at_now(frozen_clock):
+    """The boards' pages and API read the clock: frozen at tests.conftest.NOW (TODAY in Paris)."""

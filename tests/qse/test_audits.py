@@ -7,7 +7,7 @@ from docx import Document
 from modules.qse import audits
 from modules.qse.common import paris_day
 from modules.qse.models import NonConformity
-from shopfloor.db import utcnow
+from shopfloor import clock
 from tests.conftest import fresh
 
 AUDIT = {"process": "Réception et stockage", "audit_type": "process", "standards": ["iso9001", "iso45001"],
@@ -102,7 +102,7 @@ def test_finding_opens_a_nonconformity_or_an_action_in_one_step(client, db, peop
     assert twice.status_code == 409
     action = client.post(f"/api/v1/qse/audits/{audit_id}/findings/{opportunity}/action",
                          # the API reads the real clock: a due date relative to the test clock is past by now
-                         json={"owner": "appr", "due": (paris_day(utcnow()) + timedelta(days=20)).isoformat()},
+                         json={"owner": "appr", "due": (paris_day(clock.now()) + timedelta(days=20)).isoformat()},
                          headers=headers)
     assert action.status_code == 201, action.json
     fresh(db)

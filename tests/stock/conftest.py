@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from shopfloor.db import utcnow
+from shopfloor import clock
 
 from modules.stock import masterdata, reception as receiving
 from modules.stock.reception import LineInput
@@ -50,7 +50,7 @@ class Store:
 
     def day(self, days: int) -> date:
         """A date relative to today: the API decides expiry against the real clock."""
-        return utcnow().date() + timedelta(days=days)
+        return clock.paris_day() + timedelta(days=days)
 
 
 @pytest.fixture
