@@ -2,7 +2,6 @@
 from dashboards import api, cancellation, demo, indicators, meetings, screen_views, services, views
 from shopfloor.registry import Job, Module
 
-meetings.register_with_improvement()
 
 registration = Module(
     name="dashboards",
@@ -15,4 +14,6 @@ registration = Module(
     nav=[("Tableaux AIC", "dashboards.boards", ("admin", "tutor", "apprentice")),
          ("Écrans", "dashboards.screens_page", ("admin",))],
     effects=cancellation.EFFECTS,
+    origins=meetings.ORIGINS,
+    pareto_sources=meetings.PARETO_SOURCES,
 )

@@ -14,7 +14,7 @@ from shopfloor.db import get_or_404, lock, lock_by_id
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.registry import ActivityType
+from shopfloor.registry import ActivityType, Origin, ParetoSource
 
 TREATMENTS = {"action": "Action (responsable et échéance)", "problem": "Fiche problème",
               "none": "Traité en séance"}
@@ -298,15 +298,6 @@ def _problem_meeting(db: Session, problem_id: int) -> int | None:
     return db.scalar(select(Problem.meeting_id).where(Problem.id == problem_id))
 
 
-def register_with_improvement() -> None:
-    """Actions and problem sheets opened in a meeting link back to it; its problems feed the Pareto page."""
-    try:
-        from modules.improvement.origins import register_origin
-    except ImportError:
-        return
-    register_origin("aic_problem", "Problème remonté en réunion AIC", _resolve_problem, owner=_problem_meeting)
-    try:
-        from modules.improvement.pareto import register_pareto_source
-    except ImportError:
-        return
-    register_pareto_source("aic_problems", "Problèmes soulevés en réunion AIC (par catégorie)", _pareto_of_problems)
+# Actions and problem sheets opened in a meeting link back to it; its problems feed the Pareto page.
+ORIGINS = [Origin("aic_problem", "Problème remonté en réunion AIC", _resolve_problem, owner=_problem_meeting)]
+PARETO_SOURCES = [ParetoSource("aic_problems", "Problèmes soulevés en réunion AIC (par catégorie)", _pareto_of_problems)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from types import SimpleNamespace
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import Babel
@@ -34,9 +35,6 @@ def create_app(config: dict | None = None) -> Flask:
     sanitize.init_app(app)  # <int:…> ids within the id columns, no NUL or lone surrogate in any input
     bounds.install()  # every flush: each value fits its column
 
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["shopfloor_sessions"] = Sessions(engine)
-    app.teardown_appcontext(close_session)
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_translations(app.instance_path)
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Paris")
@@ -49,7 +47,12 @@ def create_app(config: dict | None = None) -> Flask:
     registry.add(core_module)
     for name in app.config["MODULES"]:
         registry.add(importlib.import_module(name).registration)
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["shopfloor_sessions"] = Sessions(engine, registry)
+    app.teardown_appcontext(close_session)
     for module in registry.modules:
+        if module.template_globals:
+            app.jinja_env.globals[module.name] = SimpleNamespace(**module.template_globals)
         for blueprint in module.blueprints:
             app.register_blueprint(blueprint)
             if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):

@@ -64,6 +64,8 @@ def load(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULER_ENABLED": False,
         "EXPIRY_WARNING_DAYS": int(os.environ.get("SHOPFLOOR_EXPIRY_WARNING_DAYS", 30)),
+        # the address people reach the suite at: links built outside a request (jobs, CLI, labels)
+        "BASE_URL": os.environ.get("SHOPFLOOR_BASE_URL", "http://127.0.0.1:5000"),
     }
     config.update(overrides or {})
     return config

@@ -1,7 +1,9 @@
 """Database engine, declarative base and the per-request session (one transaction per action)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
@@ -100,15 +102,30 @@ def make_engine(url: str) -> Engine:
 
 
 class Sessions:
-    """Two session factories on one pool: writers take the write lock at BEGIN."""
+    """Two session factories on one pool: writers take the write lock at BEGIN.
 
-    def __init__(self, engine: Engine):
+    Every session carries the app's registry in `session.info["registry"]`, so that the core can
+    reach what modules declared (origins, Pareto sources…) wherever a session is, in a request,
+    a job or the CLI."""
+
+    def __init__(self, engine: Engine, registry=None):
         self.engine = engine
-        self.reader = sessionmaker(bind=engine, expire_on_commit=False)
-        self.writer = sessionmaker(bind=engine.execution_options(write=True), expire_on_commit=False)
+        info = {"registry": registry}
+        self.reader = sessionmaker(bind=engine, expire_on_commit=False, info=info)
+        self.writer = sessionmaker(bind=engine.execution_options(write=True), expire_on_commit=False, info=info)
 
     def open(self, write: bool) -> Session:
         return (self.writer if write else self.reader)()
+
+
+@contextmanager
+def side_transaction(db: Session) -> Iterator[Session]:
+    """A write that commits apart from the action's own transaction, on its own connection: a
+    failed login keeps its count and audit line although the request answers an error, a reading
+    request records a token's last use without taking SQLite's write lock for its whole length.
+    Commits when the block ends without error; keep it short."""
+    with Session(db.get_bind().execution_options(write=True), info=dict(db.info)) as writer, writer.begin():
+        yield writer
 
 
 def session() -> Session:

@@ -61,6 +61,31 @@ class Effects:
         return not self.types or activity_type in self.types
 
 
+@dataclass(frozen=True)
+class Origin:
+    """A kind of record that can start an action or a problem sheet (a reception, a breakdown…).
+
+    `resolve(db, id)` gives (title, url) of that record, or None when it does not exist.
+    `owner(db, id)` gives the id of the activity that record belongs to (itself when it is an
+    activity), or None: the freeze guard then refuses new or changed actions and new problem
+    sheets whose origin is a frozen record."""
+
+    type_key: str
+    label: str
+    resolve: Callable[[Session, int], "tuple[str, str] | None"]
+    owner: Callable[[Session, int], "int | None"] | None = None
+
+
+@dataclass(frozen=True)
+class ParetoSource:
+    """Counts by category over the Paris days start..end (inclusive), for a team or the whole site:
+    `compute(db, start, end, team_id)` → [(category, count)]."""
+
+    key: str
+    label: str
+    compute: Callable[[Session, date, date, "int | None"], "list[tuple[str, float]]"]
+
+
 @dataclass
 class Module:
     name: str
@@ -73,6 +98,11 @@ class Module:
     demo: Callable[[Session, datetime], None] | None = None
     nav: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # (label, endpoint, roles)
     effects: list[Effects] = field(default_factory=list)  # what its activities change outside themselves
+    origins: list[Origin] = field(default_factory=list)   # its records that can start an action or a sheet
+    pareto_sources: list[ParetoSource] = field(default_factory=list)
+    # names its templates use, reachable as {{ <module name>.<key> }} (e.g. {{ stock.count_scopes }})
+    template_globals: dict[str, Any] = field(default_factory=dict)
+    public_endpoints: tuple[str, ...] = ()  # views anyone may open without logging in (a screen's token page)
 
 
 @dataclass
@@ -97,3 +127,19 @@ class Registry:
     @property
     def indicators(self) -> dict[str, Indicator]:
         return {i.key: i for m in self.modules for i in m.indicators}
+
+    @property
+    def origins(self) -> dict[str, Origin]:
+        return {o.type_key: o for m in self.modules for o in m.origins}
+
+    @property
+    def pareto_sources(self) -> dict[str, ParetoSource]:
+        return {p.key: p for m in self.modules for p in m.pareto_sources}
+
+
+def registry_of(db: Session) -> Registry:
+    """The registry of the app this session belongs to (see shopfloor.db.Sessions)."""
+    found = db.info.get("registry")
+    if found is None:
+        raise RuntimeError("session opened outside an app: no registry (open it with app.extensions['shopfloor_sessions'])")
+    return found

@@ -21,17 +21,20 @@ class JobResult:
 
 
 def run_job(app: Flask, job: Job, now: datetime) -> JobResult:
-    db = app.extensions["shopfloor_sessions"].open(write=True)
-    try:
-        detail = job.run(db, now)
-        db.commit()
-        return JobResult(job.name, True, str(detail if detail is not None else "ok"))
-    except Exception as exc:  # one failing job must not stop the others
-        db.rollback()
-        log.exception("job %s failed", job.name)
-        return JobResult(job.name, False, f"{type(exc).__name__}: {exc}")
-    finally:
-        db.close()
+    """Inside an app context, so a job reads its settings from `current_app.config` and builds
+    links with shopfloor.urls.link."""
+    with app.app_context():
+        db = app.extensions["shopfloor_sessions"].open(write=True)
+        try:
+            detail = job.run(db, now)
+            db.commit()
+            return JobResult(job.name, True, str(detail if detail is not None else "ok"))
+        except Exception as exc:  # one failing job must not stop the others
+            db.rollback()
+            log.exception("job %s failed", job.name)
+            return JobResult(job.name, False, f"{type(exc).__name__}: {exc}")
+        finally:
+            db.close()
 
 
 def run_all(app: Flask, now: datetime) -> list[JobResult]:

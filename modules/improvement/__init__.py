@@ -6,7 +6,6 @@ from modules.improvement import (api, cancellation, demo, indicators, jobs, sour
 from modules.improvement.web import bp
 from shopfloor.registry import ActivityType, Module
 
-sources.register()
 
 ACTIVITY_TYPES = [
     ActivityType("improvement_problem", "Fiche problème", ("LEAN-1", "INDUS-7"),
@@ -29,4 +28,6 @@ registration = Module(
     demo=demo.load,
     nav=[("Amélioration", "improvement.index", ("admin", "tutor", "apprentice"))],
     effects=cancellation.EFFECTS,
+    origins=sources.ORIGINS,
+    pareto_sources=sources.PARETO_SOURCES,
 )

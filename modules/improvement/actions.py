@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement.models import (
     ACTION_KINDS, ACTION_STATUSES, OPEN_STATUSES, PDCA_STAGES, Action, ActionPlan)
-from modules.improvement.origins import check_origin
+from shopfloor.origins import check_origin
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock, lock_by_id

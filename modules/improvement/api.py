@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from modules.improvement import services
-from modules.improvement.origins import describe, parse_origin
+from shopfloor.origins import describe, parse_origin
 from shopfloor import validation as v
 from shopfloor.api import (BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc, nullable,
                            record)

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from modules.improvement.actions import paris_today, set_status
 from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
-from modules.improvement.origins import activity_itself, origins, owning_activity_id
+from shopfloor.origins import activity_itself, origins, owning_activity_id
 from shopfloor.registry import Effects
 
 
 def _owned_by(db: Session, model, activity_id: int, *conditions) -> list:
     """Rows of `model` (actions or problem sheets) whose origin belongs to the activity."""
-    registered = origins()
+    registered = origins(db)
     itself = [key for key, o in registered.items() if o.owner is activity_itself]
     others = [key for key, o in registered.items() if o.owner is not None and key not in itself]
     query = select(model).where(or_(

@@ -98,7 +98,7 @@ class Action(Base):
     def _origin_owner(self, origin_type, origin_id):
         from sqlalchemy.orm import object_session
 
-        from modules.improvement.origins import owning_activity_id
+        from shopfloor.origins import owning_activity_id
         db = object_session(self)
         return owning_activity_id(db, origin_type, origin_id) if db is not None else None
 
@@ -163,7 +163,7 @@ class ProblemSheet(Activity):
         """The activity the sheet is opened from: a new sheet from a frozen record is refused."""
         from sqlalchemy.orm import object_session
 
-        from modules.improvement.origins import owning_activity_id
+        from shopfloor.origins import owning_activity_id
         db = object_session(self)
         return owning_activity_id(db, self.origin_type, self.origin_id) if db is not None else None
 

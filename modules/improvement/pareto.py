@@ -1,35 +1,11 @@
-"""Pareto sources other modules register (failures by cause, anomalies by supplier…) and the Pareto itself."""
+"""The Pareto itself (bars and cumulative percentage) and the items typed or sent by hand.
+
+The sources modules declare (failures by cause, anomalies by supplier…) are in shopfloor.origins."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Callable
-
-from sqlalchemy.orm import Session
 
 from shopfloor.errors import ValidationError
-
-Compute = Callable[[Session, date, date, "int | None"], "list[tuple[str, float]]"]
-
-
-@dataclass(frozen=True)
-class ParetoSource:
-    key: str
-    label: str
-    compute: Compute
-
-
-_SOURCES: dict[str, ParetoSource] = {}
-
-
-def register_pareto_source(key: str, label: str, compute: Compute) -> None:
-    """`compute(db, start, end, team_id)` → [(category, count)] over the days start..end (inclusive)."""
-    _SOURCES[key] = ParetoSource(key, label, compute)
-
-
-def sources() -> dict[str, ParetoSource]:
-    return dict(_SOURCES)
-
 
 @dataclass(frozen=True)
 class ParetoBar:
@@ -47,15 +23,6 @@ def pareto(items: list[tuple[str, float]]) -> list[ParetoBar]:
         running += value
         bars.append(ParetoBar(category, value, round(100 * running / total, 1)))
     return bars
-
-
-def from_source(db: Session, key: str, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
-    source = _SOURCES.get(key)
-    if source is None:
-        raise ValidationError(f"Source de Pareto inconnue : {key!r}.", "source")
-    if end < start:
-        raise ValidationError("La fin de la période précède son début.", "end")
-    return source.compute(db, start, end, team_id)
 
 
 def parse_manual(raw: str) -> list[tuple[str, float]]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from modules.improvement.actions import create_action, origin_actions, paris_today
 from modules.improvement.models import CATEGORIES_5M, METHODS, Action, Cause, CauseVote, ProblemSheet, Why
-from modules.improvement.origins import check_origin
+from shopfloor.origins import check_origin
 from modules.improvement.pareto import clean_items
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice

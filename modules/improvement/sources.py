@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.improvement.models import OPEN_STATUSES, Action, Cause, ProblemSheet
-from modules.improvement.origins import activity_itself, origins, register_origin
-from modules.improvement.pareto import register_pareto_source
+from shopfloor.origins import activity_itself, origins
+from shopfloor.registry import Origin, ParetoSource
 from shopfloor.auth.models import User
 from shopfloor.validation import PARIS
 
@@ -50,7 +50,7 @@ def problems_by_origin(db: Session, start: date, end: date, team_id: int | None)
              .group_by(ProblemSheet.origin_type))
     if team_id is not None:
         query = query.where(ProblemSheet.team_id == team_id)
-    labels = {key: o.label for key, o in origins().items()}
+    labels = {key: o.label for key, o in origins(db).items()}
     counts: Counter = Counter()
     for origin_type, count in db.execute(query):
         counts[labels.get(origin_type, origin_type) if origin_type else "Terrain (sans origine)"] += count
@@ -67,9 +67,9 @@ def causes_by_family(db: Session, start: date, end: date, team_id: int | None) -
     return [(CATEGORY_LABELS.get(cat, cat), float(total or 0)) for cat, total in db.execute(query)]
 
 
-def register() -> None:
-    register_origin("problem", "Fiche problème", resolve_problem, owner=activity_itself)
-    register_pareto_source("improvement.late_by_owner", "Actions en retard par responsable", late_by_owner)
-    register_pareto_source("improvement.problems_by_origin", "Fiches problème par origine", problems_by_origin)
-    register_pareto_source("improvement.causes_by_family", "Causes Ishikawa par famille 5M (poids des votes + 1)",
-                           causes_by_family)
+ORIGINS = [Origin("problem", "Fiche problème", resolve_problem, owner=activity_itself)]
+PARETO_SOURCES = [
+    ParetoSource("improvement.late_by_owner", "Actions en retard par responsable", late_by_owner),
+    ParetoSource("improvement.problems_by_origin", "Fiches problème par origine", problems_by_origin),
+    ParetoSource("improvement.causes_by_family", "Causes Ishikawa par famille 5M (poids des votes + 1)", causes_by_family),
+]

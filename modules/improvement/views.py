@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import figures, services
 from modules.improvement import pareto as pareto_rules
+from shopfloor.origins import describe, pareto_counts, pareto_sources
 from modules.improvement.models import ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES
 from modules.improvement.web import bp, user
 from shopfloor import validation as v
@@ -119,7 +120,6 @@ def action(action_id: int):
         else:
             flash("Action mise à jour.", "success")
             return redirect(url_for("improvement.action", action_id=act.id))
-    from modules.improvement.origins import describe
     return render_template("improvement/action.html", action=act, error=error, today=_today(),
                            origin=describe(db, act.origin_type, act.origin_id), statuses=ACTION_STATUSES,
                            can_edit=services.can_edit_action(me, act), form=request.form), (error.status if error else 200)
@@ -167,7 +167,7 @@ def plan(plan_id: int):
 @requires()
 def pareto():
     db, today = session(), _today()
-    sources = pareto_rules.sources()
+    sources = pareto_sources(db)
     args = request.args
     error, items, label = None, [], ""
     start = end = None
@@ -179,7 +179,7 @@ def pareto():
         elif args.get("source"):
             source = args["source"]
             team_id = user().team_id if args.get("team") == "mine" else None
-            items = pareto_rules.from_source(db, source, start, end, team_id)
+            items = pareto_counts(db, source, start, end, team_id)
             label = sources[source].label
     except DomainError as exc:
         error = exc

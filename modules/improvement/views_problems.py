@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import figures, services
 from modules.improvement.models import CATEGORIES_5M, METHODS
-from modules.improvement.origins import describe, origins, parse_origin
+from shopfloor.origins import describe, origins, parse_origin
 from modules.improvement.pareto import clean_items, pareto as pareto_bars
 from modules.improvement.web import bp, user
 from shopfloor import validation as v
@@ -70,7 +70,7 @@ def new_problem():
             flash("Fiche problème ouverte : décrivez le problème, puis cherchez ses causes.", "success")
             return redirect(url_for("improvement.problem", problem_id=sheet.id))
     bars = pareto_bars([tuple(i) for i in pareto["items"]]) if pareto and isinstance(pareto.get("items"), list) else []
-    return render_template("improvement/problem_new.html", form=form, error=error, methods=METHODS, origins=origins(),
+    return render_template("improvement/problem_new.html", form=form, error=error, methods=METHODS, origins=origins(db),
                            pareto_json=form.get("pareto", ""), pareto=pareto, bars=bars,
                            figure=figures.pareto_figure(bars, pareto.get("label", "")) if bars else None), \
         (error.status if error else 200)

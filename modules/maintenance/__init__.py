@@ -3,7 +3,6 @@ from modules.maintenance import api, cancellation, demo, indicators, schedule, v
 from modules.maintenance.cli import group
 from shopfloor.registry import Job, Module
 
-indicators.register_with_improvement()
 
 registration = Module(
     name="maintenance",
@@ -16,4 +15,6 @@ registration = Module(
     demo=demo.load,
     nav=views.NAV,
     effects=cancellation.EFFECTS,
+    origins=indicators.ORIGINS,
+    pareto_sources=indicators.PARETO_SOURCES,
 )

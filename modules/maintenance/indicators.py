@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from modules.maintenance import readings as rd
 from modules.maintenance.models import CORRECTIVE_KINDS, OPEN_STATES, Equipment, WorkOrder
-from shopfloor.registry import Indicator
+from shopfloor.origins import activity_itself
+from shopfloor.registry import Indicator, Origin, ParetoSource
 
 WINDOW_DAYS = 30
 
@@ -94,14 +95,11 @@ def work_order_intervention(db: Session, record_id: int) -> int | None:
     return db.scalar(select(WorkOrder.intervention_id).where(WorkOrder.id == record_id))
 
 
-def register_with_improvement() -> None:
-    try:
-        from modules.improvement.origins import activity_itself, register_origin
-        from modules.improvement.pareto import register_pareto_source
-    except ImportError:  # improvement not installed: maintenance works without it
-        return
-    register_origin("maintenance_work_order", "Ordre de travail maintenance", resolve_work_order,
-                    owner=work_order_intervention)
-    register_origin("maintenance_analysis", "Analyse de maintenance", resolve_analysis, owner=activity_itself)
-    register_pareto_source("maintenance_failures_by_cause", "Pannes par cause", _pareto("cause"))
-    register_pareto_source("maintenance_failures_by_equipment", "Pannes par équipement", _pareto("equipment"))
+ORIGINS = [
+    Origin("maintenance_work_order", "Ordre de travail maintenance", resolve_work_order, owner=work_order_intervention),
+    Origin("maintenance_analysis", "Analyse de maintenance", resolve_analysis, owner=activity_itself),
+]
+PARETO_SOURCES = [
+    ParetoSource("maintenance_failures_by_cause", "Pannes par cause", _pareto("cause")),
+    ParetoSource("maintenance_failures_by_equipment", "Pannes par équipement", _pareto("equipment")),
+]

@@ -5,8 +5,6 @@ from modules.qse import api, cancellation, demo, indicators, jobs, sources, view
 from modules.qse.web import api as api_bp, bp
 from shopfloor.registry import ActivityType, Module
 
-sources.register()
-
 ACTIVITY_TYPES = [
     ActivityType("qse_nonconformity", "Non-conformité", ("QSE-9",),
                  url=lambda a: url_for("qse.nonconformity", nc_id=a.id)),
@@ -34,4 +32,6 @@ registration = Module(
     demo=demo.load,
     nav=[("QSE", "qse.index", ("admin", "tutor", "apprentice"))],
     effects=cancellation.EFFECTS,
+    origins=sources.ORIGINS,
+    pareto_sources=sources.PARETO_SOURCES,
 )

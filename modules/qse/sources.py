@@ -8,8 +8,8 @@ from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modules.improvement.origins import activity_itself, register_origin
-from modules.improvement.pareto import register_pareto_source
+from shopfloor.origins import activity_itself
+from shopfloor.registry import Origin, ParetoSource
 from modules.qse.models import NC_SEVERITIES, NC_SOURCES, Finding, NonConformity
 from modules.qse.nonconformities import in_period
 
@@ -56,8 +56,11 @@ def by_severity(db: Session, start: date, end: date, team_id: int | None):
     return _grouped(db, NonConformity.severity, NC_SEVERITIES, start, end, team_id)
 
 
-def register() -> None:
-    register_origin("qse_nonconformity", "Non-conformité", resolve_nonconformity, owner=activity_itself)
-    register_origin("qse_finding", "Constat d'audit", resolve_finding, owner=finding_audit)
-    register_pareto_source("qse_nonconformities_by_source", "Non-conformités par source de détection", by_source)
-    register_pareto_source("qse_nonconformities_by_severity", "Non-conformités par gravité", by_severity)
+ORIGINS = [
+    Origin("qse_nonconformity", "Non-conformité", resolve_nonconformity, owner=activity_itself),
+    Origin("qse_finding", "Constat d'audit", resolve_finding, owner=finding_audit),
+]
+PARETO_SOURCES = [
+    ParetoSource("qse_nonconformities_by_source", "Non-conformités par source de détection", by_source),
+    ParetoSource("qse_nonconformities_by_severity", "Non-conformités par gravité", by_severity),
+]

@@ -3,7 +3,6 @@ from modules.stock import (api, cancellation, cli, demo, improvement_sources, in
                            ops_views, views)
 from shopfloor.registry import Module
 
-improvement_sources.register_with_improvement()
 
 
 def _demo(db, now):
@@ -22,4 +21,6 @@ registration = Module(
     demo=_demo,
     nav=views.NAV + ops_views.NAV,
     effects=cancellation.EFFECTS,
+    origins=improvement_sources.ORIGINS,
+    pareto_sources=improvement_sources.PARETO_SOURCES,
 )

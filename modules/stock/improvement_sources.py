@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from modules.stock.indicators import day_bounds
 from modules.stock.models import ANOMALY_KINDS, Reception, ReceptionAnomaly, Supplier
+from shopfloor.origins import activity_itself
+from shopfloor.registry import Origin, ParetoSource
 
 
 def resolve_reception(db: Session, record_id: int) -> tuple[str, str] | None:
@@ -45,13 +47,8 @@ def anomalies_by_kind(db: Session, start: date, end: date, team_id: int | None) 
     return [(label, float(count)) for label, count in counts.items()]
 
 
-def register_with_improvement() -> None:
-    try:
-        from modules.improvement.origins import activity_itself, register_origin
-        from modules.improvement.pareto import register_pareto_source
-    except ImportError:  # the stock works without the improvement module
-        return
-    register_origin("stock_reception", "Réception", resolve_reception, owner=activity_itself)
-    register_pareto_source("stock_anomalies_by_supplier", "Anomalies de réception par fournisseur",
-                           anomalies_by_supplier)
-    register_pareto_source("stock_anomalies_by_kind", "Anomalies de réception par nature", anomalies_by_kind)
+ORIGINS = [Origin("stock_reception", "Réception", resolve_reception, owner=activity_itself)]
+PARETO_SOURCES = [
+    ParetoSource("stock_anomalies_by_supplier", "Anomalies de réception par fournisseur", anomalies_by_supplier),
+    ParetoSource("stock_anomalies_by_kind", "Anomalies de réception par nature", anomalies_by_kind),
+]

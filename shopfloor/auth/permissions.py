@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, redirect, request, url_for
+from flask import g, has_app_context, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 from shopfloor.auth.models import User
@@ -15,10 +15,18 @@ def is_api_request() -> bool:
 
 
 def current_actor() -> User | None:
-    """The API token's user on /api/ paths (never the session cookie), else the logged-in user."""
+    """The one way to know who acts: the API token's user on /api/ paths (never the session
+    cookie), the logged-in user on pages, the user a CLI command acts as (`act_as`)."""
+    if not has_request_context():
+        return g.get("cli_actor") if has_app_context() else None
     if is_api_request():
         return g.get("api_user")
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def act_as(user: User) -> None:
+    """A CLI command (`--as USERNAME`) acts as this user for the rest of its app context."""
+    g.cli_actor = user
 
 
 def requires(*roles: str):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopfloor.access import Visibility
 from shopfloor.auth.models import Site, Team, User
 from shopfloor.db import Base
 from shopfloor import clock
@@ -19,6 +20,7 @@ class Activity(Base):
     """A record of practical work. Modules subclass it (joined-table inheritance)."""
 
     __tablename__ = "core_activity"
+    __access__ = Visibility(owner="author_id", label="Activité")  # the author, the author's tutor, admins
     __table_args__ = (Index("ix_core_activity_author_performed", "author_id", "performed_at"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(40), index=True)

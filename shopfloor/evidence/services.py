@@ -18,6 +18,7 @@ from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationError
 from shopfloor.evidence.cancellation import ensure_not_cancelled, registered_effects, standing_effects
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.models import (
     OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
 from shopfloor.referential.models import Competence, Criterion
@@ -58,9 +59,8 @@ def create_activity(db: Session, actor: User, *, title: str, performed_at: datet
                     description: str = "", site_id: int | None = None, team_id: int | None = None) -> Activity:
     """A generic activity: work no module covers (a specification written, a training led…)."""
     _check_title_and_time(title, performed_at, now)
-    activity = Activity(author=actor, title=title.strip(), performed_at=performed_at, description=description or "",
-                        site_id=site_id if site_id is not None else actor.site_id,
-                        team_id=team_id if team_id is not None else actor.team_id)
+    activity = new_activity(Activity, actor, now, performed_at=performed_at, site_id=site_id, team_id=team_id,
+                            title=title.strip(), description=description or "")
     db.add(activity)
     db.flush()
     return activity

@@ -55,7 +55,7 @@ def test_meeting_errors(db, people, boards, now):
 
 def test_problem_becomes_an_action_linked_back_and_shown_on_the_board(db, people, boards, now):
     from modules.improvement.models import Action
-    from modules.improvement.origins import describe
+    from shopfloor.origins import describe
     _, team = boards
     meeting = _meeting(db, people, team, now)
     problem = meetings.add_problem(db, people.apprentice, meeting, title="Rupture de colle en bord de ligne",

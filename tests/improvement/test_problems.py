@@ -5,7 +5,7 @@ import pytest
 
 from modules.improvement import services
 from modules.improvement.models import ProblemSheet
-from modules.improvement.origins import register_origin
+from shopfloor.registry import Module, Origin
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import fresh
 
@@ -25,9 +25,10 @@ def test_create_validates_method_and_origin(db, people, now):
     assert e.value.field == "origin"
 
 
-def test_origin_from_another_module_adds_its_competence(db, people, now):
-    register_origin("stock_test_anomaly", "Anomalie de réception (test)",
-                    lambda db, i: ("Palette écrasée", "/stock/anomalies/1") if i == 1 else None)
+def test_origin_from_another_module_adds_its_competence(app, db, people, now):
+    app.extensions["shopfloor_registry"].add(Module("test", "Test", origins=[Origin(
+        "stock_test_anomaly", "Anomalie de réception (test)",
+        lambda db, i: ("Palette écrasée", "/stock/anomalies/1") if i == 1 else None)]))
     sheet = _sheet(db, people, now, origin=("stock_test_anomaly", 1))
     assert sheet.proposed_competences(("LEAN-1", "INDUS-7")) == ("LEAN-1", "INDUS-7", "LOG-6")
     assert _sheet(db, people, now).proposed_competences(("LEAN-1",)) == ("LEAN-1",)

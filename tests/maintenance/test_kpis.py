@@ -58,10 +58,10 @@ def test_kpis_reject_a_reversed_period(client, people, history):
 
 
 def test_pareto_sources_and_indicators(db, history):
-    from modules.improvement.pareto import sources
-    by_cause = sources()["maintenance_failures_by_cause"].compute(db, date(2026, 11, 1), date(2026, 11, 10), None)
+    from shopfloor.origins import pareto_sources
+    by_cause = pareto_sources(db)["maintenance_failures_by_cause"].compute(db, date(2026, 11, 1), date(2026, 11, 10), None)
     assert by_cause == [("Défaut de lubrification", 2)]  # the one starting before the period is not counted
-    by_eq = sources()["maintenance_failures_by_equipment"].compute(db, date(2026, 11, 1), date(2026, 11, 10), None)
+    by_eq = pareto_sources(db)["maintenance_failures_by_equipment"].compute(db, date(2026, 11, 1), date(2026, 11, 10), None)
     assert by_eq == [("TOUR-01 Tour conventionnel", 2)]
     assert indicators.open_breakdowns(db, date(2026, 11, 5), None) == 1.0
     day = (START + 100 * H).astimezone(PARIS).date()    # 6 h of downtime that Paris day

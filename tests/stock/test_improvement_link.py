@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from shopfloor.auth.models import Site, Team
 from modules.improvement.models import ProblemSheet
-from modules.improvement.origins import describe, origins
-from modules.improvement.pareto import from_source, sources
+from shopfloor.origins import describe, origins
+from shopfloor.origins import pareto_counts as from_source, pareto_sources
 from modules.stock.models import Supplier
 from modules.stock.reception import LineInput
 from modules.stock import reception as receiving
@@ -30,7 +30,7 @@ def _damaged(store, note="BL-1", supplier=None, when=None, user=None):
 
 def test_a_reception_is_a_registered_origin(db, store):
     rec = _damaged(store)
-    assert origins()["stock_reception"].label == "Réception"
+    assert origins(db)["stock_reception"].label == "Réception"
     found = describe(db, "stock_reception", rec.id)
     assert found["title"] == "Réception BL-1 – Colles Durand" and found["url"] == f"/stock/receptions/{rec.id}"
     assert describe(db, "stock_reception", 999999)["title"].endswith("(introuvable)")
@@ -74,7 +74,7 @@ def test_anomaly_paretos_by_supplier_and_by_kind_within_the_period_and_team(db, 
     _damaged(store, "BL-2", supplier=other)
     _damaged(store, "BL-OLD", when=now - timedelta(days=40))
     _damaged(store, "BL-APPR2", supplier=other, user=people.other_apprentice)
-    assert {"stock_anomalies_by_supplier", "stock_anomalies_by_kind"} <= set(sources())
+    assert {"stock_anomalies_by_supplier", "stock_anomalies_by_kind"} <= set(pareto_sources(db))
     day = now.date()
     by_supplier = dict(from_source(db, "stock_anomalies_by_supplier", day - timedelta(days=7), day, None))
     assert by_supplier == {"Colles Durand": 2.0, "Visserie du Rhône": 4.0}  # 2 anomalies per delivery, not BL-OLD
