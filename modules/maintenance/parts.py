@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modules.maintenance.models import WorkOrder
 from modules.maintenance.workorders import _acting, _require
-from modules.stock import picking, replenishment
-from modules.stock.models import Item, Location
-from modules.stock.models_ops import PurchaseProposal
+from modules.stock import services as stock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, NotFound
@@ -35,20 +32,19 @@ def pick_parts(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetim
     _acting(db, actor, wo, now)
     sku = v.text(data, "sku", max_length=60)
     qty = v.decimal(data, "qty", positive=True)
-    item = db.scalar(select(Item).where(Item.sku == sku))
+    item = stock.find_item(db, sku)
     if item is None:
         raise NotFound(f"Article « {sku} » introuvable au magasin.", "sku")
     code = v.text(data, "destination", max_length=40)
-    destination = db.scalar(select(Location).where(Location.code == code))
+    destination = stock.find_location(db, code)
     if destination is None:
         raise NotFound(f"Emplacement « {code} » introuvable.", "destination")
     try:
         with db.begin_nested():
-            pick = picking.allocate(db, actor, requests=[(item, qty)], destination=destination, now=now,
-                                    title=f"Pièces OT-{wo.id} : {item.sku} × {qty}")
-            picking.confirm_all(db, actor, pick, now)
+            pick = stock.pick_to_destination(db, actor, item, qty, destination, now,
+                                             title=f"Pièces OT-{wo.id} : {item.sku} × {qty}")
     except Conflict as shortage:
-        proposal = _propose_purchase(db, item, qty, now)
+        proposal = stock.propose_purchase(db, item, qty, now)
         wo.status, wo.hold_reason = "on_hold", f"Attente pièce {item.sku} ({qty} {item.unit})"[:200]
         db.flush()
         return PartsOutcome(False, shortage.message + " Ordre de travail mis en attente ; proposition d'achat "
@@ -58,17 +54,3 @@ def pick_parts(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetim
     db.flush()
     return PartsOutcome(True, f"{qty} {item.unit} {item.name} sorti(s) du magasin.", pick_id=pick.id)
 
-
-def _propose_purchase(db: Session, item: Item, qty: Decimal, now: datetime) -> PurchaseProposal:
-    """One open proposal per item (unique index): reuse it when the store already has one."""
-    existing = db.scalar(select(PurchaseProposal).where(PurchaseProposal.item_id == item.id,
-                                                        PurchaseProposal.status == "open"))
-    if existing is not None:
-        return existing
-    position = replenishment.stock_positions(db, [item.id])[item.id]
-    point = replenishment.reorder_point(item, None) or Decimal(0)
-    proposal = PurchaseProposal(item_id=item.id, status="open", position_qty=position, reorder_point=point,
-                                suggested_qty=max(qty - position, qty), created_at=now)
-    db.add(proposal)
-    db.flush()
-    return proposal

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from modules.qse.common import Page, day_range, day_start, paginate, paris_day
 from modules.qse.models import EVENT_KINDS, SafetyEvent
+from modules.stock import services as stock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import ValidationError
@@ -63,16 +64,7 @@ def count_in_month(db: Session, kind: str, day: date, team_id: int | None) -> in
 
 def waste_by_kind(db: Session, start: date, end: date) -> list[tuple[str, float]]:
     """Waste brought back by the stock module's collection rounds, by item, over the Paris days start..end."""
-    from modules.stock.models import Item, Move
-    from modules.stock.models_ops import CollectionLine
-
-    first, after = day_range(start, end)
-    total = func.sum(CollectionLine.qty)
-    rows = db.execute(select(Item.name, Item.unit, total)
-                      .join(Item, Item.id == CollectionLine.item_id).join(Move, Move.id == CollectionLine.move_id)
-                      .where(CollectionLine.kind == "waste", Move.at >= first, Move.at < after)
-                      .group_by(Item.name, Item.unit).order_by(total.desc()))
-    return [(f"{name} ({unit})", float(qty)) for name, unit, qty in rows]
+    return stock.waste_by_item(db, start, end)
 
 
 def as_json(event: SafetyEvent) -> dict:
