@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 from markupsafe import Markup, escape
 
-from modules.improvement.models import CATEGORIES_5M, Action
+from modules.improvement.models import CATEGORIES_5M, CATEGORY_LABELS, Action
 from modules.improvement.pareto import ParetoBar
 
 COLORS = {"done": "#2b8a3e", "in_progress": "#1864ab", "late": "#c92a2a", "todo": "#868e96", "abandoned": "#adb5bd"}
@@ -62,10 +62,6 @@ def gantt_figure(actions: list[Action], today: date) -> str:
     return fig.to_json()
 
 
-FAMILY_LABELS = {"matiere": "Matière", "milieu": "Milieu", "methodes": "Méthodes", "materiel": "Matériel",
-                 "main_oeuvre": "Main-d'œuvre"}
-
-
 def _text(x: float, y: float, value: str, size: int = 13, anchor: str = "start", weight: str = "normal",
           fill: str = "#1b1f24") -> str:
     return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" '
@@ -110,7 +106,7 @@ def ishikawa_svg(problem: str, causes: list, chosen_id: int | None = None, width
         parts.append(f'<line x1="{x_start:.0f}" y1="{y_start:.0f}" x2="{x_end:.0f}" y2="{y_end:.0f}" '
                      f'stroke="#495057" stroke-width="3"/>')
         label_y = y_start - 8 if above else y_start + 20
-        parts.append(_text(x_start, label_y, FAMILY_LABELS[family], 15, "middle", "bold", "#0b5cad"))
+        parts.append(_text(x_start, label_y, CATEGORY_LABELS[family], 15, "middle", "bold", "#0b5cad"))
         for row, cause in enumerate(by_family[family]):
             fraction = (row + 1) / (rows + 1)
             y = y_start + (y_end - y_start) * fraction

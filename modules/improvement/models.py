@@ -4,12 +4,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
+from modules.improvement.ranking import ranking
+from shopfloor import clock
 from shopfloor.auth.models import Team, User
 from shopfloor.db import Base
-from shopfloor import clock
 from shopfloor.evidence.models import Activity
+from shopfloor.origins import owning_activity_id
 
 ACTION_STATUSES = ("todo", "in_progress", "done", "abandoned")
 OPEN_STATUSES = ("todo", "in_progress")
@@ -17,6 +20,8 @@ PDCA_STAGES = ("plan", "do", "check", "act")
 ACTION_KINDS = ("containment", "corrective", "standardisation")
 METHODS = ("PDCA", "DMAIC", "QRQC", "8D", "A3")
 CATEGORIES_5M = ("matiere", "milieu", "methodes", "materiel", "main_oeuvre")
+CATEGORY_LABELS = {"matiere": "Matière", "milieu": "Milieu", "methodes": "Méthodes", "materiel": "Matériel",
+                   "main_oeuvre": "Main-d'œuvre"}
 
 
 class ActionPlan(Activity):
@@ -86,7 +91,6 @@ class Action(Base):
     @property
     def previous_owning_activity(self) -> tuple:
         """The owners before an unflushed change: an action cannot be moved out of a frozen record."""
-        from sqlalchemy import inspect as sa_inspect
         attrs = sa_inspect(self).attrs
 
         def before(key):
@@ -96,9 +100,6 @@ class Action(Base):
         return (plan, before("plan_id"), self._origin_owner(before("origin_type"), before("origin_id")))
 
     def _origin_owner(self, origin_type, origin_id):
-        from sqlalchemy.orm import object_session
-
-        from shopfloor.origins import owning_activity_id
         db = object_session(self)
         return owning_activity_id(db, origin_type, origin_id) if db is not None else None
 
@@ -161,9 +162,6 @@ class ProblemSheet(Activity):
     @property
     def origin_activity(self) -> int | None:
         """The activity the sheet is opened from: a new sheet from a frozen record is refused."""
-        from sqlalchemy.orm import object_session
-
-        from shopfloor.origins import owning_activity_id
         db = object_session(self)
         return owning_activity_id(db, self.origin_type, self.origin_id) if db is not None else None
 
@@ -251,7 +249,6 @@ class DecisionStudy(Activity):
     __mapper_args__ = {"polymorphic_identity": "improvement_decision"}
 
     def summary(self) -> list[tuple[str, str]]:
-        from modules.improvement.decisions import ranking
         ranks = ", ".join(f"{r.rank}. {r.name} ({r.score:g})" for r in ranking(self.criteria, self.options))
         return [(label, value) for label, value in (("Question", self.question), ("Classement", ranks),
                                                      ("Choix retenu", self.chosen)) if value]

@@ -18,8 +18,6 @@ from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import text
 
-CATEGORY_LABELS = {"matiere": "Matière", "milieu": "Milieu", "methodes": "Méthodes", "materiel": "Matériel",
-                   "main_oeuvre": "Main-d'œuvre"}
 QQOQCCP = (("qui", "Qui ?"), ("quoi", "Quoi ?"), ("ou", "Où ?"), ("quand", "Quand ?"), ("comment", "Comment ?"),
            ("combien", "Combien ?"), ("pourquoi", "Pourquoi est-ce un problème ?"))
 TEXT_FIELDS = tuple(key for key, _ in QQOQCCP) + ("team_members", "data_note", "root_cause", "standardisation",

@@ -4,13 +4,15 @@ from modules.improvement.actions import (  # noqa: F401
     follow_up, list_actions, my_actions, origin_actions, owner_by_username, paris_today, plan_follow_up, team_actions,
     update_action, visible_action, visible_plan, visible_plans, week_bounds)
 from modules.improvement.decisions import (  # noqa: F401
-    Ranked, create_decision, ranking, roi, update_decision, visible_decision, visible_decisions)
+    create_decision, update_decision, visible_decision, visible_decisions)
 from modules.improvement.ideas import IDEA_LABELS, answer_idea, get_idea, submit_idea, visible_ideas  # noqa: F401
-from modules.improvement.models import Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard  # noqa: F401
+from modules.improvement.models import (  # noqa: F401
+    CATEGORY_LABELS, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)
 from modules.improvement.problems import (  # noqa: F401
-    CATEGORY_LABELS, METHOD_STEPS, QQOQCCP, add_cause, add_problem_action, add_why, choose_cause, clear_whys,
+    METHOD_STEPS, QQOQCCP, add_cause, add_problem_action, add_why, choose_cause, clear_whys,
     close_problem, closure_missing, create_problem, ranked_causes, remove_cause, reopen_problem, sheet_actions,
     sheet_cause, steps, unvote, update_problem, visible_sheet, visible_sheets, vote)
+from modules.improvement.ranking import Ranked, ranking, roi  # noqa: F401
 from modules.improvement.standards import (  # noqa: F401
     add_step, can_validate, create_standard, move_step, remove_step, update_standard, validate_standard,
     visible_standard, visible_standards)

@@ -8,7 +8,7 @@ from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modules.improvement.models import OPEN_STATUSES, Action, Cause, ProblemSheet
+from modules.improvement.models import CATEGORY_LABELS, OPEN_STATUSES, Action, Cause, ProblemSheet
 from shopfloor.origins import activity_itself, origins
 from shopfloor.registry import Origin, ParetoSource
 from shopfloor.auth.models import User
@@ -58,7 +58,6 @@ def problems_by_origin(db: Session, start: date, end: date, team_id: int | None)
 
 
 def causes_by_family(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
-    from modules.improvement.problems import CATEGORY_LABELS
     query = (select(Cause.category, func.sum(Cause.weight + 1)).join(ProblemSheet, ProblemSheet.id == Cause.sheet_id)
              .where(*_period(start, end))
              .group_by(Cause.category))

@@ -16,6 +16,7 @@ from shopfloor.auth.services import list_users
 from shopfloor.db import session
 from shopfloor import clock
 from shopfloor.errors import DomainError, ValidationError
+from shopfloor.evidence.services import frozen_reason
 
 SECTION_FIELDS = {"team": ("team_members",), "problem": ("qui", "quoi", "ou", "quand", "comment", "combien",
                                                          "pourquoi", "data_note"),
@@ -94,7 +95,6 @@ def _render_sheet(sheet, error=None, status: int = 200):
 
 
 def _frozen(sheet) -> bool:
-    from shopfloor.evidence.services import frozen_reason
     return frozen_reason(sheet) is not None
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from modules.improvement import actions as action_rules
 from modules.improvement.ideas import IDEA_LABELS
-from modules.improvement.problems import CATEGORY_LABELS
+from modules.improvement.models import CATEGORY_LABELS
 
 bp = Blueprint("improvement", __name__, url_prefix="/improvement", template_folder="templates")
 
