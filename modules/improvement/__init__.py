@@ -1,9 +1,9 @@
 """Improvement: action plans shared by every module, problem solving, decision tools, standards."""
 from flask import url_for
 
-from modules.improvement import (api, cancellation, demo, indicators, jobs, sources, views, views_problems,  # noqa: F401
-                                 views_tools)
-from modules.improvement.web import bp
+from modules.improvement import (api, cancellation, demo, indicators, jobs, sources, views, views_decisions,  # noqa: F401
+                                 views_problems, views_standards)
+from modules.improvement.blueprint import bp
 from shopfloor.registry import ActivityType, Module
 
 

@@ -10,7 +10,7 @@ from modules.improvement import figures, services
 from modules.improvement import pareto as pareto_rules
 from shopfloor.origins import describe, pareto_counts, pareto_sources
 from modules.improvement.models import ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES
-from modules.improvement.web import bp, user
+from modules.improvement.blueprint import bp, user
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users

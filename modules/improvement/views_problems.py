@@ -9,7 +9,7 @@ from modules.improvement import figures, services
 from modules.improvement.models import CATEGORIES_5M, METHODS
 from shopfloor.origins import describe, origins, parse_origin
 from modules.improvement.pareto import clean_items, pareto as pareto_bars
-from modules.improvement.web import bp, user
+from modules.improvement.blueprint import bp, user
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.auth.services import list_users

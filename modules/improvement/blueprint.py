@@ -1,4 +1,4 @@
-"""Shared plumbing of the improvement pages: the blueprint, the acting user, form helpers."""
+"""The blueprint of the improvement pages (every views_*.py adds its routes to it) and the upload limit."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app
