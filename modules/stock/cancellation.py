@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.stock import ledger, picking
-from modules.stock.models import Move, PickLine
-from modules.stock.models_ops import PurchaseProposal
+from modules.stock.models import Move, PickLine, PurchaseProposal
 from shopfloor.registry import Effects
 
 CANCEL_REASON = "cancel"

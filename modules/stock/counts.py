@@ -24,8 +24,7 @@ from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
-from modules.stock.models import Balance, Item, Location, Lot, Move
-from modules.stock.models_ops import COUNT_SCOPES, Count, CountLine, new_activity
+from modules.stock.models import COUNT_SCOPES, Balance, Count, CountLine, Item, Location, Lot, Move, new_activity
 from modules.stock.quantities import parse_qty
 
 # Scrap and waste are not stock any more; every other kind of location is counted.

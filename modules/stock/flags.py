@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from modules.stock.models_ops import FLAG_KINDS, LotFlag
+from modules.stock.models import FLAG_KINDS, LotFlag
 
 
 def existing_flags(db: Session, lot_ids: list[int]) -> set[tuple[int, str]]:

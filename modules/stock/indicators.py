@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, aliased
 
 from shopfloor.registry import Indicator
 from shopfloor.validation import PARIS
-from modules.stock.models import Balance, Item, Location, Lot, Move, PickList, ProgrammeLine, Reception, ReceptionLine
-from modules.stock.models_ops import Count, CountLine
+from modules.stock.models import (
+    Balance, Count, CountLine, Item, Location, Lot, Move, PickList, ProgrammeLine, Reception, ReceptionLine)
 from modules.stock.replenishment import DEMAND_REASONS, STOCK_KINDS
 
 ACCURACY_COUNTS = 5        # inventory accuracy: the last five validated counts

@@ -19,8 +19,7 @@ from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
-from modules.stock.models import Balance, Item, Location
-from modules.stock.models_ops import SlottingLine, SlottingStudy, new_activity
+from modules.stock.models import Balance, Item, Location, SlottingLine, SlottingStudy, new_activity
 from modules.stock.replenishment import demand_moves
 
 A_LIMIT, B_LIMIT = 80.0, 95.0

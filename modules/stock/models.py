@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.auth.models import User
 from shopfloor.evidence.models import Activity
 from shopfloor.db import Base
 from shopfloor import clock
+from shopfloor.errors import ValidationError
 
 QTY = Numeric(14, 3)
 MONEY = Numeric(14, 4)
@@ -394,4 +395,334 @@ class LineCall(Base):
     pick_list: Mapped[PickList | None] = relationship()
 
 
-from modules.stock import models_ops  # noqa: E402,F401  (counts, shipping, purchase requests…)
+# -- Counts, purchase requests, slotting, shipments, collection rounds -------------------------
+#
+# Counts, shipments, collection rounds, purchase requests and slotting studies.
+#
+# Counts, purchase requests, slotting studies, shipments and collection rounds are activities
+# (joined-table inheritance on core_activity). Their child rows expose `owning_activity` so the
+# evidence freeze backstop protects them too. Proposals and lot flags are the replenishment
+# job's output, not activities.
+
+PCT = Numeric(6, 2)
+
+COUNT_SCOPES = {"full": "Inventaire complet", "zone": "Zone", "aisle": "Allée", "rack": "Rack",
+                "abc": "Tournant par classe ABC"}
+COUNT_STATUSES = {"open": "En cours", "validated": "Validé"}
+LINE_STATUSES = {"to_count": "À compter", "counted": "Compté", "recount": "À recompter", "recounted": "Recompté"}
+
+
+def _num(value) -> str:
+    return f"{Decimal(value).normalize():f}" if value is not None else "—"
+
+
+class Count(Activity):
+    """An inventory count (LOG-2): blind sheet lines, then validation posting adjustments."""
+
+    __tablename__ = "stock_count"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    scope_value: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    threshold_pct: Mapped[Decimal | None] = mapped_column(PCT)      # a recount above this |difference| %
+    threshold_value: Mapped[Decimal | None] = mapped_column(MONEY)  # … or above this |difference| in €
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    validated_at: Mapped[datetime | None] = mapped_column(index=True)
+    accuracy_pct: Mapped[Decimal | None] = mapped_column(PCT)        # share of lines without difference
+    value_accuracy_pct: Mapped[Decimal | None] = mapped_column(PCT)  # 1 − Σ|Δ value| / Σ expected value
+
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+    lines: Mapped[list[CountLine]] = relationship(back_populates="count", cascade="all, delete-orphan",
+                                                  order_by="CountLine.id")
+
+    __mapper_args__ = {"polymorphic_identity": "stock_count"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [("Périmètre", COUNT_SCOPES.get(self.scope, self.scope) + (f" {self.scope_value}" if self.scope_value else "")),
+                ("Statut", COUNT_STATUSES.get(self.status, self.status)),
+                ("Lignes comptées", str(sum(1 for line in self.lines if line.final_qty is not None))),
+                ("Recomptages", str(sum(1 for line in self.lines if line.recount_qty is not None)))]
+        if self.accuracy_pct is not None:
+            rows += [("Exactitude (lignes)", f"{_num(self.accuracy_pct)} %"),
+                     ("Exactitude (valeur)", f"{_num(self.value_accuracy_pct)} %")]
+        return rows
+
+
+class CountLine(Base):
+    """One (location, item, lot) to count. `expected_qty` is the book quantity when the line is
+    created, refreshed each time it is counted; the counter never sees it (blind count)."""
+
+    __tablename__ = "stock_count_line"
+    __table_args__ = (UniqueConstraint("count_id", "location_id", "item_id", "lot_id"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("stock_location.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
+    expected_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    counted_qty: Mapped[Decimal | None] = mapped_column(QTY)
+    recount_qty: Mapped[Decimal | None] = mapped_column(QTY)
+    status: Mapped[str] = mapped_column(String(10), default="to_count")
+    counted_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    counted_at: Mapped[datetime | None]
+    adjustment_move_id: Mapped[int | None] = mapped_column(ForeignKey("stock_move.id"))
+
+    count: Mapped[Count] = relationship(back_populates="lines")
+    location = relationship("Location")
+    item = relationship("Item")
+    lot = relationship("Lot")
+
+    @property
+    def owning_activity(self):
+        return self.count
+
+    @property
+    def final_qty(self) -> Decimal | None:
+        return self.recount_qty if self.recount_qty is not None else self.counted_qty
+
+    @property
+    def difference(self) -> Decimal | None:
+        return None if self.final_qty is None else self.final_qty - self.expected_qty
+
+    @property
+    def difference_value(self) -> Decimal | None:
+        diff = self.difference
+        return None if diff is None else diff * (self.item.unit_cost or Decimal(0))
+
+
+class PurchaseProposal(Base):
+    """The replenishment job's proposal for an item under its reorder point; one open per item."""
+
+    __tablename__ = "stock_purchase_proposal"
+    __table_args__ = (
+        Index("ux_stock_purchase_proposal_open_item", "item_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | converted | dismissed
+    position_qty: Mapped[Decimal] = mapped_column(QTY)   # free stock + on order when proposed
+    reorder_point: Mapped[Decimal] = mapped_column(QTY)
+    suggested_qty: Mapped[Decimal] = mapped_column(QTY)
+    avg_daily_demand: Mapped[Decimal | None] = mapped_column(QTY)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    closed_at: Mapped[datetime | None]
+    purchase_request_id: Mapped[int | None] = mapped_column(ForeignKey("stock_purchase_request.id"))
+
+    item = relationship("Item")
+
+
+class PurchaseRequest(Activity):
+    """A purchase request written by an apprentice (LOG-4), usually from a proposal."""
+
+    __tablename__ = "stock_purchase_request"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("stock_supplier.id"))
+    qty: Mapped[Decimal] = mapped_column(QTY)
+    due_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | received | cancelled
+
+    item = relationship("Item")
+    supplier = relationship("Supplier")
+
+    __mapper_args__ = {"polymorphic_identity": "stock_purchase_request"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        return [("Article", f"{self.item.sku} — {self.item.name}"), ("Quantité", f"{_num(self.qty)} {self.item.unit}"),
+                ("Fournisseur", self.supplier.name), ("Livraison souhaitée", self.due_date.strftime("%d/%m/%Y"))]
+
+
+FLAG_KINDS = {"expiring": "Expire bientôt", "disposal": "À éliminer"}
+
+
+class LotFlag(Base):
+    """The only record of a flagged lot (see modules/stock/flags.py): "expiring" soon, or "disposal" (expired or
+    under the removal margin, never picked again). One per lot and kind."""
+
+    __tablename__ = "stock_lot_flag"
+    __table_args__ = (UniqueConstraint("lot_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
+    kind: Mapped[str] = mapped_column(String(10), index=True)  # FLAG_KINDS
+    expiry: Mapped[date]
+    flagged_at: Mapped[datetime] = mapped_column(default=clock.now)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    lot = relationship("Lot")
+
+
+class SlottingStudy(Activity):
+    """An ABC analysis of picks with suggested re-slotting (LOG-3); it may apply the classes."""
+
+    __tablename__ = "stock_slotting"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(10))  # frequency | value
+    window_days: Mapped[int] = mapped_column(default=90)
+    period_end: Mapped[datetime]
+    applied_at: Mapped[datetime | None]
+    lines: Mapped[list[SlottingLine]] = relationship(back_populates="study", cascade="all, delete-orphan",
+                                                     order_by="SlottingLine.rank")
+
+    __mapper_args__ = {"polymorphic_identity": "stock_slotting"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        counts = {k: sum(1 for line in self.lines if line.proposed_class == k) for k in "ABC"}
+        return [("Base", "fréquence des prélèvements" if self.basis == "frequency" else "valeur prélevée"),
+                ("Période", f"{self.window_days} jours"),
+                ("Classes", f"A : {counts['A']} · B : {counts['B']} · C : {counts['C']}"),
+                ("Réimplantations proposées", str(sum(1 for line in self.lines if line.suggested_location_id))),
+                ("Classes appliquées", "oui" if self.applied_at else "non")]
+
+
+class SlottingLine(Base):
+    __tablename__ = "stock_slotting_line"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("stock_slotting.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int]
+    item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"))
+    picks: Mapped[int] = mapped_column(default=0)
+    picked_value: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    cumulative_pct: Mapped[Decimal] = mapped_column(PCT)
+    current_class: Mapped[str | None] = mapped_column(String(1))
+    proposed_class: Mapped[str] = mapped_column(String(1))
+    current_location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_location.id"))
+    suggested_location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_location.id"))
+
+    study: Mapped[SlottingStudy] = relationship(back_populates="lines")
+    item = relationship("Item")
+    current_location = relationship("Location", foreign_keys=[current_location_id])
+    suggested_location = relationship("Location", foreign_keys=[suggested_location_id])
+
+    @property
+    def owning_activity(self):
+        return self.study
+
+
+SHIPMENT_STATUSES = {"draft": "À préparer", "prepared": "Préparée", "checked": "Contrôlée", "loaded": "Chargée",
+                     "shipped": "Expédiée"}
+
+
+class Shipment(Activity):
+    """A shipping order of finished goods (LOG-5): prepare, check, load, record the departure."""
+
+    __tablename__ = "stock_shipment"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    order_ref: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    shipping_location_id: Mapped[int] = mapped_column(ForeignKey("stock_location.id"))
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("stock_carrier.id"))
+    truck: Mapped[str] = mapped_column(String(40), default="")
+    loaded_at: Mapped[datetime | None]
+    departed_at: Mapped[datetime | None]
+
+    shipping_location = relationship("Location")
+    carrier = relationship("Carrier")
+    lines: Mapped[list[ShipmentLine]] = relationship(back_populates="shipment", cascade="all, delete-orphan",
+                                                     order_by="ShipmentLine.id")
+
+    __mapper_args__ = {"polymorphic_identity": "stock_shipment"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [("Commande", self.order_ref), ("Statut", SHIPMENT_STATUSES.get(self.status, self.status))]
+        rows += [(f"{line.item.sku} → {line.customer}", f"{_num(line.qty)} {line.item.unit}") for line in self.lines]
+        if self.carrier:
+            rows.append(("Transporteur", f"{self.carrier.name} {self.truck}".strip()))
+        return rows
+
+
+class ShipmentLine(Base):
+    __tablename__ = "stock_shipment_line"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("stock_shipment.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"))
+    qty: Mapped[Decimal] = mapped_column(QTY)
+    customer: Mapped[str] = mapped_column(String(120))
+    checked_qty: Mapped[Decimal | None] = mapped_column(QTY)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    item = relationship("Item")
+    picks: Mapped[list[ShipmentPick]] = relationship(back_populates="line", cascade="all, delete-orphan",
+                                                     order_by="ShipmentPick.id")
+
+    @property
+    def owning_activity(self):
+        return self.shipment
+
+
+class ShipmentPick(Base):
+    """Which lot, from where, was prepared for a shipment line (the stock now on the shipping location)."""
+
+    __tablename__ = "stock_shipment_pick"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("stock_shipment_line.id", ondelete="CASCADE"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("stock_location.id"))
+    qty: Mapped[Decimal] = mapped_column(QTY)
+
+    line: Mapped[ShipmentLine] = relationship(back_populates="picks")
+    lot = relationship("Lot")
+    from_location = relationship("Location")
+
+    @property
+    def owning_activity(self):
+        return self.line.shipment
+
+
+ROUND_KINDS = {"finished": "Produit fini", "waste": "Déchets", "packaging": "Emballage vide"}
+
+
+class CollectionRound(Activity):
+    """A collection round (LOG-5) bringing finished goods, waste and empty packaging back from the lines."""
+
+    __tablename__ = "stock_round"
+    id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), primary_key=True)
+    closed_at: Mapped[datetime | None]
+    lines: Mapped[list[CollectionLine]] = relationship(back_populates="round", cascade="all, delete-orphan",
+                                                       order_by="CollectionLine.id")
+
+    __mapper_args__ = {"polymorphic_identity": "stock_round"}
+
+    def summary(self) -> list[tuple[str, str]]:
+        rows = [("Statut", "Clôturée" if self.closed_at else "En cours")]
+        rows += [(f"{ROUND_KINDS[line.kind]} : {line.item.sku}",
+                  f"{_num(line.qty)} {line.item.unit}, {line.from_location.code} → {line.to_location.code}")
+                 for line in self.lines]
+        return rows
+
+
+class CollectionLine(Base):
+    __tablename__ = "stock_round_line"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("stock_round.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    item_id: Mapped[int] = mapped_column(ForeignKey("stock_item.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("stock_location.id"))
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("stock_location.id"))
+    qty: Mapped[Decimal] = mapped_column(QTY)
+    move_id: Mapped[int] = mapped_column(ForeignKey("stock_move.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    round: Mapped[CollectionRound] = relationship(back_populates="lines")
+    item = relationship("Item")
+    lot = relationship("Lot")
+    from_location = relationship("Location", foreign_keys=[from_location_id])
+    to_location = relationship("Location", foreign_keys=[to_location_id])
+
+    @property
+    def owning_activity(self):
+        return self.round
+
+
+def new_activity(cls, actor: User, now: datetime, title: str, **fields):
+    """A module activity done now by `actor`, placed at their site and team."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("Le titre est obligatoire.", "title")
+    return cls(author=actor, performed_at=now, title=title[:200], site_id=actor.site_id, team_id=actor.team_id,
+               **fields)

@@ -22,9 +22,9 @@ from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import PARIS
-from modules.stock.models import Balance, Item, Location, Lot, Move, Supplier
+from modules.stock.models import (
+    Balance, Item, Location, Lot, LotFlag, Move, PurchaseProposal, PurchaseRequest, Supplier, new_activity)
 from modules.stock import flags
-from modules.stock.models_ops import LotFlag, PurchaseProposal, PurchaseRequest, new_activity
 
 DEMAND_REASONS = ("pick", "shipment", "consumption")
 DEMAND_WINDOW_DAYS = 90

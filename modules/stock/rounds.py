@@ -18,8 +18,8 @@ from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
-from modules.stock.models import LOCATION_KINDS, Balance, Location
-from modules.stock.models_ops import ROUND_KINDS, CollectionLine, CollectionRound, new_activity
+from modules.stock.models import (
+    LOCATION_KINDS, ROUND_KINDS, Balance, CollectionLine, CollectionRound, Location, new_activity)
 from modules.stock.quantities import parse_qty
 
 TARGET_KINDS = {"finished": ("storage",), "waste": ("waste", "scrap"), "packaging": ("storage", "waste")}

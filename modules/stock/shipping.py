@@ -20,8 +20,8 @@ from shopfloor.evidence.services import ensure_editable
 from shopfloor import validation as v
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
-from modules.stock.models import Balance, Carrier, Item, Location, Lot, Move
-from modules.stock.models_ops import Shipment, ShipmentLine, ShipmentPick, new_activity
+from modules.stock.models import (
+    Balance, Carrier, Item, Location, Lot, Move, Shipment, ShipmentLine, ShipmentPick, new_activity)
 from modules.stock.replenishment import paris_day
 from modules.stock.quantities import parse_qty
 

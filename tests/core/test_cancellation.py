@@ -203,7 +203,7 @@ def test_a_collection_round_puts_the_line_side_stock_back(client, db, people, sh
 
 def test_a_purchase_request_gives_its_proposal_back(client, db, people, shop, now):
     from modules.stock import replenishment
-    from modules.stock.models_ops import PurchaseProposal
+    from modules.stock.models import PurchaseProposal
     proposal = PurchaseProposal(item_id=shop.screw.id, status="open", position_qty=Decimal(0),
                                 reorder_point=Decimal(10), suggested_qty=Decimal(50), created_at=now)
     db.add(proposal)

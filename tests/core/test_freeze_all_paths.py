@@ -203,7 +203,7 @@ def contexts(db, w: World) -> list[dict]:
     from modules.maintenance.models import Analysis
     from modules.qse.models import Objective
     from modules.stock.models import PickList, Reception, ReceptionLine
-    from modules.stock.models_ops import CollectionRound, Count, PurchaseRequest, Shipment, SlottingStudy
+    from modules.stock.models import CollectionRound, Count, PurchaseRequest, Shipment, SlottingStudy
     from modules.improvement.models import DecisionStudy
     simple = [("count_id", Count), ("pick_id", PickList), ("round_id", CollectionRound),
               ("shipment_id", Shipment), ("analysis_id", Analysis), ("objective_id", Objective),
@@ -237,7 +237,7 @@ def defaults(db) -> dict:
     from modules.improvement.models import Idea
     from modules.qse.models import QseIndicator, RegulatoryText
     from modules.stock.models import Balance, Item, LineCall
-    from modules.stock.models_ops import PurchaseProposal
+    from modules.stock.models import PurchaseProposal
     values = {}
     for arg, model in (("board_id", Board), ("screen_id", Screen), ("idea_id", Idea), ("indicator_id", QseIndicator),
                        ("text_id", RegulatoryText), ("item_id", Item), ("call_id", LineCall),

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from modules.stock import counts
-from modules.stock.models import Move
-from modules.stock.models_ops import Count, CountLine
+from modules.stock.models import Count, CountLine, Move
 from tests.conftest import fresh, login
 from tests.stock.ops_store import OpsStore
 

@@ -5,8 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from modules.stock.models import Move
-from modules.stock.models_ops import CollectionLine, CollectionRound, Shipment
+from modules.stock.models import CollectionLine, CollectionRound, Move, Shipment
 from tests.conftest import fresh, login
 from tests.stock.ops_store import OpsStore
 

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from modules.stock import indicators, labels, layout, replenishment, rounds, shipping
 from modules.stock.jobs import replenishment as replenishment_job
-from modules.stock.models import Move
-from modules.stock.models_ops import LotFlag, PurchaseProposal, PurchaseRequest
+from modules.stock.models import LotFlag, Move, PurchaseProposal, PurchaseRequest
 from shopfloor.errors import Conflict, ValidationError
 from tests.conftest import fresh, login
 from tests.stock.ops_store import OpsStore

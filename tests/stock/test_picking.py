@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from modules.stock import picking
 from modules.stock.lookup import item_by_sku, location_by_code
-from modules.stock.models import Balance, Lot, Move, PickList
-from modules.stock.models_ops import LotFlag
+from modules.stock.models import Balance, Lot, LotFlag, Move, PickList
 from shopfloor.errors import Conflict, ValidationError
 from tests.conftest import fresh
 

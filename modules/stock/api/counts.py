@@ -1,19 +1,21 @@
-"""JSON endpoints for inventory counts (scanners and tablets): create, blind entry, validation."""
+"""Stock API: inventory counts (scanners and tablets): create, blind entry, validation."""
 from __future__ import annotations
+
 
 from flask import g, jsonify
 
+from shopfloor import clock
 from shopfloor import validation as v
-from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc, nullable, record
+from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session
-from shopfloor import clock
 from modules.stock import counts
-from modules.stock.models_ops import COUNT_SCOPES, Count, CountLine
+from modules.stock.models import COUNT_SCOPES, Count, CountLine
+from modules.stock.api.common import _num, bp
 
-bp = api_blueprint("stock_ops_api", "/stock")
 
 REVEALED = ("expected_qty", "counted_qty", "recount_qty", "difference", "difference_value")
+
 LINE_SCHEMA = record({
     "location": STRING, "sku": STRING, "lot": STRING,
     "status": {"type": "string", "enum": ["to_count", "counted", "recount", "recounted"]},
@@ -21,19 +23,16 @@ LINE_SCHEMA = record({
     "expected_qty": {"type": ["number", "null"], "description": "only for the tutor or admin, never for the counter"},
     "counted_qty": nullable(NUMBER), "recount_qty": nullable(NUMBER), "difference": nullable(NUMBER),
     "difference_value": nullable(NUMBER)}, optional=REVEALED)
+
 COUNT_SCHEMA = record({
     "id": INTEGER, "title": STRING, "scope": STRING, "value": STRING,
     "status": {"type": "string", "enum": ["open", "validated"]}, "author": STRING,
     "threshold_pct": nullable(NUMBER), "threshold_value": nullable(NUMBER), "accuracy_pct": nullable(NUMBER),
     "value_accuracy_pct": nullable(NUMBER), "lines": array(LINE_SCHEMA)})
+
 MOVE_SCHEMA = record({
     "id": INTEGER, "sku": STRING, "lot": STRING, "from": nullable(STRING), "to": nullable(STRING), "qty": NUMBER,
     "direction": {"type": "string", "enum": ["in", "out"]}, "reason": STRING, "note": STRING})
-
-
-def _num(value):
-    return float(value) if value is not None else None
-
 
 def line_json(line: CountLine, reveal: bool) -> dict:
     """A count line; the expected quantity and the differences only when `reveal` (never to the counter
@@ -46,7 +45,6 @@ def line_json(line: CountLine, reveal: bool) -> dict:
                     difference_value=_num(line.difference_value))
     return data
 
-
 def count_json(count: Count, actor) -> dict:
     reveal = count.status == "validated" or counts.can_validate(actor, count)
     return {"id": count.id, "title": count.title, "scope": count.scope, "value": count.scope_value,
@@ -54,7 +52,6 @@ def count_json(count: Count, actor) -> dict:
             "threshold_pct": _num(count.threshold_pct), "threshold_value": _num(count.threshold_value),
             "accuracy_pct": _num(count.accuracy_pct), "value_accuracy_pct": _num(count.value_accuracy_pct),
             "lines": [line_json(line, reveal) for line in counts.sorted_lines(count)]}
-
 
 @bp.post("/counts")
 @requires("apprentice")
@@ -77,7 +74,6 @@ def create_count():
         threshold_value=_threshold(data, "threshold_value", counts.DEFAULT_THRESHOLD_VALUE))
     return jsonify(count_json(count, g.api_user)), 201
 
-
 def _threshold(data: dict, field: str, default):
     if field not in data:
         return default
@@ -85,14 +81,12 @@ def _threshold(data: dict, field: str, default):
         return v.percentage(data, field, required=False)
     return v.decimal(data, field, required=False, minimum=0, maximum=10_000_000_000, max_places=4)
 
-
 @bp.get("/counts/<int:count_id>")
 @requires()
 @doc("A count and its sheet (expected quantities only for a tutor or admin who may validate it, or once validated)",
      response=COUNT_SCHEMA)
 def get_count(count_id: int):
     return jsonify(count_json(counts.visible_count(session(), g.api_user, count_id), g.api_user))
-
 
 @bp.post("/counts/<int:count_id>/lines")
 @requires("apprentice")
@@ -111,7 +105,6 @@ def add_line(count_id: int):
                               lot_number=v.text(data, "lot", required=False, max_length=60),
                               counted_qty=data.get("counted_qty"), now=clock.now())
     return jsonify(line_json(line, reveal=False)), 201
-
 
 @bp.post("/counts/<int:count_id>/validate")
 @requires("tutor", "admin")

@@ -1,0 +1,174 @@
+"""Stock pages: items and their stock, locations, suppliers and carriers, master-data import."""
+from __future__ import annotations
+
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from shopfloor import clock
+from shopfloor import validation as v
+from shopfloor.auth.permissions import requires
+from shopfloor.db import session
+from shopfloor.errors import DomainError, ValidationError
+from modules.stock import ledger, masterdata, picking
+from modules.stock.models import Balance, Carrier, Item, Location, Move, Supplier
+from modules.stock.views.common import PAGE, _fail, _missing, bp, page_number
+
+
+# -- Stock by item --------------------------------------------------------------------------
+
+@bp.get("/")
+@requires()
+def index():
+    db, page, q = session(), page_number(), (request.args.get("q") or "").strip()
+    query = select(Item).where(Item.active.is_(True))
+    if q:
+        query = query.where(or_(Item.sku.contains(q.upper()), Item.name.ilike(f"%{q}%")))
+    items = list(db.scalars(query.order_by(Item.sku).limit(PAGE + 1).offset((page - 1) * PAGE)))
+    more, items = len(items) > PAGE, items[:PAGE]
+    totals = dict(db.execute(select(Balance.item_id, func.sum(Balance.qty)).join(Balance.location)
+                             .where(Balance.item_id.in_([i.id for i in items]), Location.kind == "storage")
+                             .group_by(Balance.item_id)).all()) if items else {}
+    return render_template("stock/index.html", items=items, totals=totals, q=q, page=page, more=more)
+
+
+@bp.get("/items/<int:item_id>")
+@requires()
+def item(item_id: int):
+    db, page = session(), page_number()
+    found = db.get(Item, item_id) or _missing("Article", item_id)
+    moves = list(db.scalars(select(Move).options(joinedload(Move.lot), joinedload(Move.from_location),
+                                                 joinedload(Move.to_location), joinedload(Move.user))
+                            .where(Move.item_id == item_id).order_by(Move.at.desc(), Move.id.desc())
+                            .limit(PAGE + 1).offset((page - 1) * PAGE)))
+    return render_template("stock/item.html", item=found, rows=ledger.balance_rows(db, item_id=item_id),
+                           moves=moves[:PAGE], more=len(moves) > PAGE, page=page,
+                           flagged=picking.flagged_lots(db, found, clock.now()))
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def new_item():
+    return _item_form(None)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def edit_item(item_id: int):
+    return _item_form(session().get(Item, item_id) or _missing("Article", item_id))
+
+
+def _item_form(found: Item | None):
+    db, error = session(), None
+    if request.method == "POST":
+        try:
+            found = masterdata.update_item(db, found, request.form) if found else masterdata.create_item(db, request.form)
+        except DomainError as exc:
+            error = _fail(db, exc)
+        else:
+            flash(f"Article {found.sku} enregistré.", "success")
+            return redirect(url_for("stock.item", item_id=found.id))
+    suppliers = list(db.scalars(select(Supplier).order_by(Supplier.name)))
+    return render_template("stock/item_form.html", item=found, form=request.form, error=error,
+                           suppliers=suppliers), (error.status if error else 200)
+
+
+# -- Locations, partners, import ----------------------------------------------------------------
+
+@bp.get("/locations")
+@requires()
+def locations():
+    db, page = session(), page_number()
+    kind, q = request.args.get("kind") or "", (request.args.get("q") or "").strip().upper()
+    query = select(Location)
+    if kind:
+        query = query.where(Location.kind == kind)
+    if q:
+        query = query.where(Location.code.startswith(q))
+    rows = list(db.scalars(query.order_by(Location.code).limit(PAGE + 1).offset((page - 1) * PAGE)))
+    used = dict(db.execute(select(Balance.location_id, func.count()).where(
+        Balance.location_id.in_([r.id for r in rows]), Balance.qty > 0).group_by(Balance.location_id)).all()) if rows else {}
+    return render_template("stock/locations.html", locations=rows[:PAGE], used=used, kind=kind, q=q, page=page,
+                           more=len(rows) > PAGE)
+
+
+@bp.get("/locations/<int:location_id>")
+@requires()
+def location(location_id: int):
+    db = session()
+    found = db.get(Location, location_id) or _missing("Emplacement", location_id)
+    return render_template("stock/location.html", location=found, rows=ledger.balance_rows(db, location_id=found.id))
+
+
+@bp.route("/locations/new", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def new_location():
+    db, error = session(), None
+    if request.method == "POST":
+        try:
+            created = masterdata.create_location(db, request.form)
+        except DomainError as exc:
+            error = _fail(db, exc)
+        else:
+            flash(f"Emplacement {created.code} créé.", "success")
+            return redirect(url_for("stock.location", location_id=created.id))
+    return render_template("stock/location_form.html", form=request.form, error=error), (error.status if error else 200)
+
+
+@bp.get("/partners")
+@requires()
+def partners():
+    return _partners(None)
+
+
+def _partners(error, status: int = 200):
+    db = session()
+    return render_template("stock/partners.html", suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
+                           carriers=list(db.scalars(select(Carrier).order_by(Carrier.name))), error=error,
+                           form=request.form), status
+
+
+@bp.post("/suppliers")
+@requires("tutor", "admin")
+def create_supplier():
+    return _create_partner(masterdata.create_supplier, "Fournisseur")
+
+
+@bp.post("/carriers")
+@requires("tutor", "admin")
+def create_carrier():
+    return _create_partner(masterdata.create_carrier, "Transporteur")
+
+
+def _create_partner(create, label: str):
+    db = session()
+    try:
+        created = create(db, request.form)
+    except DomainError as exc:
+        return _partners(_fail(db, exc), exc.status)
+    flash(f"{label} {created.name} ajouté.", "success")
+    return redirect(url_for("stock.partners"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires("tutor", "admin")
+def import_data():
+    db, report, error = session(), None, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            kind = v.choice(request.form, "kind", ["items", "locations"])
+            if upload is None or not upload.filename:
+                raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
+            report = masterdata.import_rows(db, kind, masterdata.read_table(upload.filename, upload.read()))
+        except DomainError as exc:
+            error = _fail(db, exc)
+        else:
+            if report.ok:
+                flash(f"Import réussi : {report.created} créé(s), {report.updated} mis à jour.", "success")
+                return redirect(url_for("stock.index" if report.kind == "items" else "stock.locations"))
+            db.rollback()
+    status = error.status if error else (422 if report and not report.ok else 200)
+    return render_template("stock/import.html", report=report, error=error,
+                           columns={"items": masterdata.ITEM_COLUMNS, "locations": masterdata.LOCATION_COLUMNS}), status

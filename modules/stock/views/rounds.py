@@ -1,0 +1,73 @@
+"""Stock pages: collection rounds from the lines (finished goods, waste, empty packaging)."""
+from __future__ import annotations
+
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from shopfloor import clock
+from shopfloor.auth.permissions import current_actor, requires
+from shopfloor.db import session
+from shopfloor.errors import DomainError
+from modules.stock import rounds
+from modules.stock.models import Location
+from modules.stock.views.common import ALL, _fail, bp
+
+
+# -- Collection rounds ------------------------------------------------------------
+
+@bp.get("/rounds", endpoint="rounds")
+@requires(*ALL)
+def rounds_page():
+    db = session()
+    return render_template("stock/rounds.html", rounds=rounds.rounds(db, current_actor()),
+                           waiting=rounds.line_side_stock(db))
+
+
+@bp.post("/rounds")
+@requires("apprentice")
+def create_round():
+    created = rounds.create_round(session(), current_actor(), clock.now())
+    return redirect(url_for("stock.round", round_id=created.id))
+
+
+@bp.get("/rounds/<int:round_id>")
+@requires(*ALL)
+def round(round_id: int, error=None, status=200):  # noqa: A001 (the endpoint's name)
+    db = session()
+    item = rounds.visible_round(db, current_actor(), round_id)
+    targets = list(db.scalars(select(Location).where(Location.kind.in_(("storage", "waste", "scrap")),
+                                                     Location.active.is_(True))
+                              .order_by(Location.kind.desc(), Location.code).limit(400)))
+    return render_template("stock/round.html", round=item, mine=item.author_id == current_actor().id, error=error,
+                           form=request.form, waiting=rounds.line_side_stock(db) if item.closed_at is None else [],
+                           targets=targets), status
+
+
+@bp.post("/rounds/<int:round_id>/lines")
+@requires("apprentice")
+def round_line(round_id: int):
+    db = session()
+    item = rounds.visible_round(db, current_actor(), round_id)
+    form = request.form
+    try:
+        line = rounds.collect(db, current_actor(), item, kind=form.get("kind", ""), from_code=form.get("from", ""),
+                              to_code=form.get("to", ""), sku=form.get("sku", ""), lot_number=form.get("lot"),
+                              qty=form.get("qty"), now=clock.now())
+    except DomainError as exc:
+        return round.__wrapped__(round_id, error=_fail(db, exc), status=exc.status)
+    flash(f"{line.item.sku} : {line.from_location.code} → {line.to_location.code}.", "success")
+    return redirect(url_for("stock.round", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@requires("apprentice")
+def close_round(round_id: int):
+    db = session()
+    item = rounds.visible_round(db, current_actor(), round_id)
+    try:
+        rounds.close_round(db, current_actor(), item, clock.now())
+    except DomainError as exc:
+        return round.__wrapped__(round_id, error=_fail(db, exc), status=exc.status)
+    flash("Tournée clôturée.", "success")
+    return redirect(url_for("stock.round", round_id=round_id))
