@@ -10,22 +10,19 @@ from sqlalchemy.orm import Session, joinedload
 from modules.improvement.models import (
     ACTION_KINDS, ACTION_STATUSES, OPEN_STATUSES, PDCA_STAGES, Action, ActionPlan)
 from shopfloor.origins import check_origin
+from shopfloor import clock
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Forbidden, NotFound, ValidationError
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.validation import PARIS, decimal, parse_date, text
+from shopfloor.validation import decimal, parse_date, text
 
 STATUS_LABELS = {"todo": "À faire", "in_progress": "En cours", "done": "Faite", "abandoned": "Abandonnée",
                  "late": "En retard"}
 PDCA_LABELS = {"plan": "Plan (préparer)", "do": "Do (réaliser)", "check": "Check (vérifier)", "act": "Act (standardiser)"}
 KIND_LABELS = {"containment": "Sécurisation", "corrective": "Corrective", "standardisation": "Standardisation"}
 LIST_LIMIT = 200
-
-
-def paris_today(now: datetime) -> date:
-    return now.astimezone(PARIS).date()
 
 
 # -- who may see and change ----------------------------------------------------------
@@ -104,7 +101,7 @@ def create_action(db: Session, actor: User, *, title: str, deliverable: str, own
     title = text(values, "title", max_length=200)
     deliverable = text(values, "deliverable", max_length=500)
     owner = _check_owner(db, owner)
-    today = paris_today(now)
+    today = clock.paris_day(now)
     due = parse_date(due, "due")
     start = parse_date(planned_start, "planned_start") if planned_start else today
     if due < today:
@@ -178,7 +175,7 @@ def update_action(db: Session, actor: User, action: Action, now: datetime, *, st
         raise Forbidden("Seuls le responsable, le créateur de l'action, leur tuteur ou un administrateur "
                         "peuvent la modifier.", "action_id")
     _lock(db, action)
-    today = paris_today(now)
+    today = clock.paris_day(now)
     if due is not None:
         due = parse_date(due, "due")
         if due < action.planned_start:

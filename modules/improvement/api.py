@@ -34,10 +34,6 @@ ACTION = record({
 ID_STATUS = record({"id": INTEGER, "status": STRING})
 
 
-def _today():
-    return services.paris_today(clock.now())
-
-
 def action_dict(action, today) -> dict:
     return {"id": action.id, "title": action.title, "deliverable": action.deliverable,
             "owner": action.owner.username, "due": action.due.isoformat(), "status": action.status,
@@ -88,7 +84,7 @@ def create_action():
              "offset": {"type": "integer"}},
      response=record({"actions": array(ACTION)}))
 def list_actions():
-    db, today, args = session(), _today(), request.args
+    db, today, args = session(), clock.paris_day(), request.args
     owner = get_user(db, args["owner"]) if args.get("owner") else None
     rows = services.list_actions(db, current_actor(), today, status=args.get("status") or None, owner=owner,
                                  limit=v.integer(args, "limit", required=False, minimum=1, maximum=500) or 200,
@@ -101,7 +97,7 @@ def list_actions():
 @doc("One action with its follow-up and effectiveness", response=ACTION)
 def get_action(action_id: int):
     action = services.visible_action(session(), current_actor(), action_id)
-    result = action_dict(action, _today())
+    result = action_dict(action, clock.paris_day())
     result["origin"] = describe(session(), action.origin_type, action.origin_id)
     return jsonify(result)
 
@@ -127,13 +123,13 @@ def patch_action(action_id: int):
                            abandon_reason=v.text(data, "abandon_reason", required=False, max_length=2000)
                            or v.text(data, "reason", required=False, max_length=2000),
                            due=v.date_field(data, "due", required=False), effectiveness=data.get("effectiveness"))
-    return jsonify(action_dict(action, _today()))
+    return jsonify(action_dict(action, clock.paris_day()))
 
 
 # -- problem sheets -------------------------------------------------------------------
 
 def problem_dict(db, sheet) -> dict:
-    today = _today()
+    today = clock.paris_day()
     return {"id": sheet.id, "title": sheet.title, "method": sheet.method, "status": sheet.status,
             "author": sheet.author.username, "team_id": sheet.team_id,
             "origin": describe(db, sheet.origin_type, sheet.origin_id),
@@ -256,7 +252,7 @@ def problem_actions(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, current_actor(), problem_id)
     if request.method == "GET":
-        today = _today()
+        today = clock.paris_day()
         return jsonify({"actions": [action_dict(a, today) for a in services.sheet_actions(db, sheet)]})
     data = body()
     action = services.add_problem_action(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from modules.improvement.actions import paris_today, set_status
+from modules.improvement.actions import set_status
 from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
+from shopfloor import clock
 from shopfloor.origins import activity_itself, origins, owning_activity_id
 from shopfloor.registry import Effects
 
@@ -59,7 +60,7 @@ def describe(db: Session, activity) -> list[str]:
 
 
 def abandon_actions(db: Session, activity, cancellation) -> None:
-    today = paris_today(cancellation.now)
+    today = clock.paris_day(cancellation.now)
     for action in _actions(db, activity, Action.status.in_(OPEN_STATUSES)):
         set_status(action, "abandoned", today, f"Activité n° {activity.id} annulée : {cancellation.reason}"[:500])
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from modules.improvement import services
 from modules.improvement.jobs import mark_late_actions
 from modules.improvement.models import ProblemSheet
+from shopfloor import clock
 from shopfloor.auth.models import User
 
 QRQC_TITLE = "Arrêt de la ligne d'assemblage vérins – bourrage convoyeur poste 3"
@@ -72,19 +73,19 @@ def _qrqc(db: Session, p: dict, now: datetime) -> None:
     later = now - timedelta(days=11)
     containment = services.add_problem_action(
         db, ines, sheet, title="Caler le guide et contrôler chaque début de poste", kind="containment",
-        deliverable="Guide calé, contrôle noté sur le cahier de ligne", owner=p["ines"], due=services.paris_today(later), now=later)
+        deliverable="Guide calé, contrôle noté sur le cahier de ligne", owner=p["ines"], due=clock.paris_day(later), now=later)
     services.update_action(db, ines, containment, later, status="done")
     replace = services.add_problem_action(
         db, ines, sheet, title="Remplacer les patins PEHD du guide", deliverable="Patins neufs montés, jeu < 1 mm",
-        owner=p["emma"], due=services.paris_today(now - timedelta(days=4)), now=later)
+        owner=p["emma"], due=clock.paris_day(now - timedelta(days=4)), now=later)
     services.update_action(db, ines, replace, now - timedelta(days=8), status="in_progress")
     services.add_problem_action(
         db, ines, sheet, title="Ajouter l'inspection des guides à la gamme préventive", kind="standardisation",
         deliverable="Gamme préventive convoyeur v3 validée", owner=p["ines"],
-        due=services.paris_today(now - timedelta(days=2)), now=later)
+        due=clock.paris_day(now - timedelta(days=2)), now=later)
     services.add_problem_action(
         db, ines, sheet, title="Former les intérimaires au réglage du guide", deliverable="Feuille d'émargement",
-        owner=p["lucas"], due=services.paris_today(now + timedelta(days=6)), now=now - timedelta(days=1))
+        owner=p["lucas"], due=clock.paris_day(now + timedelta(days=6)), now=now - timedelta(days=1))
 
 
 def _eight_d(db: Session, p: dict, now: datetime) -> None:
@@ -112,14 +113,14 @@ def _eight_d(db: Session, p: dict, now: datetime) -> None:
     when = now - timedelta(days=24)
     sort = services.add_problem_action(db, author, sheet, title="Trier le stock de joints J-2291", kind="containment",
                                        deliverable="Stock trié, lot bloqué en quarantaine", owner=p.get("lucas", author),
-                                       due=services.paris_today(now - timedelta(days=22)), now=when)
+                                       due=clock.paris_day(now - timedelta(days=22)), now=when)
     services.update_action(db, author, sort, now - timedelta(days=22), status="done")
     services.add_problem_action(db, author, sheet, title="Obtenir le 8D du fournisseur et son plan d'actions",
                                 deliverable="8D Hydrauliq SA signé", owner=author,
-                                due=services.paris_today(now - timedelta(days=5)), now=when)
+                                due=clock.paris_day(now - timedelta(days=5)), now=when)
     spec = services.add_problem_action(db, author, sheet, title="Ajouter la notification de changement au cahier des charges",
                                        deliverable="Cahier des charges joints rév. D", owner=p.get("nathan", author),
-                                       due=services.paris_today(now - timedelta(days=10)), now=when)
+                                       due=clock.paris_day(now - timedelta(days=10)), now=when)
     services.update_action(db, author, spec, now - timedelta(days=9), status="done")
     services.update_action(db, author, spec, now - timedelta(days=2), effectiveness={
         "indicator": "Taux de rebut au test d'étanchéité (%)", "before": 7.8, "target": 1, "after": 0.6})
@@ -139,13 +140,13 @@ def _plan(db: Session, p: dict, now: datetime) -> None:
     for title, deliverable, owner, begin, due, status in rows:
         created = now + timedelta(days=begin)
         action = services.create_action(db, ines, title=title, deliverable=deliverable, owner=owner,
-                                        due=services.paris_today(now + timedelta(days=due)), now=created, plan_id=plan.id,
-                                        planned_start=services.paris_today(created), pdca="do")
+                                        due=clock.paris_day(now + timedelta(days=due)), now=created, plan_id=plan.id,
+                                        planned_start=clock.paris_day(created), pdca="do")
         if status != "todo":
             services.update_action(db, ines, action, created + timedelta(days=1), status="in_progress")
         if status == "done":
             services.update_action(db, ines, action, now + timedelta(days=due - 1), status="done")
-    first = services.plan_follow_up(db, plan, services.paris_today(now)).actions[0]
+    first = services.plan_follow_up(db, plan, clock.paris_day(now)).actions[0]
     services.update_action(db, ines, first, now - timedelta(days=1), effectiveness={
         "indicator": "Temps pour trouver un outil (s)", "before": 140, "target": 30, "after": 35})
 

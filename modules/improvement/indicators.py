@@ -1,15 +1,15 @@
 """What the improvement module gives the AIC boards."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.improvement.actions import week_bounds
 from modules.improvement.models import OPEN_STATUSES, Action, Idea, ProblemSheet
+from shopfloor import clock
 from shopfloor.registry import Indicator
-from shopfloor.validation import PARIS
 
 
 def _count(db: Session, query) -> int:
@@ -34,8 +34,8 @@ def open_problems(db: Session, day: date, team_id: int | None) -> float:
 
 def ideas_submitted(db: Session, day: date, team_id: int | None) -> float:
     """Ideas submitted over the 30 days ending on `day` (Paris days)."""
-    end = datetime.combine(day + timedelta(days=1), time(), PARIS)
-    query = select(Idea.id).where(Idea.created_at >= end - timedelta(days=30), Idea.created_at < end)
+    start, end = clock.days_bounds(day - timedelta(days=29), day)
+    query = select(Idea.id).where(Idea.created_at >= start, Idea.created_at < end)
     return _count(db, query.where(Idea.team_id == team_id) if team_id is not None else query)
 
 

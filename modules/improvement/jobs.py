@@ -7,8 +7,9 @@ from flask import has_request_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modules.improvement.actions import late_candidates, paris_today
+from modules.improvement.actions import late_candidates
 from modules.improvement.models import Action
+from shopfloor import clock
 from shopfloor.evidence.freeze import activity_ids_of, frozen_ids
 from shopfloor.notifications.services import notify_many
 from shopfloor.registry import Job
@@ -22,7 +23,7 @@ def _action_url(action_id: int) -> str:
 
 def mark_late_actions(db: Session, now: datetime) -> str:
     """Safe to run twice: an action is flagged once per due date, and notifications are unique per key."""
-    today = paris_today(now)
+    today = clock.paris_day(now)
     rows = db.execute(select(Action.id, Action.owner_id, Action.title, Action.due)
                       .where(late_candidates(today))).all()
     if not rows:

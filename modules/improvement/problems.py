@@ -7,7 +7,7 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
-from modules.improvement.actions import create_action, origin_actions, paris_today
+from modules.improvement.actions import create_action, origin_actions
 from modules.improvement.models import CATEGORIES_5M, METHODS, Action, Cause, CauseVote, ProblemSheet, Why
 from shopfloor.origins import check_origin
 from modules.improvement.pareto import clean_items
@@ -326,6 +326,3 @@ def reopen_problem(db: Session, actor: User, sheet: ProblemSheet) -> ProblemShee
 def steps(sheet: ProblemSheet) -> list[tuple[str, str]]:
     return METHOD_STEPS.get(sheet.method, METHOD_STEPS["PDCA"])
 
-
-def today_for(now: datetime):
-    return paris_today(now)

@@ -1,7 +1,7 @@
 """The improvement module's services, as other modules call them (actions, problems, decisions, standards)."""
 from modules.improvement.actions import (  # noqa: F401
     KIND_LABELS, PDCA_LABELS, STATUS_LABELS, FollowUp, can_edit_action, can_see_action, create_action, create_plan,
-    follow_up, list_actions, my_actions, origin_actions, owner_by_username, paris_today, plan_follow_up, team_actions,
+    follow_up, list_actions, my_actions, origin_actions, owner_by_username, plan_follow_up, team_actions,
     update_action, visible_action, visible_plan, visible_plans, week_bounds)
 from modules.improvement.decisions import (  # noqa: F401
     create_decision, update_decision, visible_decision, visible_decisions)

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.improvement.models import CATEGORY_LABELS, OPEN_STATUSES, Action, Cause, ProblemSheet
+from shopfloor import clock
 from shopfloor.origins import activity_itself, origins
 from shopfloor.registry import Origin, ParetoSource
 from shopfloor.auth.models import User
-from shopfloor.validation import PARIS
 
 
 def _url(endpoint: str, fallback: str, **values) -> str:
@@ -21,8 +21,7 @@ def _url(endpoint: str, fallback: str, **values) -> str:
 
 def _period(start: date, end: date):
     """Sheets performed on the Paris days start..end."""
-    first = datetime.combine(start, time(), PARIS)
-    after = datetime.combine(end + timedelta(days=1), time(), PARIS)
+    first, after = clock.days_bounds(start, end)
     return ProblemSheet.performed_at >= first, ProblemSheet.performed_at < after
 
 

@@ -21,14 +21,10 @@ from shopfloor.errors import DomainError
 STATUS_FILTERS = {"open": "Ouvertes", "late": "En retard", "done": "Faites", "all": "Toutes"}
 
 
-def _today():
-    return services.paris_today(clock.now())
-
-
 @bp.get("/")
 @requires()
 def index():
-    db, me, today = session(), user(), _today()
+    db, me, today = session(), user(), clock.paris_day()
     return render_template("improvement/index.html", today=today,
                            late=services.my_actions(db, me, today, "late", 20),
                            open_actions=services.my_actions(db, me, today, "open", 20),
@@ -40,7 +36,7 @@ def index():
 @bp.get("/actions")
 @requires()
 def actions():
-    db, me, today = session(), user(), _today()
+    db, me, today = session(), user(), clock.paris_day()
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
@@ -91,7 +87,7 @@ def new_action():
                 return redirect(url_for("improvement.plan", plan_id=plan_id))
             return redirect(url_for("improvement.action", action_id=action.id))
     return render_template("improvement/action_form.html", form=request.form, error=error, people=_people(db),
-                           plan_id=plan_id, problem_id=problem_id, today=_today(), kinds=ACTION_KINDS,
+                           plan_id=plan_id, problem_id=problem_id, today=clock.paris_day(), kinds=ACTION_KINDS,
                            stages=PDCA_STAGES), (error.status if error else 200)
 
 
@@ -120,7 +116,7 @@ def action(action_id: int):
         else:
             flash("Action mise à jour.", "success")
             return redirect(url_for("improvement.action", action_id=act.id))
-    return render_template("improvement/action.html", action=act, error=error, today=_today(),
+    return render_template("improvement/action.html", action=act, error=error, today=clock.paris_day(),
                            origin=describe(db, act.origin_type, act.origin_id), statuses=ACTION_STATUSES,
                            can_edit=services.can_edit_action(me, act), form=request.form), (error.status if error else 200)
 
@@ -154,7 +150,7 @@ def new_plan():
 @bp.get("/plans/<int:plan_id>")
 @requires()
 def plan(plan_id: int):
-    db, today = session(), _today()
+    db, today = session(), clock.paris_day()
     record = services.visible_plan(db, user(), plan_id)
     follow = services.plan_follow_up(db, record, today)
     return render_template("improvement/plan.html", plan=record, follow=follow, today=today,
@@ -166,7 +162,7 @@ def plan(plan_id: int):
 @bp.get("/pareto")
 @requires()
 def pareto():
-    db, today = session(), _today()
+    db, today = session(), clock.paris_day()
     sources = pareto_sources(db)
     args = request.args
     error, items, label = None, [], ""

@@ -79,7 +79,7 @@ def new_problem():
 
 def _render_sheet(sheet, error=None, status: int = 200):
     db, me = session(), user()
-    today = services.paris_today(clock.now())
+    today = clock.paris_day()
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
     return render_template(
@@ -213,7 +213,7 @@ def reopen_problem(problem_id: int):
 def a3(problem_id: int):
     db = session()
     sheet = services.visible_sheet(db, user(), problem_id)
-    today = services.paris_today(clock.now())
+    today = clock.paris_day()
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
     return render_template("improvement/a3.html", sheet=sheet, actions=actions, today=today,
