@@ -7,23 +7,27 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modules.qse.common import editable, visible
+from modules.qse.editing import editable
 from modules.qse.models import (
     PESTEL, REG_COMPLIANCE, SWOT, ContextAnalysis, Planning, PlanningTask, RegulatoryReview, RegulatoryReviewItem,
     RegulatoryText)
+from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import ValidationError
+from shopfloor.evidence.activities import new_activity
+from shopfloor.evidence.models import Activity
 
 MAX_LINES = 30
 MAX_PARTIES = 40
 MAX_TASKS = 100
 
 
-def _activity(actor: User, now: datetime, data: dict, default_title: str) -> dict:
-    return {"author": actor, "performed_at": now, "site_id": actor.site_id, "team_id": actor.team_id,
-            "title": v.text(data, "title", required=False, max_length=200, default=default_title),
-            "description": v.text(data, "description", required=False, max_length=3000)}
+def _activity(cls, actor: User, now: datetime, data: dict, default_title: str, **fields):
+    """A new analysis, review or planning: its title (or the default) and description from `data`."""
+    return new_activity(cls, actor, now,
+                        title=v.text(data, "title", required=False, max_length=200, default=default_title),
+                        description=v.text(data, "description", required=False, max_length=3000), **fields)
 
 
 def _lines(data: dict, field: str) -> list[str]:
@@ -69,7 +73,7 @@ def save_context(db: Session, actor: User, data: dict, now: datetime,
                               "intéressée.", "strengths")
     scope = v.text(data, "scope", required=False, max_length=300)
     if analysis is None:
-        analysis = ContextAnalysis(**_activity(actor, now, data, f"Analyse du contexte – {scope or 'site'}"[:200]))
+        analysis = _activity(ContextAnalysis, actor, now, data, f"Analyse du contexte – {scope or 'site'}"[:200])
         db.add(analysis)
     else:
         editable(actor, analysis, "cette analyse")
@@ -80,7 +84,7 @@ def save_context(db: Session, actor: User, data: dict, now: datetime,
 
 
 def get_context(db: Session, actor: User, analysis_id: int) -> ContextAnalysis:
-    return visible(db, ContextAnalysis, actor, analysis_id, "L'analyse de contexte")
+    return access.visible(db, ContextAnalysis, actor, analysis_id, label="L'analyse de contexte")
 
 
 # -- regulatory review (QSE-3) -----------------------------------------------------------------------
@@ -94,8 +98,8 @@ def create_regulatory_review(db: Session, actor: User, data: dict, now: datetime
     if len(set(ids)) != len(ids):
         raise ValidationError("Un même texte est revu deux fois.", "items")
     texts = {t.id: t for t in db.scalars(select(RegulatoryText).where(RegulatoryText.id.in_(ids)))}
-    review = RegulatoryReview(**_activity(actor, now, data, f"Revue réglementaire – {len(ids)} texte(s)"),
-                              conclusions=v.text(data, "conclusions", required=False, max_length=5000))
+    review = _activity(RegulatoryReview, actor, now, data, f"Revue réglementaire – {len(ids)} texte(s)",
+                       conclusions=v.text(data, "conclusions", required=False, max_length=5000))
     for text_id, item in zip(ids, items):
         if text_id not in texts:
             raise ValidationError(f"Texte réglementaire n° {text_id} introuvable.", "text_id")
@@ -111,7 +115,7 @@ def create_regulatory_review(db: Session, actor: User, data: dict, now: datetime
 
 
 def get_regulatory_review(db: Session, actor: User, review_id: int) -> RegulatoryReview:
-    return visible(db, RegulatoryReview, actor, review_id, "La revue réglementaire")
+    return access.visible(db, RegulatoryReview, actor, review_id, label="La revue réglementaire")
 
 
 def reviews_of_text(db: Session, text_id: int) -> list[RegulatoryReviewItem]:
@@ -148,7 +152,7 @@ def save_planning(db: Session, actor: User, data: dict, now: datetime, planning:
     tasks = [_task(row if isinstance(row, dict) else {}, index) for index, row in enumerate(rows)]
     horizon = v.text(data, "horizon", required=False, max_length=120)
     if planning is None:
-        planning = Planning(**_activity(actor, now, data, f"Planning QSE {horizon}".strip()[:200]))
+        planning = _activity(Planning, actor, now, data, f"Planning QSE {horizon}".strip()[:200])
         db.add(planning)
     else:
         editable(actor, planning, "ce planning")
@@ -160,7 +164,7 @@ def save_planning(db: Session, actor: User, data: dict, now: datetime, planning:
 
 
 def get_planning(db: Session, actor: User, planning_id: int) -> Planning:
-    return visible(db, Planning, actor, planning_id, "Le planning")
+    return access.visible(db, Planning, actor, planning_id, label="Le planning")
 
 
 def gantt_figure(planning: Planning, today) -> str:
@@ -192,11 +196,7 @@ def gantt_figure(planning: Planning, today) -> str:
 
 def recent(db: Session, actor: User, limit: int = 10) -> list:
     """The latest context analyses, regulatory reviews and plannings `actor` may see, newest first."""
-    from modules.qse.common import author_filter
-    from shopfloor.evidence.models import Activity
-
-    condition = author_filter(Activity, actor)
     query = (select(Activity).where(Activity.type.in_(("qse_context", "qse_regulatory_review", "qse_planning")),
-                                    *([] if condition is None else [condition]))
+                                    access.visible_filter(Activity, actor))
              .order_by(Activity.performed_at.desc()).limit(limit))
     return list(db.scalars(query))

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from modules.improvement.actions import owner_by_username
+from modules.improvement.services import owner_by_username
 from modules.qse import audits, events, nonconformities as ncs, regulatory, risks
-from modules.qse.common import paris_day
+from modules.qse.blueprints import api as bp
 from modules.qse.models import EVENT_KINDS, FINDING_KINDS, NC_SEVERITIES, NC_SOURCES
-from modules.qse.web import api as bp
 from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
 from shopfloor.auth.permissions import current_actor, requires
@@ -270,7 +269,7 @@ def list_risks():
 def create_event():
     db, now, actor = session(), clock.now(), current_actor()
     event = events.create_event(db, actor, body(), now)
-    days = events.days_without_accident(db, paris_day(now), actor.team_id)
+    days = events.days_without_accident(db, clock.paris_day(now), actor.team_id)
     return jsonify(events.as_json(event) | {"days_without_accident": days}), 201
 
 

@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session, joinedload
 from modules.improvement import services as improvement
 from modules.improvement.models import Action
 from modules.qse import nonconformities
-from modules.qse.common import Page, author_filter, can_change, day_start, editable, paginate, paris_day, visible
+from modules.qse.editing import can_change, editable
 from modules.qse.models import (
     AUDIT_TYPES, FINDING_KINDS, OPEN_FINDING_KINDS, Audit, AuditQuestion, Finding, NonConformity, ProgrammeEntry)
+from modules.qse.pagination import Page, paginate
+from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 
 FINDING_ORIGIN = "qse_finding"
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -61,23 +64,24 @@ def create_audit(db: Session, actor: User, data: dict, now: datetime) -> Audit:
     """An audit with its checklist: the chosen clauses (all sub-clauses of the standards by default)
     and the company's own questions."""
     keys = _standards(data)
-    audit_date = v.date_field(data, "audit_date", required=False, default=paris_day(now))
-    if audit_date > paris_day(now):
+    today = clock.paris_day(now)
+    audit_date = v.date_field(data, "audit_date", required=False, default=today)
+    if audit_date > today:
         raise ValidationError("Un audit se saisit le jour où il est réalisé, pas avant.", "audit_date")
     duration = v.decimal(data, "duration_hours", required=False, positive=True, maximum=Decimal(200),
                          max_places=1) or Decimal(2)
     process = v.text(data, "process", max_length=120)
-    audit = Audit(author=actor, title=v.text(data, "title", required=False, max_length=200,
-                                               default=f"Audit interne – {process}"),
-                  performed_at=now if audit_date == paris_day(now) else day_start(audit_date) + timedelta(hours=8),
-                  site_id=actor.site_id, team_id=actor.team_id, process=process,
-                  scope=v.text(data, "scope", required=False, max_length=2000),
-                  criteria=v.text(data, "criteria", required=False, max_length=2000,
-                                  default=", ".join(standards()[k]["label"] for k in keys)),
-                  standards=keys, audit_type=v.choice(data, "audit_type", tuple(AUDIT_TYPES), default="process"),
-                  auditors=v.text(data, "auditors", required=False, max_length=300, default=actor.full_name),
-                  auditees=v.text(data, "auditees", required=False, max_length=300),
-                  audit_date=audit_date, duration_hours=duration, status="in_progress")
+    performed_at = now if audit_date == today else clock.paris_midnight(audit_date) + timedelta(hours=8)
+    audit = new_activity(
+        Audit, actor, now, performed_at=performed_at,
+        title=v.text(data, "title", required=False, max_length=200, default=f"Audit interne – {process}"),
+        process=process, scope=v.text(data, "scope", required=False, max_length=2000),
+        criteria=v.text(data, "criteria", required=False, max_length=2000,
+                        default=", ".join(standards()[k]["label"] for k in keys)),
+        standards=keys, audit_type=v.choice(data, "audit_type", tuple(AUDIT_TYPES), default="process"),
+        auditors=v.text(data, "auditors", required=False, max_length=300, default=actor.full_name),
+        auditees=v.text(data, "auditees", required=False, max_length=300),
+        audit_date=audit_date, duration_hours=duration, status="in_progress")
     audit.questions = _checklist(keys, data.get("clauses"), data.get("questions"))
     db.add(audit)
     db.flush()
@@ -128,13 +132,11 @@ def _link_programme(db: Session, entry_id: int, audit: Audit) -> None:
 
 
 def get_audit(db: Session, actor: User, audit_id: int) -> Audit:
-    return visible(db, Audit, actor, audit_id, "L'audit")
+    return access.visible(db, Audit, actor, audit_id, label="L'audit")
 
 
 def audits_page(db: Session, actor: User, *, status: str = "", process: str = "", page: int = 1) -> Page:
-    conditions = []
-    if (condition := author_filter(Audit, actor)) is not None:
-        conditions.append(condition)
+    conditions = [access.visible_filter(Audit, actor)]
     if status:
         conditions.append(Audit.status == v.choice({"status": status}, "status", ("in_progress", "done")))
     if process:
@@ -181,7 +183,7 @@ def add_finding(db: Session, actor: User, audit: Audit, data: dict, now: datetim
 def get_finding(db: Session, actor: User, audit: Audit, finding_id: int) -> Finding:
     finding = db.get(Finding, finding_id)
     if finding is None or finding.audit_id != audit.id:
-        raise NotFound(f"Constat n° {finding_id} introuvable dans cet audit.", "finding_id")
+        raise access.not_found(Finding, finding_id, "finding_id", label="Constat")
     return finding
 
 
@@ -194,6 +196,15 @@ def finish(db: Session, actor: User, audit: Audit, conclusions: str) -> Audit:
     audit.status = "done"
     db.flush()
     return audit
+
+
+def nonconformities_of_findings(db: Session, audit: Audit) -> dict[int, int]:
+    """Finding id → the id of the non-conformity it opened, for the audit's findings that opened one."""
+    ids = [f.id for f in audit.findings]
+    if not ids:
+        return {}
+    return {finding_id: nc_id for nc_id, finding_id in
+            db.execute(select(NonConformity.id, NonConformity.finding_id).where(NonConformity.finding_id.in_(ids)))}
 
 
 def finding_to_nonconformity(db: Session, actor: User, audit: Audit, finding: Finding, now: datetime,
@@ -275,7 +286,7 @@ def report_docx(audit: Audit) -> bytes:
     document.add_heading(f"Rapport d'audit interne – {audit.process}", 0)
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
-    for label, value in _identification(audit):
+    for label, value in identification(audit):
         cells = table.add_row().cells
         cells[0].text, cells[1].text = label, value
     document.add_heading("Constats par article", 1)
@@ -298,7 +309,7 @@ def report_docx(audit: Audit) -> bytes:
     return buffer.getvalue()
 
 
-def _identification(audit: Audit) -> list[tuple[str, str]]:
+def identification(audit: Audit) -> list[tuple[str, str]]:
     counts = {label: sum(1 for f in audit.findings if f.kind == kind) for kind, label in FINDING_KINDS.items()}
     return [("Processus audité", audit.process), ("Date", audit.audit_date.strftime("%d/%m/%Y")),
             ("Durée", f"{audit.duration_hours.normalize():f} h"), ("Type", AUDIT_TYPES[audit.audit_type]),

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from modules.improvement import services as improvement
 from modules.qse import analyses, audits, events, nonconformities as ncs, objectives, regulatory, risks
-from modules.qse.common import day_start, paris_day
 from modules.qse.models import NonConformity, ProgrammeEntry, QseIndicator
+from shopfloor import clock
 from shopfloor.auth.models import User
 
 MARKER = "Rayures sur capots de vérins D32 – retour client Hydrauliq"
@@ -116,11 +116,11 @@ def _nonconformities(db: Session, people, now: datetime, rng: random.Random) -> 
                                        what="Rayures profondes sur capots, 12 pièces, lot client du 11/11")
     improvement.add_problem_action(db, nathan, sheet, title="Intercalaires mousse entre vérins au conditionnement",
                                    deliverable="Standard de conditionnement mis à jour", owner=people["lucas"],
-                                   due=paris_day(now) + timedelta(days=10), now=now)
+                                   due=clock.paris_day(now) + timedelta(days=10), now=now)
 
 
 def _audits(db: Session, people, now: datetime) -> None:
-    nathan, today = people["nathan"], paris_day(now)
+    nathan, today = people["nathan"], clock.paris_day(now)
     year = today.year
     plan = [(2, "Réception et stockage", "iso9001"), (4, "Maintenance", "iso45001"), (5, "Production ligne 1", "iso9001"),
             (6, "Peinture", "iso14001"), (9, "Expédition", "iso9001"), (10, "Atelier maintenance – sécurité", "iso45001"),
@@ -157,7 +157,7 @@ def _audits(db: Session, people, now: datetime) -> None:
 
 
 def _risks(db: Session, people, now: datetime) -> None:
-    nathan, review = people["nathan"], paris_day(now) + timedelta(days=180)
+    nathan, review = people["nathan"], clock.paris_day(now) + timedelta(days=180)
     for process, unit, hazard, description, p, g, measures, rp, rg in DUERP:
         risks.create_risk(db, nathan, {"category": "ohs", "process": process, "work_unit": unit, "hazard": hazard,
                                        "description": description, "likelihood": p, "severity": g,
@@ -173,7 +173,7 @@ def _risks(db: Session, people, now: datetime) -> None:
 
 
 def _regulatory(db: Session, people, now: datetime) -> None:
-    tutor, today = people.get("tuteur") or people["nathan"], paris_day(now)
+    tutor, today = people.get("tuteur") or people["nathan"], clock.paris_day(now)
     for index, (reference, title, domain, source) in enumerate(REGULATORY):
         text = regulatory.save_text(db, tutor, {
             "reference": reference, "title": title, "domain": domain, "source": source,
@@ -227,7 +227,7 @@ def _month_ends(today, count: int) -> list:
 
 
 def _objectives(db: Session, people, now: datetime) -> None:
-    nathan, today = people["nathan"], paris_day(now)
+    nathan, today = people["nathan"], clock.paris_day(now)
     months = _month_ends(today, 12)
     for title, axis, target, days, name, unit, goal, direction, visual, values in OBJECTIVES:
         objective = objectives.create_objective(db, nathan, {
@@ -254,11 +254,11 @@ def _objectives(db: Session, people, now: datetime) -> None:
 def _after(day, wanted: datetime, now: datetime) -> datetime:
     """`wanted`, or a morning after `day` when `wanted` falls on or before it, never after `now`: a review of a
     period is held once the period is over (on the 1st of a month, last month ended a few hours ago)."""
-    return min(now, max(wanted, day_start(day + timedelta(days=1)) + timedelta(hours=9)))
+    return min(now, max(wanted, clock.paris_midnight(day + timedelta(days=1)) + timedelta(hours=9)))
 
 
 def _context_and_planning(db: Session, people, now: datetime) -> None:
-    nathan, today = people["nathan"], paris_day(now)
+    nathan, today = people["nathan"], clock.paris_day(now)
     analyses.save_context(db, nathan, {
         "title": "Contexte de l'atelier vérins", "scope": "Atelier vérins hydrauliques – site école",
         "strengths": ["Équipe polyvalente et formée", "Certification ISO 9001 depuis 2019", "Atelier récent"],

@@ -1,20 +1,20 @@
 """What the QSE module gives the AIC boards (contract: keys, letters, units, directions)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.qse import audits, events
-from modules.qse.common import day_start
 from modules.qse.models import NonConformity
+from shopfloor import clock
 from shopfloor.registry import Indicator
 
 
 def open_nonconformities(db: Session, day: date, team_id: int | None) -> float:
     """Non-conformities detected by `day` and not closed by then."""
-    end = day_start(day + timedelta(days=1))
+    end = clock.day_bounds(day)[1]
     query = (select(func.count()).select_from(NonConformity)
              .where(NonConformity.detected_at < end,
                     (NonConformity.closed_at.is_(None)) | (NonConformity.closed_at >= end)))
@@ -33,7 +33,7 @@ def near_misses_month(db: Session, day: date, team_id: int | None) -> float:
 
 def cost_of_non_quality(db: Session, day: date, team_id: int | None) -> float:
     """Cost of the non-conformities detected in the calendar month of `day`, up to `day`."""
-    first, end = day_start(day.replace(day=1)), day_start(day + timedelta(days=1))
+    first, end = clock.days_bounds(clock.month_start(day), day)
     query = (select(func.coalesce(func.sum(NonConformity.cost), 0)).select_from(NonConformity)
              .where(NonConformity.detected_at >= first, NonConformity.detected_at < end))
     if team_id is not None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopfloor.access import Visibility
 from shopfloor.auth.models import User
 from shopfloor.db import Base
 from shopfloor import clock
@@ -265,6 +266,7 @@ class RegulatoryText(Base):
     """A text of the regulatory watch (QSE-3): applicability, requirements, compliance, next review."""
 
     __tablename__ = "qse_regulatory_text"
+    __access__ = Visibility(owner=None, everyone=True, label="Texte")  # the site's register, read by all
     __table_args__ = (Index("ix_qse_regulatory_text_next_review", "next_review"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(120), unique=True)
@@ -326,6 +328,7 @@ class QseIndicator(Base):
     """A QSE indicator (QSE-6): definition, purpose, formula, frequency, target and direction, owner, visual."""
 
     __tablename__ = "qse_indicator"
+    __access__ = Visibility(owner=None, everyone=True, label="Indicateur")  # a shared steering record
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     definition: Mapped[str] = mapped_column(Text, default="")

@@ -9,15 +9,18 @@ from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
 from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
-from modules.qse.common import Page, author_filter, can_change, day_range, editable, paginate, visible
 from modules.qse.models import (
     NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
+from modules.qse.pagination import Page, paginate
+from modules.qse.editing import can_change, editable
 from modules.stock import ledger
 from modules.stock.models import Balance, Item, Location, Lot, Reception
 from modules.stock.reception import QUARANTINE_BY_DEFAULT, anomaly_label, quarantine_location
+from shopfloor import access, clock
 from shopfloor.auth.models import User
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor import validation as v
 
 MAX_QUANTITY = Decimal(1_000_000_000)  # QTY = Numeric(14, 3): three decimals
@@ -76,9 +79,8 @@ def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *,
         raise ValidationError("La date de détection ne peut pas être dans le futur.", "detected_at")
     quantity = v.decimal(data, "quantity", required=False, minimum=Decimal(0), maximum=MAX_QUANTITY, max_places=3)
     cost = v.decimal(data, "cost", required=False, minimum=Decimal(0), maximum=MAX_COST, max_places=2)
-    nc = NonConformity(
-        author=actor, title=title, performed_at=detected, detected_at=detected, site_id=actor.site_id,
-        team_id=actor.team_id, source=v.choice(data, "source", tuple(NC_SOURCES)),
+    nc = new_activity(
+        NonConformity, actor, now, performed_at=detected, title=title, detected_at=detected, source=v.choice(data, "source", tuple(NC_SOURCES)),
         severity=v.choice(data, "severity", tuple(NC_SEVERITIES)),
         requirement=v.choice(data, "requirement", tuple(NC_REQUIREMENTS), default="customer"),
         description=v.text(data, "description", max_length=5000),
@@ -131,16 +133,14 @@ def open_from_reception(db: Session, actor: User, reception_id: int, now: dateti
 # -- reading --------------------------------------------------------------------------
 
 def get_nonconformity(db: Session, actor: User, nc_id: int) -> NonConformity:
-    return visible(db, NonConformity, actor, nc_id, "La non-conformité")
+    return access.visible(db, NonConformity, actor, nc_id, label="La non-conformité")
 
 
 def register(db: Session, actor: User, *, status: str = "", severity: str = "", source: str = "", q: str = "",
              page: int = 1) -> Page:
     """The register, newest first, filtered and paginated."""
     query = select(NonConformity).options(joinedload(NonConformity.author))
-    conditions = []
-    if (condition := author_filter(NonConformity, actor)) is not None:
-        conditions.append(condition)
+    conditions = [access.visible_filter(NonConformity, actor)]
     if status == "active":
         conditions.append(NonConformity.status != "closed")
     elif status:
@@ -317,5 +317,5 @@ def as_json(nc: NonConformity) -> dict:
 
 
 def in_period(start, end):
-    first, after = day_range(start, end)
+    first, after = clock.days_bounds(start, end)
     return NonConformity.detected_at >= first, NonConformity.detected_at < after

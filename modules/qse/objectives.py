@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from modules.qse.common import author_filter, editable, paris_day, visible
+from modules.qse.editing import editable
 from modules.qse.models import (
     DIRECTIONS, FREQUENCIES, OBJECTIVE_STATUSES, POLICY_AXES, VISUALS, IndicatorFollowup, Measurement, Objective,
     QseIndicator)
-from shopfloor.db import get_or_404
+from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.notifications.services import notify_many
+from shopfloor.urls import link
 
 LIST_LIMIT = 200
 CHART_POINTS = 60
 
 
-def _user(db: Session, data: dict, field: str) -> User:
+def _person(db: Session, data: dict, field: str) -> User:
     value = data.get(field)
     if isinstance(value, User):
         return value
@@ -45,11 +45,11 @@ def create_objective(db: Session, actor: User, data: dict, now: datetime) -> Obj
     axis = v.choice(data, "axis", tuple(POLICY_AXES))
     target = v.text(data, "target", max_length=300)
     deadline = v.date_field(data, "deadline")
-    if deadline < paris_day(now):
+    if deadline < clock.paris_day(now):
         raise ValidationError("L'échéance d'un objectif ne peut pas être passée.", "deadline")
-    objective = Objective(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id, title=title,
+    objective = new_activity(Objective, actor, now, title=title,
                           description=v.text(data, "description", required=False, max_length=3000),
-                          axis=axis, target=target, deadline=deadline, owner=_user(db, data, "owner"),
+                          axis=axis, target=target, deadline=deadline, owner=_person(db, data, "owner"),
                           policy_commitment=v.text(data, "policy_commitment", required=False, max_length=300),
                           means=v.text(data, "means", required=False, max_length=3000))
     db.add(objective)
@@ -65,14 +65,13 @@ def set_objective_status(db: Session, actor: User, objective: Objective, data: d
 
 
 def get_objective(db: Session, actor: User, objective_id: int) -> Objective:
-    return visible(db, Objective, actor, objective_id, "L'objectif")
+    return access.visible(db, Objective, actor, objective_id, label="L'objectif")
 
 
 def objectives(db: Session, actor: User) -> list[Objective]:
     """The objectives `actor` may see (an activity: its author, their tutor, admins), active first, by deadline."""
-    condition = author_filter(Objective, actor)
     query = (select(Objective).options(joinedload(Objective.owner), selectinload(Objective.indicators))
-             .where(*([] if condition is None else [condition]))
+             .where(access.visible_filter(Objective, actor))
              .order_by(Objective.status != "active", Objective.deadline, Objective.id).limit(LIST_LIMIT))
     return list(db.scalars(query))
 
@@ -97,7 +96,7 @@ def save_indicator(db: Session, actor: User, data: dict, indicator: QseIndicator
     indicator.target = v.decimal(data, "target")
     indicator.direction = v.choice(data, "direction", tuple(DIRECTIONS))
     indicator.visual = v.choice(data, "visual", tuple(VISUALS), default="line")
-    indicator.owner_id = _user(db, data, "owner").id
+    indicator.owner_id = _person(db, data, "owner").id
     indicator.objective_id = objective_id
     db.add(indicator)
     db.flush()
@@ -116,13 +115,13 @@ def _may_change_indicator(actor: User, indicator: QseIndicator) -> None:
 
 
 def get_indicator(db: Session, indicator_id: int) -> QseIndicator:
-    return get_or_404(db, QseIndicator, indicator_id, f"Indicateur n° {indicator_id} introuvable.", "indicator_id")
+    return access.get(db, QseIndicator, indicator_id, "indicator_id")
 
 
 def add_measurement(db: Session, actor: User, indicator: QseIndicator, data: dict, now: datetime) -> Measurement:
     _may_change_indicator(actor, indicator)
     measured_on = v.date_field(data, "measured_on")
-    if measured_on > paris_day(now):
+    if measured_on > clock.paris_day(now):
         raise ValidationError("On ne mesure pas un indicateur dans le futur.", "measured_on")
     value = v.decimal(data, "value")
     if db.scalar(select(Measurement.id).where(Measurement.indicator_id == indicator.id,
@@ -192,11 +191,6 @@ def chart_figure(indicator: QseIndicator, rows: list[Measurement]) -> str:
     return json.dumps(figure.to_plotly_json(), default=str)
 
 
-def _url(indicator_id: int) -> str:
-    return url_for("qse.indicator", indicator_id=indicator_id) if has_request_context() else \
-        f"/qse/indicators/{indicator_id}"
-
-
 def alert_off_target(db: Session, now: datetime) -> str:
     """Notify each owner once per off-target latest measurement (the notification key carries the measurement id:
     safe to run twice or on two workers)."""
@@ -205,7 +199,7 @@ def alert_off_target(db: Session, now: datetime) -> str:
         if status.off_target:
             indicator, last = status.indicator, status.last
             rows.append({"user_id": indicator.owner_id, "key": f"qse.indicator_off_target.{last.id}",
-                         "url": _url(indicator.id),
+                         "url": link("qse.indicator", indicator_id=indicator.id),
                          "message": f"Indicateur « {indicator.name} » hors cible : {last.value.normalize():f} "
                                     f"{indicator.unit} au {last.measured_on:%d/%m/%Y} (cible "
                                     f"{'≥' if indicator.direction == 'higher' else '≤'} "
@@ -229,7 +223,7 @@ def create_followup(db: Session, actor: User, indicator: QseIndicator, data: dic
     start, end = v.date_field(data, "period_start"), v.date_field(data, "period_end")
     if end < start:
         raise ValidationError("La fin de la période précède son début.", "period_end")
-    if end > paris_day(now):
+    if end > clock.paris_day(now):
         raise ValidationError("La période suivie ne peut pas finir dans le futur.", "period_end")
     analysis = v.text(data, "analysis", max_length=5000)
     last = db.scalar(select(Measurement).where(Measurement.indicator_id == indicator.id,
@@ -238,8 +232,8 @@ def create_followup(db: Session, actor: User, indicator: QseIndicator, data: dic
     if last is None:
         raise ValidationError("Aucune mesure de cet indicateur dans la période : saisissez-la d'abord.",
                               "period_start")
-    followup = IndicatorFollowup(
-        author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
+    followup = new_activity(
+        IndicatorFollowup, actor, now,
         title=v.text(data, "title", required=False, max_length=200,
                      default=f"Suivi {indicator.name} – {start:%m/%Y}"[:200]),
         indicator=indicator, period_start=start, period_end=end, last_value=last.value,
@@ -251,18 +245,17 @@ def create_followup(db: Session, actor: User, indicator: QseIndicator, data: dic
 
 
 def get_followup(db: Session, actor: User, followup_id: int) -> IndicatorFollowup:
-    return visible(db, IndicatorFollowup, actor, followup_id, "Le suivi d'indicateur")
+    return access.visible(db, IndicatorFollowup, actor, followup_id, label="Le suivi d'indicateur")
 
 
 def followups(db: Session, actor: User, indicator_id: int) -> list[IndicatorFollowup]:
-    rows = db.scalars(select(IndicatorFollowup).options(joinedload(IndicatorFollowup.author))
-                      .where(IndicatorFollowup.indicator_id == indicator_id)
-                      .order_by(IndicatorFollowup.period_end.desc()).limit(50))
-    return [f for f in rows if can_see_apprentice(actor, f.author)]
+    return list(db.scalars(select(IndicatorFollowup).options(joinedload(IndicatorFollowup.author))
+                           .where(IndicatorFollowup.indicator_id == indicator_id,
+                                  access.visible_filter(IndicatorFollowup, actor))
+                           .order_by(IndicatorFollowup.period_end.desc()).limit(50)))
 
 
 def month_bounds(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
-    return first, following.fromordinal(following.toordinal() - 1)
+    """The first and last Paris days of the month of `day`: a follow-up's default period."""
+    return clock.month_start(day), clock.next_month_start(day) - timedelta(days=1)
 

@@ -5,17 +5,17 @@ import csv
 import io
 from datetime import datetime
 
-from flask import has_request_context, url_for
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from modules.qse.common import Page, paginate, paris_day
 from modules.qse.models import REG_COMPLIANCE, REG_DOMAINS, RegulatoryText
-from shopfloor.db import get_or_404
+from modules.qse.pagination import Page, paginate
+from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden
 from shopfloor.notifications.services import notify_many
+from shopfloor.urls import link
 
 FIELDS = ("reference", "title", "domain", "source", "published_on", "applicability", "requirements", "compliance",
           "action_planned", "next_review")
@@ -49,7 +49,7 @@ def save_text(db: Session, actor: User, data: dict, text: RegulatoryText | None 
 
 
 def get_text(db: Session, text_id: int) -> RegulatoryText:
-    return get_or_404(db, RegulatoryText, text_id, f"Texte n° {text_id} introuvable.", "id")
+    return access.get(db, RegulatoryText, text_id)
 
 
 def _conditions(domain: str, compliance: str, q: str) -> list:
@@ -89,14 +89,10 @@ def export_csv(db: Session, *, domain: str = "", compliance: str = "", q: str = 
     return out.getvalue()
 
 
-def _url(text_id: int) -> str:
-    return url_for("qse.regulatory_text", text_id=text_id) if has_request_context() else f"/qse/regulatory/{text_id}"
-
-
 def remind_due_reviews(db: Session, now: datetime) -> str:
     """Notify each owner once per review date that falls due; safe to run twice or on two workers
     (the notification key is unique and reminded_for records the date already reminded)."""
-    today = paris_day(now)
+    today = clock.paris_day(now)
     due = (RegulatoryText.next_review <= today, RegulatoryText.owner_id.is_not(None),
            or_(RegulatoryText.reminded_for.is_(None), RegulatoryText.reminded_for != RegulatoryText.next_review))
     rows = db.execute(select(RegulatoryText.id, RegulatoryText.owner_id, RegulatoryText.reference,
@@ -105,7 +101,7 @@ def remind_due_reviews(db: Session, now: datetime) -> str:
         return "0 revue réglementaire à rappeler"
     notify_many(db, [{"user_id": owner_id, "key": f"qse.regulatory_review.{text_id}.{review.isoformat()}",
                       "message": f"Veille réglementaire : revue de « {reference} » due le {review:%d/%m/%Y}",
-                      "url": _url(text_id)} for text_id, owner_id, reference, review in rows], now)
+                      "url": link("qse.regulatory_text", text_id=text_id)} for text_id, owner_id, reference, review in rows], now)
     db.execute(update(RegulatoryText).where(RegulatoryText.id.in_([r[0] for r in rows]))
                .values(reminded_for=RegulatoryText.next_review).execution_options(synchronize_session=False))
     db.flush()

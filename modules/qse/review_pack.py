@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from modules.improvement.actions import visibility_filter
 from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
 from modules.qse import objectives as obj
-from modules.qse.common import author_filter
 from modules.qse.models import (
     AUDIT_STATUSES, FINDING_KINDS, NC_SEVERITIES, NC_STATUSES, OBJECTIVE_STATUSES, OPEN_FINDING_KINDS, POLICY_AXES,
     RISK_CATEGORIES, Audit, NonConformity, Risk)
+from shopfloor import access
 from shopfloor.auth.models import User
 
 TOP_RISKS = 10
@@ -33,22 +33,17 @@ class Pack:
     actions: list
 
 
-def _seen(cls, actor: User) -> list:
-    condition = author_filter(cls, actor)
-    return [] if condition is None else [condition]
-
-
 def gather(db: Session, actor: User, today: date) -> Pack:
     """Everything the review reads, limited to what `actor` may see (an admin: the whole site),
     in a handful of queries."""
     objectives = obj.objectives(db, actor)
     last = obj.last_measurements(db, [i.id for o in objectives for i in o.indicators])
-    audits = list(db.scalars(select(Audit).options(selectinload(Audit.findings)).where(*_seen(Audit, actor))
+    audits = list(db.scalars(select(Audit).options(selectinload(Audit.findings)).where(access.visible_filter(Audit, actor))
                              .order_by(Audit.audit_date.desc(), Audit.id.desc()).limit(RECENT_AUDITS)))
     counts = {(severity, status): count for severity, status, count in db.execute(
-        select(NonConformity.severity, NonConformity.status, func.count()).where(*_seen(NonConformity, actor))
+        select(NonConformity.severity, NonConformity.status, func.count()).where(access.visible_filter(NonConformity, actor))
         .group_by(NonConformity.severity, NonConformity.status))}
-    risks = list(db.scalars(select(Risk).where(*_seen(Risk, actor))
+    risks = list(db.scalars(select(Risk).where(access.visible_filter(Risk, actor))
                             .order_by(Risk.score.desc(), Risk.id.desc()).limit(TOP_RISKS)))
     qse_sheets = select(ProblemSheet.id).where(ProblemSheet.origin_type.like("qse_%"))
     visibility = visibility_filter(actor)

@@ -7,11 +7,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from modules.qse.common import Page, author_filter, editable, paginate, paris_day, visible
+from modules.qse.editing import editable
 from modules.qse.models import RISK_CATEGORIES, RISK_KINDS, Risk
+from modules.qse.pagination import Page, paginate
+from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import ValidationError
+from shopfloor.evidence.activities import new_activity
 
 SCALE = (1, 2, 3, 4)
 LIKELIHOOD_LABELS = {1: "Improbable", 2: "Possible", 3: "Probable", 4: "Très probable"}
@@ -33,12 +36,12 @@ def _rating(data: dict, field: str, required: bool = True) -> int | None:
 def create_risk(db: Session, actor: User, data: dict, now: datetime) -> Risk:
     likelihood, severity = _rating(data, "likelihood"), _rating(data, "severity")
     description = v.text(data, "description", max_length=3000)
-    risk = Risk(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
-                title=v.text(data, "title", required=False, max_length=200, default=description[:120]),
-                description=description, process=v.text(data, "process", max_length=120),
-                category=v.choice(data, "category", tuple(RISK_CATEGORIES), default="quality"),
-                kind=v.choice(data, "kind", tuple(RISK_KINDS), default="risk"),
-                likelihood=likelihood, severity=severity, score=likelihood * severity)
+    risk = new_activity(Risk, actor, now,
+                        title=v.text(data, "title", required=False, max_length=200, default=description[:120]),
+                        description=description, process=v.text(data, "process", max_length=120),
+                        category=v.choice(data, "category", tuple(RISK_CATEGORIES), default="quality"),
+                        kind=v.choice(data, "kind", tuple(RISK_KINDS), default="risk"),
+                        likelihood=likelihood, severity=severity, score=likelihood * severity)
     _apply_details(risk, data, now)
     db.add(risk)
     db.flush()
@@ -58,7 +61,7 @@ def _apply_details(risk: Risk, data: dict, now: datetime) -> None:
             raise ValidationError("Le risque résiduel se cote en probabilité ET gravité.", "residual_severity")
     if "review_on" in data:
         risk.review_on = v.date_field(data, "review_on", required=False)
-        if risk.review_on is not None and risk.review_on < paris_day(now):
+        if risk.review_on is not None and risk.review_on < clock.paris_day(now):
             raise ValidationError("La date de revue ne peut pas être passée.", "review_on")
 
 
@@ -75,13 +78,11 @@ def update_risk(db: Session, actor: User, risk: Risk, data: dict, now: datetime)
 
 
 def get_risk(db: Session, actor: User, risk_id: int) -> Risk:
-    return visible(db, Risk, actor, risk_id, "Le risque")
+    return access.visible(db, Risk, actor, risk_id, label="Le risque")
 
 
 def _conditions(actor: User, category: str, process: str, min_score: int | None) -> list:
-    conditions = []
-    if (condition := author_filter(Risk, actor)) is not None:
-        conditions.append(condition)
+    conditions = [access.visible_filter(Risk, actor)]
     if category:
         conditions.append(Risk.category == v.choice({"category": category}, "category", tuple(RISK_CATEGORIES)))
     if process:

@@ -4,25 +4,20 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shopfloor.origins import activity_itself
-from shopfloor.registry import Origin, ParetoSource
 from modules.qse.models import NC_SEVERITIES, NC_SOURCES, Finding, NonConformity
 from modules.qse.nonconformities import in_period
-
-
-def _url(endpoint: str, fallback: str, **values) -> str:
-    return url_for(endpoint, **values) if has_request_context() else fallback
-
+from shopfloor.origins import activity_itself
+from shopfloor.registry import Origin, ParetoSource
+from shopfloor.urls import link
 
 def resolve_nonconformity(db: Session, record_id: int):
     nc = db.get(NonConformity, record_id)
     if nc is None:
         return None
-    return f"NC n° {nc.id} – {nc.title}", _url("qse.nonconformity", f"/qse/nonconformities/{nc.id}", nc_id=nc.id)
+    return f"NC n° {nc.id} – {nc.title}", link("qse.nonconformity", nc_id=nc.id)
 
 
 def resolve_finding(db: Session, record_id: int):
@@ -30,7 +25,7 @@ def resolve_finding(db: Session, record_id: int):
     if finding is None:
         return None
     return (f"Constat § {finding.clause} – audit {finding.audit.process}",
-            _url("qse.audit", f"/qse/audits/{finding.audit_id}", audit_id=finding.audit_id))
+            link("qse.audit", audit_id=finding.audit_id))
 
 
 def finding_audit(db: Session, record_id: int) -> int | None:

@@ -40,7 +40,7 @@ def test_nc_form_contain_and_close_refusal(client, db, people, store):
                        data={"effectiveness": "Plus de défaut", "effective": "true"}).status_code == 302
     assert client.post(f"/qse/nonconformities/{nc.id}/close").status_code == 302
     login(client, "appr2", "clef-atelier-2026")
-    assert client.get(f"/qse/nonconformities/{nc.id}").status_code == 403
+    assert client.get(f"/qse/nonconformities/{nc.id}").status_code == 404   # someone else's: as if missing
 
 
 def test_audit_pages_findings_and_print_report(client, db, people):
