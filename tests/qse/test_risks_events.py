@@ -77,13 +77,14 @@ def test_events_and_days_without_accident(client, db, people, now):
     assert indicators.days_without_accident(db, date(2026, 11, 20), people.apprentice.team_id) == 18
 
 
-def test_regulatory_reminders_are_sent_once_and_export(db, people, now):
+def test_regulatory_reminders_are_sent_once_and_export(app, db, people, now):
     text = regulatory.save_text(db, people.admin, {
         "reference": "Code du travail R4323-22", "title": "Vérifications générales périodiques des équipements de levage",
         "domain": "S", "compliance": "compliant", "next_review": (now - timedelta(days=1)).date().isoformat()})
     db.commit()
-    assert regulatory.remind_due_reviews(db, now).startswith("1 ")
-    assert regulatory.remind_due_reviews(db, now).startswith("0 ")
+    with app.app_context():   # jobs run in an app context (the reminder's link needs it)
+        assert regulatory.remind_due_reviews(db, now).startswith("1 ")
+        assert regulatory.remind_due_reviews(db, now).startswith("0 ")
     db.commit()
     notes = db.scalars(select(Notification).where(Notification.user_id == people.admin.id)).all()
     assert len(notes) == 1 and "R4323-22" in notes[0].message
