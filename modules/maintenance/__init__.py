@@ -1,6 +1,7 @@
 """Maintenance: equipment, preventive plans, work orders with lockout and diagnosis, KPIs."""
 from modules.maintenance import api, cancellation, demo, indicators, schedule, views
 from modules.maintenance.cli import group
+from modules.maintenance.models import code_label, code_labels
 from shopfloor.registry import Job, Module
 
 
@@ -17,4 +18,5 @@ registration = Module(
     effects=cancellation.EFFECTS,
     origins=indicators.ORIGINS,
     pareto_sources=indicators.PARETO_SOURCES,
+    template_globals={"code_label": code_label, "code_labels": code_labels},
 )

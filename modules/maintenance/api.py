@@ -6,15 +6,16 @@ from datetime import timedelta
 from flask import jsonify, request
 
 from modules.maintenance import equipment as eq_services
+from modules.maintenance import parts
 from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.models import LOCKOUT_STEPS, Equipment, Plan, WorkOrder
+from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
                            nullable, record)
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor import clock
 
 bp = api_blueprint("maintenance_api", "/maintenance")
 
@@ -151,7 +152,7 @@ def list_work_orders():
 @requires()
 @doc("One work order with its lockout, routine results and diagnosis", response=WO_SCHEMA)
 def get_work_order(wo_id):
-    return jsonify(wo_json(wos.visible_work_order(session(), current_actor(), wo_id)))
+    return jsonify(wo_json(_visible(session(), wo_id)))
 
 
 @bp.post("/work-orders")
@@ -168,9 +169,13 @@ def request_breakdown():
     return jsonify(wo_json(wos.request_breakdown(db, current_actor(), equipment, data, clock.now()))), 201
 
 
+def _visible(db, wo_id: int) -> WorkOrder:
+    return access.visible(db, WorkOrder, current_actor(), wo_id, field="work_order")
+
+
 def _action(wo_id, fn):
     db = session()
-    wo = wos.visible_work_order(db, current_actor(), wo_id)
+    wo = _visible(db, wo_id)
     fn(db, wo)
     return jsonify(wo_json(wo))
 
@@ -228,9 +233,8 @@ def diagnosis(wo_id):
     response=record({"picked": BOOLEAN, "message": STRING, "pick": nullable(INTEGER),
                      "purchase_proposal": nullable(INTEGER), "work_order": WO_SCHEMA}))
 def pick_parts(wo_id):
-    from modules.maintenance import parts
     db, data = session(), body()
-    wo = wos.visible_work_order(db, current_actor(), wo_id)
+    wo = _visible(db, wo_id)
     outcome = parts.pick_parts(db, current_actor(), wo, data, clock.now())
     return jsonify({"picked": outcome.picked, "message": outcome.message, "pick": outcome.pick_id,
                     "purchase_proposal": outcome.proposal_id, "work_order": wo_json(wo)})
@@ -269,9 +273,9 @@ def kpis():
 
 def period(args, now):
     """from/to as Paris days (to inclusive); default: the last 365 days."""
-    today = now.astimezone(v.PARIS).date()
+    today = clock.paris_day(now)
     first = v.date_field(args, "from", default=today - timedelta(days=365))
     last = v.date_field(args, "to", default=today)
     if last < first:
         raise v.ValidationError("« to » doit suivre « from ».", "to")
-    return rd.day_bounds(first)[0], rd.day_bounds(last)[1]
+    return clock.days_bounds(first, last)

@@ -9,9 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from modules.maintenance import analysis as an
+from modules.maintenance import readings as rd
 from modules.maintenance import schedule
 from modules.maintenance.equipment import create_equipment, create_plan
 from modules.maintenance.models import Equipment, Plan, Reading, WorkOrder
+from shopfloor import clock
 from shopfloor.auth.models import Team, User
 
 DAY = timedelta(days=1)
@@ -164,13 +167,7 @@ def _history(db: Session, emma: User | None, tutor: User, now: datetime) -> None
 def _analysis(db: Session, emma: User, now: datetime) -> None:
     """Emma's analysis of the park over six months: proposal, and a progress action on the MTTR
     measured again over the last 30 days."""
-    try:
-        from modules.improvement import services  # noqa: F401  (the proposal and action live there)
-    except ImportError:
-        return
-    from modules.maintenance import analysis as an
-    from modules.maintenance import readings as rd
-    today = now.astimezone(rd.PARIS).date()
+    today = clock.paris_day(now)
     made = an.create_analysis(db, emma, {"from": (today - 210 * DAY).isoformat(),
                                          "to": (today - 31 * DAY).isoformat(),
                                          "title": "Analyse des pannes du parc sur six mois"}, now)

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from modules.maintenance.models import (
     CRITICALITIES, ENERGIES, LEVELS, PLAN_KINDS, TECHNOLOGIES, Equipment, Plan)
 from modules.maintenance.schedule import add_interval, initial_state
-from modules.stock.masterdata import read_table
+from modules.stock import services as stock
+from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -44,7 +45,7 @@ def get_equipment(db: Session, code_or_id) -> Equipment:
     else:
         eq = db.scalar(select(Equipment).where(Equipment.code == str(code_or_id).strip()))
     if eq is None:
-        raise NotFound(f"Équipement « {code_or_id} » introuvable.", "equipment")
+        raise access.not_found(Equipment, code_or_id, "equipment")
     return eq
 
 
@@ -116,7 +117,7 @@ IMPORT_COLUMNS = ("code", "name", "level", "parent", "technologies", "criticalit
 
 def import_equipment(db: Session, actor: User, content: bytes, filename: str) -> tuple[int, list[str]]:
     """CSV (; or ,) or XLSX with IMPORT_COLUMNS. All lines land, or none: errors listed line by line."""
-    rows = list(enumerate(read_table(filename, content), start=2))
+    rows = list(enumerate(stock.read_table(filename, content), start=2))
     if not rows:
         raise ValidationError("Le fichier ne contient aucune ligne d'équipement sous l'en-tête.", "file")
     errors: list[str] = []

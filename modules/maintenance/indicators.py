@@ -3,27 +3,28 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modules.maintenance import readings as rd
-from modules.maintenance.models import CORRECTIVE_KINDS, OPEN_STATES, Equipment, WorkOrder
+from modules.maintenance.models import CORRECTIVE_KINDS, OPEN_STATES, Analysis, Equipment, WorkOrder
+from shopfloor import clock
 from shopfloor.origins import activity_itself
+from shopfloor.urls import link
 from shopfloor.registry import Indicator, Origin, ParetoSource
 
 WINDOW_DAYS = 30
 
 
 def _window(day: date, days: int = WINDOW_DAYS):
-    return rd.day_bounds(day - timedelta(days=days - 1))[0], rd.day_bounds(day)[1]
+    return clock.days_bounds(day - timedelta(days=days - 1), day)
 
 
 def availability(db: Session, day: date, team_id: int | None) -> float | None:
     ids = rd.team_equipment_ids(db, team_id)
     if not ids:
         return None
-    start, end = rd.day_bounds(day)
+    start, end = clock.day_bounds(day)
     rows = rd.failures_in(db, start, end, ids)
     period = 24.0 * len(ids)
     return round(100 * (period - rd.downtime_hours(rows, start, end)) / period, 1)
@@ -40,7 +41,7 @@ def pm_compliance(db: Session, day: date, team_id: int | None) -> float | None:
 def open_breakdowns(db: Session, day: date, team_id: int | None) -> float | None:
     q = select(func.count(WorkOrder.id)).join(Equipment).where(
         WorkOrder.kind.in_(CORRECTIVE_KINDS), WorkOrder.status.in_(OPEN_STATES),
-        WorkOrder.requested_at < rd.day_bounds(day)[1])
+        WorkOrder.requested_at < clock.day_bounds(day)[1])
     if team_id is not None:
         q = q.where(Equipment.team_id == team_id)
     return float(db.scalar(q) or 0)
@@ -69,24 +70,19 @@ def resolve_work_order(db: Session, record_id: int):
     wo = db.get(WorkOrder, record_id)
     if wo is None:
         return None
-    url = (url_for("maintenance.work_order", wo_id=record_id) if has_request_context()
-           else f"/maintenance/work-orders/{record_id}")
-    return f"OT-{wo.id} {wo.title}", url
+    return f"OT-{wo.id} {wo.title}", link("maintenance.work_order", wo_id=record_id)
 
 
 def resolve_analysis(db: Session, record_id: int):
-    from modules.maintenance.models import Analysis
     analysis = db.get(Analysis, record_id)
     if analysis is None:
         return None
-    url = (url_for("maintenance.analysis", analysis_id=record_id) if has_request_context()
-           else f"/maintenance/analyses/{record_id}")
-    return analysis.title, url
+    return analysis.title, link("maintenance.analysis", analysis_id=record_id)
 
 
 def _pareto(by: str):
     def compute(db: Session, start: date, end: date, team_id: int | None):
-        return rd.pareto_failures(db, rd.day_bounds(start)[0], rd.day_bounds(end)[1], by, team_id)
+        return rd.pareto_failures(db, *clock.days_bounds(start, end), by, team_id)
     return compute
 
 

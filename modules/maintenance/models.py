@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, or_, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from modules.maintenance import progress
+from shopfloor import clock
+from shopfloor.access import Visibility
 from shopfloor.auth.models import User
 from shopfloor.db import Base
-from shopfloor import clock
 from shopfloor.evidence.models import Activity
 
 TECHNOLOGIES = ("mecanique", "electrique", "pneumatique", "hydraulique", "automatisme")
@@ -22,6 +24,15 @@ LEVELS = ("site", "line", "equipment", "subassembly")
 ENERGIES = ("electrique", "pneumatique", "hydraulique", "gravite", "thermique", "mecanique", "chimique")
 # Technologies and energies are ASCII codes in the API; people read them with their accents.
 CODE_LABELS = {"mecanique": "mécanique", "electrique": "électrique", "gravite": "gravité"}
+
+
+def code_label(code: str) -> str:
+    return CODE_LABELS.get(code, code)
+
+
+def code_labels(codes: list[str]) -> str:
+    return ", ".join(code_label(code) for code in codes or [])
+
 LOCKOUT_STEPS = ("separate", "lock", "tag", "purge", "verify")
 PLAN_KINDS = ("calendar", "usage", "condition", "predictive")
 WO_KINDS = ("preventive", "curative", "palliative", "improvement")
@@ -46,6 +57,7 @@ class Equipment(Base):
     """A node of the equipment tree: site → line → equipment → sub-assembly."""
 
     __tablename__ = "maint_equipment"
+    __access__ = Visibility(owner=None, everyone=True, label="Équipement")  # the register: master data
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -72,6 +84,7 @@ class Plan(Base):
     """A preventive plan and its routine (gamme). Kind decides what makes it due."""
 
     __tablename__ = "maint_plan"
+    __access__ = Visibility(owner=None, everyone=True, label="Plan de maintenance")
     id: Mapped[int] = mapped_column(primary_key=True)
     equipment_id: Mapped[int] = mapped_column(ForeignKey("maint_equipment.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -129,8 +142,35 @@ class CheckIntervention(Intervention):
     __mapper_args__ = {"polymorphic_identity": "maintenance_check"}
 
 
+class AnyOf:
+    """Several SQL values standing as one in a Visibility rule: `== x` holds when one of them is x
+    (a work order belongs to the site of its equipment and to the site of its intervention)."""
+
+    __hash__ = None
+
+    def __init__(self, *values):
+        self.values = values
+
+    def __eq__(self, other):
+        return or_(*(value == other for value in self.values))
+
+
+def _intervention_author(wo):
+    """The author of the WO's intervention (NULL while nobody has taken it), for the row at hand."""
+    return select(Activity.author_id).where(Activity.id == wo.intervention_id).scalar_subquery()
+
+
+def _work_order_sites(wo):
+    return AnyOf(select(Activity.site_id).where(Activity.id == wo.intervention_id).scalar_subquery(),
+                 select(Equipment.site_id).where(Equipment.id == wo.equipment_id).scalar_subquery())
+
+
 class WorkOrder(Base):
     __tablename__ = "maint_work_order"
+    # The author of its intervention, that author's tutor, the tutors of its sites, admins. A WO
+    # nobody has taken yet holds nobody's work: it is open to all (the queue apprentices pick from).
+    __access__ = Visibility(owner=_intervention_author, site=_work_order_sites, unowned_visible=True,
+                            label="Ordre de travail")
     __table_args__ = (
         # generation is idempotent by construction: one WO per plan occurrence, one open WO per plan
         UniqueConstraint("plan_id", "due", name="uq_maint_work_order_plan_due"),
@@ -300,10 +340,8 @@ class Analysis(Activity):
         return f"{self.equipment.code} {self.equipment.name}" if self.equipment else "Tout le parc"
 
     def summary(self) -> list[tuple[str, str]]:
-        from modules.maintenance.analysis import summary_rows  # the actions live in the improvement module
-        return summary_rows(self)
+        return progress.summary_rows(self)
 
     def proposed_competences(self, defaults: tuple[str, ...]) -> tuple[str, ...]:
-        from modules.maintenance.analysis import has_measured_progress
-        extra = ("MAINT-6",) if has_measured_progress(self) else ()
+        extra = ("MAINT-6",) if progress.has_measured_progress(self) else ()
         return tuple(dict.fromkeys(defaults + extra))

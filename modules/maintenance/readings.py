@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from modules.maintenance.models import CORRECTIVE_KINDS, FAILURE_CAUSES, Equipment, Plan, Reading, WorkOrder
+from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import ValidationError
-from shopfloor.validation import PARIS
 
 MAX_BATCH = 10000
 
@@ -130,7 +130,7 @@ def pm_compliance_counts(db: Session, equipment_ids, start: datetime, end: datet
     due = on_time = 0
     for wo_due, finished, skipped in db.execute(q):
         due += 1 + sum(1 for s in skipped or [] if _skip_in(s, start, end))
-        deadline = datetime.combine(wo_due.astimezone(PARIS).date() + timedelta(days=1), time(), PARIS)
+        deadline = clock.day_bounds(clock.paris_day(wo_due))[1]
         if finished is not None and finished < deadline:
             on_time += 1
     return due, on_time
@@ -142,11 +142,6 @@ def _skip_in(label: str, start: datetime, end: datetime) -> bool:
     except ValueError:
         return False   # a usage occurrence (meter value) has no date
     return start <= moment < end
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), PARIS)
-    return start, datetime.combine(day + timedelta(days=1), time(), PARIS)
 
 
 def pareto_failures(db: Session, start: datetime, end: datetime, by: str, team_id: int | None = None,

@@ -1,4 +1,7 @@
-"""HTML pages: schedule, equipment sheet (readings chart, label), breakdown request, work order, KPIs."""
+"""HTML pages: schedule, equipment sheet (readings chart, label), breakdown request, work order, KPIs.
+
+Every form has the kit's shape (shopfloor.forms): load → authorise → parse → call the service →
+redirect; a domain error re-renders the same page with the error and its status."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,26 +10,27 @@ import plotly.graph_objects as go
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from modules.maintenance import analysis as an
 from modules.maintenance import equipment as eq_services
+from modules.maintenance import forms as fields
+from modules.maintenance import parts, progress
 from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.api import period
 from modules.maintenance.models import (
-    CODE_LABELS, CONSEQUENCES_LABELS, FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, Equipment, Plan, WorkOrder)
-from modules.stock.labels import qr_svg
+    CONSEQUENCES_LABELS, CRITICALITIES, ENERGIES, FAILURE_CAUSES, FAILURE_MODES, LEVELS, LOCKOUT_STEPS,
+    PLAN_KINDS, TECHNOLOGIES, Analysis, Equipment, Plan, WorkOrder)
+from modules.stock import services as stock
+from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor import clock
-from shopfloor.errors import DomainError, ValidationError
+from shopfloor.errors import ValidationError
+from shopfloor.forms import form_handler, on_error
 from shopfloor.registry import ActivityType
+from shopfloor.urls import link
 
 bp = Blueprint("maintenance", __name__, url_prefix="/maintenance", template_folder="templates")
-
-
-@bp.app_template_filter("code_label")
-def code_label(code: str) -> str:
-    return CODE_LABELS.get(code, code)
 
 STEP_LABELS = {"separate": "Séparer", "lock": "Condamner", "tag": "Identifier (étiquette)",
                "purge": "Purger les énergies résiduelles", "verify": "Vérifier l'absence d'énergie"}
@@ -37,13 +41,13 @@ PLAN_LABELS = {"calendar": "Systématique (calendrier)", "usage": "Systématique
 
 ACTIVITY_TYPES = [
     ActivityType("maintenance_check", "Contrôle / inspection", ("MAINT-1",),
-                 url=lambda a: url_for("maintenance.work_order", wo_id=a.work_order.id)),
+                 url=lambda a: link("maintenance.work_order", wo_id=a.work_order.id)),
     ActivityType("maintenance_preventive", "Maintenance préventive", ("MAINT-2",),
-                 url=lambda a: url_for("maintenance.work_order", wo_id=a.work_order.id)),
+                 url=lambda a: link("maintenance.work_order", wo_id=a.work_order.id)),
     ActivityType("maintenance_analysis", "Analyse de maintenance (action de progrès mesurée : MAINT-6)",
-                 ("MAINT-5",), url=lambda a: url_for("maintenance.analysis", analysis_id=a.id)),
+                 ("MAINT-5",), url=lambda a: link("maintenance.analysis", analysis_id=a.id)),
     ActivityType("maintenance_corrective", "Maintenance corrective (diagnostic : MAINT-3)", ("MAINT-4",),
-                 url=lambda a: url_for("maintenance.work_order", wo_id=a.work_order.id)),
+                 url=lambda a: link("maintenance.work_order", wo_id=a.work_order.id)),
 ]
 NAV = [("Maintenance", "maintenance.index", ("admin", "tutor", "apprentice"))]
 
@@ -67,6 +71,10 @@ def index():
 @bp.get("/equipment/<code>")
 @requires()
 def equipment(code):
+    return _equipment_page(code)
+
+
+def _equipment_page(code, error=None):
     db, now = session(), clock.now()
     eq = eq_services.get_equipment(db, code)
     plans = db.scalars(select(Plan).where(Plan.equipment_id == eq.id).order_by(Plan.id)).all()
@@ -76,7 +84,8 @@ def equipment(code):
     figure = _reading_figure(db, eq, parameter, now) if parameter else None
     kpis = rd.compute_kpis(db, [eq.id], now - timedelta(days=365), now, now)
     return render_template("maintenance/equipment.html", **_ctx(
-        eq=eq, plans=plans, orders=orders, params=params, parameter=parameter, figure=figure, kpis=kpis))
+        eq=eq, plans=plans, orders=orders, params=params, parameter=parameter, figure=figure, kpis=kpis,
+        error=error, form=request.form))
 
 
 def _reading_figure(db, eq, parameter, now) -> str:
@@ -101,17 +110,13 @@ def _reading_figure(db, eq, parameter, now) -> str:
 
 @bp.post("/equipment/<code>/readings")
 @requires()
+@form_handler(_equipment_page)
 def add_reading(code):
     db = session()
     eq = eq_services.get_equipment(db, code)
-    try:
-        rd.add_readings(db, current_actor(), [{"equipment": eq.code, "parameter": request.form.get("parameter"),
-                                               "value": request.form.get("value"),
-                                               "at": request.form.get("at") or None}], clock.now(), source="manual")
-    except DomainError as error:
-        db.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("maintenance.equipment", code=code)), error.status
+    rd.add_readings(db, current_actor(), [{"equipment": eq.code, "parameter": request.form.get("parameter"),
+                                           "value": request.form.get("value"),
+                                           "at": request.form.get("at") or None}], clock.now(), source="manual")
     flash("Mesure enregistrée.", "success")
     return redirect(url_for("maintenance.equipment", code=code, parameter=request.form.get("parameter")))
 
@@ -121,55 +126,52 @@ def add_reading(code):
 def label(code):
     eq = eq_services.get_equipment(session(), code)
     target = url_for("maintenance.breakdown", code=eq.code, _external=True)
-    return render_template("maintenance/label.html", **_ctx(eq=eq, qr=qr_svg(target), target=target))
+    return render_template("maintenance/label.html", **_ctx(eq=eq, qr=stock.qr_svg(target), target=target))
+
+
+def _breakdown_page(code, error=None):
+    eq = eq_services.get_equipment(session(), code)
+    return render_template("maintenance/breakdown.html", **_ctx(eq=eq, error=error, form=request.form))
 
 
 @bp.route("/equipment/<code>/breakdown", methods=["GET", "POST"])
 @requires()
+@form_handler(_breakdown_page)
 def breakdown(code):
+    if request.method == "GET":
+        return _breakdown_page(code)
     db = session()
     eq = eq_services.get_equipment(db, code)
-    error = None
-    if request.method == "POST":
-        try:
-            data = dict(request.form.items(), stopped=bool(request.form.get("stopped")))
-            wo = wos.request_breakdown(db, current_actor(), eq, data, clock.now())
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash(f"Demande OT-{wo.id} enregistrée : le service maintenance est prévenu.", "success")
-            return redirect(url_for("maintenance.work_order", wo_id=wo.id))
-    return render_template("maintenance/breakdown.html", **_ctx(eq=eq, error=error, form=request.form)), \
-        (error.status if error else 200)
+    data = dict(request.form.items(), stopped=bool(request.form.get("stopped")))
+    wo = wos.request_breakdown(db, current_actor(), eq, data, clock.now())
+    flash(f"Demande OT-{wo.id} enregistrée : le service maintenance est prévenu.", "success")
+    return redirect(url_for("maintenance.work_order", wo_id=wo.id))
+
+
+# -- Work orders -------------------------------------------------------------------
+
+def _work_order(wo_id: int) -> WorkOrder:
+    return access.visible(session(), WorkOrder, current_actor(), wo_id, field="work_order")
+
+
+def _work_order_page(wo_id, error=None):
+    db, actor = session(), current_actor()
+    wo = _work_order(wo_id)
+    mine = wo.intervention is None or wo.intervention.author_id == actor.id
+    follow = db.scalars(select(WorkOrder).where(WorkOrder.parent_id == wo.id)).all()
+    return render_template("maintenance/work_order.html", **_ctx(
+        wo=wo, error=error, mine=mine, can_close=wos.can_close(actor, wo), missing=wos.lockout_missing(wo),
+        follow=follow, modes=FAILURE_MODES, causes=FAILURE_CAUSES, consequences=CONSEQUENCES_LABELS,
+        steps=LOCKOUT_STEPS, form=request.form))
 
 
 @bp.get("/work-orders/<int:wo_id>")
 @requires()
 def work_order(wo_id):
-    db = session()
-    wo = wos.visible_work_order(db, current_actor(), wo_id)
-    return _render_wo(wo, None)
+    return _work_order_page(wo_id)
 
 
-def _render_wo(wo: WorkOrder, error, status: int = 200):
-    actor = current_actor()
-    mine = wo.intervention is None or wo.intervention.author_id == actor.id
-    follow = session().scalars(select(WorkOrder).where(WorkOrder.parent_id == wo.id)).all()
-    return render_template("maintenance/work_order.html", **_ctx(
-        wo=wo, error=error, mine=mine, can_close=wos.can_close(actor, wo), missing=wos.lockout_missing(wo),
-        follow=follow, modes=FAILURE_MODES, causes=FAILURE_CAUSES, consequences=CONSEQUENCES_LABELS,
-        steps=LOCKOUT_STEPS, form=request.form)), status
-
-
-def _form_action(wo_id, fn, message):
-    db = session()
-    wo = wos.visible_work_order(db, current_actor(), wo_id)
-    try:
-        fn(db, wo)
-    except DomainError as error:
-        db.rollback()
-        return _render_wo(wos.visible_work_order(db, current_actor(), wo_id), error, error.status)
+def _done(wo: WorkOrder, message: str):
     flash(message, "success")
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 
@@ -184,110 +186,125 @@ def _lockout_step(value: str) -> dict:
 
 @bp.post("/work-orders/<int:wo_id>/lockout")
 @requires()
+@form_handler(_work_order_page)
 def lockout(wo_id):
-    form = request.form
+    wo, form = _work_order(wo_id), request.form
     if form.get("running"):
         data = {"running": True}
     else:
         data = {"steps": [_lockout_step(value) for value in form.getlist("step")]}
-    return _form_action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, clock.now()),
-                        "Consignation enregistrée.")
+    wos.record_lockout(session(), current_actor(), wo, data, clock.now())
+    return _done(wo, "Consignation enregistrée.")
 
 
 @bp.post("/work-orders/<int:wo_id>/start")
 @requires()
+@form_handler(_work_order_page)
 def start(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.start(db, current_actor(), wo, clock.now()), "Intervention démarrée.")
+    wo = _work_order(wo_id)
+    wos.start(session(), current_actor(), wo, clock.now())
+    return _done(wo, "Intervention démarrée.")
 
 
 @bp.post("/work-orders/<int:wo_id>/hold")
 @requires()
+@form_handler(_work_order_page)
 def hold(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.hold(db, current_actor(), wo, request.form.get("reason", ""),
-                                                       clock.now()), "Ordre de travail mis en attente.")
+    wo = _work_order(wo_id)
+    wos.hold(session(), current_actor(), wo, request.form.get("reason", ""), clock.now())
+    return _done(wo, "Ordre de travail mis en attente.")
 
 
 @bp.post("/work-orders/<int:wo_id>/results")
 @requires()
+@form_handler(_work_order_page)
 def results(wo_id):
+    wo = _work_order(wo_id)
     values = {k[2:]: ("ok" if val == "on" else val) for k, val in request.form.items() if k.startswith("r_")}
-    return _form_action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, values, clock.now()),
-                        "Résultats de la gamme enregistrés.")
+    wos.record_results(session(), current_actor(), wo, values, clock.now())
+    return _done(wo, "Résultats de la gamme enregistrés.")
 
 
 @bp.post("/work-orders/<int:wo_id>/diagnosis")
 @requires()
+@form_handler(_work_order_page)
 def diagnosis(wo_id):
-    f = request.form
+    wo, f = _work_order(wo_id), request.form
     hypotheses = [{"hypothesis": h, "test": t, "result": r} for h, t, r in
                   zip(f.getlist("hypothesis"), f.getlist("test"), f.getlist("result")) if h.strip()]
     data = {"lost_function": f.get("lost_function"), "root_cause": f.get("root_cause"),
             "failure_mode": f.get("failure_mode"), "failure_cause": f.get("failure_cause"),
             "symptom": f.get("symptom"), "hypotheses": hypotheses,
             "consequences": {k: f.get(f"cons_{k}", "") for k in CONSEQUENCES_LABELS}}
-    return _form_action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, data, clock.now()),
-                        "Diagnostic enregistré.")
+    wos.record_diagnosis(session(), current_actor(), wo, data, clock.now())
+    return _done(wo, "Diagnostic enregistré.")
 
 
 @bp.post("/work-orders/<int:wo_id>/parts")
 @requires()
+@form_handler(_work_order_page)
 def pick_parts(wo_id):
-    from modules.maintenance import parts
-    db = session()
-    wo = wos.visible_work_order(db, current_actor(), wo_id)
-    try:
-        outcome = parts.pick_parts(db, current_actor(), wo, dict(request.form.items()), clock.now())
-    except DomainError as error:
-        db.rollback()
-        return _render_wo(wos.visible_work_order(db, current_actor(), wo_id), error, error.status)
+    wo = _work_order(wo_id)
+    outcome = parts.pick_parts(session(), current_actor(), wo, dict(request.form.items()), clock.now())
     flash(outcome.message, "success" if outcome.picked else "error")
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 
 
 @bp.post("/work-orders/<int:wo_id>/finish")
 @requires()
+@form_handler(_work_order_page)
 def finish(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.finish(db, current_actor(), wo, dict(request.form.items()),
-                                                         clock.now()), "Intervention terminée.")
+    wo = _work_order(wo_id)
+    wos.finish(session(), current_actor(), wo, dict(request.form.items()), clock.now())
+    return _done(wo, "Intervention terminée.")
 
 
 @bp.post("/work-orders/<int:wo_id>/close")
 @requires("tutor", "admin")
+@form_handler(_work_order_page)
 def close(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.close(db, current_actor(), wo, clock.now()), "Ordre de travail clôturé.")
+    wo = _work_order(wo_id)
+    wos.close(session(), current_actor(), wo, clock.now())
+    return _done(wo, "Ordre de travail clôturé.")
 
 
 @bp.post("/work-orders/<int:wo_id>/corrective")
 @requires()
+@form_handler(_work_order_page)
 def propose_corrective(wo_id):
-    return _form_action(wo_id, lambda db, wo: wos.propose_corrective(db, current_actor(), wo, clock.now()),
-                        "Ordre de travail correctif créé.")
+    wo = _work_order(wo_id)
+    wos.propose_corrective(session(), current_actor(), wo, clock.now())
+    return _done(wo, "Ordre de travail correctif créé.")
 
 
 @bp.get("/kpis")
 @requires()
 def kpis():
-    db, now = session(), clock.now()
-    error = None
-    eq = None
-    try:
-        eq = eq_services.get_equipment(db, request.args["equipment"]) if request.args.get("equipment") else None
-        start, end = period(request.args, now)
-    except DomainError as exc:
-        error, eq = exc, None
-        start, end = period({}, now)
+    now = clock.now()
+
+    def page(error=None):
+        eq = None if error else _kpis_equipment()
+        start, end = period({} if error else request.args, now)
+        return _kpis_page(eq, start, end, now, error)
+    return on_error(page, page)
+
+
+def _kpis_equipment():
+    code = request.args.get("equipment")
+    return eq_services.get_equipment(session(), code) if code else None
+
+
+def _kpis_page(eq, start, end, now, error):
+    db = session()
     ids = [eq.id] if eq else None
     figures = {}
     for by in (("cause",) if eq else ("equipment", "cause")):
         bars = rd.pareto_failures(db, start, end, by, equipment_ids=ids)
         if bars:
             figures[by] = _pareto_figure(bars)
-    codes = db.execute(select(Equipment.code, Equipment.name).where(Equipment.level != "site")
-                       .order_by(Equipment.code).limit(500)).all()
     return render_template("maintenance/kpis.html", **_ctx(
-        eq=eq, kpis=rd.compute_kpis(db, ids, start, end, now), figures=figures, codes=codes, error=error,
-        start=v.to_paris(start).date(), end=(v.to_paris(end) - timedelta(seconds=1)).date())), \
-        (error.status if error else 200)
+        eq=eq, kpis=rd.compute_kpis(db, ids, start, end, now), figures=figures, codes=_equipment_codes(db),
+        error=error, start=clock.paris_day(start), end=clock.paris_day(end - timedelta(seconds=1))))
 
 
 def _pareto_figure(bars) -> str:
@@ -303,192 +320,181 @@ def _pareto_figure(bars) -> str:
     return fig.to_json()
 
 
-
 # -- Analyses (MAINT-5, MAINT-6) ---------------------------------------------------
-
-def _analysis_services():
-    from modules.maintenance import analysis
-    return analysis
-
-
-@bp.get("/analyses")
-@requires()
-def analyses():
-    db = session()
-    return render_template("maintenance/analyses.html", **_ctx(
-        analyses=_analysis_services().list_analyses(db, current_actor()), codes=_equipment_codes(db), error=None,
-        form={}, today=v.to_paris(clock.now()).date())), 200
-
 
 def _equipment_codes(db):
     return db.execute(select(Equipment.code, Equipment.name).where(Equipment.level != "site")
                       .order_by(Equipment.code).limit(500)).all()
 
 
+def _analyses_page(error=None):
+    db = session()
+    return render_template("maintenance/analyses.html", **_ctx(
+        analyses=an.list_analyses(db, current_actor()), codes=_equipment_codes(db), error=error,
+        form=request.form, today=clock.paris_day()))
+
+
+@bp.get("/analyses")
+@requires()
+def analyses():
+    return _analyses_page()
+
+
 @bp.post("/analyses")
 @requires()
+@form_handler(_analyses_page)
 def create_analysis():
-    db, an = session(), _analysis_services()
-    try:
-        analysis = an.create_analysis(db, current_actor(), dict(request.form.items()), clock.now())
-    except DomainError as error:
-        db.rollback()
-        return render_template("maintenance/analyses.html", **_ctx(
-            analyses=an.list_analyses(db, current_actor()), codes=_equipment_codes(db), error=error,
-            form=request.form, today=v.to_paris(clock.now()).date())), error.status
+    analysis = an.create_analysis(session(), current_actor(), dict(request.form.items()), clock.now())
     flash("Analyse créée : rédigez vos conclusions et votre proposition.", "success")
     return redirect(url_for("maintenance.analysis", analysis_id=analysis.id))
+
+
+def _analysis(analysis_id: int) -> Analysis:
+    return access.visible(session(), Analysis, current_actor(), analysis_id, field="analysis_id", label=an.LABEL)
+
+
+def _analysis_page(analysis_id, error=None):
+    db, now = session(), clock.now()
+    analysis = _analysis(analysis_id)
+    action = progress.progress_action(db, analysis)
+    suggested, since = an.suggested_after(db, analysis, action, now) if action else (None, None)
+    figure = _pareto_figure([tuple(p) for p in analysis.pareto]) if analysis.pareto else None
+    return render_template("maintenance/analysis.html", **_ctx(
+        analysis=analysis, proposals=progress.proposals(db, analysis), progress=action, suggested=suggested,
+        since=since, figure=figure, indicators=an.INDICATORS, indicator_label=an.indicator_label, error=error,
+        form=request.form, mine=analysis.author_id == current_actor().id, today=clock.paris_day(now),
+        first_day=clock.paris_day(analysis.period_start),
+        last_day=clock.paris_day(analysis.period_end - timedelta(seconds=1))))
 
 
 @bp.get("/analyses/<int:analysis_id>")
 @requires()
 def analysis(analysis_id):
-    db = session()
-    return _render_analysis(db, _analysis_services().visible_analysis(db, current_actor(), analysis_id), None)
+    return _analysis_page(analysis_id)
 
 
-def _render_analysis(db, analysis, error, status: int = 200):
-    an, now = _analysis_services(), clock.now()
-    progress = an.progress_action(db, analysis)
-    suggested, since = an.suggested_after(db, analysis, progress, now) if progress else (None, None)
-    figure = _pareto_figure([tuple(p) for p in analysis.pareto]) if analysis.pareto else None
-    return render_template("maintenance/analysis.html", **_ctx(
-        analysis=analysis, proposals=an.proposals(db, analysis), progress=progress, suggested=suggested,
-        since=since, figure=figure, indicators=an.INDICATORS, indicator_label=an.indicator_label, error=error,
-        form=request.form, mine=analysis.author_id == current_actor().id, today=v.to_paris(now).date(),
-        first_day=v.to_paris(analysis.period_start).date(),
-        last_day=v.to_paris(analysis.period_end - timedelta(seconds=1)).date())), status
-
-
-def _analysis_action(analysis_id, fn, message):
-    db, an = session(), _analysis_services()
-    analysis = an.visible_analysis(db, current_actor(), analysis_id)
-    try:
-        fn(db, an, analysis)
-    except DomainError as error:
-        db.rollback()
-        return _render_analysis(db, an.visible_analysis(db, current_actor(), analysis_id), error, error.status)
+def _analysis_done(analysis: Analysis, message: str):
     flash(message, "success")
-    return redirect(url_for("maintenance.analysis", analysis_id=analysis_id))
+    return redirect(url_for("maintenance.analysis", analysis_id=analysis.id))
 
 
 @bp.post("/analyses/<int:analysis_id>/conclusions")
 @requires()
+@form_handler(_analysis_page)
 def analysis_conclusions(analysis_id):
-    return _analysis_action(analysis_id, lambda db, an, a: an.update_conclusions(
-        db, current_actor(), a, dict(request.form.items())), "Conclusions enregistrées.")
+    analysis = _analysis(analysis_id)
+    an.update_conclusions(session(), current_actor(), analysis, dict(request.form.items()))
+    return _analysis_done(analysis, "Conclusions enregistrées.")
 
 
 @bp.post("/analyses/<int:analysis_id>/proposal")
 @requires()
+@form_handler(_analysis_page)
 def analysis_proposal(analysis_id):
-    return _analysis_action(analysis_id, lambda db, an, a: an.propose(
-        db, current_actor(), a, dict(request.form.items()), clock.now()), "Proposition d'amélioration enregistrée.")
+    analysis = _analysis(analysis_id)
+    an.propose(session(), current_actor(), analysis, dict(request.form.items()), clock.now())
+    return _analysis_done(analysis, "Proposition d'amélioration enregistrée.")
 
 
 @bp.post("/analyses/<int:analysis_id>/progress")
 @requires()
+@form_handler(_analysis_page)
 def analysis_progress(analysis_id):
-    return _analysis_action(analysis_id, lambda db, an, a: an.start_progress(
-        db, current_actor(), a, dict(request.form.items()), clock.now()), "Action de progrès lancée.")
+    analysis = _analysis(analysis_id)
+    an.start_progress(session(), current_actor(), analysis, dict(request.form.items()), clock.now())
+    return _analysis_done(analysis, "Action de progrès lancée.")
 
 
 @bp.post("/analyses/<int:analysis_id>/after")
 @requires()
+@form_handler(_analysis_page)
 def analysis_after(analysis_id):
-    return _analysis_action(analysis_id, lambda db, an, a: an.record_after(
-        db, current_actor(), a, dict(request.form.items()), clock.now()), "Valeur après enregistrée.")
+    analysis = _analysis(analysis_id)
+    an.record_after(session(), current_actor(), analysis, dict(request.form.items()), clock.now())
+    return _analysis_done(analysis, "Valeur après enregistrée.")
 
 
 # -- Equipment register and plans: forms for tutors and admins ---------------------
 
-def _equipment_form(eq, error, form, status: int = 200):
-    from modules.maintenance import forms
-    from modules.maintenance.models import CRITICALITIES, ENERGIES, LEVELS, TECHNOLOGIES
-    db = session()
+def _equipment_form(eq, error):
+    db, form = session(), request.form
     parents = db.execute(select(Equipment.code, Equipment.name).where(Equipment.level != "subassembly")
                          .order_by(Equipment.code).limit(500)).all()
     if eq is not None and not form:
         values = {"name": eq.name, "criticality": eq.criticality, "maker": eq.maker, "model": eq.model,
-                  "location": eq.location, "reference_values": forms.reference_text(eq.reference_values)}
+                  "location": eq.location, "reference_values": fields.reference_text(eq.reference_values)}
         chosen = {"technologies": eq.technologies, "energies": eq.energies, "meters": eq.meters}
     else:
-        values = {k: form.get(k, "") for k in forms.EQUIPMENT_TEXT + ("reference_values",)}
-        chosen = {k: form.getlist(k) if hasattr(form, "getlist") else [] for k in ("technologies", "energies", "meters")}
+        values = {k: form.get(k, "") for k in fields.EQUIPMENT_TEXT + ("reference_values",)}
+        chosen = {k: form.getlist(k) for k in ("technologies", "energies", "meters")}
     return render_template("maintenance/equipment_form.html", **_ctx(
         eq=eq, error=error, values=values, chosen=chosen, parents=parents, levels=LEVELS,
-        technologies=TECHNOLOGIES, energies=ENERGIES, criticalities=CRITICALITIES)), status
+        technologies=TECHNOLOGIES, energies=ENERGIES, criticalities=CRITICALITIES))
+
+
+def _new_equipment_page(error=None):
+    return _equipment_form(None, error)
 
 
 @bp.route("/equipment/new", methods=["GET", "POST"])
 @requires("tutor", "admin")
+@form_handler(_new_equipment_page)
 def new_equipment():
     if request.method == "GET":
-        return _equipment_form(None, None, {})
-    from modules.maintenance import forms
-    db = session()
-    try:
-        eq = eq_services.create_equipment(db, current_actor(), forms.equipment_data(request.form))
-    except DomainError as error:
-        db.rollback()
-        return _equipment_form(None, error, request.form, error.status)
+        return _new_equipment_page()
+    eq = eq_services.create_equipment(session(), current_actor(), fields.equipment_data(request.form))
     flash(f"Équipement {eq.code} créé.", "success")
     return redirect(url_for("maintenance.equipment", code=eq.code))
 
 
+def _edit_equipment_page(code, error=None):
+    return _equipment_form(eq_services.get_equipment(session(), code), error)
+
+
 @bp.route("/equipment/<code>/edit", methods=["GET", "POST"])
 @requires("tutor", "admin")
+@form_handler(_edit_equipment_page)
 def edit_equipment(code):
+    if request.method == "GET":
+        return _edit_equipment_page(code)
     db = session()
     eq = eq_services.get_equipment(db, code)
-    if request.method == "GET":
-        return _equipment_form(eq, None, {})
-    from modules.maintenance import forms
-    try:
-        eq_services.update_equipment(db, current_actor(), eq, forms.equipment_data(request.form))
-    except DomainError as error:
-        db.rollback()
-        return _equipment_form(eq_services.get_equipment(db, code), error, request.form, error.status)
+    eq_services.update_equipment(db, current_actor(), eq, fields.equipment_data(request.form))
     flash(f"Équipement {eq.code} modifié.", "success")
     return redirect(url_for("maintenance.equipment", code=eq.code))
 
 
+def _import_page(error=None, created=None):
+    return render_template("maintenance/import.html", **_ctx(
+        error=error, lines=getattr(error, "lines", []), created=created, columns=eq_services.IMPORT_COLUMNS))
+
+
 @bp.route("/equipment/import", methods=["GET", "POST"])
 @requires("tutor", "admin")
+@form_handler(_import_page)
 def import_equipment():
-    error, created = None, None
-    if request.method == "POST":
-        db, upload = session(), request.files.get("file")
-        try:
-            if upload is None or not upload.filename:
-                raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
-            created, _ = eq_services.import_equipment(db, current_actor(), upload.read(), upload.filename)
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-    return render_template("maintenance/import.html", **_ctx(
-        error=error, lines=getattr(error, "lines", []), created=created,
-        columns=eq_services.IMPORT_COLUMNS)), (error.status if error else 200)
+    if request.method == "GET":
+        return _import_page()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
+    created, _ = eq_services.import_equipment(session(), current_actor(), upload.read(), upload.filename)
+    return _import_page(created=created)
 
 
-def _plan_form(error, form, status: int = 200):
-    from modules.maintenance.models import PLAN_KINDS
-    codes = _equipment_codes(session())
+def _plan_page(error=None):
+    form = request.form if request.method == "POST" else {"equipment": request.args.get("equipment", "")}
     return render_template("maintenance/plan_form.html", **_ctx(
-        error=error, form=form, codes=codes, kinds=PLAN_KINDS, now=v.to_paris(clock.now()))), status
+        error=error, form=form, codes=_equipment_codes(session()), kinds=PLAN_KINDS,
+        now=v.to_paris(clock.now())))
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
 @requires("tutor", "admin")
+@form_handler(_plan_page)
 def new_plan():
     if request.method == "GET":
-        return _plan_form(None, {"equipment": request.args.get("equipment", "")})
-    from modules.maintenance import forms
-    db = session()
-    try:
-        plan = eq_services.create_plan(db, current_actor(), forms.plan_data(request.form), clock.now())
-    except DomainError as error:
-        db.rollback()
-        return _plan_form(error, request.form, error.status)
+        return _plan_page()
+    plan = eq_services.create_plan(session(), current_actor(), fields.plan_data(request.form), clock.now())
     flash(f"Plan « {plan.title} » créé.", "success")
     return redirect(url_for("maintenance.equipment", code=plan.equipment.code))

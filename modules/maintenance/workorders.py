@@ -7,61 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from modules.maintenance.models import (
     FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
     PreventiveIntervention, Reading, RoutineResult, WorkOrder, LockoutStep)
 from modules.maintenance.schedule import on_completion
-from shopfloor.db import get_or_404, lock
+from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.db import lock
+from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 
 CONSEQUENCES = ("production", "quality", "safety", "environment")
-
-
-def get_work_order(db: Session, wo_id: int) -> WorkOrder:
-    return get_or_404(db, WorkOrder, wo_id, f"Ordre de travail {wo_id} introuvable.", "work_order")
-
-
-def can_see_work_order(actor: User, wo: WorkOrder) -> bool:
-    """The author of its intervention, that author's tutor, the tutors of its site, admins. A WO
-    nobody has taken yet holds nobody's work: it is open to all (the queue apprentices pick from)."""
-    if actor.role == "admin" or wo.intervention is None:
-        return True
-    author = wo.intervention.author
-    if author.id == actor.id:
-        return True
-    if actor.role != "tutor":
-        return False
-    return can_see_apprentice(actor, author) or (
-        actor.site_id is not None and actor.site_id in (wo.intervention.site_id, wo.equipment.site_id))
-
-
-def visible_work_order(db: Session, actor: User, wo_id: int) -> WorkOrder:
-    """The WO if the actor may see it; 404 otherwise, so that its id is not confirmed."""
-    wo = get_work_order(db, wo_id)
-    if not can_see_work_order(actor, wo):
-        raise NotFound(f"Ordre de travail {wo_id} introuvable.", "work_order")
-    return wo
-
-
-def _visible_filter(actor: User):
-    """SQL twin of can_see_work_order, for lists."""
-    from shopfloor.evidence.models import Activity
-    mine = Activity.author_id == actor.id
-    if actor.role == "tutor":
-        mine = or_(mine, Activity.author_id.in_(select(User.id).where(User.tutor_id == actor.id)))
-        if actor.site_id is not None:
-            mine = or_(mine, Activity.site_id == actor.site_id)
-    visible = or_(WorkOrder.intervention_id.is_(None), WorkOrder.intervention_id.in_(select(Activity.id).where(mine)))
-    if actor.role == "tutor" and actor.site_id is not None:
-        visible = or_(visible, WorkOrder.equipment_id.in_(select(Equipment.id).where(Equipment.site_id == actor.site_id)))
-    return visible
 
 
 def request_breakdown(db: Session, actor: User, equipment: Equipment, data: dict, now: datetime) -> WorkOrder:
@@ -96,8 +58,7 @@ def _acting(db: Session, actor: User, wo: WorkOrder, now: datetime, *, create: b
         cls = {"preventive": PreventiveIntervention}.get(wo.kind, Intervention)
         if wo.kind == "preventive" and wo.running_check:
             cls = CheckIntervention
-        wo.intervention = cls(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
-                              title=f"OT-{wo.id} {wo.title}"[:200])
+        wo.intervention = new_activity(cls, actor, now, title=f"OT-{wo.id} {wo.title}"[:200])
         db.flush()
 
 
@@ -320,8 +281,8 @@ def list_work_orders(db: Session, *, equipment: Equipment | None = None, status:
                      actor: User | None = None) -> list[WorkOrder]:
     """Work orders, only those `actor` may see when given."""
     q = select(WorkOrder)
-    if actor is not None and actor.role != "admin":
-        q = q.where(_visible_filter(actor))
+    if actor is not None:
+        q = q.where(access.visible_filter(WorkOrder, actor))
     if equipment is not None:
         q = q.where(WorkOrder.equipment_id == equipment.id)
     if status:

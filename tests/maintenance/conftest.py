@@ -41,3 +41,11 @@ class Workshop:
 @pytest.fixture
 def shop(db, people, now):
     return Workshop(db, people, now)
+
+
+@pytest.fixture
+def app_context(app):
+    """Services that link a record outside a request (shopfloor.urls.link: an action's origin) need
+    the app, as jobs and the CLI have it; never around client calls (a request reuses the context)."""
+    with app.app_context():
+        yield

@@ -6,8 +6,10 @@ import pytest
 
 from modules.improvement.models import Action
 from modules.maintenance import analysis as an
+from modules.maintenance import progress as started
 from modules.maintenance.models import Analysis
-from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor import access
+from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from tests.conftest import fresh, login
 from tests.maintenance.test_kpis import history  # noqa: F401  (fixture: a hand-computed history on TOUR-01)
 
@@ -32,7 +34,8 @@ def test_analysis_freezes_the_kpis_and_the_pareto_of_the_period(db, analysis):
     assert rows["Période"] == "du 01/11/2026 au 10/11/2026"
 
 
-def test_proposal_and_measured_progress_action_go_through_the_improvement_module(db, people, now, analysis):
+def test_proposal_and_measured_progress_action_go_through_the_improvement_module(db, people, now, analysis,
+                                                                                 app_context):
     appr = people.apprentice
     an.update_conclusions(db, appr, analysis, {"conclusions": "La lubrification cause 2 pannes sur 3."})
     proposal = an.propose(db, appr, analysis, {"title": "Graissage hebdomadaire", "deliverable": "Gamme mise à jour",
@@ -43,7 +46,7 @@ def test_proposal_and_measured_progress_action_go_through_the_improvement_module
                                                       "title": "Graisseur automatique",
                                                       "deliverable": "Graisseur posé", "due": "2026-12-20"}, now)
     assert progress.eff_indicator == "Disponibilité (%)" and progress.eff_before == pytest.approx(95.0)
-    assert an.proposals(db, analysis) == [proposal] and an.progress_action(db, analysis) == progress
+    assert started.proposals(db, analysis) == [proposal] and started.progress_action(db, analysis) == progress
     with pytest.raises(Conflict):
         an.start_progress(db, appr, analysis, {"indicator": "mttr_hours", "target": "2", "title": "x",
                                                "deliverable": "y", "due": "2026-12-20"}, now)
@@ -88,11 +91,12 @@ def test_bad_input_names_the_field_and_writes_nothing(db, people, now, analysis)
 def test_only_the_author_completes_it_and_tutors_see_their_apprentices(db, people, now, analysis):
     with pytest.raises(Forbidden):
         an.update_conclusions(db, people.tutor, analysis, {"conclusions": "x"})
-    assert an.visible_analysis(db, people.tutor, analysis.id) == analysis
-    assert an.visible_analysis(db, people.admin, analysis.id) == analysis
+    assert access.visible(db, Analysis, people.tutor, analysis.id) == analysis
+    assert access.visible(db, Analysis, people.admin, analysis.id) == analysis
     for outsider in (people.other_tutor, people.other_apprentice):
-        with pytest.raises(Forbidden):
-            an.visible_analysis(db, outsider, analysis.id)
+        # someone else's analysis answers like a missing one (404), its id not confirmed
+        with pytest.raises(NotFound):
+            access.visible(db, Analysis, outsider, analysis.id, field="analysis_id", label=an.LABEL)
     assert an.list_analyses(db, people.tutor) == [analysis]
     assert an.list_analyses(db, people.other_tutor) == [] and an.list_analyses(db, people.other_apprentice) == []
 

@@ -114,3 +114,18 @@ def test_import_page_reports_every_bad_line(client, db, people):
                      data={"file": (io.BytesIO(good.encode()), "parc.csv")}, content_type="multipart/form-data")
     assert ok.status_code == 200 and "2 équipement(s) importé(s)" in ok.text
     assert _count(db, Equipment) == 2
+
+
+def test_a_refused_reading_re_renders_the_equipment_page_with_its_error(client, db, shop):
+    """A domain error on the readings form is the page again, with the message and a 422: never a
+    redirect with a 4xx status (a browser shows its « Redirecting… » stub instead of following it)."""
+    from modules.maintenance.models import Reading
+    login(client, "appr", "clef-atelier-2026")
+    response = client.post("/maintenance/equipment/TOUR-01/readings", data={"parameter": "vibration", "value": "beaucoup"})
+    assert response.status_code == 422 and "Location" not in response.headers
+    page = response.get_data(as_text=True)
+    assert "TOUR-01" in page and "Enregistrer la mesure" in page and "« value »" in page
+    assert 'value="beaucoup"' in page   # what was typed is still in the form
+    assert _count(db, Reading) == 0
+    accepted = client.post("/maintenance/equipment/TOUR-01/readings", data={"parameter": "vibration", "value": "2,5"})
+    assert accepted.status_code == 302 and _count(db, Reading) == 1

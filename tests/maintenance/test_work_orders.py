@@ -185,3 +185,38 @@ def test_qr_label_opens_the_breakdown_form(client, db, people):
     wo = db.scalar(select(WorkOrder).where(WorkOrder.symptom == "Fuite d'huile"))
     assert wo.status == "requested" and wo.downtime_start is None      # not ticked: the machine still runs
     assert client.get("/maintenance/equipment/NOPE/breakdown").status_code == 404
+
+
+def test_who_sees_a_work_order_one_rule_for_the_record_and_the_lists(db, people, now, shop):
+    """Nobody's yet: everyone (the queue). Taken: its technician, their tutor, admins, and the tutors
+    of the equipment's site or of the intervention's site; nobody else, neither on a page nor in a list."""
+    from modules.maintenance import workorders as wos
+    from shopfloor import access
+    from shopfloor.auth.models import Site
+    here, there = Site(name="Usine A"), Site(name="Usine B")
+    db.add_all([here, there])
+    wo = wos.request_breakdown(db, people.apprentice, shop.lathe, {"symptom": "Bruit de roulement"}, now)
+    db.commit()
+
+    def sees(user):
+        fresh(db)
+        one = access.can_see(db, WorkOrder, user, wo.id)
+        assert one == (wo.id in [w.id for w in wos.list_work_orders(db, actor=user)]), user.username
+        return one
+
+    assert all(sees(user) for user in (people.other_apprentice, people.other_tutor, people.apprentice))
+    wos.record_lockout(db, people.apprentice, wo, {"energy": "electrique", "step": "separate"}, now)
+    db.commit()
+    assert sees(people.apprentice) and sees(people.tutor) and sees(people.admin)
+    assert not sees(people.other_apprentice) and not sees(people.other_tutor)
+    people.other_tutor.site_id = people.other_apprentice.site_id = here.id
+    shop.lathe.site_id = here.id
+    db.commit()
+    assert sees(people.other_tutor) and not sees(people.other_apprentice)   # the equipment's site
+    shop.lathe.site_id = there.id
+    db.get(WorkOrder, wo.id).intervention.site_id = here.id
+    db.commit()
+    assert sees(people.other_tutor)                                           # the intervention's site
+    db.get(WorkOrder, wo.id).intervention.site_id = there.id
+    db.commit()
+    assert not sees(people.other_tutor)
