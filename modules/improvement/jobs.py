@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import has_request_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,12 +12,7 @@ from shopfloor import clock
 from shopfloor.evidence.freeze import activity_ids_of, frozen_ids
 from shopfloor.notifications.services import notify_many
 from shopfloor.registry import Job
-
-
-def _action_url(action_id: int) -> str:
-    if has_request_context():
-        return url_for("improvement.action", action_id=action_id)
-    return f"/improvement/actions/{action_id}"
+from shopfloor.urls import link
 
 
 def mark_late_actions(db: Session, now: datetime) -> str:
@@ -30,7 +24,7 @@ def mark_late_actions(db: Session, now: datetime) -> str:
         return "0 action en retard"
     notify_many(db, [{"user_id": owner_id, "key": f"improvement.action_late.{action_id}.{due.isoformat()}",
                       "message": f"Action en retard (échéance {due:%d/%m/%Y}) : {title}",
-                      "url": _action_url(action_id)} for action_id, owner_id, title, due in rows], now)
+                      "url": link("improvement.action", action_id=action_id)} for action_id, owner_id, title, due in rows], now)
     # `late_since` only remembers that the owner was told; a frozen action (its plan, problem sheet,
     # non-conformity… is validated evidence) is never written: it stays a candidate, and the
     # notification's unique key keeps its owner from being told twice.

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,10 +12,7 @@ from shopfloor import clock
 from shopfloor.origins import activity_itself, origins
 from shopfloor.registry import Origin, ParetoSource
 from shopfloor.auth.models import User
-
-
-def _url(endpoint: str, fallback: str, **values) -> str:
-    return url_for(endpoint, **values) if has_request_context() else fallback
+from shopfloor.urls import link
 
 
 def _period(start: date, end: date):
@@ -29,7 +25,7 @@ def resolve_problem(db: Session, record_id: int):
     sheet = db.get(ProblemSheet, record_id)
     if sheet is None:
         return None
-    return sheet.title, _url("improvement.problem", f"/improvement/problems/{record_id}", problem_id=record_id)
+    return sheet.title, link("improvement.problem", problem_id=record_id)
 
 
 def late_by_owner(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:

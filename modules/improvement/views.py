@@ -10,9 +10,9 @@ from modules.improvement import figures, services
 from modules.improvement import pareto as pareto_rules
 from shopfloor.origins import describe, pareto_counts, pareto_sources
 from modules.improvement.models import ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES
-from modules.improvement.blueprint import bp, user
+from modules.improvement.blueprint import bp
 from shopfloor import validation as v
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import list_users
 from shopfloor.db import session
 from shopfloor import clock
@@ -24,7 +24,7 @@ STATUS_FILTERS = {"open": "Ouvertes", "late": "En retard", "done": "Faites", "al
 @bp.get("/")
 @requires()
 def index():
-    db, me, today = session(), user(), clock.paris_day()
+    db, me, today = session(), current_actor(), clock.paris_day()
     return render_template("improvement/index.html", today=today,
                            late=services.my_actions(db, me, today, "late", 20),
                            open_actions=services.my_actions(db, me, today, "open", 20),
@@ -36,7 +36,7 @@ def index():
 @bp.get("/actions")
 @requires()
 def actions():
-    db, me, today = session(), user(), clock.paris_day()
+    db, me, today = session(), current_actor(), clock.paris_day()
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
@@ -63,7 +63,7 @@ def _action_form(db, form) -> dict:
 @bp.route("/actions/new", methods=["GET", "POST"])
 @requires()
 def new_action():
-    db, me = session(), user()
+    db, me = session(), current_actor()
     plan_id = v.query_int(request.values, "plan_id", minimum=1, maximum=v.ID_MAX)
     problem_id = v.query_int(request.values, "problem_id", minimum=1, maximum=v.ID_MAX)
     error = None
@@ -94,7 +94,7 @@ def new_action():
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
 @requires()
 def action(action_id: int):
-    db, me = session(), user()
+    db, me = session(), current_actor()
     act = services.visible_action(db, me, action_id)
     error = None
     if request.method == "POST":
@@ -126,7 +126,7 @@ def action(action_id: int):
 @bp.get("/plans")
 @requires()
 def plans():
-    return render_template("improvement/plans.html", plans=services.visible_plans(session(), user()))
+    return render_template("improvement/plans.html", plans=services.visible_plans(session(), current_actor()))
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -135,7 +135,7 @@ def new_plan():
     db, error = session(), None
     if request.method == "POST":
         try:
-            plan = services.create_plan(db, user(), title=request.form.get("title", ""),
+            plan = services.create_plan(db, current_actor(), title=request.form.get("title", ""),
                                         objective=request.form.get("objective", ""),
                                         scope=request.form.get("scope", ""), now=clock.now())
         except DomainError as exc:
@@ -151,7 +151,7 @@ def new_plan():
 @requires()
 def plan(plan_id: int):
     db, today = session(), clock.paris_day()
-    record = services.visible_plan(db, user(), plan_id)
+    record = services.visible_plan(db, current_actor(), plan_id)
     follow = services.plan_follow_up(db, record, today)
     return render_template("improvement/plan.html", plan=record, follow=follow, today=today,
                            gantt=figures.gantt_figure(follow.actions, today) if follow.actions else None)
@@ -174,7 +174,7 @@ def pareto():
             items, label = pareto_rules.parse_manual(args.get("values", "")), args.get("label") or "Saisie manuelle"
         elif args.get("source"):
             source = args["source"]
-            team_id = user().team_id if args.get("team") == "mine" else None
+            team_id = current_actor().team_id if args.get("team") == "mine" else None
             items = pareto_counts(db, source, start, end, team_id)
             label = sources[source].label
     except DomainError as exc:
@@ -195,7 +195,7 @@ def pareto():
 @bp.route("/ideas", methods=["GET", "POST"])
 @requires()
 def ideas():
-    db, me, error = session(), user(), None
+    db, me, error = session(), current_actor(), None
     if request.method == "POST":
         try:
             services.submit_idea(db, me, title=request.form.get("title", ""),
@@ -214,7 +214,7 @@ def ideas():
 @requires("tutor", "admin")
 def answer_idea(idea_id: int):
     db = session()
-    services.answer_idea(db, user(), services.get_idea(db, idea_id), request.form.get("status", ""),
+    services.answer_idea(db, current_actor(), services.get_idea(db, idea_id), request.form.get("status", ""),
                          request.form.get("answer", ""))
     flash("Réponse enregistrée.", "success")
     return redirect(url_for("improvement.ideas"))

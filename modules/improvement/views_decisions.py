@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import services
-from modules.improvement.blueprint import bp, user
-from shopfloor.auth.permissions import requires
+from modules.improvement.blueprint import bp
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor import clock
 from shopfloor.errors import DomainError
@@ -18,7 +18,7 @@ CRITERIA_ROWS, OPTION_ROWS = 6, 5
 @bp.get("/decisions")
 @requires()
 def decisions():
-    return render_template("improvement/decisions.html", studies=services.visible_decisions(session(), user()))
+    return render_template("improvement/decisions.html", studies=services.visible_decisions(session(), current_actor()))
 
 
 def matrix_from_form(form) -> tuple[list[dict], list[dict]]:
@@ -53,7 +53,7 @@ def matrix_to_form(study) -> dict:
 @bp.route("/decisions/<int:study_id>", methods=["GET", "POST"])
 @requires()
 def decision(study_id: int | None):
-    db, me, error = session(), user(), None
+    db, me, error = session(), current_actor(), None
     study = services.visible_decision(db, me, study_id) if study_id else None
     if request.method == "POST":
         try:

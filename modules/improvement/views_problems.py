@@ -9,9 +9,9 @@ from modules.improvement import figures, services
 from modules.improvement.models import CATEGORIES_5M, METHODS
 from shopfloor.origins import describe, origins, parse_origin
 from modules.improvement.pareto import clean_items, pareto as pareto_bars
-from modules.improvement.blueprint import bp, user
+from modules.improvement.blueprint import bp
 from shopfloor import validation as v
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import list_users
 from shopfloor.db import session
 from shopfloor import clock
@@ -27,7 +27,7 @@ SECTION_FIELDS = {"team": ("team_members",), "problem": ("qui", "quoi", "ou", "q
 @requires()
 def problems():
     status = request.args.get("status") if request.args.get("status") in ("open", "closed") else None
-    return render_template("improvement/problems.html", sheets=services.visible_sheets(session(), user(), status),
+    return render_template("improvement/problems.html", sheets=services.visible_sheets(session(), current_actor(), status),
                            status=status)
 
 
@@ -62,7 +62,7 @@ def new_problem():
             origin = None
             if form.get("origin_type"):
                 origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
-            sheet = services.create_problem(db, user(), title=form.get("title", ""), method=form.get("method", ""),
+            sheet = services.create_problem(db, current_actor(), title=form.get("title", ""), method=form.get("method", ""),
                                             now=clock.now(), origin=origin, what=form.get("what", ""), pareto=pareto)
         except DomainError as exc:
             db.rollback()
@@ -78,7 +78,7 @@ def new_problem():
 
 
 def _render_sheet(sheet, error=None, status: int = 200):
-    db, me = session(), user()
+    db, me = session(), current_actor()
     today = clock.paris_day()
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []
@@ -101,18 +101,18 @@ def _frozen(sheet) -> bool:
 @bp.get("/problems/<int:problem_id>")
 @requires()
 def problem(problem_id: int):
-    return _render_sheet(services.visible_sheet(session(), user(), problem_id))
+    return _render_sheet(services.visible_sheet(session(), current_actor(), problem_id))
 
 
 def _sheet_action(problem_id: int, work, success: str, anchor: str):
     """Run one change on the sheet; on a domain error, show the sheet again with the error and its status."""
     db = session()
-    sheet = services.visible_sheet(db, user(), problem_id)
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
     try:
         work(db, sheet)
     except DomainError as exc:
         db.rollback()
-        return _render_sheet(services.visible_sheet(db, user(), problem_id), exc, exc.status)
+        return _render_sheet(services.visible_sheet(db, current_actor(), problem_id), exc, exc.status)
     flash(success, "success")
     return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor=anchor))
 
@@ -129,7 +129,7 @@ def edit_problem(problem_id: int, section: str):
         if section == "effectiveness":
             verdict = request.form.get("effective", "")
             changes["effective"] = {"yes": True, "no": False}.get(verdict)
-        services.update_problem(db, user(), sheet, changes)
+        services.update_problem(db, current_actor(), sheet, changes)
     return _sheet_action(problem_id, work, "Fiche enregistrée.", section)
 
 
@@ -137,7 +137,7 @@ def edit_problem(problem_id: int, section: str):
 @requires()
 def add_cause(problem_id: int):
     return _sheet_action(problem_id, lambda db, sheet: services.add_cause(
-        db, user(), sheet, request.form.get("category", ""), request.form.get("text", "")),
+        db, current_actor(), sheet, request.form.get("category", ""), request.form.get("text", "")),
         "Cause ajoutée à l'Ishikawa.", "ishikawa")
 
 
@@ -147,16 +147,16 @@ def vote(problem_id: int, cause_id: int):
     def work(db, sheet):
         cause = services.sheet_cause(sheet, cause_id)
         if request.form.get("remove"):
-            services.unvote(db, user(), sheet, cause, request.form.get("voter", ""))
+            services.unvote(db, current_actor(), sheet, cause, request.form.get("voter", ""))
         else:
-            services.vote(db, user(), sheet, cause, clock.now(), request.form.get("voter", ""))
+            services.vote(db, current_actor(), sheet, cause, clock.now(), request.form.get("voter", ""))
     return _sheet_action(problem_id, work, "Vote enregistré.", "ishikawa")
 
 
 @bp.post("/problems/<int:problem_id>/causes/<int:cause_id>/choose")
 @requires()
 def choose_cause(problem_id: int, cause_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.choose_cause(db, user(), sheet, cause_id),
+    return _sheet_action(problem_id, lambda db, sheet: services.choose_cause(db, current_actor(), sheet, cause_id),
                          "Cause choisie : déroulez les 5 pourquoi.", "whys")
 
 
@@ -164,21 +164,21 @@ def choose_cause(problem_id: int, cause_id: int):
 @requires()
 def remove_cause(problem_id: int, cause_id: int):
     return _sheet_action(problem_id, lambda db, sheet: services.remove_cause(
-        db, user(), sheet, services.sheet_cause(sheet, cause_id)), "Cause retirée.", "ishikawa")
+        db, current_actor(), sheet, services.sheet_cause(sheet, cause_id)), "Cause retirée.", "ishikawa")
 
 
 @bp.post("/problems/<int:problem_id>/whys")
 @requires()
 def add_why(problem_id: int):
     return _sheet_action(problem_id, lambda db, sheet: services.add_why(
-        db, user(), sheet, request.form.get("answer", ""), request.form.get("question", "")),
+        db, current_actor(), sheet, request.form.get("answer", ""), request.form.get("question", "")),
         "Pourquoi ajouté.", "whys")
 
 
 @bp.post("/problems/<int:problem_id>/whys/clear")
 @requires()
 def clear_whys(problem_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.clear_whys(db, user(), sheet),
+    return _sheet_action(problem_id, lambda db, sheet: services.clear_whys(db, current_actor(), sheet),
                          "Chaîne des pourquoi effacée.", "whys")
 
 
@@ -186,7 +186,7 @@ def clear_whys(problem_id: int):
 @requires()
 def add_action(problem_id: int):
     def work(db, sheet):
-        services.add_problem_action(db, user(), sheet, title=request.form.get("title", ""),
+        services.add_problem_action(db, current_actor(), sheet, title=request.form.get("title", ""),
                                     deliverable=request.form.get("deliverable", ""),
                                     owner=services.owner_by_username(db, request.form.get("owner", "")),
                                     due=v.date_field(request.form, "due"), now=clock.now(),
@@ -197,14 +197,14 @@ def add_action(problem_id: int):
 @bp.post("/problems/<int:problem_id>/close")
 @requires()
 def close_problem(problem_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.close_problem(db, user(), sheet, clock.now()),
+    return _sheet_action(problem_id, lambda db, sheet: services.close_problem(db, current_actor(), sheet, clock.now()),
                          "Fiche clôturée.", "closure")
 
 
 @bp.post("/problems/<int:problem_id>/reopen")
 @requires()
 def reopen_problem(problem_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.reopen_problem(db, user(), sheet),
+    return _sheet_action(problem_id, lambda db, sheet: services.reopen_problem(db, current_actor(), sheet),
                          "Fiche rouverte.", "closure")
 
 
@@ -212,7 +212,7 @@ def reopen_problem(problem_id: int):
 @requires()
 def a3(problem_id: int):
     db = session()
-    sheet = services.visible_sheet(db, user(), problem_id)
+    sheet = services.visible_sheet(db, current_actor(), problem_id)
     today = clock.paris_day()
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []

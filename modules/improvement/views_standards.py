@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import services
-from modules.improvement.blueprint import bp, upload_limit, user
+from modules.improvement.blueprint import bp, upload_limit
 from modules.improvement.models import STANDARD_KINDS
 from shopfloor import clock
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import DomainError
 from shopfloor.evidence.context import upload_dir
@@ -17,7 +17,7 @@ from shopfloor.evidence.context import upload_dir
 @bp.get("/standards")
 @requires()
 def standards():
-    return render_template("improvement/standards.html", standards=services.visible_standards(session(), user()),
+    return render_template("improvement/standards.html", standards=services.visible_standards(session(), current_actor()),
                            kinds=STANDARD_KINDS)
 
 
@@ -27,7 +27,7 @@ def new_standard():
     db, error = session(), None
     if request.method == "POST":
         try:
-            standard = services.create_standard(db, user(), title=request.form.get("title", ""),
+            standard = services.create_standard(db, current_actor(), title=request.form.get("title", ""),
                                                 kind=request.form.get("kind", ""),
                                                 workstations=request.form.get("workstations", ""),
                                                 safety=request.form.get("safety", ""), now=clock.now())
@@ -42,7 +42,7 @@ def new_standard():
 
 
 def _standard_page(standard, error=None):
-    me = user()
+    me = current_actor()
     return render_template("improvement/standard.html", standard=standard, error=error, kinds=STANDARD_KINDS,
                            mine=me.id == standard.author_id, can_validate=services.can_validate(me, standard)), \
         (error.status if error else 200)
@@ -51,17 +51,17 @@ def _standard_page(standard, error=None):
 @bp.get("/standards/<int:standard_id>")
 @requires()
 def standard(standard_id: int):
-    return _standard_page(services.visible_standard(session(), user(), standard_id))
+    return _standard_page(services.visible_standard(session(), current_actor(), standard_id))
 
 
 def _standard_change(standard_id: int, work, success: str):
     db = session()
-    record = services.visible_standard(db, user(), standard_id)
+    record = services.visible_standard(db, current_actor(), standard_id)
     try:
         work(db, record)
     except DomainError as exc:
         db.rollback()
-        return _standard_page(services.visible_standard(db, user(), standard_id), exc)
+        return _standard_page(services.visible_standard(db, current_actor(), standard_id), exc)
     flash(success, "success")
     return redirect(url_for("improvement.standard", standard_id=standard_id))
 
@@ -72,7 +72,7 @@ def add_step(standard_id: int):
     def work(db, record):
         upload = request.files.get("photo")
         photo = (upload.filename, upload.read()) if upload and upload.filename else None
-        services.add_step(db, user(), record, step_text=request.form.get("text", ""),
+        services.add_step(db, current_actor(), record, step_text=request.form.get("text", ""),
                           key_point=request.form.get("key_point", ""), photo=photo, storage=upload_dir(),
                           max_bytes=upload_limit())
     return _standard_change(standard_id, work, "Étape ajoutée.")
@@ -83,16 +83,16 @@ def add_step(standard_id: int):
 def move_step(standard_id: int, step_id: int, move: str):
     def work(db, record):
         if move == "delete":
-            services.remove_step(db, user(), record, step_id)
+            services.remove_step(db, current_actor(), record, step_id)
         else:
-            services.move_step(db, user(), record, step_id, -1 if move == "up" else 1)
+            services.move_step(db, current_actor(), record, step_id, -1 if move == "up" else 1)
     return _standard_change(standard_id, work, "Étapes mises à jour.")
 
 
 @bp.post("/standards/<int:standard_id>/validate")
 @requires("tutor", "admin")
 def validate_standard(standard_id: int):
-    return _standard_change(standard_id, lambda db, record: services.validate_standard(db, user(), record, clock.now()),
+    return _standard_change(standard_id, lambda db, record: services.validate_standard(db, current_actor(), record, clock.now()),
                             "Standard validé : nouvelle version en vigueur.")
 
 
@@ -100,4 +100,4 @@ def validate_standard(standard_id: int):
 @requires()
 def print_standard(standard_id: int):
     return render_template("improvement/standard_print.html",
-                           standard=services.visible_standard(session(), user(), standard_id), kinds=STANDARD_KINDS)
+                           standard=services.visible_standard(session(), current_actor(), standard_id), kinds=STANDARD_KINDS)

@@ -88,10 +88,11 @@ def test_follow_up_counts_and_team_actions(db, people, now):
 def test_late_job_flags_and_notifies_once(app, db, people, now):
     action = _action(db, people, now, due=date(2026, 11, 21))
     later = now + timedelta(days=3)
-    assert "1 action" in mark_late_actions(db, later)
-    db.commit()
-    assert "0 action" in mark_late_actions(db, later)   # second run: nothing new
-    db.commit()
+    with app.app_context():   # as the scheduler runs it
+        assert "1 action" in mark_late_actions(db, later)
+        db.commit()
+        assert "0 action" in mark_late_actions(db, later)   # second run: nothing new
+        db.commit()
     fresh(db)
     assert db.get(Action, action.id).late_since == date(2026, 11, 23)
     assert unread_count(db, people.apprentice) == 1
@@ -100,8 +101,9 @@ def test_late_job_flags_and_notifies_once(app, db, people, now):
     # a new due date, late again, is notified again (once)
     services.update_action(db, people.apprentice, db.get(Action, action.id), later, due=date(2026, 11, 24))
     db.commit()
-    mark_late_actions(db, later + timedelta(days=2))
-    mark_late_actions(db, later + timedelta(days=2))
+    with app.app_context():
+        mark_late_actions(db, later + timedelta(days=2))
+        mark_late_actions(db, later + timedelta(days=2))
     db.commit()
     assert db.scalar(select(func.count()).select_from(Notification)) == 2
 

@@ -10,6 +10,13 @@ from shopfloor.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import fresh
 
 
+@pytest.fixture
+def in_app(app):
+    """An app context, as a request, a job or the CLI has it: an origin's link (shopfloor.urls.link) needs it."""
+    with app.app_context():
+        yield
+
+
 def _sheet(db, people, now, **kw):
     sheet = services.create_problem(db, people.apprentice, title="Arrêt ligne vérins", method="QRQC", now=now, **kw)
     db.commit()
@@ -61,7 +68,7 @@ def test_ishikawa_votes_and_five_whys(db, people, now):
         services.add_why(db, people.tutor, sheet, "pas l'auteur")
 
 
-def test_closure_refused_until_actions_finished_and_effectiveness_recorded(db, people, now):
+def test_closure_refused_until_actions_finished_and_effectiveness_recorded(in_app, db, people, now):
     sheet = _sheet(db, people, now)
     with pytest.raises(Conflict) as e:
         services.close_problem(db, people.apprentice, sheet, now)
