@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
-from modules.improvement.models import Action
 from modules.qse import nonconformities
 from modules.qse.editing import can_change, editable
 from modules.qse.models import (
@@ -227,7 +226,7 @@ def finding_to_nonconformity(db: Session, actor: User, audit: Audit, finding: Fi
 
 
 def finding_to_action(db: Session, actor: User, audit: Audit, finding: Finding, *, owner: User, due, now: datetime,
-                      title: str = "", deliverable: str = "") -> Action:
+                      title: str = "", deliverable: str = ""):
     if not can_change(actor, audit):
         raise Forbidden("Seuls l'auteur de l'audit, son tuteur ou un administrateur traitent ses constats.", "id")
     if finding.action_id is not None:
@@ -248,7 +247,7 @@ def close_finding(db: Session, actor: User, audit: Audit, finding: Finding, now:
     if finding.closed_at is not None:
         raise Conflict("Ce constat est déjà soldé.", "finding_id")
     nc_status = db.scalar(select(NonConformity.status).where(NonConformity.finding_id == finding.id))
-    action = db.get(Action, finding.action_id) if finding.action_id else None
+    action = db.get(improvement.Action, finding.action_id) if finding.action_id else None
     if finding.kind in ("minor", "major") and nc_status is None and action is None:
         raise Conflict("Ouvrez une non-conformité ou une action avant de solder ce constat.", "finding_id")
     if nc_status not in (None, "closed"):

@@ -8,14 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
-from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
+from modules.improvement.models import OPEN_STATUSES  # TODO(kit): not yet exported by improvement.services
 from modules.qse.models import (
     NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
 from modules.qse.pagination import Page, paginate
 from modules.qse.editing import can_change, editable
-from modules.stock import ledger
-from modules.stock.models import Balance, Item, Location, Lot, Reception
-from modules.stock.reception import QUARANTINE_BY_DEFAULT, anomaly_label, quarantine_location
+from modules.stock import services as stock
 from shopfloor import access, clock
 from shopfloor.auth.models import User
 from shopfloor.db import lock
@@ -35,19 +33,16 @@ CONTAINED_KINDS = ("storage", "reception", "line")
 
 # -- creating --------------------------------------------------------------------------
 
-def resolve_lots(db: Session, values) -> list[Lot]:
+def resolve_lots(db: Session, values) -> list:
     """Lots named as "LOT-NUMBER" or "SKU:LOT-NUMBER" (or {"sku", "lot"}); each must exist and be unambiguous."""
     if values is None:
         return []
     if not isinstance(values, list):
         raise ValidationError("Le champ « lots » doit être une liste de numéros de lot.", "lots")
-    lots: list[Lot] = []
+    lots = []
     for raw in values:
         sku, number = _lot_reference(raw)
-        query = select(Lot).join(Item, Item.id == Lot.item_id).where(Lot.number == number)
-        if sku:
-            query = query.where(Item.sku == sku)
-        found = list(db.scalars(query.limit(2)))
+        found = stock.find_lots(db, number, sku, limit=2)
         if not found:
             raise ValidationError(f"Lot introuvable : {raw if isinstance(raw, str) else number}.", "lots")
         if len(found) > 1:
@@ -71,7 +66,7 @@ def _lot_reference(raw) -> tuple[str, str]:
     return sku.upper(), number
 
 
-def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *, reception: Reception | None = None,
+def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *, reception=None,
                          finding: Finding | None = None) -> NonConformity:
     title = v.text(data, "title")
     detected = v.datetime_field(data, "detected_at", required=False, default=now)
@@ -93,16 +88,15 @@ def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *,
     return nc
 
 
-def find_reception(db: Session, reference) -> Reception:
+def find_reception(db: Session, reference):
     """A reception by its number or by its delivery note (what a scanner reads on the BL)."""
     value = str(reference or "").strip()
     if not value:
         raise ValidationError("Indiquez le n° de réception ou le bon de livraison.", "reception")
     if value.isdigit():
-        reception = db.get(Reception, v.identifier({"reception": value}, "reception"))
+        reception = stock.reception(db, v.identifier({"reception": value}, "reception"))
     else:
-        reception = db.scalar(select(Reception).where(Reception.delivery_note == value.upper())
-                              .order_by(Reception.id.desc()).limit(1))
+        reception = stock.reception_by_delivery_note(db, value.upper())
     if reception is None:
         raise NotFound(f"Réception introuvable : {value}.", "reception")
     return reception
@@ -112,15 +106,15 @@ def open_from_reception(db: Session, actor: User, reception_id: int, now: dateti
                         ) -> NonConformity:
     """A supplier non-conformity from a reception's anomalies, linked back to the reception;
     the lots of the anomalous lines are the suspect lots."""
-    reception = db.get(Reception, reception_id)
+    reception = stock.reception(db, reception_id)
     if reception is None:
         raise NotFound(f"Réception n° {reception_id} introuvable.", "reception")
     if not reception.anomalies:
         raise ValidationError(f"La réception n° {reception_id} n'a aucune anomalie.", "reception")
-    described = "\n".join(f"- {anomaly_label(a.kind)}{' (' + a.item.sku + ')' if a.item else ''} : {a.note}"
+    described = "\n".join(f"- {stock.anomaly_label(a.kind)}{' (' + a.item.sku + ')' if a.item else ''} : {a.note}"
                           for a in reception.anomalies)
     # quantity and paperwork anomalies do not make goods suspect; quality ones do
-    lines = {a.line_id for a in reception.anomalies if a.line_id and a.kind in QUARANTINE_BY_DEFAULT}
+    lines = {a.line_id for a in reception.anomalies if a.line_id and a.kind in stock.QUARANTINE_BY_DEFAULT}
     lots = [f"{line.item.sku}:{line.lot.number}" for line in reception.lines if line.id in lines]
     values = {"title": f"NC fournisseur {reception.supplier.name} – BL {reception.delivery_note}",
               "source": "supplier", "severity": "minor", "requirement": "contractual",
@@ -155,12 +149,13 @@ def register(db: Session, actor: User, *, status: str = "", severity: str = "", 
     return paginate(db, query, page, select(func.count()).select_from(NonConformity).where(*conditions))
 
 
-def problem_sheets(db: Session, nc: NonConformity) -> list[ProblemSheet]:
-    return list(db.scalars(select(ProblemSheet).where(ProblemSheet.origin_type == ORIGIN,
-                                                      ProblemSheet.origin_id == nc.id).order_by(ProblemSheet.id)))
+def problem_sheets(db: Session, nc: NonConformity) -> list:
+    sheet = improvement.ProblemSheet
+    return list(db.scalars(select(sheet).where(sheet.origin_type == ORIGIN, sheet.origin_id == nc.id)
+                           .order_by(sheet.id)))
 
 
-def nc_actions(db: Session, nc: NonConformity, sheets: list[ProblemSheet] | None = None) -> list[Action]:
+def nc_actions(db: Session, nc: NonConformity, sheets: list | None = None) -> list:
     """The NC's own actions and those planned on its problem sheets."""
     sheets = problem_sheets(db, nc) if sheets is None else sheets
     actions = improvement.origin_actions(db, ORIGIN, nc.id)
@@ -181,43 +176,18 @@ def contain(db: Session, actor: User, nc: NonConformity, now: datetime, immediat
     note = v.text({"immediate_action": immediate_action}, "immediate_action", required=False, max_length=2000)
     if not nc.lots and not note:
         raise ValidationError("Aucun lot à mettre en quarantaine : décrivez l'action immédiate.", "immediate_action")
-    quarantine = quarantine_location(db) if nc.lots else None
-    ledger.lock_items(db, [named.lot.item_id for named in nc.lots])  # in id order, before any move
+    done = stock.quarantine_lots(db, actor, [named.lot for named in nc.lots], now, kinds=CONTAINED_KINDS,
+                                 activity_id=nc.id, note=f"Non-conformité n° {nc.id}")
     for named in nc.lots:
-        named.qty_moved, named.reserved_left = _quarantine_lot(db, actor, nc, named.lot, quarantine, now)
+        named.qty_moved, named.reserved_left = done[named.lot_id]
     db.flush()
-    held = _quarantined(db, [n.lot_id for n in nc.lots])
+    held = stock.quarantined_qty(db, [n.lot_id for n in nc.lots])
     moved = ", ".join(f"{n.lot.number} : {n.qty_moved.normalize():f} déplacé(s), {held.get(n.lot_id, 0):f} en "
                       f"quarantaine" for n in nc.lots)
     nc.immediate_action = note or f"Lots suspects mis en quarantaine ({moved})."
     nc.status, nc.contained_at = "contained", now
     db.flush()
     return nc
-
-
-def _quarantined(db: Session, lot_ids: list[int]) -> dict[int, Decimal]:
-    if not lot_ids:
-        return {}
-    rows = db.execute(select(Balance.lot_id, func.sum(Balance.qty)).join(Location, Location.id == Balance.location_id)
-                      .where(Balance.lot_id.in_(lot_ids), Location.kind == "quarantine").group_by(Balance.lot_id))
-    return {lot_id: Decimal(qty).normalize() for lot_id, qty in rows}
-
-
-def _quarantine_lot(db: Session, actor: User, nc: NonConformity, lot: Lot, quarantine: Location,
-                    now: datetime) -> tuple[Decimal, Decimal]:
-    item = ledger.lock_item(db, lot.item_id)
-    rows = db.scalars(select(Balance).join(Location, Location.id == Balance.location_id)
-                      .where(Balance.lot_id == lot.id, Location.kind.in_(CONTAINED_KINDS), Balance.qty > 0)
-                      .order_by(Location.code).execution_options(populate_existing=True)).all()
-    moved = reserved = Decimal(0)
-    for row in rows:
-        reserved += row.reserved
-        free = row.qty - row.reserved
-        if free > 0:
-            ledger.move(db, item=item, lot=lot, qty=free, source=row.location, target=quarantine, reason="quarantine",
-                        user=actor, at=now, activity_id=nc.id, note=f"Non-conformité n° {nc.id}")
-            moved += free
-    return moved, reserved
 
 
 # -- analysis, effectiveness, closure -------------------------------------------------------
@@ -291,7 +261,7 @@ def close(db: Session, actor: User, nc: NonConformity, now: datetime) -> NonConf
 
 
 def plan_action(db: Session, actor: User, nc: NonConformity, *, title: str, deliverable: str, owner: User, due,
-                now: datetime, kind: str = "corrective") -> Action:
+                now: datetime, kind: str = "corrective") -> improvement.Action:
     """A corrective (or containment) action whose origin is the NC."""
     if not can_change(actor, nc):
         raise Forbidden("Seuls l'auteur, son tuteur ou un administrateur planifient les actions de cette NC.", "id")
