@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from shopfloor.access import Visibility
 from shopfloor.auth.models import User
@@ -77,8 +77,6 @@ class NonConformity(Activity):
     def origin_activity(self) -> tuple:
         """The records it is opened from (an audit through its finding, a reception): the freeze guard
         refuses a new non-conformity opened from a frozen one."""
-        from sqlalchemy import select
-        from sqlalchemy.orm import object_session
         db = object_session(self)
         audit = db.scalar(select(Finding.audit_id).where(Finding.id == self.finding_id)) \
             if db is not None and self.finding_id is not None else None

@@ -9,8 +9,9 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from modules.improvement.actions import visibility_filter
-from modules.improvement.models import OPEN_STATUSES, Action, ProblemSheet
+from modules.improvement.actions import visibility_filter  # TODO(kit): until Action declares its __access__ rule
+from modules.improvement.models import OPEN_STATUSES  # TODO(kit): not yet exported by improvement.services
+from modules.improvement.services import Action, ProblemSheet
 from modules.qse import objectives as obj
 from modules.qse.models import (
     AUDIT_STATUSES, FINDING_KINDS, NC_SEVERITIES, NC_STATUSES, OBJECTIVE_STATUSES, OPEN_FINDING_KINDS, POLICY_AXES,
