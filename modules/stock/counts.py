@@ -16,11 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from shopfloor import validation as v
+from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
@@ -122,11 +122,10 @@ def due_item_ids(db: Session, abc_class: str | None, now: datetime) -> list[int]
 # -- Reading ----------------------------------------------------------------------
 
 def visible_count(db: Session, actor: User, count_id: int) -> Count:
-    count = db.get(Count, count_id, options=[selectinload(Count.lines).selectinload(CountLine.item),
-                                             selectinload(Count.lines).selectinload(CountLine.location),
-                                             selectinload(Count.lines).selectinload(CountLine.lot)])
-    if count is None:
-        raise NotFound(f"Inventaire {count_id} introuvable.", "count_id")
+    count = access.get(db, Count, count_id, field="count_id", label="Inventaire",
+                       options=[selectinload(Count.lines).selectinload(CountLine.item),
+                                selectinload(Count.lines).selectinload(CountLine.location),
+                                selectinload(Count.lines).selectinload(CountLine.lot)])
     if not can_see_apprentice(actor, count.author):
         raise Forbidden("Cet inventaire n'est pas le vôtre ni celui d'un apprenti que vous suivez.", "count_id")
     return count

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopfloor.auth.models import User
-from shopfloor.validation import PARIS
+from shopfloor import clock
 from modules.stock import counts, layout, ledger, picking, reception as receiving, replenishment, rounds, shipping
 from modules.stock.masterdata import parse_address
 from modules.stock.models import Balance, Carrier, Count, Item, Location, Lot, PurchaseProposal, Supplier
@@ -215,7 +215,7 @@ def _receptions(db: Session, lucas: User, suppliers, now: datetime) -> None:
 
 
 def _programme_and_picks(db: Session, lucas: User, now: datetime) -> None:
-    today = now.astimezone(PARIS).date()   # this week in Paris (at 23:30 UTC on a Sunday it is Monday there)
+    today = clock.paris_day(now)   # this week in Paris (at 23:30 UTC on a Sunday it is Monday there)
     monday = today - timedelta(days=today.weekday())
     needs = [("L1", "Assemblage vérins", "VER-D32-100", 4, 0), ("L1", "Assemblage vérins", "JNT-D32", 8, 0),
              ("L1", "Assemblage vérins", "COL-FRE-50", 2, 1), ("L2", "Peinture", "PEI-EPX-GR", 2, 1),
@@ -223,7 +223,7 @@ def _programme_and_picks(db: Session, lucas: User, now: datetime) -> None:
              ("L3", "Maintenance presses", "LUB-GR-EP2", 10, 2), ("L3", "Maintenance presses", "ROU-6204", 4, 3),
              ("L1", "Assemblage vérins", "VIS-M8-25", 2, 3), ("L2", "Collage", "COL-CYA-20", 4, 4)]
     rows = [picking.add_programme_line(db, lucas, line_code=line, sku=sku, qty=Decimal(qty), workshop=workshop,
-                                       needed_at=datetime.combine(monday + timedelta(days=day), time(6), PARIS))
+                                       needed_at=datetime.combine(monday + timedelta(days=day), time(6), clock.PARIS))
             for line, workshop, sku, qty, day in needs]
     first = picking.pick_programme(db, lucas, [rows[0].id, rows[1].id], now - timedelta(days=1, hours=3))
     picking.confirm_all(db, lucas, first, now - timedelta(days=1, hours=2))

@@ -5,29 +5,29 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from flask import has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modules.stock.indicators import day_bounds
 from modules.stock.models import ANOMALY_KINDS, Reception, ReceptionAnomaly, Supplier
+from shopfloor import clock
 from shopfloor.origins import activity_itself
 from shopfloor.registry import Origin, ParetoSource
+from shopfloor.urls import link
 
 
 def resolve_reception(db: Session, record_id: int) -> tuple[str, str] | None:
     reception = db.get(Reception, record_id)
     if reception is None:
         return None
-    url = (url_for("stock.reception", reception_id=reception.id) if has_request_context()
-           else f"/stock/receptions/{reception.id}")
-    return f"Réception {reception.delivery_note} – {reception.supplier.name}", url
+    return (f"Réception {reception.delivery_note} – {reception.supplier.name}",
+            link("stock.reception", reception_id=reception.id))
 
 
 def _anomalies(db: Session, column, start: date, end: date, team_id: int | None):
+    first, after = clock.days_bounds(start, end)
     query = (select(column, func.count(ReceptionAnomaly.id)).select_from(ReceptionAnomaly)
              .join(Reception, Reception.id == ReceptionAnomaly.reception_id)
-             .where(Reception.performed_at >= day_bounds(start)[0], Reception.performed_at < day_bounds(end)[1])
+             .where(Reception.performed_at >= first, Reception.performed_at < after)
              .group_by(column))
     if column is Supplier.name:
         query = query.join(Supplier, Supplier.id == Reception.supplier_id)

@@ -7,26 +7,20 @@ activities of that team when a team is given.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from shopfloor.registry import Indicator
-from shopfloor.validation import PARIS
+from shopfloor import clock
 from modules.stock.models import (
     Balance, Count, CountLine, Item, Location, Lot, Move, PickList, ProgrammeLine, Reception, ReceptionLine)
 from modules.stock.replenishment import DEMAND_REASONS, STOCK_KINDS
 
 ACCURACY_COUNTS = 5        # inventory accuracy: the last five validated counts
 COVERAGE_WINDOW_DAYS = 30  # average daily consumption over the last 30 days
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), PARIS).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), time(0), PARIS).astimezone(timezone.utc)
-    return start, end
 
 
 def _net_after(db: Session, end: datetime, kinds, *, value: bool, where=()) -> Decimal:
@@ -57,7 +51,7 @@ def _has_items(db: Session) -> bool:
 def stock_value(db: Session, day: date, team_id: int | None) -> float | None:
     if not _has_items(db):
         return None
-    return round(float(stock_value_at(db, day_bounds(day)[1])), 2)
+    return round(float(stock_value_at(db, clock.day_bounds(day)[1])), 2)
 
 
 def demand_value(db: Session, start: datetime, end: datetime) -> Decimal:
@@ -70,7 +64,7 @@ def demand_value(db: Session, start: datetime, end: datetime) -> Decimal:
 
 def coverage_days(db: Session, day: date, team_id: int | None) -> float | None:
     """Stock value ÷ average daily consumption value over the last 30 days."""
-    end = day_bounds(day)[1]
+    end = clock.day_bounds(day)[1]
     daily = demand_value(db, end - timedelta(days=COVERAGE_WINDOW_DAYS), end) / COVERAGE_WINDOW_DAYS
     if daily <= 0:
         return None
@@ -82,7 +76,7 @@ def expired_value(db: Session, day: date, team_id: int | None) -> float | None:
     if not _has_items(db):
         return None
     expired_lots = select(Lot.id).where(Lot.expiry < day)
-    value = stock_value_at(db, day_bounds(day)[1], where_balance=(Balance.lot_id.in_(expired_lots),),
+    value = stock_value_at(db, clock.day_bounds(day)[1], where_balance=(Balance.lot_id.in_(expired_lots),),
                            where_move=(Move.lot_id.in_(expired_lots),))
     return round(float(value), 2)
 
@@ -91,7 +85,7 @@ def stockouts(db: Session, day: date, team_id: int | None) -> float | None:
     """Items needed that day (programme lines or demand moves) with no free stock left in storage."""
     if not _has_items(db):
         return None
-    start, end = day_bounds(day)
+    start, end = clock.day_bounds(day)
     source = aliased(Location)
     needed = set(db.scalars(select(ProgrammeLine.item_id).where(ProgrammeLine.needed_at >= start,
                                                                 ProgrammeLine.needed_at < end)))
@@ -114,7 +108,7 @@ def stockouts(db: Session, day: date, team_id: int | None) -> float | None:
 
 def inventory_accuracy(db: Session, day: date, team_id: int | None) -> float | None:
     """Share of lines without difference over the last validated counts up to that day (line-weighted)."""
-    end = day_bounds(day)[1]
+    end = clock.day_bounds(day)[1]
     query = (select(Count.id, Count.accuracy_pct, func.count(CountLine.id)).join(CountLine, CountLine.count_id == Count.id)
              .where(Count.status == "validated", Count.validated_at < end).group_by(Count.id, Count.accuracy_pct,
                                                                                   Count.validated_at)
@@ -130,7 +124,7 @@ def inventory_accuracy(db: Session, day: date, team_id: int | None) -> float | N
 
 def nonconforming_receptions(db: Session, day: date, team_id: int | None) -> float | None:
     """Share of reception lines received that day that were not conforming."""
-    start, end = day_bounds(day)
+    start, end = clock.day_bounds(day)
     query = (select(func.count(ReceptionLine.id), func.sum(case((ReceptionLine.conforming.is_(False), 1), else_=0)))
              .join(Reception, Reception.id == ReceptionLine.reception_id)
              .where(Reception.performed_at >= start, Reception.performed_at < end))
@@ -144,7 +138,7 @@ def nonconforming_receptions(db: Session, day: date, team_id: int | None) -> flo
 
 def line_supply_on_time(db: Session, day: date, team_id: int | None) -> float | None:
     """Share of the pick lists needed at the line that day that were confirmed before they were needed."""
-    start, end = day_bounds(day)
+    start, end = clock.day_bounds(day)
     on_time = and_(PickList.status == "confirmed", PickList.confirmed_at <= PickList.needed_at)
     query = (select(func.count(PickList.id), func.sum(case((on_time, 1), else_=0)))
              .where(PickList.needed_at >= start, PickList.needed_at < end, PickList.status != "cancelled"))

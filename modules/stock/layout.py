@@ -15,9 +15,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from modules.stock.models import Balance, Item, Location, SlottingLine, SlottingStudy, new_activity
 from modules.stock.replenishment import demand_moves
@@ -121,9 +122,8 @@ def reslotting(db: Session, a_items: list[Item], home: dict[int, Location]) -> d
 
 
 def visible_study(db: Session, actor: User, study_id: int) -> SlottingStudy:
-    study = db.get(SlottingStudy, study_id, options=[selectinload(SlottingStudy.lines).selectinload(SlottingLine.item)])
-    if study is None:
-        raise NotFound(f"Étude {study_id} introuvable.", "study_id")
+    study = access.get(db, SlottingStudy, study_id, field="study_id", label="Étude",
+                       options=[selectinload(SlottingStudy.lines).selectinload(SlottingLine.item)])
     if not can_see_apprentice(actor, study.author):
         raise Forbidden("Cette étude n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "study_id")
     return study
@@ -211,9 +211,5 @@ def store_map(db: Session) -> list[Aisle]:
 
 def studies(db: Session, actor: User, limit: int = 50) -> list[SlottingStudy]:
     query = select(SlottingStudy).order_by(SlottingStudy.performed_at.desc()).limit(limit)
-    if actor.role == "apprentice":
-        query = query.where(SlottingStudy.author_id == actor.id)
-    elif actor.role == "tutor":
-        query = query.join(User, User.id == SlottingStudy.author_id).where(User.tutor_id == actor.id)
-    return list(db.scalars(query))
+    return list(db.scalars(query.where(access.visible_filter(SlottingStudy, actor))))
 

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
+from shopfloor import access
+from shopfloor import clock
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock, lock_by_id
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.models import Activity
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.validation import PARIS
 from modules.stock import flags, ledger
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Balance, Item, LineCall, Location, Lot, PickLine, PickList, ProgrammeLine
@@ -48,10 +49,6 @@ class Flagged:
 
 def fmt(qty: Decimal) -> str:
     return f"{Decimal(qty).normalize():f}"
-
-
-def local_day(now: datetime) -> date:
-    return now.astimezone(PARIS).date()
 
 
 def _order(item: Item):
@@ -123,7 +120,7 @@ def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], 
     if not wanted:
         raise ValidationError("Aucun article à prélever.", "sku")
     ledger.lock_items(db, wanted)
-    today = local_day(now)
+    today = clock.paris_day(now)
     plans, shortages, flagged = [], [], []
     for item_id, qty in wanted.items():
         item = items[item_id]
@@ -157,7 +154,7 @@ def _title(plans, destination: Location) -> str:
 
 
 def flagged_lots(db: Session, item: Item, now: datetime) -> list[Flagged]:
-    return candidates(db, item, local_day(now))[1]
+    return candidates(db, item, clock.paris_day(now))[1]
 
 
 # -- Who may act on a pick list ----------------------------------------------------------
@@ -167,9 +164,7 @@ def can_handle(actor: User, activity: Activity) -> bool:
 
 
 def get_pick(db: Session, actor: User, pick_id: int) -> PickList:
-    pick = db.get(PickList, pick_id)
-    if pick is None:
-        raise NotFound(f"Liste de prélèvement {pick_id} introuvable.", "id")
+    pick = access.get(db, PickList, pick_id, label="Liste de prélèvement")
     if not can_handle(actor, pick):
         raise Forbidden("Cette liste de prélèvement n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "id")
     return pick
@@ -335,13 +330,3 @@ def cancel_call(db: Session, actor: User, call_id: int) -> LineCall:
 def call_queue(db: Session) -> list[LineCall]:
     return list(db.scalars(select(LineCall).where(LineCall.status.in_(("open", "picking")))
                            .order_by(LineCall.raised_at).limit(200)))
-
-
-def visible_activities(actor: User):
-    """SQL condition: activities the actor may see (their own, their apprentices', all for an admin)."""
-    if actor.role == "admin":
-        return Activity.id.isnot(None)
-    if actor.role == "tutor":
-        return or_(Activity.author_id == actor.id,
-                   Activity.author_id.in_(select(User.id).where(User.tutor_id == actor.id)))
-    return Activity.author_id == actor.id

@@ -19,6 +19,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from shopfloor import access
+from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -29,7 +31,7 @@ from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import (ANOMALY_KINDS, DECISIONS, Balance, Carrier, ExpectedReceipt, ExpectedReceiptLine,
                                   Item, Location, Lot, Reception, ReceptionAnomaly, ReceptionLine, Supplier)
-from modules.stock.picking import can_handle, fmt, local_day
+from modules.stock.picking import can_handle, fmt
 from modules.stock.quantities import check_qty, parse_qty
 
 QUARANTINE_BY_DEFAULT = {"damaged", "labels", "wrong_item", "expired", "short_shelf_life"}
@@ -136,9 +138,7 @@ def open_reception(db: Session, actor: User, *, supplier: Supplier, delivery_not
 
 
 def get_reception(db: Session, actor: User, reception_id: int) -> Reception:
-    reception = db.get(Reception, reception_id)
-    if reception is None:
-        raise NotFound(f"Réception {reception_id} introuvable.", "id")
+    reception = access.get(db, Reception, reception_id, label="Réception")
     if not can_handle(actor, reception):
         raise Forbidden("Cette réception n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "id")
     return reception
@@ -157,7 +157,7 @@ def add_line(db: Session, actor: User, reception: Reception, data: LineInput, no
     item = item_by_sku(db, data.sku, f"{field_prefix}sku")
     check_qty(item, data.qty, f"{field_prefix}qty")
     check_qty(item, data.note_qty, f"{field_prefix}note_qty")
-    problems = _quality_problems(db, reception, item, data, local_day(now), field_prefix)
+    problems = _quality_problems(db, reception, item, data, clock.paris_day(now), field_prefix)
     decision = _decision(data, problems)
     location = _landing(db, data, decision, field_prefix)
     lot = _lot(db, reception, item, data, now, field_prefix)
@@ -430,7 +430,7 @@ def release_quarantine(db: Session, actor: User, *, balance_id: int, decision: s
     item = ledger.lock_item(db, row.item_id)
     source, lot = row.location, row.lot
     if decision == "release":
-        if lot.expiry is not None and lot.expiry < local_day(now):
+        if lot.expiry is not None and lot.expiry < clock.paris_day(now):
             raise ValidationError(f"Le lot {lot.number} est périmé : retour fournisseur ou rebut seulement.", "decision")
         target = location_by_code(db, location_code, "location")
         if problem := fit_problem(db, item, target, qty):
@@ -499,5 +499,5 @@ def get_line(db: Session, actor: User, reception_id: int, line_id: int) -> Recep
     reception = get_reception(db, actor, reception_id)
     line = next((line for line in reception.lines if line.id == line_id), None)
     if line is None:
-        raise NotFound(f"Ligne {line_id} introuvable sur la réception {reception_id}.", "line_id")
+        raise access.not_found(ReceptionLine, line_id, "line_id", label="Ligne")
     return line

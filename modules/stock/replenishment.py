@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from shopfloor.db import get_or_404
+from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.validation import PARIS
+from shopfloor import clock
 from modules.stock.models import (
     Balance, Item, Location, Lot, LotFlag, Move, PurchaseProposal, PurchaseRequest, Supplier, new_activity)
 from modules.stock import flags
@@ -31,10 +31,6 @@ DEMAND_WINDOW_DAYS = 90
 DEFAULT_LEAD_TIME_DAYS = 7
 POSITION_KINDS = ("storage", "reception")
 STOCK_KINDS = ("storage", "quarantine", "line", "shipping", "reception")  # not scrap, not waste
-
-
-def paris_day(moment: datetime) -> date:
-    return moment.astimezone(PARIS).date()
 
 
 # -- Demand and reorder points ----------------------------------------------------
@@ -60,7 +56,7 @@ def average_daily_demand(db: Session, item_ids, now: datetime, days: int = DEMAN
         return {}
     frame["day"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert("Europe/Paris").dt.date
     daily = frame.pivot_table(index="day", columns="item_id", values="qty", aggfunc="sum")
-    all_days = [paris_day(now - timedelta(days=offset)) for offset in range(days, 0, -1)]
+    all_days = [clock.paris_day(now - timedelta(days=offset)) for offset in range(days, 0, -1)]
     daily = daily.reindex(pd.Index(all_days, name="day")).fillna(0.0)
     return {int(item_id): float(mean) for item_id, mean in daily.mean().items()}
 
@@ -135,7 +131,7 @@ def _insert_proposal(db: Session, item: Item, point: Decimal, position: Decimal,
 def flag_lots(db: Session, now: datetime, warning_days: int) -> dict:
     """Flag lots in stock that expire within `warning_days` (expiring) or are past expiry (expired,
     to dispose of). One flag per lot and kind, ever: a second run adds nothing."""
-    today = paris_day(now)
+    today = clock.paris_day(now)
     stocked = (select(Balance.lot_id).join(Location, Location.id == Balance.location_id)
                .where(Balance.qty > 0, Location.kind.in_(STOCK_KINDS)).distinct())
     lots = db.execute(select(Lot.id, Lot.expiry).where(Lot.expiry.is_not(None),
@@ -163,7 +159,7 @@ def open_proposals(db: Session, limit: int = 200) -> list[PurchaseProposal]:
 
 def expiring_lots(db: Session, now: datetime, warning_days: int, limit: int = 300) -> list[dict]:
     """Lots in stock expiring within the warning window (or expired), with quantity, value and flags."""
-    today = paris_day(now)
+    today = clock.paris_day(now)
     rows = db.execute(
         select(Lot.id, Lot.number, Lot.expiry, Item.sku, Item.name, Item.unit, Item.unit_cost,
                func.sum(Balance.qty), func.group_concat(Location.code) if db.bind.dialect.name == "sqlite"
@@ -186,11 +182,7 @@ def expiring_lots(db: Session, now: datetime, warning_days: int, limit: int = 30
 
 def purchase_requests(db: Session, actor: User, limit: int = 200) -> list[PurchaseRequest]:
     query = select(PurchaseRequest).order_by(PurchaseRequest.performed_at.desc()).limit(limit)
-    if actor.role == "apprentice":
-        query = query.where(PurchaseRequest.author_id == actor.id)
-    elif actor.role == "tutor":
-        query = query.join(User, User.id == PurchaseRequest.author_id).where(User.tutor_id == actor.id)
-    return list(db.scalars(query))
+    return list(db.scalars(query.where(access.visible_filter(PurchaseRequest, actor))))
 
 
 # -- Purchase requests ------------------------------------------------------------
@@ -212,7 +204,7 @@ def create_purchase_request(db: Session, actor: User, *, now: datetime, qty: Dec
         raise ValidationError(f"{item.sku} n'a pas de fournisseur habituel : indiquez-en un.", "supplier")
     if qty is None or qty <= 0:
         raise ValidationError("La quantité doit être strictement positive.", "qty")
-    if due_date < paris_day(now):
+    if due_date < clock.paris_day(now):
         raise ValidationError("La date de livraison souhaitée ne peut pas être passée.", "due_date")
     request = new_activity(PurchaseRequest, actor, now, f"Demande d'achat {item.sku} — {item.name}",
                            item_id=item.id, supplier_id=supplier.id, qty=qty, due_date=due_date, status="open",
@@ -226,13 +218,11 @@ def create_purchase_request(db: Session, actor: User, *, now: datetime, qty: Dec
 
 
 def get_proposal(db: Session, proposal_id: int) -> PurchaseProposal:
-    return get_or_404(db, PurchaseProposal, proposal_id, f"Proposition {proposal_id} introuvable.", "proposal")
+    return access.get(db, PurchaseProposal, proposal_id, field="proposal", label="Proposition")
 
 
 def visible_purchase_request(db: Session, actor: User, request_id: int) -> PurchaseRequest:
-    request = db.get(PurchaseRequest, request_id)
-    if request is None:
-        raise NotFound(f"Demande d'achat {request_id} introuvable.", "request_id")
+    request = access.get(db, PurchaseRequest, request_id, field="request_id", label="Demande d'achat")
     if not can_see_apprentice(actor, request.author):
         raise Forbidden("Cette demande d'achat n'est pas la vôtre ni celle d'un apprenti que vous suivez.",
                         "request_id")

@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
@@ -35,9 +36,8 @@ def create_round(db: Session, actor: User, now: datetime, title: str | None = No
 
 
 def visible_round(db: Session, actor: User, round_id: int) -> CollectionRound:
-    collection = db.get(CollectionRound, round_id, options=[selectinload(CollectionRound.lines)])
-    if collection is None:
-        raise NotFound(f"Tournée {round_id} introuvable.", "round_id")
+    collection = access.get(db, CollectionRound, round_id, field="round_id", label="Tournée",
+                            options=[selectinload(CollectionRound.lines)])
     if not can_see_apprentice(actor, collection.author):
         raise Forbidden("Cette tournée n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "round_id")
     return collection
@@ -108,9 +108,5 @@ def line_side_stock(db: Session, limit: int = 200) -> list[Balance]:
 
 def rounds(db: Session, actor: User, limit: int = 100) -> list[CollectionRound]:
     query = select(CollectionRound).order_by(CollectionRound.performed_at.desc()).limit(limit)
-    if actor.role == "apprentice":
-        query = query.where(CollectionRound.author_id == actor.id)
-    elif actor.role == "tutor":
-        query = query.join(User, User.id == CollectionRound.author_id).where(User.tutor_id == actor.id)
-    return list(db.scalars(query))
+    return list(db.scalars(query.where(access.visible_filter(CollectionRound, actor))))
 

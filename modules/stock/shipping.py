@@ -13,16 +13,17 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from shopfloor import access
+from shopfloor import clock
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.services import ensure_editable
 from shopfloor import validation as v
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import (
     Balance, Carrier, Item, Location, Lot, Move, Shipment, ShipmentLine, ShipmentPick, new_activity)
-from modules.stock.replenishment import paris_day
 from modules.stock.quantities import parse_qty
 
 MAX_LINES = 50
@@ -71,9 +72,8 @@ def _shipping_location(db: Session, code: str | None) -> Location:
 
 
 def visible_shipment(db: Session, actor: User, shipment_id: int) -> Shipment:
-    shipment = db.get(Shipment, shipment_id, options=[selectinload(Shipment.lines).selectinload(ShipmentLine.picks)])
-    if shipment is None:
-        raise NotFound(f"Expédition {shipment_id} introuvable.", "shipment_id")
+    shipment = access.get(db, Shipment, shipment_id, field="shipment_id", label="Expédition",
+                          options=[selectinload(Shipment.lines).selectinload(ShipmentLine.picks)])
     if not can_see_apprentice(actor, shipment.author):
         raise Forbidden("Cette expédition n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "shipment_id")
     return shipment
@@ -100,7 +100,7 @@ def removal_order(item: Item, rows: list[tuple[Balance, Lot]]) -> list[tuple[Bal
 
 def available_in_storage(db: Session, item: Item, now: datetime) -> list[tuple[Balance, Lot, Decimal]]:
     """Free stock of an item in storage, in removal order, without expired lots or lots inside the margin."""
-    today = paris_day(now)
+    today = clock.paris_day(now)
     rows = db.execute(select(Balance, Lot).join(Lot, Lot.id == Balance.lot_id)
                       .join(Location, Location.id == Balance.location_id)
                       .where(Balance.item_id == item.id, Location.kind == "storage", Location.active.is_(True),
@@ -198,8 +198,4 @@ def depart(db: Session, actor: User, shipment: Shipment, *, carrier: str, truck:
 
 def shipments(db: Session, actor: User, limit: int = 100) -> list[Shipment]:
     query = select(Shipment).order_by(Shipment.performed_at.desc()).limit(limit)
-    if actor.role == "apprentice":
-        query = query.where(Shipment.author_id == actor.id)
-    elif actor.role == "tutor":
-        query = query.join(User, User.id == Shipment.author_id).where(User.tutor_id == actor.id)
-    return list(db.scalars(query))
+    return list(db.scalars(query.where(access.visible_filter(Shipment, actor))))

@@ -28,10 +28,11 @@ def _damaged(store, note="BL-1", supplier=None, when=None, user=None):
     return rec
 
 
-def test_a_reception_is_a_registered_origin(db, store):
+def test_a_reception_is_a_registered_origin(app, db, store):
     rec = _damaged(store)
     assert origins(db)["stock_reception"].label == "Réception"
-    found = describe(db, "stock_reception", rec.id)
+    with app.app_context():  # a record's link outside a request comes from the app's BASE_URL
+        found = describe(db, "stock_reception", rec.id)
     assert found["title"] == "Réception BL-1 – Colles Durand" and found["url"] == f"/stock/receptions/{rec.id}"
     assert describe(db, "stock_reception", 999999)["title"].endswith("(introuvable)")
 

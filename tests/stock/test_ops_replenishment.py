@@ -42,7 +42,7 @@ def test_computed_reorder_point_from_a_hand_computed_history(db, shop, now):
     assert replenishment.reorder_point(shop.glue, None) == Decimal(4)  # fixed
 
 
-def test_job_run_twice_gives_the_same_proposals_and_flags(db, shop, now):
+def test_job_run_twice_gives_the_same_proposals_and_flags(app, db, shop, now):
     lot = shop.lot(shop.screw, "S-1")
     shop.put(shop.screw, lot, 20, "A-01-02-2")
     shop.screw.reorder_point, shop.screw.reorder_qty = Decimal(50), Decimal(200)
@@ -52,10 +52,11 @@ def test_job_run_twice_gives_the_same_proposals_and_flags(db, shop, now):
     for glue_lot in (old, soon, later):
         shop.put(shop.glue, glue_lot, 3, "A-01-02-1")
     db.commit()
-    first = replenishment_job(db, now)
-    db.commit()
-    second = replenishment_job(db, now + timedelta(hours=1))
-    db.commit()
+    with app.app_context():  # jobs run in an app context (the scheduler opens it)
+        first = replenishment_job(db, now)
+        db.commit()
+        second = replenishment_job(db, now + timedelta(hours=1))
+        db.commit()
     assert first == "1 proposition(s) d'achat, 0 close(s), 3 lot(s) signalé(s)"
     assert second == "0 proposition(s) d'achat, 0 close(s), 0 lot(s) signalé(s)"
     proposals = db.scalars(select(PurchaseProposal)).all()
@@ -67,7 +68,8 @@ def test_job_run_twice_gives_the_same_proposals_and_flags(db, shop, now):
     replenishment.create_purchase_request(db, shop.people.apprentice, now=now, proposal=proposals[0],
                                           qty=Decimal(200), due_date=now.date() + timedelta(days=5))
     assert proposals[0].status == "converted"
-    replenishment_job(db, now + timedelta(hours=2))
+    with app.app_context():
+        replenishment_job(db, now + timedelta(hours=2))
     assert db.scalar(select(func.count(PurchaseProposal.id)).where(PurchaseProposal.status == "open")) == 0
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from modules.stock import reception as receiving
 from modules.stock.lookup import item_by_sku, location_by_code, supplier_by_name
 from modules.stock.models import Balance, ExpectedReceipt, Move, Reception
-from modules.stock.picking import local_day
+from shopfloor import clock
 from modules.stock.reception import LineInput
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import fresh
@@ -19,7 +19,7 @@ from tests.conftest import fresh
 def day(now: datetime, days: int) -> date:
     """A date relative to the test clock's Paris day, for the services called with `now`. (The HTTP handlers
     read the real clock: the API tests take their dates from `store.day`, relative to the real day.)"""
-    return local_day(now) + timedelta(days=days)
+    return clock.paris_day(now) + timedelta(days=days)
 
 
 def _post(client, people, payload, user=None):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-from flask import g, jsonify
+from flask import jsonify
 
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from modules.stock import counts
 from modules.stock.models import COUNT_SCOPES, Count, CountLine
@@ -68,11 +68,11 @@ def create_count():
     data = body()
     scope = v.choice(data, "scope", tuple(COUNT_SCOPES))
     count = counts.create_count(
-        session(), g.api_user, scope=scope, value=v.text(data, "value", required=False, max_length=40),
+        session(), current_actor(), scope=scope, value=v.text(data, "value", required=False, max_length=40),
         now=clock.now(), title=v.text(data, "title", required=False) or None,
         threshold_pct=_threshold(data, "threshold_pct", counts.DEFAULT_THRESHOLD_PCT),
         threshold_value=_threshold(data, "threshold_value", counts.DEFAULT_THRESHOLD_VALUE))
-    return jsonify(count_json(count, g.api_user)), 201
+    return jsonify(count_json(count, current_actor())), 201
 
 def _threshold(data: dict, field: str, default):
     if field not in data:
@@ -86,7 +86,7 @@ def _threshold(data: dict, field: str, default):
 @doc("A count and its sheet (expected quantities only for a tutor or admin who may validate it, or once validated)",
      response=COUNT_SCHEMA)
 def get_count(count_id: int):
-    return jsonify(count_json(counts.visible_count(session(), g.api_user, count_id), g.api_user))
+    return jsonify(count_json(counts.visible_count(session(), current_actor(), count_id), current_actor()))
 
 @bp.post("/counts/<int:count_id>/lines")
 @requires("apprentice")
@@ -99,8 +99,8 @@ def get_count(count_id: int):
 def add_line(count_id: int):
     db = session()
     data = body()
-    count = counts.visible_count(db, g.api_user, count_id)
-    line = counts.record_line(db, g.api_user, count, location_code=v.text(data, "location", max_length=40),
+    count = counts.visible_count(db, current_actor(), count_id)
+    line = counts.record_line(db, current_actor(), count, location_code=v.text(data, "location", max_length=40),
                               sku=v.text(data, "sku", max_length=40),
                               lot_number=v.text(data, "lot", required=False, max_length=60),
                               counted_qty=data.get("counted_qty"), now=clock.now())
@@ -115,7 +115,7 @@ def add_line(count_id: int):
                       "value_accuracy_pct": nullable(NUMBER), "moves": array(MOVE_SCHEMA)}))
 def validate(count_id: int):
     db = session()
-    count = counts.visible_count(db, g.api_user, count_id)
-    moves = counts.validate_count(db, g.api_user, count, clock.now())
+    count = counts.visible_count(db, current_actor(), count_id)
+    moves = counts.validate_count(db, current_actor(), count, clock.now())
     return jsonify({"id": count.id, "status": count.status, "accuracy_pct": _num(count.accuracy_pct),
                     "value_accuracy_pct": _num(count.value_accuracy_pct), "moves": counts.moves_json(moves)})

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-from flask import g, jsonify
+from flask import jsonify
 
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from modules.stock import picking
@@ -64,7 +64,7 @@ def create_pick():
             raise ValidationError(exc.message, f"{prefix}{exc.field}") from None
     destination = location_by_code(db, v.text(data, "destination", max_length=40), "destination")
     now = clock.now()
-    pick = picking.allocate(db, g.api_user, requests=requests, destination=destination, now=now,
+    pick = picking.allocate(db, current_actor(), requests=requests, destination=destination, now=now,
                             needed_at=v.datetime_field(data, "needed_at", required=False))
     flagged = [f for item, _ in requests for f in picking.flagged_lots(db, item, now)]
     return jsonify(pick_json(pick, flagged)), 201
@@ -73,7 +73,7 @@ def create_pick():
 @requires()
 @doc("One pick list: lines in allocation order, and in round order", response=PICK_SCHEMA)
 def get_pick(pick_id: int):
-    return jsonify(pick_json(picking.get_pick(session(), g.api_user, pick_id)))
+    return jsonify(pick_json(picking.get_pick(session(), current_actor(), pick_id)))
 
 @bp.post("/picks/<int:pick_id>/confirm")
 @requires()
@@ -83,12 +83,12 @@ def get_pick(pick_id: int):
      response=PICK_SCHEMA)
 def confirm_pick(pick_id: int):
     db, data = session(), body()
-    pick = picking.get_pick(db, g.api_user, pick_id)
+    pick = picking.get_pick(db, current_actor(), pick_id)
     if data.get("location") or data.get("code"):
-        picking.confirm_scan(db, g.api_user, pick, v.text(data, "location", max_length=40),
+        picking.confirm_scan(db, current_actor(), pick, v.text(data, "location", max_length=40),
                              v.text(data, "code", max_length=60), clock.now())
     else:
-        picking.confirm_all(db, g.api_user, pick, clock.now())
+        picking.confirm_all(db, current_actor(), pick, clock.now())
     return jsonify(pick_json(pick))
 
 @bp.post("/picks/<int:pick_id>/cancel")
@@ -96,7 +96,7 @@ def confirm_pick(pick_id: int):
 @doc("Cancel a pick list: every reservation not yet picked is released", response=PICK_SCHEMA)
 def cancel_pick(pick_id: int):
     db = session()
-    pick = picking.cancel(db, g.api_user, picking.get_pick(db, g.api_user, pick_id), clock.now())
+    pick = picking.cancel(db, current_actor(), picking.get_pick(db, current_actor(), pick_id), clock.now())
     return jsonify(pick_json(pick))
 
 @bp.post("/line-calls")
@@ -106,7 +106,7 @@ def cancel_pick(pick_id: int):
      status=201)
 def create_line_call():
     db, data = session(), body()
-    call = picking.raise_call(db, g.api_user, line_code=v.text(data, "line", max_length=40),
+    call = picking.raise_call(db, current_actor(), line_code=v.text(data, "line", max_length=40),
                               sku=v.text(data, "sku", max_length=40), qty=parse_qty(data, "qty"),
                               now=clock.now())
     return jsonify({"id": call.id, "line": call.line_location.code, "sku": call.item.sku, "qty": float(call.qty),

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 
-from flask import g, jsonify
+from flask import jsonify
 from sqlalchemy import select
 
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from modules.stock import masterdata, reception as receiving
@@ -75,7 +75,7 @@ def create_reception():
     supplier = supplier_by_name(db, v.text(data, "supplier", max_length=120))
     carrier = masterdata.carrier_by_name(db, data["carrier"]) if data.get("carrier") else None
     expected = _expected(db, data.get("expected"))
-    rec = receiving.receive(db, g.api_user, supplier=supplier, delivery_note=v.text(data, "delivery_note", max_length=60),
+    rec = receiving.receive(db, current_actor(), supplier=supplier, delivery_note=v.text(data, "delivery_note", max_length=60),
                             lines=inputs, now=clock.now(), carrier=carrier, expected=expected,
                             documents_ok=v.boolean(data, "documents_ok", default=True),
                             truck_arrived_at=v.datetime_field(data, "truck_arrived_at", required=False),
@@ -94,7 +94,7 @@ def _expected(db, reference):
 @requires()
 @doc("One reception with its lines and anomalies", response=RECEPTION_JSON)
 def get_reception(reception_id: int):
-    return jsonify(reception_json(receiving.get_reception(session(), g.api_user, reception_id)))
+    return jsonify(reception_json(receiving.get_reception(session(), current_actor(), reception_id)))
 
 @bp.post("/receptions/<int:reception_id>/lines/<int:line_id>/correct")
 @requires()
@@ -106,8 +106,8 @@ def get_reception(reception_id: int):
      response=RECEPTION_JSON)
 def correct_reception_line(reception_id: int, line_id: int):
     db, data = session(), body()
-    line = receiving.get_line(db, g.api_user, reception_id, line_id)
+    line = receiving.get_line(db, current_actor(), reception_id, line_id)
     if "qty" not in data:
         raise ValidationError("La quantité réellement reçue est obligatoire.", "qty")
-    receiving.correct_line(db, g.api_user, line, data.get("qty"), data.get("reason"), clock.now())
+    receiving.correct_line(db, current_actor(), line, data.get("qty"), data.get("reason"), clock.now())
     return jsonify(reception_json(line.reception))

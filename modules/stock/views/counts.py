@@ -6,6 +6,7 @@ from decimal import Decimal
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from shopfloor import access
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
@@ -13,7 +14,7 @@ from shopfloor.db import session
 from shopfloor.errors import DomainError
 from modules.stock import counts
 from modules.stock.models import COUNT_SCOPES, Count
-from modules.stock.views.common import ALL, _fail, _visible_authors, bp
+from modules.stock.views.common import ALL, _fail, bp
 
 
 # -- Counts -----------------------------------------------------------------------
@@ -22,7 +23,8 @@ from modules.stock.views.common import ALL, _fail, _visible_authors, bp
 @requires(*ALL)
 def counts_page(error=None, status=200):
     db = session()
-    query = _visible_authors(select(Count).order_by(Count.performed_at.desc()).limit(100), Count, current_actor())
+    query = (select(Count).where(access.visible_filter(Count, current_actor()))
+             .order_by(Count.performed_at.desc()).limit(100))
     return render_template("stock/counts.html", counts=list(db.scalars(query)), error=error,
                            form=request.form), status
 

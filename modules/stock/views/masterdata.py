@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from shopfloor import access
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
@@ -13,7 +14,7 @@ from shopfloor.db import session
 from shopfloor.errors import DomainError, ValidationError
 from modules.stock import ledger, masterdata, picking
 from modules.stock.models import Balance, Carrier, Item, Location, Move, Supplier
-from modules.stock.views.common import PAGE, _fail, _missing, bp, page_number
+from modules.stock.views.common import PAGE, _fail, bp, page_number
 
 
 # -- Stock by item --------------------------------------------------------------------------
@@ -37,7 +38,7 @@ def index():
 @requires()
 def item(item_id: int):
     db, page = session(), page_number()
-    found = db.get(Item, item_id) or _missing("Article", item_id)
+    found = access.get(db, Item, item_id, label="Article")
     moves = list(db.scalars(select(Move).options(joinedload(Move.lot), joinedload(Move.from_location),
                                                  joinedload(Move.to_location), joinedload(Move.user))
                             .where(Move.item_id == item_id).order_by(Move.at.desc(), Move.id.desc())
@@ -56,7 +57,7 @@ def new_item():
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
 @requires("tutor", "admin")
 def edit_item(item_id: int):
-    return _item_form(session().get(Item, item_id) or _missing("Article", item_id))
+    return _item_form(access.get(session(), Item, item_id, label="Article"))
 
 
 def _item_form(found: Item | None):
@@ -97,7 +98,7 @@ def locations():
 @requires()
 def location(location_id: int):
     db = session()
-    found = db.get(Location, location_id) or _missing("Emplacement", location_id)
+    found = access.get(db, Location, location_id, label="Emplacement")
     return render_template("stock/location.html", location=found, rows=ledger.balance_rows(db, location_id=found.id))
 
 

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from shopfloor import access
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
@@ -72,7 +73,7 @@ def picks():
     db, page = session(), page_number()
     status = request.args.get("status") or ""
     query = select(PickList).options(joinedload(PickList.destination), joinedload(PickList.author)).where(
-        picking.visible_activities(current_actor()))
+        access.visible_filter(PickList, current_actor()))
     if status:
         query = query.where(PickList.status == status)
     rows = list(db.scalars(query.order_by(PickList.performed_at.desc(), PickList.id.desc())

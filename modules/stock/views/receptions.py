@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from shopfloor import access
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
@@ -15,7 +16,7 @@ from modules.stock import masterdata, picking, reception as receiving
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import ANOMALY_KINDS, DECISIONS, Carrier, ExpectedReceipt, Reception, Supplier
 from modules.stock.quantities import parse_qty
-from modules.stock.views.common import PAGE, _fail, _missing, bp, page_number
+from modules.stock.views.common import PAGE, _fail, bp, page_number
 
 
 # -- Receptions -----------------------------------------------------------------------------
@@ -25,7 +26,7 @@ from modules.stock.views.common import PAGE, _fail, _missing, bp, page_number
 def receptions():
     db, page = session(), page_number()
     rows = list(db.scalars(select(Reception).options(joinedload(Reception.supplier), joinedload(Reception.author))
-                           .where(picking.visible_activities(current_actor()))
+                           .where(access.visible_filter(Reception, current_actor()))
                            .order_by(Reception.performed_at.desc(), Reception.id.desc())
                            .limit(PAGE + 1).offset((page - 1) * PAGE)))
     expected = list(db.scalars(select(ExpectedReceipt).options(joinedload(ExpectedReceipt.supplier))
@@ -43,7 +44,7 @@ def new_reception():
             form, now = request.form, clock.now()
             expected = None
             if form.get("expected"):
-                expected = db.get(ExpectedReceipt, v.identifier(form, "expected")) or _missing("Commande", form["expected"])
+                expected = access.get(db, ExpectedReceipt, v.identifier(form, "expected"), label="Commande")
             rec = receiving.open_reception(
                 db, current_actor(), supplier=supplier_by_name(db, form.get("supplier", "")), now=now,
                 delivery_note=form.get("delivery_note", ""),
@@ -130,8 +131,7 @@ def close_reception(reception_id: int):
 @requires()
 def put_away(reception_id: int, line_id: int):
     db = session()
-    rec = receiving.get_reception(db, current_actor(), reception_id)
-    line = next((line for line in rec.lines if line.id == line_id), None) or _missing("Ligne", line_id)
+    line = receiving.get_line(db, current_actor(), reception_id, line_id)
     try:
         receiving.put_away(db, current_actor(), line, request.form.get("location", ""), clock.now())
     except DomainError as exc:

@@ -60,7 +60,7 @@ def new_purchase_request(proposal_id: int):
         else:
             flash("Demande d'achat enregistrée. Reliez-la à vos compétences depuis « Preuves ».", "success")
             return redirect(url_for("stock.purchase_request", request_id=created.id))
-    today = replenishment.paris_day(clock.now())
+    today = clock.paris_day()
     lead = proposal.item.supplier.lead_time_days if proposal.item.supplier else replenishment.DEFAULT_LEAD_TIME_DAYS
     return render_template("stock/purchase_request_form.html", proposal=proposal, error=error, form=request.form,
                            suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
