@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from modules.improvement import services
+from modules.improvement.models import Action, ProblemSheet
 from shopfloor.origins import describe, parse_origin
+from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.api import (BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc, nullable,
                            record)
@@ -96,7 +98,7 @@ def list_actions():
 @requires()
 @doc("One action with its follow-up and effectiveness", response=ACTION)
 def get_action(action_id: int):
-    action = services.visible_action(session(), current_actor(), action_id)
+    action = access.visible(session(), Action, current_actor(), action_id, field="action_id")
     result = action_dict(action, clock.paris_day())
     result["origin"] = describe(session(), action.origin_type, action.origin_id)
     return jsonify(result)
@@ -111,7 +113,7 @@ def get_action(action_id: int):
          "effectiveness": EFFECTIVENESS}}, response=ACTION)
 def patch_action(action_id: int):
     data, db = body(), session()
-    action = services.visible_action(db, current_actor(), action_id)
+    action = access.visible(db, Action, current_actor(), action_id, field="action_id")
     unknown = set(data) - {"status", "abandon_reason", "reason", "due", "effectiveness"}
     if unknown:
         raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
@@ -180,7 +182,7 @@ def create_problem():
 @doc("A problem sheet with its causes, 5 pourquoi, actions and what still prevents closing it", response=PROBLEM)
 def get_problem(problem_id: int):
     db = session()
-    return jsonify(problem_dict(db, services.visible_sheet(db, current_actor(), problem_id)))
+    return jsonify(problem_dict(db, access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")))
 
 
 @bp.patch("/problems/<int:problem_id>")
@@ -190,7 +192,7 @@ def get_problem(problem_id: int):
      body_schema={"type": "object"}, response=PROBLEM)
 def patch_problem(problem_id: int):
     data, db = body(), session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     services.update_problem(db, current_actor(), sheet, data)
     return jsonify(problem_dict(db, sheet))
 
@@ -203,7 +205,7 @@ def patch_problem(problem_id: int):
      response=CAUSE, status=201)
 def add_cause(problem_id: int):
     data, db = body(), session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     cause = services.add_cause(db, current_actor(), sheet, v.text(data, "category", max_length=20),
                                v.text(data, "text", max_length=300))
     return jsonify({"id": cause.id, "category": cause.category, "text": cause.text, "weight": cause.weight}), 201
@@ -216,7 +218,7 @@ def add_cause(problem_id: int):
      response=record({"id": INTEGER, "weight": INTEGER}))
 def cause_votes(problem_id: int, cause_id: int):
     data, db = body(), session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     cause = services.sheet_cause(sheet, cause_id)
     voter = v.text(data, "voter", required=False, max_length=120)
     if request.method == "DELETE":
@@ -234,7 +236,7 @@ def cause_votes(problem_id: int, cause_id: int):
      response=record({**WHY["properties"], "root_cause": STRING}), status=201)
 def add_why(problem_id: int):
     data, db = body(), session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     why = services.add_why(db, current_actor(), sheet, v.text(data, "answer", max_length=300),
                            v.text(data, "question", required=False, max_length=300))
     return jsonify({"position": why.position, "question": why.question, "answer": why.answer,
@@ -250,7 +252,7 @@ def add_why(problem_id: int):
      response=ID_STATUS, status=201, methods={"GET": {"response": record({"actions": array(ACTION)}), "status": 200}})
 def problem_actions(problem_id: int):
     db = session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     if request.method == "GET":
         today = clock.paris_day()
         return jsonify({"actions": [action_dict(a, today) for a in services.sheet_actions(db, sheet)]})
@@ -269,7 +271,7 @@ def problem_actions(problem_id: int):
      response=record({"id": INTEGER, "status": STRING, "closed_at": STRING}))
 def close_problem(problem_id: int):
     db = session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     services.close_problem(db, current_actor(), sheet, clock.now())
     return jsonify({"id": sheet.id, "status": sheet.status, "closed_at": sheet.closed_at.isoformat()})
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modules.improvement.models import DecisionStudy
+from shopfloor import access
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Forbidden, NotFound, ValidationError
+from shopfloor.errors import Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.validation import text
 
@@ -68,10 +69,9 @@ def clean_matrix(criteria, options) -> tuple[list[dict], list[dict]]:
 def create_decision(db: Session, actor: User, *, title: str, question: str, criteria, options, now: datetime,
                     chosen: str = "") -> DecisionStudy:
     clean_criteria, clean_options = clean_matrix(criteria, options)
-    study = DecisionStudy(author=actor, title=text({"title": title}, "title"), performed_at=now,
-                          question=text({"question": question}, "question", required=False, max_length=2000),
-                          criteria=clean_criteria, options=clean_options, site_id=actor.site_id,
-                          team_id=actor.team_id, chosen=_chosen(chosen, clean_options))
+    study = new_activity(DecisionStudy, actor, now, title=text({"title": title}, "title"),
+                         question=text({"question": question}, "question", required=False, max_length=2000),
+                         criteria=clean_criteria, options=clean_options, chosen=_chosen(chosen, clean_options))
     db.add(study)
     db.flush()
     return study
@@ -96,22 +96,6 @@ def update_decision(db: Session, actor: User, study: DecisionStudy, *, criteria,
     return study
 
 
-def visible_decision(db: Session, actor: User, study_id: int) -> DecisionStudy:
-    study = db.get(DecisionStudy, study_id)
-    if study is None:
-        raise NotFound(f"Étude de décision {study_id} introuvable.", "decision_id")
-    if not (can_see_apprentice(actor, study.author) or actor.id == study.author_id
-            or (actor.team_id is not None and actor.team_id == study.team_id)):
-        raise Forbidden("Cette étude n'est pas la vôtre ni celle de votre équipe.", "decision_id")
-    return study
-
-
-def visible_decisions(db: Session, actor: User, limit: int = 100) -> list[DecisionStudy]:
-    query = select(DecisionStudy).order_by(DecisionStudy.performed_at.desc()).limit(limit)
-    if actor.role != "admin":
-        people = [actor.id] + ([a.id for a in actor.apprentices] if actor.role == "tutor" else [])
-        conditions = [DecisionStudy.author_id.in_(people)]
-        if actor.team_id is not None:
-            conditions.append(DecisionStudy.team_id == actor.team_id)
-        query = query.where(or_(*conditions))
-    return list(db.scalars(query))
+def list_decisions(db: Session, actor: User, limit: int = 100) -> list[DecisionStudy]:
+    return list(db.scalars(select(DecisionStudy).where(access.visible_filter(DecisionStudy, actor))
+                           .order_by(DecisionStudy.performed_at.desc()).limit(limit)))

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement.models import IDEA_STATUSES, Idea
-from shopfloor.db import get_or_404
+from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.errors import Forbidden, ValidationError
 from shopfloor.validation import text
@@ -36,16 +36,7 @@ def answer_idea(db: Session, actor: User, idea: Idea, status: str, answer: str =
     return idea
 
 
-def get_idea(db: Session, idea_id: int) -> Idea:
-    return get_or_404(db, Idea, idea_id, f"Idée {idea_id} introuvable.", "idea_id")
-
-
-def visible_ideas(db: Session, actor: User, limit: int = 100) -> list[Idea]:
-    """Tutors and admins see every idea; others their own and their team's."""
-    query = select(Idea).options(joinedload(Idea.author)).order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit)
-    if actor.role == "apprentice":
-        conditions = [Idea.author_id == actor.id]
-        if actor.team_id is not None:
-            conditions.append(Idea.team_id == actor.team_id)
-        query = query.where(or_(*conditions))
-    return list(db.scalars(query))
+def list_ideas(db: Session, actor: User, limit: int = 100) -> list[Idea]:
+    """Tutors and admins see every idea; others their own and their team's (Idea.__access__)."""
+    return list(db.scalars(select(Idea).options(joinedload(Idea.author)).where(access.visible_filter(Idea, actor))
+                           .order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit)))

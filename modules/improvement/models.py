@@ -1,14 +1,16 @@
 """Models of the improvement module: actions and plans, problem sheets, decisions, standards, ideas."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, or_, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from modules.improvement.ranking import ranking
 from shopfloor import clock
+from shopfloor.access import Visibility
 from shopfloor.auth.models import Team, User
 from shopfloor.db import Base
 from shopfloor.evidence.models import Activity
@@ -24,8 +26,30 @@ CATEGORY_LABELS = {"matiere": "Matière", "milieu": "Milieu", "methodes": "Méth
                    "main_oeuvre": "Main-d'œuvre"}
 
 
+@dataclass(frozen=True)
+class SharedVisibility(Visibility):
+    """The core rule (owner, owner's tutor, team, admins) and two things it cannot say yet:
+    `co_owner`, a second person whose work it is (an action's creator beside its owner: that
+    person and their tutor see it too), and `seen_by_roles`, roles that see every record
+    (tutors answer every idea of the box). TODO(kit): fold both into shopfloor.access.Visibility."""
+
+    co_owner: str | None = None
+    seen_by_roles: tuple[str, ...] = ()
+
+    def condition(self, model: type, actor: User):
+        if actor.role in self.seen_by_roles:
+            return true()
+        conditions = [super().condition(model, actor)]
+        if self.co_owner is not None:
+            conditions.append(Visibility(owner=self.co_owner).condition(model, actor))
+        return or_(*conditions)
+
+
 class ActionPlan(Activity):
     """Actions grouped around an objective, with a scope and a team (LEAN-5, INDUS-8)."""
+
+    # the author, their tutor, admins and the plan's team (they carry its actions)
+    __access__ = Visibility(owner="author_id", team="team_id", label="Plan d'actions")
 
     __tablename__ = "improvement_plan"
     id: Mapped[int] = mapped_column(ForeignKey("core_activity.id"), primary_key=True)
@@ -39,6 +63,9 @@ class ActionPlan(Activity):
 
 class Action(Base):
     """One action of any module: who does what, delivering what, by when, and did it work."""
+
+    # its owner (the person responsible) and its creator, their tutors, the action's team, admins
+    __access__ = SharedVisibility(owner="owner_id", co_owner="created_by_id", team="team_id", label="Action")
 
     __tablename__ = "improvement_action"
     __table_args__ = (
@@ -126,6 +153,9 @@ class Action(Base):
 
 class ProblemSheet(Activity):
     """A problem solved with the company's method: QQOQCCP, data, Ishikawa, 5 pourquoi, actions, closure."""
+
+    # the author, their tutor, admins and the sheet's team (they propose causes and vote)
+    __access__ = Visibility(owner="author_id", team="team_id", label="Fiche problème")
 
     __tablename__ = "improvement_problem"
     __table_args__ = (Index("ix_improvement_problem_status", "status"),
@@ -240,6 +270,9 @@ class Why(Base):
 class DecisionStudy(Activity):
     """A weighted multi-criteria matrix and, per option (lever), its cost, gain, ROI and payback."""
 
+    # an activity's rule (the author, their tutor, admins): no longer the whole team (issue 13)
+    __access__ = Visibility(owner="author_id", label="Étude de décision")
+
     __tablename__ = "improvement_decision"
     id: Mapped[int] = mapped_column(ForeignKey("core_activity.id"), primary_key=True)
     question: Mapped[str] = mapped_column(Text, default="")
@@ -259,6 +292,9 @@ STANDARD_KINDS = {"opl": "Leçon ponctuelle (OPL)", "procedure": "Mode opératoi
 
 class Standard(Activity):
     """A one-point lesson or operating procedure, validated by a tutor or admin (LEAN-8)."""
+
+    # the author, their tutor, admins and the author's team (the workstations it applies to)
+    __access__ = Visibility(owner="author_id", team="team_id", label="Standard")
 
     __tablename__ = "improvement_standard"
     id: Mapped[int] = mapped_column(ForeignKey("core_activity.id"), primary_key=True)
@@ -302,6 +338,9 @@ IDEA_STATUSES = ("submitted", "accepted", "rejected", "done")
 
 class Idea(Base):
     """A suggestion from the idea box."""
+
+    # the author and their team; tutors and admins see every idea (they answer them)
+    __access__ = SharedVisibility(owner="author_id", team="team_id", seen_by_roles=("tutor", "admin"), label="Idée")
 
     __tablename__ = "improvement_idea"
     __table_args__ = (Index("ix_improvement_idea_team_created", "team_id", "created_at"),)

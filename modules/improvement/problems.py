@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy.orm import Session, object_session
 
 from modules.improvement.actions import create_action, origin_actions
 from modules.improvement.models import CATEGORIES_5M, METHODS, Action, Cause, CauseVote, ProblemSheet, Why
-from shopfloor.origins import check_origin
 from modules.improvement.pareto import clean_items
+from shopfloor import access
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
+from shopfloor.origins import check_origin
 from shopfloor.validation import text
 
 QQOQCCP = (("qui", "Qui ?"), ("quoi", "Quoi ?"), ("ou", "Où ?"), ("quand", "Quand ?"), ("comment", "Comment ?"),
@@ -51,33 +52,20 @@ METHOD_STEPS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-# -- who may see and change ----------------------------------------------------------
+# -- who may see (ProblemSheet.__access__) and change -----------------------------------
 
-def can_see_sheet(actor: User, sheet: ProblemSheet) -> bool:
-    """The author, their tutor, an admin, and the members of the sheet's team (they vote on causes)."""
-    return (actor.id == sheet.author_id or can_see_apprentice(actor, sheet.author)
-            or (actor.team_id is not None and actor.team_id == sheet.team_id))
-
-
-def visible_sheet(db: Session, actor: User, sheet_id: int) -> ProblemSheet:
-    sheet = db.get(ProblemSheet, sheet_id, options=[selectinload(ProblemSheet.causes), selectinload(ProblemSheet.whys)])
-    if sheet is None:
-        raise NotFound(f"Fiche problème {sheet_id} introuvable.", "problem_id")
-    if not can_see_sheet(actor, sheet):
-        raise Forbidden("Cette fiche n'est ni la vôtre, ni celle de votre équipe ou d'un apprenti que vous suivez.",
-                        "problem_id")
-    return sheet
-
-
-def visible_sheets(db: Session, actor: User, status: str | None = None, limit: int = 100) -> list[ProblemSheet]:
-    query = select(ProblemSheet).order_by(ProblemSheet.performed_at.desc()).limit(limit)
+def list_sheets(db: Session, actor: User, status: str | None = None, limit: int = 100) -> list[ProblemSheet]:
+    query = (select(ProblemSheet).where(access.visible_filter(ProblemSheet, actor))
+             .order_by(ProblemSheet.performed_at.desc()).limit(limit))
     if status:
         query = query.where(ProblemSheet.status == status)
-    if actor.role != "admin":
-        people = [actor.id] + ([a.id for a in actor.apprentices] if actor.role == "tutor" else [])
-        team = ProblemSheet.team_id == actor.team_id if actor.team_id is not None else false()
-        query = query.where(or_(ProblemSheet.author_id.in_(people), team))
     return list(db.scalars(query))
+
+
+def _team(db: Session, actor: User, sheet: ProblemSheet, message: str) -> None:
+    """Those who see the sheet (its team, the author and their tutor, admins) take part in it."""
+    if not access.can_see(db, ProblemSheet, actor, sheet.id):
+        raise Forbidden(message, "problem_id")
 
 
 def _author(actor: User, sheet: ProblemSheet) -> None:
@@ -95,9 +83,8 @@ def _open(sheet: ProblemSheet) -> None:
         raise Conflict("Fiche clôturée : elle ne se modifie plus.", "problem_id")
 
 
-def _participant(actor: User, sheet: ProblemSheet) -> None:
-    if not can_see_sheet(actor, sheet):
-        raise Forbidden("Seule l'équipe de la fiche peut proposer des causes et voter.", "problem_id")
+def _participant(db: Session, actor: User, sheet: ProblemSheet) -> None:
+    _team(db, actor, sheet, "Seule l'équipe de la fiche peut proposer des causes et voter.")
     _open(sheet)
 
 
@@ -111,8 +98,7 @@ def create_problem(db: Session, actor: User, *, title: str, method: str, now: da
     if method not in METHODS:
         raise ValidationError(f"Méthode attendue : {', '.join(METHODS)}.", "method")
     origin = check_origin(db, origin)
-    sheet = ProblemSheet(author=actor, title=title, method=method, performed_at=now, site_id=actor.site_id,
-                         team_id=team_id if team_id is not None else actor.team_id, status="open",
+    sheet = new_activity(ProblemSheet, actor, now, team_id=team_id, title=title, method=method, status="open",
                          quoi=text({"what": what}, "what", required=False, max_length=5000),
                          origin_type=origin[0] if origin else None, origin_id=origin[1] if origin else None)
     if pareto is not None:
@@ -164,7 +150,7 @@ def update_problem(db: Session, actor: User, sheet: ProblemSheet, changes: dict)
 # -- Ishikawa and bâtonnage -----------------------------------------------------------
 
 def add_cause(db: Session, actor: User, sheet: ProblemSheet, category: str, cause_text: str) -> Cause:
-    _participant(actor, sheet)
+    _participant(db, actor, sheet)
     if category not in CATEGORIES_5M:
         raise ValidationError(f"Famille 5M attendue : {', '.join(CATEGORIES_5M)}.", "category")
     cause = Cause(sheet=sheet, category=category, text=text({"text": cause_text}, "text", max_length=300),
@@ -177,13 +163,13 @@ def add_cause(db: Session, actor: User, sheet: ProblemSheet, category: str, caus
 def sheet_cause(sheet: ProblemSheet, cause_id) -> Cause:
     cause = next((c for c in sheet.causes if str(c.id) == str(cause_id)), None)
     if cause is None:
-        raise NotFound(f"Cause {cause_id} introuvable sur cette fiche.", "cause_id")
+        raise access.not_found(Cause, cause_id, "cause_id", label="Cause de cette fiche")
     return cause
 
 
 def vote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, now: datetime, voter_label: str = "") -> Cause:
     """One bâton for the cause, once per person (the actor, or a colleague named on the shared tablet)."""
-    _participant(actor, sheet)
+    _participant(db, actor, sheet)
     label = text({"voter": voter_label}, "voter", required=False, max_length=120)
     if db.scalar(select(CauseVote.id).where(CauseVote.cause_id == cause.id, CauseVote.voter_id == actor.id,
                                             CauseVote.voter_label == label)):
@@ -199,7 +185,7 @@ def vote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, now: datet
 
 
 def unvote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, voter_label: str = "") -> Cause:
-    _participant(actor, sheet)
+    _participant(db, actor, sheet)
     row = db.scalar(select(CauseVote).where(CauseVote.cause_id == cause.id, CauseVote.voter_id == actor.id,
                                             CauseVote.voter_label == (voter_label or "").strip()))
     if row is None:
@@ -277,8 +263,7 @@ def sheet_actions(db: Session, sheet: ProblemSheet) -> list[Action]:
 
 def add_problem_action(db: Session, actor: User, sheet: ProblemSheet, *, title: str, deliverable: str, owner: User,
                        due, now: datetime, kind: str = "corrective", pdca: str = "do") -> Action:
-    if not can_see_sheet(actor, sheet):
-        raise Forbidden("Seule l'équipe de la fiche peut y planifier des actions.", "problem_id")
+    _team(db, actor, sheet, "Seule l'équipe de la fiche peut y planifier des actions.")
     _open(sheet)
     return create_action(db, actor, title=title, deliverable=deliverable, owner=owner, due=due, now=now,
                          origin=("problem", sheet.id), team_id=sheet.team_id, kind=kind, pdca=pdca)

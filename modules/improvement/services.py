@@ -1,18 +1,18 @@
 """The improvement module's services, as other modules call them (actions, problems, decisions, standards)."""
 from modules.improvement.actions import (  # noqa: F401
-    KIND_LABELS, PDCA_LABELS, STATUS_LABELS, FollowUp, can_edit_action, can_see_action, create_action, create_plan,
-    follow_up, list_actions, my_actions, origin_actions, owner_by_username, plan_follow_up, team_actions,
-    update_action, visible_action, visible_plan, visible_plans, week_bounds)
+    KIND_LABELS, PDCA_LABELS, STATUS_LABELS, FollowUp, can_edit_action, create_action, create_plan, follow_up,
+    list_actions, list_plans, my_actions, origin_actions, owner_by_username, plan_follow_up, team_actions,
+    update_action, week_bounds)
 from modules.improvement.decisions import (  # noqa: F401
-    create_decision, update_decision, visible_decision, visible_decisions)
-from modules.improvement.ideas import IDEA_LABELS, answer_idea, get_idea, submit_idea, visible_ideas  # noqa: F401
+    create_decision, list_decisions, update_decision)
+from modules.improvement.ideas import IDEA_LABELS, answer_idea, list_ideas, submit_idea  # noqa: F401
 from modules.improvement.models import (  # noqa: F401
     CATEGORY_LABELS, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)
 from modules.improvement.problems import (  # noqa: F401
     METHOD_STEPS, QQOQCCP, add_cause, add_problem_action, add_why, choose_cause, clear_whys,
-    close_problem, closure_missing, create_problem, ranked_causes, remove_cause, reopen_problem, sheet_actions,
-    sheet_cause, steps, unvote, update_problem, visible_sheet, visible_sheets, vote)
+    close_problem, closure_missing, create_problem, list_sheets, ranked_causes, remove_cause, reopen_problem,
+    sheet_actions, sheet_cause, steps, unvote, update_problem, vote)
 from modules.improvement.ranking import Ranked, ranking, roi  # noqa: F401
 from modules.improvement.standards import (  # noqa: F401
-    add_step, can_validate, create_standard, move_step, remove_step, update_standard, validate_standard,
-    visible_standard, visible_standards)
+    add_step, can_validate, create_standard, list_standards, move_step, remove_step, update_standard,
+    validate_standard)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modules.improvement.models import STANDARD_KINDS, Standard, StandardStep
+from shopfloor import access
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import add_attachment, ensure_editable
 from shopfloor.validation import text
 
@@ -32,12 +33,11 @@ def create_standard(db: Session, actor: User, *, title: str, kind: str, workstat
                     safety: str = "", description: str = "") -> Standard:
     if kind not in STANDARD_KINDS:
         raise ValidationError(f"Type attendu : {', '.join(STANDARD_KINDS)}.", "kind")
-    standard = Standard(author=actor, title=text({"title": title}, "title"), kind=kind, performed_at=now,
-                        workstations=clean_workstations(workstations), status="draft", version=0,
-                        safety=text({"safety": safety}, "safety", required=False, max_length=2000),
-                        description=text({"description": description}, "description", required=False,
-                                         max_length=5000),
-                        site_id=actor.site_id, team_id=actor.team_id)
+    standard = new_activity(Standard, actor, now, title=text({"title": title}, "title"), kind=kind,
+                            workstations=clean_workstations(workstations), status="draft", version=0,
+                            safety=text({"safety": safety}, "safety", required=False, max_length=2000),
+                            description=text({"description": description}, "description", required=False,
+                                             max_length=5000))
     db.add(standard)
     db.flush()
     return standard
@@ -87,7 +87,7 @@ def add_step(db: Session, actor: User, standard: Standard, *, step_text: str, ke
 def _step(standard: Standard, step_id) -> StandardStep:
     step = next((s for s in standard.steps if str(s.id) == str(step_id)), None)
     if step is None:
-        raise NotFound(f"Étape {step_id} introuvable.", "step_id")
+        raise access.not_found(StandardStep, step_id, "step_id", label="Étape")
     return step
 
 
@@ -136,22 +136,6 @@ def validate_standard(db: Session, actor: User, standard: Standard, now: datetim
     return standard
 
 
-def visible_standard(db: Session, actor: User, standard_id: int) -> Standard:
-    standard = db.get(Standard, standard_id)
-    if standard is None:
-        raise NotFound(f"Standard {standard_id} introuvable.", "standard_id")
-    if not (can_see_apprentice(actor, standard.author) or actor.id == standard.author_id
-            or (actor.team_id is not None and actor.team_id == standard.team_id)):
-        raise Forbidden("Ce standard n'est pas le vôtre ni celui de votre équipe.", "standard_id")
-    return standard
-
-
-def visible_standards(db: Session, actor: User, limit: int = 100) -> list[Standard]:
-    query = select(Standard).order_by(Standard.performed_at.desc()).limit(limit)
-    if actor.role != "admin":
-        people = [actor.id] + ([a.id for a in actor.apprentices] if actor.role == "tutor" else [])
-        conditions = [Standard.author_id.in_(people)]
-        if actor.team_id is not None:
-            conditions.append(Standard.team_id == actor.team_id)
-        query = query.where(or_(*conditions))
-    return list(db.scalars(query))
+def list_standards(db: Session, actor: User, limit: int = 100) -> list[Standard]:
+    return list(db.scalars(select(Standard).where(access.visible_filter(Standard, actor))
+                           .order_by(Standard.performed_at.desc()).limit(limit)))

@@ -9,9 +9,11 @@ from flask import flash, redirect, render_template, request, url_for
 from modules.improvement import figures, services
 from modules.improvement import pareto as pareto_rules
 from shopfloor.origins import describe, pareto_counts, pareto_sources
-from modules.improvement.models import ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES
+from modules.improvement.models import (ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES, Action, ActionPlan, Idea,
+                                        ProblemSheet)
 from modules.improvement.blueprint import bp
 from shopfloor import validation as v
+from shopfloor import access
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import list_users
 from shopfloor.db import session
@@ -28,7 +30,7 @@ def index():
     return render_template("improvement/index.html", today=today,
                            late=services.my_actions(db, me, today, "late", 20),
                            open_actions=services.my_actions(db, me, today, "open", 20),
-                           sheets=services.visible_sheets(db, me, "open", 10), plans=services.visible_plans(db, me, 10))
+                           sheets=services.list_sheets(db, me, "open", 10), plans=services.list_plans(db, me, 10))
 
 
 # -- actions ------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def new_action():
         try:
             values = _action_form(db, request.form)
             if problem_id:
-                sheet = services.visible_sheet(db, me, problem_id)
+                sheet = access.visible(db, ProblemSheet, me, problem_id, field="problem_id")
                 values.pop("planned_start")
                 action = services.add_problem_action(db, me, sheet, now=clock.now(), **values)
             else:
@@ -95,7 +97,7 @@ def new_action():
 @requires()
 def action(action_id: int):
     db, me = session(), current_actor()
-    act = services.visible_action(db, me, action_id)
+    act = access.visible(db, Action, me, action_id, field="action_id")
     error = None
     if request.method == "POST":
         try:
@@ -112,7 +114,7 @@ def action(action_id: int):
         except DomainError as exc:
             db.rollback()
             error = exc
-            act = services.visible_action(db, me, action_id)
+            act = access.visible(db, Action, me, action_id, field="action_id")
         else:
             flash("Action mise à jour.", "success")
             return redirect(url_for("improvement.action", action_id=act.id))
@@ -126,7 +128,7 @@ def action(action_id: int):
 @bp.get("/plans")
 @requires()
 def plans():
-    return render_template("improvement/plans.html", plans=services.visible_plans(session(), current_actor()))
+    return render_template("improvement/plans.html", plans=services.list_plans(session(), current_actor()))
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -151,7 +153,7 @@ def new_plan():
 @requires()
 def plan(plan_id: int):
     db, today = session(), clock.paris_day()
-    record = services.visible_plan(db, current_actor(), plan_id)
+    record = access.visible(db, ActionPlan, current_actor(), plan_id, field="plan_id")
     follow = services.plan_follow_up(db, record, today)
     return render_template("improvement/plan.html", plan=record, follow=follow, today=today,
                            gantt=figures.gantt_figure(follow.actions, today) if follow.actions else None)
@@ -206,7 +208,7 @@ def ideas():
         else:
             flash("Merci ! Votre idée est déposée.", "success")
             return redirect(url_for("improvement.ideas"))
-    return render_template("improvement/ideas.html", ideas=services.visible_ideas(db, me), error=error,
+    return render_template("improvement/ideas.html", ideas=services.list_ideas(db, me), error=error,
                            form=request.form), (error.status if error else 200)
 
 
@@ -214,7 +216,7 @@ def ideas():
 @requires("tutor", "admin")
 def answer_idea(idea_id: int):
     db = session()
-    services.answer_idea(db, current_actor(), services.get_idea(db, idea_id), request.form.get("status", ""),
-                         request.form.get("answer", ""))
+    idea = access.visible(db, Idea, current_actor(), idea_id, field="idea_id")
+    services.answer_idea(db, current_actor(), idea, request.form.get("status", ""), request.form.get("answer", ""))
     flash("Réponse enregistrée.", "success")
     return redirect(url_for("improvement.ideas"))

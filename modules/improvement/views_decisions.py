@@ -5,6 +5,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import services
 from modules.improvement.blueprint import bp
+from modules.improvement.models import DecisionStudy
+from shopfloor import access
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor import clock
@@ -18,7 +20,7 @@ CRITERIA_ROWS, OPTION_ROWS = 6, 5
 @bp.get("/decisions")
 @requires()
 def decisions():
-    return render_template("improvement/decisions.html", studies=services.visible_decisions(session(), current_actor()))
+    return render_template("improvement/decisions.html", studies=services.list_decisions(session(), current_actor()))
 
 
 def matrix_from_form(form) -> tuple[list[dict], list[dict]]:
@@ -54,7 +56,7 @@ def matrix_to_form(study) -> dict:
 @requires()
 def decision(study_id: int | None):
     db, me, error = session(), current_actor(), None
-    study = services.visible_decision(db, me, study_id) if study_id else None
+    study = access.visible(db, DecisionStudy, me, study_id, field="decision_id") if study_id else None
     if request.method == "POST":
         try:
             criteria, options = matrix_from_form(request.form)
@@ -69,7 +71,7 @@ def decision(study_id: int | None):
         except DomainError as exc:
             db.rollback()
             error = exc
-            study = services.visible_decision(db, me, study_id) if study_id else None
+            study = access.visible(db, DecisionStudy, me, study_id, field="decision_id") if study_id else None
         else:
             flash("Matrice de décision enregistrée.", "success")
             return redirect(url_for("improvement.decision", study_id=study.id))

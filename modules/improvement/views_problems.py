@@ -6,10 +6,11 @@ import json
 from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import figures, services
-from modules.improvement.models import CATEGORIES_5M, METHODS
+from modules.improvement.models import CATEGORIES_5M, METHODS, ProblemSheet
 from shopfloor.origins import describe, origins, parse_origin
 from modules.improvement.pareto import clean_items, pareto as pareto_bars
 from modules.improvement.blueprint import bp
+from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import list_users
@@ -27,7 +28,7 @@ SECTION_FIELDS = {"team": ("team_members",), "problem": ("qui", "quoi", "ou", "q
 @requires()
 def problems():
     status = request.args.get("status") if request.args.get("status") in ("open", "closed") else None
-    return render_template("improvement/problems.html", sheets=services.visible_sheets(session(), current_actor(), status),
+    return render_template("improvement/problems.html", sheets=services.list_sheets(session(), current_actor(), status),
                            status=status)
 
 
@@ -101,18 +102,18 @@ def _frozen(sheet) -> bool:
 @bp.get("/problems/<int:problem_id>")
 @requires()
 def problem(problem_id: int):
-    return _render_sheet(services.visible_sheet(session(), current_actor(), problem_id))
+    return _render_sheet(access.visible(session(), ProblemSheet, current_actor(), problem_id, field="problem_id"))
 
 
 def _sheet_action(problem_id: int, work, success: str, anchor: str):
     """Run one change on the sheet; on a domain error, show the sheet again with the error and its status."""
     db = session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     try:
         work(db, sheet)
     except DomainError as exc:
         db.rollback()
-        return _render_sheet(services.visible_sheet(db, current_actor(), problem_id), exc, exc.status)
+        return _render_sheet(access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id"), exc, exc.status)
     flash(success, "success")
     return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor=anchor))
 
@@ -212,7 +213,7 @@ def reopen_problem(problem_id: int):
 @requires()
 def a3(problem_id: int):
     db = session()
-    sheet = services.visible_sheet(db, current_actor(), problem_id)
+    sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     today = clock.paris_day()
     actions = services.sheet_actions(db, sheet)
     bars = pareto_bars([tuple(i) for i in sheet.pareto["items"]]) if sheet.pareto else []

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from modules.improvement import services
 from modules.improvement.blueprint import bp, upload_limit
-from modules.improvement.models import STANDARD_KINDS
-from shopfloor import clock
+from modules.improvement.models import STANDARD_KINDS, Standard
+from shopfloor import access, clock
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import DomainError
@@ -17,7 +17,7 @@ from shopfloor.evidence.context import upload_dir
 @bp.get("/standards")
 @requires()
 def standards():
-    return render_template("improvement/standards.html", standards=services.visible_standards(session(), current_actor()),
+    return render_template("improvement/standards.html", standards=services.list_standards(session(), current_actor()),
                            kinds=STANDARD_KINDS)
 
 
@@ -51,17 +51,17 @@ def _standard_page(standard, error=None):
 @bp.get("/standards/<int:standard_id>")
 @requires()
 def standard(standard_id: int):
-    return _standard_page(services.visible_standard(session(), current_actor(), standard_id))
+    return _standard_page(access.visible(session(), Standard, current_actor(), standard_id, field="standard_id"))
 
 
 def _standard_change(standard_id: int, work, success: str):
     db = session()
-    record = services.visible_standard(db, current_actor(), standard_id)
+    record = access.visible(db, Standard, current_actor(), standard_id, field="standard_id")
     try:
         work(db, record)
     except DomainError as exc:
         db.rollback()
-        return _standard_page(services.visible_standard(db, current_actor(), standard_id), exc)
+        return _standard_page(access.visible(db, Standard, current_actor(), standard_id, field="standard_id"), exc)
     flash(success, "success")
     return redirect(url_for("improvement.standard", standard_id=standard_id))
 
@@ -100,4 +100,5 @@ def validate_standard(standard_id: int):
 @requires()
 def print_standard(standard_id: int):
     return render_template("improvement/standard_print.html",
-                           standard=services.visible_standard(session(), current_actor(), standard_id), kinds=STANDARD_KINDS)
+                           standard=access.visible(session(), Standard, current_actor(), standard_id,
+                                                   field="standard_id"), kinds=STANDARD_KINDS)

@@ -6,6 +6,7 @@ import pytest
 from modules.improvement import services
 from modules.improvement.jobs import mark_late_actions
 from modules.improvement.models import Action
+from shopfloor import access
 from shopfloor.errors import Forbidden, ValidationError
 from shopfloor.notifications.models import Notification
 from shopfloor.notifications.services import notify, unread_count
@@ -117,9 +118,9 @@ def test_notify_is_idempotent_on_key(db, people, now):
 
 def test_permissions_on_actions(db, people, now):
     action = _action(db, people, now)
-    assert services.can_see_action(people.tutor, action)           # tutor of the owner
-    assert not services.can_see_action(people.other_tutor, action)
-    assert not services.can_see_action(people.other_apprentice, action)
+    assert access.can_see(db, Action, people.tutor, action.id)           # tutor of the owner
+    assert not access.can_see(db, Action, people.other_tutor, action.id)
+    assert not access.can_see(db, Action, people.other_apprentice, action.id)
     with pytest.raises(Forbidden):
         services.update_action(db, people.other_apprentice, action, now, status="done")
     services.update_action(db, people.tutor, action, now, status="in_progress")
@@ -150,8 +151,9 @@ def test_api_create_list_patch(client, db, people, now):
     assert client.patch(f"/api/v1/improvement/actions/{action_id}", json={"status": "abandoned"},
                         headers=h).json["error"]["field"] == "abandon_reason"
     other = people.headers(people.other_apprentice)
-    assert client.get(f"/api/v1/improvement/actions/{action_id}", headers=other).status_code == 403
-    assert client.patch(f"/api/v1/improvement/actions/{action_id}", json={"status": "todo"}, headers=other).status_code == 403
+    # someone else's action answers like a missing one (issue 13: 404, not 403)
+    assert client.get(f"/api/v1/improvement/actions/{action_id}", headers=other).status_code == 404
+    assert client.patch(f"/api/v1/improvement/actions/{action_id}", json={"status": "todo"}, headers=other).status_code == 404
     assert client.get("/api/v1/improvement/actions", headers=other).json["actions"] == []
     fresh(db)
     assert db.get(Action, action_id).status == "done"

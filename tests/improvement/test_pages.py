@@ -88,8 +88,8 @@ def test_others_cannot_see_or_change(client, demo):
     sheet = demo.scalar(select(ProblemSheet).where(ProblemSheet.title == QRQC_TITLE))
     standard = demo.scalar(select(Standard))
     login(client, "nathan", "demo-apprenti")            # another team, another apprentice
-    assert client.get(f"/improvement/problems/{sheet.id}").status_code == 403
-    assert client.post(f"/improvement/problems/{sheet.id}/causes", data={"category": "matiere", "text": "x"}).status_code == 403
+    assert client.get(f"/improvement/problems/{sheet.id}").status_code == 404   # like a missing one, not 403
+    assert client.post(f"/improvement/problems/{sheet.id}/causes", data={"category": "matiere", "text": "x"}).status_code == 404
     assert client.post(f"/improvement/standards/{standard.id}/validate").status_code == 403
     login(client, "tuteur", "demo-formation")               # the tutor of the author sees it
     assert client.get(f"/improvement/problems/{sheet.id}").status_code == 200

@@ -118,7 +118,7 @@ def test_problem_api_with_sub_resources_and_409(client, db, people):
     refused = client.post(f"/api/v1/improvement/problems/{pid}/close", headers=h)
     assert refused.status_code == 409 and "Obtenir le 8D fournisseur" in refused.json["error"]["message"]
     assert "efficacité" in refused.json["error"]["message"]
-    assert client.get(f"/api/v1/improvement/problems/{pid}", headers=people.headers(people.other_apprentice)).status_code == 403
+    assert client.get(f"/api/v1/improvement/problems/{pid}", headers=people.headers(people.other_apprentice)).status_code == 404
     assert client.get(f"/api/v1/improvement/problems/{pid}", headers=people.headers(people.tutor)).status_code == 200
     client.patch(f"/api/v1/improvement/actions/{act.json['id']}", json={"status": "done"}, headers=h)
     client.patch(f"/api/v1/improvement/problems/{pid}", json={"effectiveness": "0 fuite sur 400", "effective": True},

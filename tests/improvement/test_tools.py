@@ -86,8 +86,8 @@ def test_ideas(db, people, now):
     with pytest.raises(ValidationError):
         services.answer_idea(db, people.tutor, idea, "rejected")
     services.answer_idea(db, people.tutor, idea, "accepted", "Oui, essai en janvier")
-    assert [i.title for i in services.visible_ideas(db, people.apprentice)] == ["Chariot de kitting"]
-    assert services.visible_ideas(db, people.other_apprentice) == []
+    assert [i.title for i in services.list_ideas(db, people.apprentice)] == ["Chariot de kitting"]
+    assert services.list_ideas(db, people.other_apprentice) == []
 
 
 def test_pareto_sorting_and_manual_entry():
@@ -97,3 +97,30 @@ def test_pareto_sorting_and_manual_entry():
     with pytest.raises(ValidationError) as e:
         parse_manual("Bourrage ; beaucoup")
     assert e.value.field == "values"
+
+
+def test_who_sees_what(db, people, now):
+    """One rule per record kind (its __access__): a decision study is its author's (their tutor's, admins'),
+    not the team's (issue 13); a problem sheet is also its team's; an action is its owner's and its creator's."""
+    from modules.improvement.models import Action, DecisionStudy, ProblemSheet
+    from shopfloor import access
+    from shopfloor.auth.models import Site, Team
+    team = Team(site=Site(name="Usine test"), name="Logistique")
+    db.add(team)
+    people.apprentice.team = people.other_apprentice.team = team
+    db.commit()
+    study = services.create_decision(db, people.apprentice, title="Levier", question="", now=now,
+                                     criteria=[{"name": "c", "weight": 1}],
+                                     options=[{"name": "a", "scores": [1]}, {"name": "b", "scores": [2]}])
+    sheet = services.create_problem(db, people.apprentice, title="Arrêts", method="QRQC", now=now)
+    action = services.create_action(db, people.apprentice, title="Caler le guide", deliverable="Guide calé",
+                                    owner=people.admin, due=now.date(), now=now)
+    db.commit()
+    seen = {who: {kind.__name__ for kind, ident in ((DecisionStudy, study.id), (ProblemSheet, sheet.id),
+                                                    (Action, action.id)) if access.can_see(db, kind, user, ident)}
+            for who, user in (("author", people.apprentice), ("teammate", people.other_apprentice),
+                              ("tutor", people.tutor), ("other tutor", people.other_tutor), ("admin", people.admin))}
+    assert seen == {"author": {"DecisionStudy", "ProblemSheet", "Action"}, "teammate": {"ProblemSheet"},
+                    "tutor": {"DecisionStudy", "ProblemSheet", "Action"}, "other tutor": set(),
+                    "admin": {"DecisionStudy", "ProblemSheet", "Action"}}
+    assert [s.id for s in services.list_decisions(db, people.other_apprentice)] == []
