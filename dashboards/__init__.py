@@ -1,5 +1,6 @@
 """AIC boards (SQCDPM) fed by every module, short-interval meetings and workshop screens."""
 from dashboards import api, cancellation, demo, indicators, meetings, screen_views, services, views
+from dashboards.models import LETTER_LABELS, LETTERS
 from shopfloor.registry import Job, Module
 
 
@@ -16,4 +17,7 @@ registration = Module(
     effects=cancellation.EFFECTS,
     origins=meetings.ORIGINS,
     pareto_sources=meetings.PARETO_SOURCES,
+    template_globals={"symbols": indicators.SYMBOLS, "status_labels": indicators.STATUS_LABELS,
+                      "letter_labels": LETTER_LABELS, "letters": LETTERS},
+    public_endpoints=("dashboards_screen.screen", "dashboards_screen.screen_data"),
 )

@@ -1,15 +1,14 @@
 """JSON API of the AIC boards: create boards, enter manual indicators, read a board's day."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
-from sqlalchemy.exc import OperationalError
+from flask import jsonify, request
 
 from dashboards import indicators as ind
-from dashboards import services
+from dashboards import read, services
 from dashboards.models import LETTERS
-from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, api_blueprint, array, body, doc,
+from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc,
                            nullable, record)
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor import clock
 from shopfloor.errors import ValidationError
@@ -59,21 +58,6 @@ def board_json(board) -> dict:
                      for r in services.sorted_rows(board)]}
 
 
-def snapshot_store(rows: list[dict]) -> None:
-    """A read keeps the past snapshots it computed, in its own short write transaction (a busy
-    database only means they are computed again next time)."""
-    if not rows:
-        return
-    writer = current_app.extensions["shopfloor_sessions"].open(write=True)
-    try:
-        services.insert_ignore(writer, rows)
-        writer.commit()
-    except OperationalError:
-        writer.rollback()
-    finally:
-        writer.close()
-
-
 @bp.get("/boards")
 @requires()
 @doc("AIC boards (SQCDPM), highest level first", response=record({"boards": array(BOARD_JSON)}))
@@ -87,9 +71,9 @@ def list_boards():
      body_schema=BOARD_SCHEMA, response=BOARD_JSON, status=201)
 def create_board():
     data, db = body(), session()
-    board = services.create_board(db, g.api_user, name=data.get("name"), level=data.get("level"),
+    board = services.create_board(db, current_actor(), name=data.get("name"), level=data.get("level"),
                                   team=data.get("team"), rows=data.get("rows"), parent_id=data.get("parent"),
-                                  today=services.paris_today(clock.now()))
+                                  today=clock.paris_day())
     return jsonify(board_json(board)), 201
 
 
@@ -101,10 +85,10 @@ def create_board():
 def create_entry(board_id: int):
     data, db = body(), session()
     board = services.get_board(db, board_id)
-    entry = services.record_entry(db, g.api_user, board, indicator=text(data, "indicator", max_length=80),
+    entry = services.record_entry(db, current_actor(), board, indicator=text(data, "indicator", max_length=80),
                                   day=date_field(data, "date"), value=data.get("value"),
                                   comment=text(data, "comment", required=False, max_length=2000),
-                                  today=services.paris_today(clock.now()))
+                                  today=clock.paris_day())
     return jsonify({"id": entry.id, "board": board.id, "indicator": entry.indicator_key,
                     "date": entry.day.isoformat(), "value": entry.value, "comment": entry.comment}), 201
 
@@ -114,10 +98,11 @@ def create_entry(board_id: int):
 @doc("A board's day: each row's value, target and status, its month so far, actions and escalations",
      params={"date": {"type": "string", "format": "date"}}, response=DATA_SCHEMA)
 def board_data(board_id: int):
+    """A read: what the nightly job has not kept yet is computed, never written."""
     db = session()
-    today = services.paris_today(clock.now())
+    today = clock.paris_day()
     day = date_field(request.args, "date", default=today)
-    return jsonify(services.board_data(db, services.get_board(db, board_id), day, today, snapshot_store))
+    return jsonify(read.board_data(db, services.get_board(db, board_id), day, today))
 
 
 @bp.get("/indicators")
@@ -144,7 +129,7 @@ def define_indicator():
     if "higher_is_better" not in data:
         raise ValidationError("Le champ « higher_is_better » est obligatoire (true : plus haut = mieux).",
                               "higher_is_better")
-    definition = services.define_indicator(db, g.api_user, label=text(data, "label", max_length=120),
+    definition = services.define_indicator(db, current_actor(), label=text(data, "label", max_length=120),
                                            letter=choice(data, "letter", LETTERS),
                                            unit=text(data, "unit", required=False, max_length=20),
                                            higher_is_better=boolean(data, "higher_is_better", default=True),

@@ -9,10 +9,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
-from dashboards import meetings, screens, services
+from dashboards import meetings, screens
 from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition
 from shopfloor.auth.models import Team, User
-from shopfloor.validation import PARIS
+from shopfloor import clock
 
 WORKSHOP = "Atelier école – tableau de niveau 2"
 # (key, label, letter, unit, higher_is_better, typical value, spread)
@@ -79,7 +79,7 @@ ESCALATIONS = [
 def load(db: Session, now: datetime) -> list[str]:
     if db.scalar(select(Board.id).where(Board.name == WORKSHOP)) is not None:
         return ["écran AIC : déjà créé (révoquez-le et créez-en un autre dans Écrans pour obtenir un lien)"]
-    today = services.paris_today(now)
+    today = clock.paris_day(now)
     catalog = _define_manual(db)
     boards = _boards(db, today, catalog)
     _history(db, boards, today)
@@ -160,8 +160,8 @@ def _meetings(db: Session, boards: dict[str, Board], now: datetime) -> None:
     problems = {}
     for board_name, days_ago, author, led, raised in MEETINGS:
         board = boards[board_name]
-        day = services.paris_today(now) - timedelta(days=days_ago)
-        when = datetime.combine(day, time(8, 30), tzinfo=PARIS)
+        day = clock.paris_day(now) - timedelta(days=days_ago)
+        when = datetime.combine(day, time(8, 30), tzinfo=clock.PARIS)
         meeting = meetings.create_meeting(
             db, users[author], board, performed_at=when, now=now, led=led, duration_minutes=10,
             participants=[users[author].full_name, "Claire Martin (tutrice)", "Opérateurs de l'équipe"],
@@ -175,7 +175,7 @@ def _meetings(db: Session, boards: dict[str, Board], now: datetime) -> None:
                 due=day + timedelta(days=due) if due is not None else None, method="QRQC")
     for title, reason, answer in ESCALATIONS:
         problem = problems[title]
-        raised_at = datetime.combine(problem.raised_on, time(9, 0), tzinfo=PARIS)
+        raised_at = datetime.combine(problem.raised_on, time(9, 0), tzinfo=clock.PARIS)
         escalation = meetings.escalate(db, users["tuteur"], problem, reason=reason, now=raised_at)
         if answer:
             meetings.answer_escalation(db, users["admin"], escalation, answer=answer, now=raised_at + timedelta(hours=5))

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
-from dashboards import services
+from dashboards import read, services
 from dashboards.models import LETTER_LABELS, Board, Meeting, Problem
+from shopfloor import clock
 from shopfloor.errors import ValidationError
 from shopfloor.validation import parse_date
 
@@ -27,17 +28,17 @@ CROSS = ([(0, c) for c in (2, 3, 4)] + [(1, c) for c in (2, 3, 4)]
 def parse_month(value: str | None, today: date) -> date:
     """'YYYY-MM' → the first day of that month (default: this month); never a month to come."""
     if not value:
-        return services.month_start(today)
+        return clock.month_start(today)
     first = parse_date(f"{value}-01" if len(str(value)) == 7 else value, "month").replace(day=1)
     if first > today:
         raise ValidationError("Ce mois n'a pas encore commencé.", "month")
     return first
 
 
-def month_view(db: Session, board: Board, first: date, today: date, store=None) -> dict:
+def month_view(db: Session, board: Board, first: date, today: date) -> dict:
     """The board over a whole month: every day of it (days to come are grey, without value)."""
     last = services.month_end(first)
-    data = services.board_data(db, board, min(last, today), today, store)
+    data = read.board_data(db, board, min(last, today), today)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     for row in data["rows"]:
         row["month"] += [{"date": d.isoformat(), "value": None, "status": "grey", "future": True}
@@ -88,9 +89,9 @@ def month_problems(db: Session, board: Board, first: date) -> list[Problem]:
                            .order_by(Problem.raised_on, Problem.id)))
 
 
-def month_xlsx(db: Session, board: Board, first: date, today: date, store=None) -> bytes:
+def month_xlsx(db: Session, board: Board, first: date, today: date) -> bytes:
     """The month as a workbook: one sheet of values coloured by status (with symbols), one of problems."""
-    data = month_view(db, board, first, today, store)
+    data = month_view(db, board, first, today)
     wb = Workbook()
     sheet = wb.active
     sheet.title = "Indicateurs"

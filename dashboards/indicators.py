@@ -5,17 +5,15 @@ Their `compute` reads those entries for a team (or the whole site), so a worksho
 the worst safety event or the mean mood of its teams."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboards.models import Board, DailyValue, IndicatorDefinition
-from shopfloor.registry import Indicator
+from shopfloor.registry import Indicator, registry_of
 
 SAFETY_KEY, MOOD_KEY = "aic.safety", "aic.mood"
 SAFETY_LEVELS = {0: "Aucun événement", 1: "Presque-accident ou soins légers", 2: "Accident"}
@@ -53,22 +51,10 @@ class IndicatorInfo:
     compute: Callable[[Session, date, int | None], float | None] | None
 
 
-def registered() -> dict[str, Indicator]:
-    """The indicators the installed modules register (the app's registry, or the configured modules
-    when a job runs without an application context)."""
-    if has_app_context() and "shopfloor_registry" in current_app.extensions:
-        return current_app.extensions["shopfloor_registry"].indicators
-    from shopfloor.config import enabled_modules
-    found: dict[str, Indicator] = {}
-    for name in enabled_modules():
-        found.update({i.key: i for i in importlib.import_module(name).registration.indicators})
-    return found
-
-
 def catalog(db: Session) -> dict[str, IndicatorInfo]:
     """Every indicator a board row may reference, by key."""
     infos = {k: IndicatorInfo(k, i.label, i.letter, i.unit, i.higher_is_better, k in MANUAL_KEYS, i.compute)
-             for k, i in registered().items()}
+             for k, i in registry_of(db).indicators.items()}
     for d in db.scalars(select(IndicatorDefinition)):
         infos[d.key] = IndicatorInfo(d.key, d.label, d.letter, d.unit, d.higher_is_better, True,
                                      _manual_value(d.key, func.avg))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from dashboards.models import LETTERS, Board, Escalation, Meeting, Problem
-from dashboards.services import can_enter, paris_today
-from shopfloor.db import get_or_404, lock, lock_by_id
+from dashboards.services import can_enter
+from shopfloor import access, clock
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.db import lock, lock_by_id
+from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.registry import ActivityType, Origin, ParetoSource
+from shopfloor.urls import link
 
 TREATMENTS = {"action": "Action (responsable et échéance)", "problem": "Fiche problème",
               "none": "Traité en séance"}
@@ -22,7 +24,7 @@ ACTIONS_SHOWN = 12        # per state, on a board or a screen
 
 
 def meeting_url(meeting: Meeting) -> str:
-    return url_for("dashboards.meeting", meeting_id=meeting.id)
+    return link("dashboards.meeting", meeting_id=meeting.id)
 
 
 MEETING_TYPE = ActivityType("aic_meeting", "Réunion AIC (animation à intervalles courts)", ("LEAN-6", "QSE-6"),
@@ -57,20 +59,16 @@ def create_meeting(db: Session, actor: User, board: Board, *, performed_at: date
     unknown = [k for k in reviewed if k not in on_board]
     if unknown:
         raise ValidationError(f"Indicateur(s) absent(s) du tableau : {', '.join(unknown)}.", "reviewed")
-    title = (title or "").strip() or f"Réunion AIC – {board.name} – {paris_today(performed_at):%d/%m/%Y}"
+    title = (title or "").strip() or f"Réunion AIC – {board.name} – {clock.paris_day(performed_at):%d/%m/%Y}"
     if len(title) > 200:
         raise ValidationError("Le titre dépasse 200 caractères.", "title")
-    meeting = Meeting(author=actor, title=title, performed_at=performed_at, description=description or "",
-                      site_id=board.site_id or actor.site_id, team_id=board.team_id or actor.team_id,
-                      board_id=board.id, led=bool(led), duration_minutes=duration_minutes,
-                      participants=_clean_names(participants), reviewed=list(reviewed))
+    meeting = new_activity(Meeting, actor, now, performed_at=performed_at, site_id=board.site_id,
+                           team_id=board.team_id, title=title, description=description or "", board_id=board.id,
+                           led=bool(led), duration_minutes=duration_minutes,
+                           participants=_clean_names(participants), reviewed=list(reviewed))
     db.add(meeting)
     db.flush()
     return meeting
-
-
-def get_meeting(db: Session, meeting_id: int) -> Meeting:
-    return get_or_404(db, Meeting, meeting_id, f"Réunion {meeting_id} introuvable.", "meeting_id")
 
 
 def _tutors_board(db: Session, actor: User, board: Board, author: User) -> bool:
@@ -83,26 +81,6 @@ def _tutors_board(db: Session, actor: User, board: Board, author: User) -> bool:
         return True
     return db.scalar(select(User.id).where(User.tutor_id == actor.id, User.team_id == board.team_id).limit(1)) \
         is not None
-
-
-def can_see_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
-    """The board's team, the team's tutors, admins (and the meeting's author)."""
-    board = meeting.board
-    if actor.role == "admin" or actor.id == meeting.author_id:
-        return True
-    if board.team_id is not None and actor.team_id == board.team_id:
-        return True
-    if board.team_id is None and board.site_id is not None and actor.site_id == board.site_id:
-        return True
-    return _tutors_board(db, actor, board, meeting.author)
-
-
-def visible_meeting(db: Session, actor: User, meeting_id: int) -> Meeting:
-    """The meeting if the actor may see it; 404 otherwise, so that its id is not confirmed."""
-    meeting = get_meeting(db, meeting_id)
-    if not can_see_meeting(db, actor, meeting):
-        raise NotFound(f"Réunion {meeting_id} introuvable.", "meeting_id")
-    return meeting
 
 
 def may_edit_meeting(db: Session, actor: User, meeting: Meeting) -> bool:
@@ -119,8 +97,8 @@ def recent_meetings(db: Session, board_id: int, limit: int = 10) -> list[Meeting
 
 def _may_edit_meeting(actor: User, meeting: Meeting) -> None:
     db = object_session(meeting)
-    if not can_see_meeting(db, actor, meeting):
-        raise NotFound(f"Réunion {meeting.id} introuvable.", "meeting_id")
+    if not access.can_see(db, Meeting, actor, meeting.id):
+        raise access.not_found(Meeting, meeting.id, "meeting_id")
     if not may_edit_meeting(db, actor, meeting):
         raise Forbidden("Seul l'animateur de la réunion, un tuteur du tableau ou un administrateur peut la "
                         "compléter.", "meeting_id")
@@ -147,7 +125,7 @@ def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, lette
     if treatment == "action" and (owner is None or due is None):
         raise ValidationError("Une action a un responsable et une échéance.", "owner" if owner is None else "due")
     problem = Problem(meeting=meeting, board_id=meeting.board_id, letter=letter, category=category, title=title,
-                      raised_on=paris_today(meeting.performed_at))
+                      raised_on=clock.paris_day(meeting.performed_at))
     db.add(problem)
     db.flush()
     if treatment == "action":
@@ -165,13 +143,13 @@ def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, lette
 
 
 def get_problem(db: Session, problem_id: int) -> Problem:
-    return get_or_404(db, Problem, problem_id, f"Problème {problem_id} introuvable.", "problem_id")
+    return access.get(db, Problem, problem_id, field="problem_id", label="Problème")
 
 
 def _lock_problem(db: Session, problem: Problem) -> None:
     """Lock the meeting (the record first), then the problem, and re-read its escalations: of two
     escalations sent together, the second waits and finds the first one waiting for its answer."""
-    lock_by_id(db, Meeting, problem.meeting_id, f"Réunion {problem.meeting_id} introuvable.", "meeting_id")
+    lock_by_id(db, Meeting, problem.meeting_id, f"Réunion n° {problem.meeting_id} introuvable.", "meeting_id")
     lock(db, problem)
     db.scalars(select(Escalation).where(Escalation.problem_id == problem.id)
                .execution_options(populate_existing=True)).all()
@@ -181,8 +159,8 @@ def _lock_problem(db: Session, problem: Problem) -> None:
 def escalate(db: Session, actor: User, problem: Problem, *, reason: str, now: datetime) -> Escalation:
     """Send a problem to the next level's board; it stays there until someone answers."""
     board = problem.board
-    if problem.meeting is not None and not can_see_meeting(object_session(problem), actor, problem.meeting):
-        raise NotFound(f"Problème {problem.id} introuvable.", "problem_id")
+    if not access.can_see(db, Meeting, actor, problem.meeting_id):   # a problem is seen with its meeting
+        raise access.not_found(Problem, problem.id, "problem_id", label="Problème")
     if not can_enter(actor, board):
         raise Forbidden("Seule l'équipe du tableau, un tuteur ou un administrateur remonte ses problèmes.",
                         "problem_id")
@@ -205,7 +183,7 @@ def escalate(db: Session, actor: User, problem: Problem, *, reason: str, now: da
 
 
 def get_escalation(db: Session, escalation_id: int) -> Escalation:
-    return get_or_404(db, Escalation, escalation_id, f"Remontée {escalation_id} introuvable.", "escalation_id")
+    return access.get(db, Escalation, escalation_id, field="escalation_id", label="Remontée")
 
 
 def answer_escalation(db: Session, actor: User, escalation: Escalation, *, answer: str, now: datetime) -> Escalation:
@@ -277,15 +255,11 @@ def _resolve_problem(db: Session, problem_id: int):
     problem = db.get(Problem, problem_id)
     if problem is None:
         return None
-    try:
-        url = url_for("dashboards.meeting", meeting_id=problem.meeting_id)
-    except RuntimeError:    # outside a request (a job): a plain path
-        url = f"/boards/meetings/{problem.meeting_id}"
-    return f"{problem.title} (réunion AIC, {problem.board.name})", url
+    return (f"{problem.title} (réunion AIC, {problem.board.name})",
+            link("dashboards.meeting", meeting_id=problem.meeting_id))
 
 
 def _pareto_of_problems(db: Session, start: date, end: date, team_id: int | None) -> list[tuple[str, float]]:
-    from sqlalchemy import func
     query = (select(Problem.category, func.count()).join(Board, Board.id == Problem.board_id)
              .where(Problem.raised_on.between(start, end)).group_by(Problem.category))
     if team_id is not None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint, false, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopfloor.access import Visibility
 from shopfloor.auth.models import Site, Team, User
 from shopfloor.db import Base
 from shopfloor import clock
@@ -19,6 +20,7 @@ LEVELS = {1: "Équipe", 2: "Atelier", 3: "Site"}
 
 class Board(Base):
     __tablename__ = "aic_board"
+    __access__ = Visibility(owner=None, everyone=True, label="Tableau")  # boards are shared; writing is can_enter
     __table_args__ = (CheckConstraint("level IN (1, 2, 3)", name="level"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -89,10 +91,32 @@ class DailyValue(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+def _board_team(model):
+    return select(Board.team_id).where(Board.id == model.board_id).scalar_subquery()
+
+
+def _board_people(model, actor: User):
+    """On a workshop or site board (no team), the people of its site and every tutor; on a team's
+    board, the tutors of an apprentice of that team."""
+    teamless = select(Board.id).where(Board.team_id.is_(None))
+    allowed = []
+    if actor.site_id is not None:
+        allowed.append(model.board_id.in_(teamless.where(Board.site_id == actor.site_id)))
+    if actor.role == "tutor":
+        allowed.append(model.board_id.in_(teamless))
+        tutored_teams = select(User.team_id).where(User.tutor_id == actor.id, User.team_id.isnot(None))
+        allowed.append(model.board_id.in_(select(Board.id).where(Board.team_id.in_(tutored_teams))))
+    return or_(*allowed) if allowed else false()
+
+
 class Meeting(Activity):
-    """A short-interval meeting held in front of a board: an activity of whoever ran or attended it."""
+    """A short-interval meeting held in front of a board: an activity of whoever ran or attended it.
+
+    Seen by its author, the author's tutor, admins, the board's team and its tutors (see
+    _board_people); changed by its author, the board's tutors and admins (meetings.may_edit_meeting)."""
 
     __tablename__ = "aic_meeting"
+    __access__ = Visibility(owner="author_id", team=_board_team, extra=_board_people, label="Réunion")
     id: Mapped[int] = mapped_column(ForeignKey("core_activity.id"), primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("aic_board.id"), index=True)
     led: Mapped[bool] = mapped_column(default=False)        # the author led the meeting

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, make_response, render_template, request, url_for
 
-from dashboards import screens, services
-from dashboards.api import snapshot_store
+from dashboards import read, screens
 from shopfloor.db import session
 from shopfloor import clock
 from shopfloor.errors import NotFound
@@ -47,11 +46,11 @@ def screen_data(token: str):
     if not boards:
         return _no_leak(jsonify({"error": {"code": "not_found", "message": GONE, "field": None}})), 404
     now = clock.now()
-    today = services.paris_today(now)
+    today = clock.paris_day(now)
     return _no_leak(jsonify({
         "screen": {"name": found.name, "refresh_seconds": found.refresh_seconds, "cycle_seconds": found.cycle_seconds},
         "generated_at": now.isoformat(),
-        "boards": [services.board_data(db, board, today, today, snapshot_store) for board in boards]}))
+        "boards": [read.board_data(db, board, today, today) for board in boards]}))
 
 
 # Public on purpose: the token is the only key, and it opens these two read-only views.

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboards.models import Board, Screen
-from shopfloor.db import get_or_404
 from shopfloor.auth.models import User
+from shopfloor import access
 from shopfloor.errors import Conflict, ValidationError
 from shopfloor.validation import ID_MAX
 
@@ -67,7 +67,7 @@ def list_screens(db: Session) -> list[Screen]:
 
 
 def get_screen(db: Session, screen_id: int) -> Screen:
-    return get_or_404(db, Screen, screen_id, f"Écran {screen_id} introuvable.", "screen_id")
+    return access.get(db, Screen, screen_id, field="screen_id", label="Écran")
 
 
 def revoke_screen(db: Session, screen: Screen, now: datetime) -> Screen:

@@ -1,33 +1,24 @@
-"""Boards, their rows and daily values, and the board's day as data (what pages, API and screens show)."""
+"""Boards, their rows and daily values: the write side of the AIC boards (boards, entries, the
+snapshots the nightly job keeps). What pages, API and screens show is read in dashboards.read."""
 from __future__ import annotations
 
 import re
 from calendar import monthrange
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
-from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, Escalation, IndicatorDefinition, Problem
-from shopfloor.db import get_or_404
+from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, IndicatorDefinition, Problem
+from shopfloor import access, clock
 from shopfloor.auth.models import Team, User
 from shopfloor.errors import Forbidden, ValidationError
-from shopfloor.validation import ID_MAX, PARIS, decimal as parse_decimal, integer as parse_integer
+from shopfloor.validation import ID_MAX, decimal as parse_decimal, integer as parse_integer
 
-BACKFILL_DAYS = 62        # past days a read may compute and keep; older gaps are the nightly job's
+BACKFILL_DAYS = 62        # past days a read computes when no snapshot is kept; older gaps stay empty
 JOB_DAYS = 7              # the nightly job fills the last week (catches up after a stop)
-
-Store = Callable[[list[dict]], None]
-
-
-def paris_today(now: datetime) -> date:
-    return now.astimezone(PARIS).date()
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
 
 
 def month_end(day: date) -> date:
@@ -37,7 +28,8 @@ def month_end(day: date) -> date:
 # -- Boards -------------------------------------------------------------------------
 
 def get_board(db: Session, board_id: int) -> Board:
-    return get_or_404(db, Board, board_id, f"Tableau {board_id} introuvable.", "board_id")
+    """Boards are shared: every logged-in user reads them (writing on one is `can_enter`)."""
+    return access.get(db, Board, board_id, field="board_id")
 
 
 def list_boards(db: Session) -> list[Board]:
@@ -203,10 +195,7 @@ def insert_ignore(db: Session, rows: list[dict]) -> None:
     """Insert daily values; a (board, indicator, day) already stored wins (running twice adds nothing)."""
     if not rows:
         return
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     db.execute(insert(DailyValue).on_conflict_do_nothing(index_elements=["board_id", "indicator_key", "day"]), rows)
 
 
@@ -216,15 +205,15 @@ def stored_values(db: Session, board_id: int, first: date, last: date) -> dict[t
     return {(key, day): value for key, day, value in rows}
 
 
-def _compute(info: ind.IndicatorInfo, db: Session, day: date, board: Board) -> float | None:
+def compute(info: ind.IndicatorInfo, db: Session, day: date, board: Board) -> float | None:
     value = info.compute(db, day, board.team_id) if info.compute else None
     return float(value) if value is not None else None
 
 
-def fill_snapshots(db: Session, board: Board, values: dict, first: date, last: date, today: date,
-                   catalog: dict[str, ind.IndicatorInfo], store: Store) -> None:
-    """Compute the past days of the module indicators not stored yet (within BACKFILL_DAYS), add them to
-    `values` and hand them to `store`; today's value is never stored (it is live)."""
+def missing_snapshots(db: Session, board: Board, values: dict, first: date, last: date, today: date,
+                      catalog: dict[str, ind.IndicatorInfo]) -> list[dict]:
+    """Compute the past days of the module indicators not stored yet (within BACKFILL_DAYS) and add them
+    to `values`; the rows a snapshot would keep are returned (today's value is never kept: it is live)."""
     start, end = max(first, today - timedelta(days=BACKFILL_DAYS)), min(last, today - timedelta(days=1))
     rows = []
     for row in board.rows:
@@ -234,129 +223,33 @@ def fill_snapshots(db: Session, board: Board, values: dict, first: date, last: d
         day = start
         while day <= end:
             if (row.indicator_key, day) not in values:
-                value = _compute(info, db, day, board)
+                value = compute(info, db, day, board)
                 values[(row.indicator_key, day)] = value
                 rows.append({"board_id": board.id, "indicator_key": row.indicator_key, "day": day, "value": value,
                              "source": "snapshot", "comment": ""})
             day += timedelta(days=1)
-    store(rows)
+    return rows
 
 
-def snapshot_job(db: Session, now: datetime) -> str:
-    """Nightly: keep the last days of every module indicator on every board (safe twice)."""
-    today = paris_today(now)
+def snapshot_job(db: Session, now: datetime, days: int = JOB_DAYS) -> str:
+    """Nightly: keep the last `days` days of every module indicator on every board (safe twice). The
+    only writer of snapshots: a read computes what is missing and keeps nothing."""
+    today = clock.paris_day(now)
     catalog, count = ind.catalog(db), 0
-    first = today - timedelta(days=JOB_DAYS)
+    first = today - timedelta(days=days)
     for board in list_boards(db):
         values = stored_values(db, board.id, first, today)
         before = len(values)
-        fill_snapshots(db, board, values, first, today, today, catalog, lambda rows: insert_ignore(db, rows))
+        insert_ignore(db, missing_snapshots(db, board, values, first, today, today, catalog))
         count += len(values) - before
     db.flush()
     return f"{count} valeur(s) enregistrée(s)"
 
 
-# -- The board's day ----------------------------------------------------------------
+# -- Reads shared by pages, API and screens ----------------------------------------
 
 def sorted_rows(board: Board) -> list[BoardRow]:
     return sorted(board.rows, key=lambda r: (LETTERS.index(r.letter), r.position))
-
-
-def values_for(db: Session, board: Board, first: date, last: date, today: date,
-               catalog: dict[str, ind.IndicatorInfo], store: Store | None = None) -> dict:
-    """Every value of the board between two days: stored entries and snapshots, missing past snapshots
-    computed (and kept through `store`), today's module values computed live."""
-    values = stored_values(db, board.id, first, last)
-    if board.level > 1:
-        _aggregate_lower_boards(db, board, values, first, last, catalog)
-    fill_snapshots(db, board, values, first, last, today, catalog, store or (lambda rows: insert_ignore(db, rows)))
-    if first <= today <= last:
-        for row in board.rows:
-            info = catalog.get(row.indicator_key)
-            if info is not None and not info.manual:
-                values[(row.indicator_key, today)] = _compute(info, db, today, board)
-    return values
-
-
-def _lower_boards(db: Session, board: Board) -> list[int]:
-    ids, level = [], [board.id]
-    while level:
-        level = list(db.scalars(select(Board.id).where(Board.parent_id.in_(level))))
-        ids += level
-    return ids
-
-
-def _aggregate_lower_boards(db: Session, board: Board, values: dict, first: date, last: date,
-                            catalog: dict[str, ind.IndicatorInfo]) -> None:
-    """A workshop or site board shows its teams' manual indicators (the worst safety event, the mean of
-    the others) on the days it has no entry of its own."""
-    manual = [r.indicator_key for r in board.rows if (info := catalog.get(r.indicator_key)) and info.manual]
-    lower = _lower_boards(db, board) if manual else []
-    if not lower:
-        return
-    for key in manual:
-        aggregate = func.max if key == ind.SAFETY_KEY else func.avg
-        rows = db.execute(select(DailyValue.day, aggregate(DailyValue.value))
-                          .where(DailyValue.board_id.in_(lower), DailyValue.indicator_key == key,
-                                 DailyValue.source == "manual", DailyValue.day.between(first, last))
-                          .group_by(DailyValue.day))
-        for day, value in rows:
-            if value is not None:
-                values.setdefault((key, day), round(float(value), 2))
-
-
-def _row_data(row: BoardRow, info: ind.IndicatorInfo | None, values: dict, days: list[date]) -> dict:
-    higher = info.higher_is_better if info else True
-    month = []
-    for day in days:
-        value = values.get((row.indicator_key, day)) if info else None
-        month.append({"date": day.isoformat(), "value": value,
-                      "status": ind.status(value, row.target, row.threshold, higher)})
-    current = month[-1]
-    return {"letter": row.letter, "indicator": row.indicator_key,
-            "label": info.label if info else row.indicator_key, "unit": info.unit if info else "",
-            "value": current["value"], "target": row.target, "threshold": row.threshold,
-            "status": current["status"], "symbol": ind.SYMBOLS[current["status"]],
-            "higher_is_better": higher, "manual": bool(info and info.manual),
-            "note": None if info else "Indicateur non installé : son module n'est pas chargé.",
-            "month": month}
-
-
-def board_data(db: Session, board: Board, day: date, today: date, store: Store | None = None) -> dict:
-    """The board on `day`: each row's value and status, its month so far, the actions and escalations."""
-    if day > today:
-        raise ValidationError("Le tableau ne se consulte pas pour un jour à venir.", "date")
-    catalog = ind.catalog(db)
-    first = month_start(day)
-    values = values_for(db, board, first, day, today, catalog, store)
-    days = [first + timedelta(days=n) for n in range((day - first).days + 1)]
-    rows = [_row_data(row, catalog.get(row.indicator_key), values, days) for row in sorted_rows(board)]
-    letters = {}
-    for letter in LETTERS:
-        mine = [r for r in rows if r["letter"] == letter]
-        if mine:
-            letters[letter] = [ind.worst(r["month"][i]["status"] for r in mine) for i in range(len(days))]
-    from dashboards.meetings import board_actions, open_escalations
-    return {"board": {"id": board.id, "name": board.name, "level": board.level,
-                      "team": board.team.name if board.team else None},
-            "date": day.isoformat(), "rows": rows, "letters": letters,
-            "actions": board_actions(db, board, today),
-            "escalations": [escalation_dict(e) for e in open_escalations(db, board.id)]}
-
-
-def escalation_dict(e: Escalation) -> dict:
-    return {"id": e.id, "problem": e.problem.title, "letter": e.problem.letter, "category": e.problem.category,
-            "from_board": e.from_board.name, "reason": e.reason, "raised_by": e.raised_by.full_name,
-            "raised_at": e.raised_at.isoformat(), "answered_at": e.answered_at.isoformat() if e.answered_at else None,
-            "answer": e.answer}
-
-
-def history(db: Session, board: Board, key: str, first: date, last: date, today: date,
-            store: Store | None = None) -> list[tuple[date, float | None]]:
-    """One indicator's daily values over a period, for its trend chart."""
-    values = values_for(db, board, first, last, today, ind.catalog(db), store)
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return [(d, values.get((key, d))) for d in days]
 
 
 def problem_pareto(db: Session, board_id: int, first: date, last: date) -> list[tuple[str, int]]:

@@ -37,6 +37,8 @@ class Visibility:
     - `unowned_visible`: a row whose owner is NULL is seen by everyone logged in (a work order
       nobody has taken yet is the queue apprentices pick from).
     - `everyone`: shared records (master data, boards' public data): every logged-in user.
+    - `extra`: a function (model, actor) → SQL condition for who else sees a row when the options
+      above cannot say it (a meeting is seen by the people of its board, reached through the board).
     - `label`: how a message names one record (« Ordre de travail »)."""
 
     owner: str | Expression | None = "author_id"
@@ -44,6 +46,7 @@ class Visibility:
     team: str | Expression | None = None
     unowned_visible: bool = False
     everyone: bool = False
+    extra: Callable[[type, User], Any] | None = None
     label: str = "Enregistrement"
 
     def condition(self, model: type, actor: User):
@@ -63,6 +66,8 @@ class Visibility:
         team = _column(model, self.team)
         if team is not None and actor.team_id is not None:
             allowed.append(team == actor.team_id)
+        if self.extra is not None:
+            allowed.append(self.extra(model, actor))
         return or_(*allowed) if allowed else false()
 
 

@@ -3,7 +3,6 @@ appears on it without a reload."""
 import json
 import urllib.request
 
-from dashboards.services import paris_today
 from shopfloor import create_app
 from shopfloor import clock
 from shopfloor.auth.services import create_token, get_user
@@ -54,7 +53,7 @@ def test_screen_updates_in_place(browser, live_server, app_config, page):
         board_id = safety.locator("xpath=ancestor::section").get_attribute("data-board")
         request = urllib.request.Request(
             f"{live_server}/api/v1/boards/{board_id}/entries", method="POST",
-            data=json.dumps({"indicator": "aic.safety", "date": paris_today(clock.now()).isoformat(), "value": 1,
+            data=json.dumps({"indicator": "aic.safety", "date": clock.paris_day().isoformat(), "value": 1,
                              "comment": "Presque-accident : palette instable"}).encode(),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request) as response:

@@ -1,10 +1,10 @@
 """The boards API: creating boards, entering manual indicators, reading a board's day."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from dashboards import services
+from dashboards import read, services
 from dashboards.models import Board, BoardRow, DailyValue
 from tests.conftest import fresh
 from tests.dashboards.conftest import TODAY
@@ -115,7 +115,7 @@ def test_entry_errors(client, db, people, org):
     response = client.post(url, json={"indicator": "aic.mood", "date": TODAY.isoformat(), "value": 4},
                            headers=people.headers(people.other_apprentice))
     assert response.status_code == 403
-    assert client.post(f"/api/v1/boards/999/entries", json={}, headers=headers).status_code == 404
+    assert client.post("/api/v1/boards/999/entries", json={}, headers=headers).status_code == 404
     fresh(db)
     assert db.scalar(select(func.count()).select_from(DailyValue)) == 0
 
@@ -192,7 +192,12 @@ def test_indicators_from_two_modules(client, db, people, org, now):
     assert by_day["2026-11-18"]["value"] == 0.0 and by_day["2026-11-18"]["status"] == "green"
     assert {d["date"]: d["value"] for d in late["month"]}["2026-11-16"] == 0.0
     assert by_day["2026-11-19"]["value"] == 125.0
-    # past days were kept as snapshots (once), today stays live
+    # the read kept nothing: past days are kept as snapshots by the job (once), today stays live
+    fresh(db)
+    assert db.scalar(select(func.count()).select_from(DailyValue)) == 0
+    services.snapshot_job(db, now, days=(TODAY - TODAY.replace(day=1)).days)
+    db.commit()
+    assert client.get(f"/api/v1/boards/{board_id}/data", headers=headers).get_json()["rows"] == [value, late]
     fresh(db)
     stored = db.scalar(select(func.count()).select_from(DailyValue).where(DailyValue.source == "snapshot"))
     assert stored == 2 * 19
@@ -223,11 +228,11 @@ def test_workshop_board_aggregates_team_safety_and_mood(db, people, org):
             services.record_entry(db, people.tutor, board, indicator=key, day=TODAY, value=value, comment="",
                                   today=TODAY)
     db.commit()
-    rows = {r["indicator"]: r for r in services.board_data(db, workshop, TODAY, TODAY)["rows"]}
+    rows = {r["indicator"]: r for r in read.board_data(db, workshop, TODAY, TODAY)["rows"]}
     assert (rows["aic.safety"]["value"], rows["aic.safety"]["status"]) == (2.0, "red")   # the worst event
     assert (rows["aic.mood"]["value"], rows["aic.mood"]["status"]) == (4.0, "green")      # the mean mood
     # the workshop's own entry wins over the aggregate
     services.record_entry(db, people.tutor, workshop, indicator="aic.safety", day=TODAY, value=1, comment="",
                           today=TODAY)
-    rows = {r["indicator"]: r for r in services.board_data(db, workshop, TODAY, TODAY)["rows"]}
+    rows = {r["indicator"]: r for r in read.board_data(db, workshop, TODAY, TODAY)["rows"]}
     assert rows["aic.safety"]["value"] == 1.0

@@ -1,10 +1,10 @@
 """Meetings are activities; problems become actions or problem sheets; escalation to the next level."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from dashboards import meetings, services
+from dashboards import meetings, read, services
 from dashboards.models import Escalation, Meeting, Problem
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import fresh, login
@@ -53,7 +53,15 @@ def test_meeting_errors(db, people, boards, now):
                                 reviewed=[])
 
 
-def test_problem_becomes_an_action_linked_back_and_shown_on_the_board(db, people, boards, now):
+@pytest.fixture
+def in_app(app):
+    """Services called outside a request build record links (shopfloor.urls.link) in the app's context,
+    as a job does."""
+    with app.app_context():
+        yield
+
+
+def test_problem_becomes_an_action_linked_back_and_shown_on_the_board(db, people, boards, now, in_app):
     from modules.improvement.models import Action
     from shopfloor.origins import describe
     _, team = boards
@@ -65,9 +73,9 @@ def test_problem_becomes_an_action_linked_back_and_shown_on_the_board(db, people
     action = db.get(Action, problem.action_id)
     assert (action.origin_type, action.origin_id, action.team_id) == ("aic_problem", problem.id, team.team_id)
     assert "Rupture de colle" in describe(db, "aic_problem", problem.id)["title"]
-    data = services.board_data(db, team, TODAY, TODAY)
+    data = read.board_data(db, team, TODAY, TODAY)
     assert [(a["title"], a["state"]) for a in data["actions"]] == [("Rupture de colle en bord de ligne", "open")]
-    late = services.board_data(db, team, TODAY, TODAY + timedelta(days=3))["actions"]
+    late = read.board_data(db, team, TODAY, TODAY + timedelta(days=3))["actions"]
     assert late[0]["state"] == "late" and late[0]["late"] is True
     with pytest.raises(ValidationError) as error:
         meetings.add_problem(db, people.apprentice, meeting, title="Sans responsable", letter="D", category="X",
@@ -75,7 +83,7 @@ def test_problem_becomes_an_action_linked_back_and_shown_on_the_board(db, people
     assert error.value.field == "owner"
 
 
-def test_problem_sheet_and_pareto(db, people, boards, now):
+def test_problem_sheet_and_pareto(db, people, boards, now, in_app):
     from modules.improvement.models import ProblemSheet
     _, team = boards
     meeting = _meeting(db, people, team, now)
@@ -98,9 +106,9 @@ def test_escalation_shows_on_the_next_level_until_answered(db, people, boards, n
                                    category="Retard fournisseur", treatment="none", now=now)
     escalation = meetings.escalate(db, people.apprentice, problem, reason="Relance achats", now=now)
     db.commit()
-    shown = services.board_data(db, workshop, TODAY, TODAY)["escalations"]
+    shown = read.board_data(db, workshop, TODAY, TODAY)["escalations"]
     assert [(e["problem"], e["from_board"]) for e in shown] == [("Fournisseur en retard", "Logistique AIC")]
-    assert services.board_data(db, team, TODAY, TODAY)["escalations"] == []
+    assert read.board_data(db, team, TODAY, TODAY)["escalations"] == []
     with pytest.raises(Conflict):
         meetings.escalate(db, people.apprentice, problem, reason="encore", now=now)
     with pytest.raises(Forbidden):   # an apprentice of the team does not answer for the workshop
@@ -109,7 +117,7 @@ def test_escalation_shows_on_the_next_level_until_answered(db, people, boards, n
         meetings.answer_escalation(db, people.tutor, escalation, answer=" ", now=now)
     meetings.answer_escalation(db, people.tutor, escalation, answer="Fournisseur de secours validé", now=now)
     db.commit()
-    assert services.board_data(db, workshop, TODAY, TODAY)["escalations"] == []
+    assert read.board_data(db, workshop, TODAY, TODAY)["escalations"] == []
     with pytest.raises(Conflict):
         meetings.answer_escalation(db, people.tutor, escalation, answer="encore", now=now)
     # answered, it may be escalated again

@@ -1,5 +1,4 @@
 """Workshop screens: the token opens its boards read-only, nothing else; revoked, it stops."""
-from datetime import timedelta
 
 from sqlalchemy import select
 
