@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from modules.improvement.services import owner_by_username
-from modules.qse import audits, events, nonconformities as ncs, regulatory, risks
+from modules.qse import audits, events, inputs, nonconformities as ncs, regulatory, risks
 from modules.qse.blueprints import api as bp
 from modules.qse.models import EVENT_KINDS, FINDING_KINDS, NC_SEVERITIES, NC_SOURCES
 from shopfloor import validation as v
@@ -238,7 +238,7 @@ def audit_report(audit_id: int):
         "treatment": {"type": "string"}, "review_on": {"type": "string", "format": "date"}}},
      response=record({"id": INTEGER, "score": INTEGER, "level": RISK_JSON["properties"]["level"]}), status=201)
 def create_risk():
-    risk = risks.create_risk(session(), current_actor(), body(), clock.now())
+    risk = risks.create_risk(session(), current_actor(), inputs.risk(body()), clock.now())
     return jsonify({"id": risk.id, "score": risk.score, "level": risks.level(risk.score)}), 201
 
 
@@ -280,5 +280,6 @@ def create_event():
      response=record({"id": INTEGER, **{name: nullable(STRING) if name in ("published_on", "next_review") else STRING
                                         for name in regulatory.FIELDS}}), status=201)
 def create_regulatory_text():
-    text = regulatory.save_text(session(), current_actor(), body())
+    regulatory.check_may_edit(current_actor())
+    text = regulatory.save_text(session(), current_actor(), inputs.regulatory_text(body()))
     return jsonify(regulatory.as_json(text)), 201

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modules.improvement import services as improvement
-from modules.qse import analyses, audits, events, nonconformities as ncs, objectives, regulatory, risks
+from modules.qse import analyses, audits, events, inputs, nonconformities as ncs, objectives, regulatory, risks
 from modules.qse.models import NonConformity, ProgrammeEntry, QseIndicator
 from shopfloor import clock
 from shopfloor.auth.models import User
@@ -159,28 +159,28 @@ def _audits(db: Session, people, now: datetime) -> None:
 def _risks(db: Session, people, now: datetime) -> None:
     nathan, review = people["nathan"], clock.paris_day(now) + timedelta(days=180)
     for process, unit, hazard, description, p, g, measures, rp, rg in DUERP:
-        risks.create_risk(db, nathan, {"category": "ohs", "process": process, "work_unit": unit, "hazard": hazard,
+        risks.create_risk(db, nathan, inputs.risk({"category": "ohs", "process": process, "work_unit": unit, "hazard": hazard,
                                        "description": description, "likelihood": p, "severity": g,
                                        "existing_measures": measures, "residual_likelihood": rp,
-                                       "residual_severity": rg, "review_on": review.isoformat()}, now)
+                                       "residual_severity": rg, "review_on": review.isoformat()}), now)
     for category, kind, process, description, p, g in [
             ("quality", "risk", "Achats", "Dépendance à un fournisseur unique de joints", 2, 3),
             ("quality", "opportunity", "Production", "Contrôle automatique des cotes en fin de ligne", 3, 2),
             ("environment", "risk", "Peinture", "Déversement de solvant lors du dépotage", 2, 3),
             ("environment", "risk", "Logistique", "Emballages non triés en mélange", 3, 1)]:
-        risks.create_risk(db, nathan, {"category": category, "kind": kind, "process": process,
-                                       "description": description, "likelihood": p, "severity": g}, now)
+        risks.create_risk(db, nathan, inputs.risk({"category": category, "kind": kind, "process": process,
+                                       "description": description, "likelihood": p, "severity": g}), now)
 
 
 def _regulatory(db: Session, people, now: datetime) -> None:
     tutor, today = people.get("tuteur") or people["nathan"], clock.paris_day(now)
     for index, (reference, title, domain, source) in enumerate(REGULATORY):
-        text = regulatory.save_text(db, tutor, {
+        text = regulatory.save_text(db, tutor, inputs.regulatory_text({
             "reference": reference, "title": title, "domain": domain, "source": source,
             "applicability": "Applicable au site (atelier école)", "requirements": title,
             "compliance": ("compliant", "compliant", "partial", "to_assess")[index % 4],
             "action_planned": "Mettre à jour la procédure et former les équipes" if index % 4 == 2 else "",
-            "next_review": (today + timedelta(days=index * 20 - 30)).isoformat()})
+            "next_review": (today + timedelta(days=index * 20 - 30)).isoformat()}))
         text.owner_id = people["nathan"].id
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from modules.qse.inputs import REGULATORY_FIELDS, RegulatoryTextInput
 from modules.qse.models import REG_COMPLIANCE, REG_DOMAINS, RegulatoryText
 from modules.qse.pagination import Page, paginate
 from shopfloor import access, clock
@@ -17,32 +19,26 @@ from shopfloor.errors import Conflict, Forbidden
 from shopfloor.notifications.services import notify_many
 from shopfloor.urls import link
 
-FIELDS = ("reference", "title", "domain", "source", "published_on", "applicability", "requirements", "compliance",
-          "action_planned", "next_review")
+FIELDS = REGULATORY_FIELDS
 
 
-def _may_edit(actor: User) -> None:
+def check_may_edit(actor: User) -> None:
+    """The watch is kept by the QSE coordinator (an apprentice certified QSE), tutors and admins."""
     if actor.role == "apprentice" and "QSE" not in actor.certification_codes:
         raise Forbidden("La veille réglementaire est tenue par le coordonnateur QSE, son tuteur ou un "
                         "administrateur.", "reference")
 
 
-def save_text(db: Session, actor: User, data: dict, text: RegulatoryText | None = None) -> RegulatoryText:
-    _may_edit(actor)
-    reference = v.text(data, "reference", max_length=120)
-    clash = db.scalar(select(RegulatoryText.id).where(RegulatoryText.reference == reference))
+def save_text(db: Session, actor: User, values: RegulatoryTextInput, text: RegulatoryText | None = None
+              ) -> RegulatoryText:
+    """A new text of the register (or `text` changed) as parsed by inputs.regulatory_text."""
+    check_may_edit(actor)
+    clash = db.scalar(select(RegulatoryText.id).where(RegulatoryText.reference == values.reference))
     if clash is not None and (text is None or clash != text.id):
-        raise Conflict(f"Le texte « {reference} » est déjà dans le registre.", "reference")
+        raise Conflict(f"Le texte « {values.reference} » est déjà dans le registre.", "reference")
     text = text or RegulatoryText(owner_id=actor.id)
-    text.reference = reference
-    text.title = v.text(data, "title", max_length=300)
-    text.domain = v.choice(data, "domain", tuple(REG_DOMAINS))
-    text.source = v.text(data, "source", required=False, max_length=120)
-    text.published_on = v.date_field(data, "published_on", required=False)
-    for name in ("applicability", "requirements", "action_planned"):
-        setattr(text, name, v.text(data, name, required=False, max_length=5000))
-    text.compliance = v.choice(data, "compliance", tuple(REG_COMPLIANCE), default="to_assess")
-    text.next_review = v.date_field(data, "next_review", required=False)
+    for name, value in asdict(values).items():
+        setattr(text, name, value)
     db.add(text)
     db.flush()
     return text

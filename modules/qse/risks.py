@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from modules.qse.editing import editable
-from modules.qse.models import RISK_CATEGORIES, RISK_KINDS, Risk
+from modules.qse.inputs import RiskInput
+from modules.qse.models import RISK_CATEGORIES, Risk
 from modules.qse.pagination import Page, paginate
 from shopfloor import access, clock
 from shopfloor import validation as v
@@ -29,50 +30,14 @@ def level(score: int) -> str:
 LEVEL_LABELS = {"high": "Prioritaire", "medium": "À traiter", "low": "Acceptable"}
 
 
-def _rating(data: dict, field: str, required: bool = True) -> int | None:
-    return v.integer(data, field, required=required, minimum=1, maximum=4)
-
-
-def create_risk(db: Session, actor: User, data: dict, now: datetime) -> Risk:
-    likelihood, severity = _rating(data, "likelihood"), _rating(data, "severity")
-    description = v.text(data, "description", max_length=3000)
-    risk = new_activity(Risk, actor, now,
-                        title=v.text(data, "title", required=False, max_length=200, default=description[:120]),
-                        description=description, process=v.text(data, "process", max_length=120),
-                        category=v.choice(data, "category", tuple(RISK_CATEGORIES), default="quality"),
-                        kind=v.choice(data, "kind", tuple(RISK_KINDS), default="risk"),
-                        likelihood=likelihood, severity=severity, score=likelihood * severity)
-    _apply_details(risk, data, now)
-    db.add(risk)
-    db.flush()
-    return risk
-
-
-def _apply_details(risk: Risk, data: dict, now: datetime) -> None:
-    if risk.category == "ohs" and not (data.get("work_unit") or risk.work_unit):
+def create_risk(db: Session, actor: User, values: RiskInput, now: datetime) -> Risk:
+    """A risk as parsed by inputs.risk; a DUERP line names its work unit, a review date is not past."""
+    if values.category == "ohs" and not values.work_unit:
         raise ValidationError("Un risque santé-sécurité (DUERP) se rattache à une unité de travail.", "work_unit")
-    for name, limit in (("work_unit", 120), ("hazard", 200), ("existing_measures", 3000), ("treatment", 3000)):
-        if name in data:
-            setattr(risk, name, v.text(data, name, required=False, max_length=limit))
-    if "residual_likelihood" in data or "residual_severity" in data:
-        risk.residual_likelihood = _rating(data, "residual_likelihood", required=False)
-        risk.residual_severity = _rating(data, "residual_severity", required=False)
-        if (risk.residual_likelihood is None) != (risk.residual_severity is None):
-            raise ValidationError("Le risque résiduel se cote en probabilité ET gravité.", "residual_severity")
-    if "review_on" in data:
-        risk.review_on = v.date_field(data, "review_on", required=False)
-        if risk.review_on is not None and risk.review_on < clock.paris_day(now):
-            raise ValidationError("La date de revue ne peut pas être passée.", "review_on")
-
-
-def update_risk(db: Session, actor: User, risk: Risk, data: dict, now: datetime) -> Risk:
-    editable(actor, risk, "ce risque")
-    if "likelihood" in data:
-        risk.likelihood = _rating(data, "likelihood")
-    if "severity" in data:
-        risk.severity = _rating(data, "severity")
-    risk.score = risk.likelihood * risk.severity
-    _apply_details(risk, data, now)
+    if values.review_on is not None and values.review_on < clock.paris_day(now):
+        raise ValidationError("La date de revue ne peut pas être passée.", "review_on")
+    risk = new_activity(Risk, actor, now, **asdict(values), score=values.likelihood * values.severity)
+    db.add(risk)
     db.flush()
     return risk
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from modules.qse import analyses, regulatory
+from modules.qse import analyses, inputs, regulatory
 from modules.qse.models import ContextAnalysis, Planning, RegulatoryReview
 from shopfloor.errors import ValidationError
 from tests.conftest import fresh, login
@@ -36,7 +36,7 @@ def test_context_analysis_keeps_swot_pestel_and_parties(db, people, now):
 
 
 def test_regulatory_review_links_register_texts(db, people, now):
-    texts = [regulatory.save_text(db, people.tutor, {"reference": ref, "title": title, "domain": "S"})
+    texts = [regulatory.save_text(db, people.tutor, inputs.regulatory_text({"reference": ref, "title": title, "domain": "S"}))
              for ref, title in [("R4323-22", "Levage"), ("R4412-1", "Risque chimique")]]
     review = analyses.create_regulatory_review(db, people.apprentice, {"items": [
         {"text_id": texts[0].id, "compliance": "compliant", "findings": "VGP à jour"},
@@ -77,7 +77,7 @@ def test_planning_tasks_milestones_and_gantt(db, people, now):
 
 
 def test_pages_over_http_and_permissions(client, db, people):
-    text = regulatory.save_text(db, people.tutor, {"reference": "R4541-1", "title": "Manutention", "domain": "S"})
+    text = regulatory.save_text(db, people.tutor, inputs.regulatory_text({"reference": "R4541-1", "title": "Manutention", "domain": "S"}))
     db.commit()
     login(client, "appr", "clef-atelier-2026")
     for url in ("/qse/context/new", "/qse/planning/new", "/qse/regulatory/reviews/new",

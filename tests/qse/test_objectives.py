@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from modules.qse import audits, nonconformities as ncs, objectives as obj, review_pack, risks
+from modules.qse import audits, inputs, nonconformities as ncs, objectives as obj, review_pack, risks
 from modules.qse.jobs import JOBS
 from modules.qse.models import IndicatorFollowup, Measurement, Objective, QseIndicator
 from shopfloor.errors import Conflict, Forbidden, ValidationError
@@ -147,8 +147,8 @@ def test_management_review_pack_gathers_everything(client, db, people, now):
                                                       "evidence": "Fournisseur non évalué"}, now)
     ncs.create_nonconformity(db, people.apprentice, {"title": "Capots rayés", "source": "customer",
                                                      "severity": "major", "description": "Rayures"}, now)
-    risks.create_risk(db, people.apprentice, {"process": "Stockage", "description": "Chute de charge",
-                                              "likelihood": 3, "severity": 4}, now)
+    risks.create_risk(db, people.apprentice, inputs.risk({"process": "Stockage", "description": "Chute de charge",
+                                              "likelihood": 3, "severity": 4}), now)
     db.commit()
     pack = review_pack.gather(db, people.admin, now.date())
     assert pack.nc_counts == {("major", "open"): 1} and [r.score for r in pack.risks] == [12]

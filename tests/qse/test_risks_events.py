@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from modules.qse import events, indicators, regulatory, risks
+from modules.qse import events, indicators, inputs, regulatory, risks
 from modules.qse.models import RegulatoryText
 from shopfloor.notifications.models import Notification
 from tests.conftest import fresh
@@ -31,21 +31,21 @@ def test_duerp_risk_needs_a_work_unit_and_scores_its_residual(db, people, now):
     data = {"process": "Maintenance", "category": "ohs", "description": "Écrasement de la main",
             "hazard": "Vérin pneumatique", "likelihood": 2, "severity": 4}
     try:
-        risks.create_risk(db, people.apprentice, data, now)
+        risks.create_risk(db, people.apprentice, inputs.risk(data), now)
         raise AssertionError("a DUERP line without work unit was accepted")
     except Exception as exc:  # noqa: BLE001 - the domain error is what we check
         assert getattr(exc, "field", None) == "work_unit"
-    risk = risks.create_risk(db, people.apprentice, {**data, "work_unit": "Atelier maintenance",
+    risk = risks.create_risk(db, people.apprentice, inputs.risk({**data, "work_unit": "Atelier maintenance",
                                                      "existing_measures": "Consignation pneumatique",
-                                                     "residual_likelihood": 1, "residual_severity": 4}, now)
+                                                     "residual_likelihood": 1, "residual_severity": 4}), now)
     assert (risk.score, risk.residual_score) == (8, 4)
     assert ("Cotation", "P2 × G4 = 8") in risk.summary()
 
 
 def test_heat_map_counts_risks_per_cell(db, people, now):
     for likelihood, severity in [(1, 1), (4, 4), (4, 4), (2, 3)]:
-        risks.create_risk(db, people.apprentice, {"process": "Stock", "description": "r", "likelihood": likelihood,
-                                                  "severity": severity}, now)
+        risks.create_risk(db, people.apprentice, inputs.risk({"process": "Stock", "description": "r", "likelihood": likelihood,
+                                                  "severity": severity}), now)
     counts = risks.heat_counts(db, people.admin)
     assert counts == {(1, 1): 1, (4, 4): 2, (2, 3): 1}
     figure = json.loads(risks.heat_map_figure(counts))
@@ -78,9 +78,9 @@ def test_events_and_days_without_accident(client, db, people, now):
 
 
 def test_regulatory_reminders_are_sent_once_and_export(app, db, people, now):
-    text = regulatory.save_text(db, people.admin, {
+    text = regulatory.save_text(db, people.admin, inputs.regulatory_text({
         "reference": "Code du travail R4323-22", "title": "Vérifications générales périodiques des équipements de levage",
-        "domain": "S", "compliance": "compliant", "next_review": (now - timedelta(days=1)).date().isoformat()})
+        "domain": "S", "compliance": "compliant", "next_review": (now - timedelta(days=1)).date().isoformat()}))
     db.commit()
     with app.app_context():   # jobs run in an app context (the reminder's link needs it)
         assert regulatory.remind_due_reviews(db, now).startswith("1 ")
@@ -93,7 +93,7 @@ def test_regulatory_reminders_are_sent_once_and_export(app, db, people, now):
     csv_text = regulatory.export_csv(db)
     assert "Code du travail R4323-22;Vérifications générales" in csv_text
     try:
-        regulatory.save_text(db, people.apprentice, {"reference": "X", "title": "Y", "domain": "Q"})
+        regulatory.save_text(db, people.apprentice, inputs.regulatory_text({"reference": "X", "title": "Y", "domain": "Q"}))
         raise AssertionError("an apprentice outside QSE edited the watch")
     except Exception as exc:  # noqa: BLE001
         assert exc.__class__.__name__ == "Forbidden"

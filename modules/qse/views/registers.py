@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from modules.improvement.services import owner_by_username
-from modules.qse import analyses, audits, events, indicators, nonconformities as ncs, regulatory, risks
+from modules.qse import analyses, audits, events, indicators, inputs, nonconformities as ncs, regulatory, risks
 from modules.qse.api import DOCX
 from modules.qse.blueprints import bp
 from modules.qse.editing import can_change
@@ -293,7 +293,7 @@ def new_risk():
     if request.method != "POST":
         return _new_risk_page()
     data = {k: request.form.get(k, "") for k in RISK_FIELDS if request.form.get(k, "") != ""}
-    risk = risks.create_risk(session(), current_actor(), data, clock.now())
+    risk = risks.create_risk(session(), current_actor(), inputs.risk(data), clock.now())
     flash(f"Risque enregistré : cotation {risk.score}.", "success")
     return redirect(url_for("qse.risk", risk_id=risk.id))
 
@@ -372,6 +372,8 @@ def regulatory_text(text_id):
     text = regulatory.get_text(db, text_id) if text_id else None
     if request.method != "POST":
         return _text_page(text_id)
-    text = regulatory.save_text(db, current_actor(), {k: request.form.get(k, "") for k in regulatory.FIELDS}, text)
+    regulatory.check_may_edit(current_actor())
+    values = inputs.regulatory_text({k: request.form.get(k, "") for k in inputs.REGULATORY_FIELDS})
+    text = regulatory.save_text(db, current_actor(), values, text)
     flash("Texte enregistré.", "success")
     return redirect(url_for("qse.regulatory_text", text_id=text.id))
