@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
 from modules.maintenance import readings as rd
-from modules.maintenance.equipment import get_equipment
+from modules.maintenance.inputs import NewAction, NewAnalysis, NewProgress
 from modules.maintenance.models import Analysis
 from modules.maintenance.progress import ORIGIN, progress_action
 from shopfloor import access, clock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.activities import new_activity
@@ -46,25 +45,17 @@ def indicator_key(label: str) -> str | None:
 
 # -- creation and visibility -------------------------------------------------------
 
-def create_analysis(db: Session, actor: User, data: dict, now: datetime) -> Analysis:
-    """Freeze the KPIs and the Pareto of failures by cause of the scope over [from, to] (Paris days)."""
-    today = clock.paris_day(now)
-    first = v.date_field(data, "from")
-    last = v.date_field(data, "to", default=today)
-    if last < first:
-        raise ValidationError("La fin de période (« to ») doit suivre son début.", "to")
-    if last > today:
-        raise ValidationError("La période analysée ne peut pas finir dans le futur.", "to")
-    equipment = get_equipment(db, data["equipment"]) if str(data.get("equipment") or "").strip() else None
+def create_analysis(db: Session, actor: User, request: NewAnalysis, now: datetime) -> Analysis:
+    """Freeze the KPIs and the Pareto of failures by cause of the scope over the Paris days first..last."""
+    equipment, first, last = request.equipment, request.first, request.last
     start, end = clock.days_bounds(first, last)
     ids = [equipment.id] if equipment else rd.team_equipment_ids(db, None)
     kpis = rd.compute_kpis(db, ids, start, end, now).as_dict()
     pareto = [[cause, count] for cause, count in rd.pareto_failures(db, start, end, "cause", equipment_ids=ids)]
     scope = equipment.code if equipment else "parc"
-    title = v.text(data, "title", required=False) or f"Analyse maintenance {scope} du {first:%d/%m/%Y} au {last:%d/%m/%Y}"
+    title = request.title or f"Analyse maintenance {scope} du {first:%d/%m/%Y} au {last:%d/%m/%Y}"
     analysis = new_activity(Analysis, actor, now, title=title, equipment=equipment, period_start=start,
-                            period_end=end, kpis=kpis, pareto=pareto,
-                            conclusions=v.text(data, "conclusions", required=False, max_length=5000))
+                            period_end=end, kpis=kpis, pareto=pareto, conclusions=request.conclusions)
     db.add(analysis)
     db.flush()
     return analysis
@@ -76,56 +67,55 @@ def list_analyses(db: Session, actor: User, limit: int = LIST_LIMIT) -> list[Ana
     return list(db.scalars(query.order_by(Analysis.performed_at.desc(), Analysis.id.desc()).limit(limit)))
 
 
-def _editable_by_author(actor: User, analysis: Analysis) -> None:
+def editable_by_author(actor: User, analysis: Analysis) -> None:
+    """Only its author completes an analysis, and only until it is validated evidence."""
     if actor.id != analysis.author_id:
         raise Forbidden("Seul l'auteur de l'analyse peut la compléter.", "analysis_id")
     ensure_editable(analysis)
 
 
-def update_conclusions(db: Session, actor: User, analysis: Analysis, data: dict) -> Analysis:
-    _editable_by_author(actor, analysis)
-    analysis.conclusions = v.text(data, "conclusions", max_length=5000)
+def update_conclusions(db: Session, actor: User, analysis: Analysis, conclusions: str) -> Analysis:
+    editable_by_author(actor, analysis)
+    analysis.conclusions = conclusions
     db.flush()
     return analysis
 
 
 # -- proposal and progress action (improvement module) -----------------------------
 
-def _new_action(db: Session, actor: User, analysis: Analysis, data: dict, now: datetime, pdca: str):
-    return improvement.create_action(db, actor, title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
-                         owner=actor, due=v.date_field(data, "due"), now=now, origin=(ORIGIN, analysis.id),
-                         pdca=pdca, kind="corrective")
+def _new_action(db: Session, actor: User, analysis: Analysis, action: NewAction, now: datetime, pdca: str):
+    return improvement.create_action(db, actor, title=action.title, deliverable=action.deliverable, owner=actor,
+                                     due=action.due, now=now, origin=(ORIGIN, analysis.id), pdca=pdca,
+                                     kind="corrective")
 
 
-def propose(db: Session, actor: User, analysis: Analysis, data: dict, now: datetime):
+def propose(db: Session, actor: User, analysis: Analysis, action: NewAction, now: datetime):
     """An improvement proposal drawn from the analysis (an action to do, PDCA « plan »)."""
-    _editable_by_author(actor, analysis)
-    return _new_action(db, actor, analysis, data, now, pdca="plan")
+    editable_by_author(actor, analysis)
+    return _new_action(db, actor, analysis, action, now, pdca="plan")
 
 
-def start_progress(db: Session, actor: User, analysis: Analysis, data: dict, now: datetime):
+def start_progress(db: Session, actor: User, analysis: Analysis, progress: NewProgress, now: datetime):
     """The progress action: its indicator's value before is the one computed for the analysed period."""
-    _editable_by_author(actor, analysis)
+    editable_by_author(actor, analysis)
     if progress_action(db, analysis) is not None:
         raise Conflict("Cette analyse a déjà son action de progrès.", "indicator")
-    key = v.choice(data, "indicator", tuple(INDICATORS))
+    key = progress.indicator
     before = analysis.kpis.get(key)
     if before is None:
         raise ValidationError(f"« {indicator_label(key)} » n'est pas calculable sur la période analysée "
                               "(aucune panne ou aucun préventif) : choisissez un autre indicateur.", "indicator")
-    target = float(v.decimal(data, "target"))
-    action = _new_action(db, actor, analysis, data, now, pdca="do")
+    action = _new_action(db, actor, analysis, progress.action, now, pdca="do")
     return improvement.update_action(db, actor, action, now, effectiveness={
-        "indicator": indicator_label(key), "before": before, "target": target})
+        "indicator": indicator_label(key), "before": before, "target": progress.target})
 
 
-def record_after(db: Session, actor: User, analysis: Analysis, data: dict, now: datetime):
+def record_after(db: Session, actor: User, analysis: Analysis, after: float, now: datetime):
     """Mark the progress action done and record the indicator's value after it."""
-    _editable_by_author(actor, analysis)
+    editable_by_author(actor, analysis)
     action = progress_action(db, analysis)
     if action is None:
         raise NotFound("Cette analyse n'a pas encore d'action de progrès.", "after")
-    after = float(v.decimal(data, "after"))
     status = "done" if action.status != "done" else None
     return improvement.update_action(db, actor, action, now, status=status, effectiveness={"after": after})
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import jsonify, request
 
 from modules.maintenance import equipment as eq_services
-from modules.maintenance import parts
+from modules.maintenance import inputs, parts
 from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.models import LOCKOUT_STEPS, Equipment, Plan, WorkOrder
@@ -173,9 +173,12 @@ def _visible(db, wo_id: int) -> WorkOrder:
     return access.visible(db, WorkOrder, current_actor(), wo_id, field="work_order")
 
 
-def _action(wo_id, fn):
+def _action(wo_id, fn, change=None):
+    """Load the WO, authorise the change (when the body is parsed: before parsing it), call the service."""
     db = session()
     wo = _visible(db, wo_id)
+    if change is not None:
+        wos.authorise(db, current_actor(), wo, change, clock.now())
     fn(db, wo)
     return jsonify(wo_json(wo))
 
@@ -191,7 +194,8 @@ def _action(wo_id, fn):
          "running": {"type": "boolean"}}})
 def lockout(wo_id):
     data = body()
-    return _action(wo_id, lambda db, wo: wos.record_lockout(db, current_actor(), wo, data, clock.now()))
+    return _action(wo_id, lambda db, wo: wos.record_lockout(
+        db, current_actor(), wo, inputs.lockout(data, wo.equipment.energies), clock.now()), wos.LOCKOUT)
 
 
 @bp.post("/work-orders/<int:wo_id>/start")
@@ -221,7 +225,8 @@ def results(wo_id):
     "consequences": {"type": "object"}}}, response=WO_SCHEMA)
 def diagnosis(wo_id):
     data = body()
-    return _action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, data, clock.now()))
+    return _action(wo_id, lambda db, wo: wos.record_diagnosis(db, current_actor(), wo, inputs.diagnosis(data),
+                                                              clock.now()), wos.DIAGNOSIS)
 
 
 @bp.post("/work-orders/<int:wo_id>/parts")
@@ -248,7 +253,8 @@ def pick_parts(wo_id):
     response=WO_SCHEMA)
 def finish(wo_id):
     data = body()
-    return _action(wo_id, lambda db, wo: wos.finish(db, current_actor(), wo, data, clock.now()))
+    return _action(wo_id, lambda db, wo: wos.finish(db, current_actor(), wo, inputs.finish(data), clock.now()),
+                   wos.FINISH)
 
 
 @bp.post("/work-orders/<int:wo_id>/close")

@@ -13,6 +13,7 @@ from modules.maintenance import analysis as an
 from modules.maintenance import readings as rd
 from modules.maintenance import schedule
 from modules.maintenance.equipment import create_equipment, create_plan
+from modules.maintenance.inputs import NewAction, NewAnalysis, NewProgress
 from modules.maintenance.models import Equipment, Plan, Reading, WorkOrder
 from shopfloor import clock
 from shopfloor.auth.models import Team, User
@@ -168,24 +169,24 @@ def _analysis(db: Session, emma: User, now: datetime) -> None:
     """Emma's analysis of the park over six months: proposal, and a progress action on the MTTR
     measured again over the last 30 days."""
     today = clock.paris_day(now)
-    made = an.create_analysis(db, emma, {"from": (today - 210 * DAY).isoformat(),
-                                         "to": (today - 31 * DAY).isoformat(),
-                                         "title": "Analyse des pannes du parc sur six mois"}, now)
+    made = an.create_analysis(db, emma, NewAnalysis(
+        first=today - 210 * DAY, last=today - 31 * DAY, equipment=None, conclusions="",
+        title="Analyse des pannes du parc sur six mois"), now)
     top = made.pareto[0][0] if made.pareto else "lubrification"
-    an.update_conclusions(db, emma, made, {"conclusions": (
+    an.update_conclusions(db, emma, made, (
         f"La première cause de panne est « {top} ». Les arrêts longs viennent surtout des machines de "
-        "criticité A sans pièce de rechange en stock. Le préventif est souvent fait en retard le vendredi.")})
-    an.propose(db, emma, made, {"title": "Stock de sécurité des pièces critiques",
-                                "deliverable": "Liste des pièces critiques par machine A avec seuil de réappro",
-                                "due": (today + 30 * DAY).isoformat()}, now)
+        "criticité A sans pièce de rechange en stock. Le préventif est souvent fait en retard le vendredi."))
+    an.propose(db, emma, made, NewAction(title="Stock de sécurité des pièces critiques",
+                                         deliverable="Liste des pièces critiques par machine A avec seuil de réappro",
+                                         due=today + 30 * DAY), now)
     before = made.kpis.get("mttr_hours")
     if before is None:
         return
-    an.start_progress(db, emma, made, {"indicator": "mttr_hours", "target": f"{0.75 * before:.2f}",
-                                       "title": "Graissage hebdomadaire ajouté à la gamme du lundi",
-                                       "deliverable": "Gammes de graissage mises à jour et affichées",
-                                       "due": (today + 14 * DAY).isoformat()}, now)
+    an.start_progress(db, emma, made, NewProgress(
+        indicator="mttr_hours", target=round(0.75 * before, 2),
+        action=NewAction(title="Graissage hebdomadaire ajouté à la gamme du lundi",
+                         deliverable="Gammes de graissage mises à jour et affichées", due=today + 14 * DAY)), now)
     ids = rd.team_equipment_ids(db, None)
     after = rd.compute_kpis(db, ids, now - 30 * DAY, now, now).mttr_hours
     if after is not None:
-        an.record_after(db, emma, made, {"after": f"{after:.2f}"}, now)
+        an.record_after(db, emma, made, round(after, 2), now)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from modules.maintenance import analysis as an
 from modules.maintenance import equipment as eq_services
 from modules.maintenance import forms as fields
-from modules.maintenance import parts, progress
+from modules.maintenance import inputs, parts, progress
 from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.api import period
@@ -188,12 +188,11 @@ def _lockout_step(value: str) -> dict:
 @requires()
 @form_handler(_work_order_page)
 def lockout(wo_id):
-    wo, form = _work_order(wo_id), request.form
-    if form.get("running"):
-        data = {"running": True}
-    else:
-        data = {"steps": [_lockout_step(value) for value in form.getlist("step")]}
-    wos.record_lockout(session(), current_actor(), wo, data, clock.now())
+    db, actor, now, form = session(), current_actor(), clock.now(), request.form
+    wo = _work_order(wo_id)
+    wos.authorise(db, actor, wo, wos.LOCKOUT, now)
+    raw = {"running": True} if form.get("running") else {"steps": [_lockout_step(s) for s in form.getlist("step")]}
+    wos.record_lockout(db, actor, wo, inputs.lockout(raw, wo.equipment.energies), now)
     return _done(wo, "Consignation enregistrée.")
 
 
@@ -229,14 +228,16 @@ def results(wo_id):
 @requires()
 @form_handler(_work_order_page)
 def diagnosis(wo_id):
-    wo, f = _work_order(wo_id), request.form
+    db, actor, now, f = session(), current_actor(), clock.now(), request.form
+    wo = _work_order(wo_id)
+    wos.authorise(db, actor, wo, wos.DIAGNOSIS, now)
     hypotheses = [{"hypothesis": h, "test": t, "result": r} for h, t, r in
                   zip(f.getlist("hypothesis"), f.getlist("test"), f.getlist("result")) if h.strip()]
-    data = {"lost_function": f.get("lost_function"), "root_cause": f.get("root_cause"),
-            "failure_mode": f.get("failure_mode"), "failure_cause": f.get("failure_cause"),
-            "symptom": f.get("symptom"), "hypotheses": hypotheses,
-            "consequences": {k: f.get(f"cons_{k}", "") for k in CONSEQUENCES_LABELS}}
-    wos.record_diagnosis(session(), current_actor(), wo, data, clock.now())
+    raw = {"lost_function": f.get("lost_function"), "root_cause": f.get("root_cause"),
+           "failure_mode": f.get("failure_mode"), "failure_cause": f.get("failure_cause"),
+           "symptom": f.get("symptom"), "hypotheses": hypotheses,
+           "consequences": {k: f.get(f"cons_{k}", "") for k in CONSEQUENCES_LABELS}}
+    wos.record_diagnosis(db, actor, wo, inputs.diagnosis(raw), now)
     return _done(wo, "Diagnostic enregistré.")
 
 
@@ -254,8 +255,10 @@ def pick_parts(wo_id):
 @requires()
 @form_handler(_work_order_page)
 def finish(wo_id):
+    db, actor, now = session(), current_actor(), clock.now()
     wo = _work_order(wo_id)
-    wos.finish(session(), current_actor(), wo, dict(request.form.items()), clock.now())
+    wos.authorise(db, actor, wo, wos.FINISH, now)
+    wos.finish(db, actor, wo, inputs.finish(request.form), now)
     return _done(wo, "Intervention terminée.")
 
 
@@ -344,7 +347,8 @@ def analyses():
 @requires()
 @form_handler(_analyses_page)
 def create_analysis():
-    analysis = an.create_analysis(session(), current_actor(), dict(request.form.items()), clock.now())
+    db, now = session(), clock.now()
+    analysis = an.create_analysis(db, current_actor(), inputs.new_analysis(db, request.form, now), now)
     flash("Analyse créée : rédigez vos conclusions et votre proposition.", "success")
     return redirect(url_for("maintenance.analysis", analysis_id=analysis.id))
 
@@ -378,12 +382,19 @@ def _analysis_done(analysis: Analysis, message: str):
     return redirect(url_for("maintenance.analysis", analysis_id=analysis.id))
 
 
+def _completed(analysis_id: int) -> Analysis:
+    """Load and authorise: the analysis, if the actor is its author and it is not validated yet."""
+    analysis = _analysis(analysis_id)
+    an.editable_by_author(current_actor(), analysis)
+    return analysis
+
+
 @bp.post("/analyses/<int:analysis_id>/conclusions")
 @requires()
 @form_handler(_analysis_page)
 def analysis_conclusions(analysis_id):
-    analysis = _analysis(analysis_id)
-    an.update_conclusions(session(), current_actor(), analysis, dict(request.form.items()))
+    analysis = _completed(analysis_id)
+    an.update_conclusions(session(), current_actor(), analysis, inputs.conclusions(request.form))
     return _analysis_done(analysis, "Conclusions enregistrées.")
 
 
@@ -391,8 +402,8 @@ def analysis_conclusions(analysis_id):
 @requires()
 @form_handler(_analysis_page)
 def analysis_proposal(analysis_id):
-    analysis = _analysis(analysis_id)
-    an.propose(session(), current_actor(), analysis, dict(request.form.items()), clock.now())
+    analysis = _completed(analysis_id)
+    an.propose(session(), current_actor(), analysis, inputs.new_action(request.form), clock.now())
     return _analysis_done(analysis, "Proposition d'amélioration enregistrée.")
 
 
@@ -400,8 +411,9 @@ def analysis_proposal(analysis_id):
 @requires()
 @form_handler(_analysis_page)
 def analysis_progress(analysis_id):
-    analysis = _analysis(analysis_id)
-    an.start_progress(session(), current_actor(), analysis, dict(request.form.items()), clock.now())
+    analysis = _completed(analysis_id)
+    progress_input = inputs.new_progress(request.form, tuple(an.INDICATORS))
+    an.start_progress(session(), current_actor(), analysis, progress_input, clock.now())
     return _analysis_done(analysis, "Action de progrès lancée.")
 
 
@@ -409,8 +421,8 @@ def analysis_progress(analysis_id):
 @requires()
 @form_handler(_analysis_page)
 def analysis_after(analysis_id):
-    analysis = _analysis(analysis_id)
-    an.record_after(session(), current_actor(), analysis, dict(request.form.items()), clock.now())
+    analysis = _completed(analysis_id)
+    an.record_after(session(), current_actor(), analysis, inputs.after(request.form), clock.now())
     return _analysis_done(analysis, "Valeur après enregistrée.")
 
 

@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from modules.maintenance.inputs import Finish, Lockout
 from modules.maintenance.models import (
-    FAILURE_CAUSES, FAILURE_MODES, LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
+    LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
     PreventiveIntervention, Reading, RoutineResult, WorkOrder, LockoutStep)
 from modules.maintenance.schedule import on_completion
 from shopfloor import access
@@ -22,9 +23,6 @@ from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
-
-CONSEQUENCES = ("production", "quality", "safety", "environment")
-
 
 def request_breakdown(db: Session, actor: User, equipment: Equipment, data: dict, now: datetime) -> WorkOrder:
     """A breakdown reported from the floor (QR label form or API): a curative WO, requested."""
@@ -75,6 +73,27 @@ def _require(wo: WorkOrder, *states: str, action: str) -> None:
                        f"« {STATE_WORDS.get(wo.status, wo.status)} ».", "status")
 
 
+# what each change of the work needs: the states it starts from and how a refusal names it
+LOCKOUT = (("requested", "planned", "on_hold"), "consigner")
+DIAGNOSIS = (("requested", "planned", "in_progress", "on_hold"), "diagnostiquer")
+FINISH = (("in_progress",), "terminer")
+
+
+def _corrective(wo: WorkOrder) -> None:
+    if not wo.is_corrective:
+        raise ValidationError("Le diagnostic concerne un ordre de travail correctif.", "kind")
+
+
+def authorise(db: Session, actor: User, wo: WorkOrder, change: tuple[tuple[str, ...], str], now: datetime) -> None:
+    """Before a handler parses the request: the WO is in a state `change` starts from and the actor
+    may act on it (the 409 of a validated intervention comes before any 422 of the body)."""
+    if change is DIAGNOSIS:
+        _corrective(wo)
+    states, action = change
+    _require(wo, *states, action=action)
+    _acting(db, actor, wo, now, create=False)
+
+
 def lockout_missing(wo: WorkOrder) -> list[str]:
     """'energy: step' still to record before work may start."""
     if wo.running_check:
@@ -84,33 +103,27 @@ def lockout_missing(wo: WorkOrder) -> list[str]:
             if (energy, step) not in done]
 
 
-def record_lockout(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> list[LockoutStep]:
-    """Record lockout steps. Body: {"energy", "step", "note"} for one, {"steps": [...]} for several,
-    or {"running": true} to declare a check made with the machine running (allowed by the plan)."""
-    _require(wo, "requested", "planned", "on_hold", action="consigner")
+def record_lockout(db: Session, actor: User, wo: WorkOrder, lockout: Lockout, now: datetime) -> list[LockoutStep]:
+    """Record lockout steps in their order (separate, lock, tag, purge, verify for each energy), or
+    declare a check made with the machine running (allowed by the plan)."""
+    _require(wo, *LOCKOUT[0], action=LOCKOUT[1])
     _acting(db, actor, wo, now)
-    if v.boolean(data, "running"):
+    if lockout.running:
         if wo.plan is None or not wo.plan.running_check:
             raise ValidationError("Seul un contrôle prévu « machine en marche » par son plan se passe de consignation.",
                                   "running")
         wo.running_check = True
         db.flush()
         return []
-    items = data.get("steps") if isinstance(data.get("steps"), list) else [data]
     added = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise ValidationError("Chaque étape est un objet {energy, step}.", "steps")
-        energy = v.choice(item, "energy", tuple(wo.equipment.energies) or ("aucune",))
-        step = v.choice(item, "step", LOCKOUT_STEPS)
+    for energy, step, note in lockout.steps:
         if any(s.energy == energy and s.step == step for s in wo.lockout):
             continue
         expected = LOCKOUT_STEPS[[s.step for s in wo.lockout if s.energy == energy].__len__()]
         if step != expected:
             raise ValidationError(f"Consignation {energy} : l'étape suivante est « {expected} », pas « {step} ».",
                                   "step")
-        added.append(LockoutStep(energy=energy, step=step, actor=actor, at=now,
-                                 note=v.text(item, "note", required=False)))
+        added.append(LockoutStep(energy=energy, step=step, actor=actor, at=now, note=note))
         wo.lockout.append(added[-1])
     db.flush()
     return added
@@ -167,59 +180,37 @@ def record_results(db: Session, actor: User, wo: WorkOrder, values: dict, now: d
     return [r for r in wo.results if r.out_of_tolerance]
 
 
-def record_diagnosis(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> dict:
-    if not wo.is_corrective:
-        raise ValidationError("Le diagnostic concerne un ordre de travail correctif.", "kind")
-    _require(wo, "requested", "planned", "in_progress", "on_hold", action="diagnostiquer")
+def record_diagnosis(db: Session, actor: User, wo: WorkOrder, diagnosis: dict, now: datetime) -> dict:
+    """`diagnosis` as inputs.diagnosis reads it; the WO's symptom when none is given."""
+    _corrective(wo)
+    _require(wo, *DIAGNOSIS[0], action=DIAGNOSIS[1])
     _acting(db, actor, wo, now)
-    hypotheses = data.get("hypotheses") or []
-    if not isinstance(hypotheses, list) or not hypotheses:
-        raise ValidationError("Indiquez au moins une hypothèse de défaillance avec son test et son résultat.",
-                              "hypotheses")
-    clean = []
-    for i, h in enumerate(hypotheses):
-        if not isinstance(h, dict):
-            raise ValidationError(f"Hypothèse {i + 1} invalide.", "hypotheses")
-        clean.append({"hypothesis": v.text(h, "hypothesis", max_length=300), "test": v.text(h, "test", max_length=300),
-                      "result": v.choice(h, "result", ("confirmed", "ruled_out"))})
-    consequences = data.get("consequences") or {}
-    if not isinstance(consequences, dict) or any(k not in CONSEQUENCES for k in consequences):
-        raise ValidationError("« consequences » : production, quality, safety, environment.", "consequences")
-    wo.diagnosis = {
-        "symptom": v.text(data, "symptom", required=False, max_length=1000) or wo.symptom,
-        "lost_function": v.text(data, "lost_function", max_length=300),
-        "hypotheses": clean,
-        "root_cause": v.text(data, "root_cause", max_length=1000),
-        "failure_mode": v.choice(data, "failure_mode", tuple(FAILURE_MODES)),
-        "failure_cause": v.choice(data, "failure_cause", tuple(FAILURE_CAUSES)),
-        "consequences": {k: str(consequences.get(k, ""))[:300] for k in CONSEQUENCES},
-    }
+    wo.diagnosis = {**diagnosis, "symptom": diagnosis.get("symptom") or wo.symptom}
     db.flush()
     return wo.diagnosis
 
 
-def finish(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> WorkOrder:
+def finish(db: Session, actor: User, wo: WorkOrder, report: Finish, now: datetime) -> WorkOrder:
     """Report required; lockout removal, tests and ramp-up recorded; downtime ends here."""
-    _require(wo, "in_progress", action="terminer")
+    _require(wo, *FINISH[0], action=FINISH[1])
     _acting(db, actor, wo, now)
-    report = v.text(data, "report", required=False, max_length=5000)
-    if not report:
+    if not report.report:
         raise ValidationError("Le compte rendu d'intervention est obligatoire pour terminer.", "report")
     pending = [r.label for r in wo.results if not r.done]
     if pending:
         raise ValidationError("Gamme incomplète : " + ", ".join(pending) + ".", "results")
     if wo.is_corrective and wo.diagnosis is None and wo.downtime_start is not None:
         raise ValidationError("Un dépannage se termine avec son diagnostic.", "diagnosis")
-    wo.report = report
-    wo.time_spent_min = v.integer(data, "time_spent_min", required=False, minimum=0, maximum=100000)
-    wo.tests_done = v.text(data, "tests", required=False, max_length=2000)
-    wo.ramp_up = v.text(data, "ramp_up", required=False, max_length=2000)
+    wo.report = report.report
+    wo.time_spent_min = report.time_spent_min
+    wo.tests_done = report.tests
+    wo.ramp_up = report.ramp_up
     if wo.lockout:
-        if not v.boolean(data, "lockout_removed"):
+        if not report.lockout_removed:
             raise ValidationError("Confirmez la déconsignation avant de terminer.", "lockout_removed")
         wo.lockout_removed_at = now
     if wo.downtime_start is not None and wo.downtime_end is None:
-        wo.downtime_end = v.datetime_field(data, "downtime_end", required=False) or now
+        wo.downtime_end = report.downtime_end or now
         if not wo.downtime_start <= wo.downtime_end <= now:
             raise ValidationError("La fin d'arrêt doit être entre son début et maintenant.", "downtime_end")
     wo.status, wo.finished_at = "done", now

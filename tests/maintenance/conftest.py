@@ -7,6 +7,7 @@ import pytest
 
 from modules.maintenance import equipment as eq_services
 from modules.maintenance import workorders as wos
+from modules.maintenance.inputs import Finish, Lockout
 from modules.maintenance.models import Reading
 
 
@@ -30,11 +31,11 @@ class Workshop:
     def do(self, wo, at, report="Fait.", values=None):
         """The apprentice locks out, starts, fills the routine and finishes the WO at `at`."""
         actor = self.people.apprentice
-        wos.record_lockout(self.db, actor, wo, {"steps": [{"energy": "electrique", "step": s} for s in
-                                                          ("separate", "lock", "tag", "purge", "verify")]}, at)
+        wos.record_lockout(self.db, actor, wo, Lockout(steps=tuple(("electrique", s, "") for s in
+                                                                   ("separate", "lock", "tag", "purge", "verify"))), at)
         wos.start(self.db, actor, wo, at)
         wos.record_results(self.db, actor, wo, values or {str(r.position): "ok" for r in wo.results}, at)
-        wos.finish(self.db, actor, wo, {"report": report, "lockout_removed": True}, at + timedelta(minutes=30))
+        wos.finish(self.db, actor, wo, Finish(report=report, lockout_removed=True), at + timedelta(minutes=30))
         self.db.commit()
 
 

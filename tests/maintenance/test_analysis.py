@@ -6,6 +6,7 @@ import pytest
 
 from modules.improvement.models import Action
 from modules.maintenance import analysis as an
+from modules.maintenance import inputs
 from modules.maintenance import progress as started
 from modules.maintenance.models import Analysis
 from shopfloor import access
@@ -16,9 +17,14 @@ from tests.maintenance.test_kpis import history  # noqa: F401  (fixture: a hand-
 PERIOD = {"equipment": "TOUR-01", "from": "2026-11-01", "to": "2026-11-10"}
 
 
+def _progress(data: dict):
+    """What the progress form's handler parses (services take typed values)."""
+    return inputs.new_progress(data, tuple(an.INDICATORS))
+
+
 @pytest.fixture
 def analysis(db, people, now, history):  # noqa: F811
-    made = an.create_analysis(db, people.apprentice, dict(PERIOD), now)
+    made = an.create_analysis(db, people.apprentice, inputs.new_analysis(db, dict(PERIOD), now), now)
     db.commit()
     return made
 
@@ -37,20 +43,20 @@ def test_analysis_freezes_the_kpis_and_the_pareto_of_the_period(db, analysis):
 def test_proposal_and_measured_progress_action_go_through_the_improvement_module(db, people, now, analysis,
                                                                                  app_context):
     appr = people.apprentice
-    an.update_conclusions(db, appr, analysis, {"conclusions": "La lubrification cause 2 pannes sur 3."})
-    proposal = an.propose(db, appr, analysis, {"title": "Graissage hebdomadaire", "deliverable": "Gamme mise à jour",
-                                               "due": "2026-12-15"}, now)
+    an.update_conclusions(db, appr, analysis, "La lubrification cause 2 pannes sur 3.")
+    proposal = an.propose(db, appr, analysis, inputs.new_action({
+        "title": "Graissage hebdomadaire", "deliverable": "Gamme mise à jour", "due": "2026-12-15"}), now)
     assert (proposal.origin_type, proposal.origin_id) == ("maintenance_analysis", analysis.id)
     assert analysis.proposed_competences(("MAINT-5",)) == ("MAINT-5",)
-    progress = an.start_progress(db, appr, analysis, {"indicator": "availability", "target": "98",
-                                                      "title": "Graisseur automatique",
-                                                      "deliverable": "Graisseur posé", "due": "2026-12-20"}, now)
+    progress = an.start_progress(db, appr, analysis, _progress({
+        "indicator": "availability", "target": "98", "title": "Graisseur automatique", "deliverable": "Graisseur posé",
+        "due": "2026-12-20"}), now)
     assert progress.eff_indicator == "Disponibilité (%)" and progress.eff_before == pytest.approx(95.0)
     assert started.proposals(db, analysis) == [proposal] and started.progress_action(db, analysis) == progress
     with pytest.raises(Conflict):
-        an.start_progress(db, appr, analysis, {"indicator": "mttr_hours", "target": "2", "title": "x",
-                                               "deliverable": "y", "due": "2026-12-20"}, now)
-    an.record_after(db, appr, analysis, {"after": "99.1"}, now)
+        an.start_progress(db, appr, analysis, _progress({"indicator": "mttr_hours", "target": "2", "title": "x",
+                                                         "deliverable": "y", "due": "2026-12-20"}), now)
+    an.record_after(db, appr, analysis, inputs.after({"after": "99.1"}), now)
     db.commit()
     fresh(db)
     progress = db.get(Action, progress.id)
@@ -69,20 +75,21 @@ def test_bad_input_names_the_field_and_writes_nothing(db, people, now, analysis)
              ({"to": "2026-11-01"}, "from"), ({"from": "hier"}, "from")]
     for data, field in cases:
         with pytest.raises(ValidationError) as caught:
-            an.create_analysis(db, appr, data, now)
+            an.create_analysis(db, appr, inputs.new_analysis(db, data, now), now)
         assert caught.value.field == field
     with pytest.raises(ValidationError) as caught:   # no preventive due in a period without one: not computable
-        other = an.create_analysis(db, appr, {"equipment": "TOUR-01", "from": "2026-10-01", "to": "2026-10-05"}, now)
-        an.start_progress(db, appr, other, {"indicator": "mttr_hours", "target": "1", "title": "t",
-                                            "deliverable": "d", "due": "2026-12-20"}, now)
+        other = an.create_analysis(db, appr, inputs.new_analysis(db, {
+            "equipment": "TOUR-01", "from": "2026-10-01", "to": "2026-10-05"}, now), now)
+        an.start_progress(db, appr, other, _progress({"indicator": "mttr_hours", "target": "1", "title": "t",
+                                                      "deliverable": "d", "due": "2026-12-20"}), now)
     assert caught.value.field == "indicator"
     db.rollback()
     with pytest.raises(ValidationError) as caught:
-        an.start_progress(db, appr, analysis, {"indicator": "availability", "target": "beaucoup", "title": "t",
-                                               "deliverable": "d", "due": "2026-12-20"}, now)
+        an.start_progress(db, appr, analysis, _progress({"indicator": "availability", "target": "beaucoup",
+                                                         "title": "t", "deliverable": "d", "due": "2026-12-20"}), now)
     assert caught.value.field == "target"
     with pytest.raises(ValidationError) as caught:
-        an.propose(db, appr, analysis, {"title": "t", "deliverable": "d", "due": "2020-01-01"}, now)
+        an.propose(db, appr, analysis, inputs.new_action({"title": "t", "deliverable": "d", "due": "2020-01-01"}), now)
     assert caught.value.field == "due"
     db.rollback()
     assert db.query(Action).count() == 0
@@ -90,7 +97,7 @@ def test_bad_input_names_the_field_and_writes_nothing(db, people, now, analysis)
 
 def test_only_the_author_completes_it_and_tutors_see_their_apprentices(db, people, now, analysis):
     with pytest.raises(Forbidden):
-        an.update_conclusions(db, people.tutor, analysis, {"conclusions": "x"})
+        an.update_conclusions(db, people.tutor, analysis, "x")
     assert access.visible(db, Analysis, people.tutor, analysis.id) == analysis
     assert access.visible(db, Analysis, people.admin, analysis.id) == analysis
     for outsider in (people.other_tutor, people.other_apprentice):

@@ -191,6 +191,7 @@ def test_who_sees_a_work_order_one_rule_for_the_record_and_the_lists(db, people,
     """Nobody's yet: everyone (the queue). Taken: its technician, their tutor, admins, and the tutors
     of the equipment's site or of the intervention's site; nobody else, neither on a page nor in a list."""
     from modules.maintenance import workorders as wos
+    from modules.maintenance.inputs import Lockout
     from shopfloor import access
     from shopfloor.auth.models import Site
     here, there = Site(name="Usine A"), Site(name="Usine B")
@@ -205,7 +206,7 @@ def test_who_sees_a_work_order_one_rule_for_the_record_and_the_lists(db, people,
         return one
 
     assert all(sees(user) for user in (people.other_apprentice, people.other_tutor, people.apprentice))
-    wos.record_lockout(db, people.apprentice, wo, {"energy": "electrique", "step": "separate"}, now)
+    wos.record_lockout(db, people.apprentice, wo, Lockout(steps=(("electrique", "separate", ""),)), now)
     db.commit()
     assert sees(people.apprentice) and sees(people.tutor) and sees(people.admin)
     assert not sees(people.other_apprentice) and not sees(people.other_tutor)
