@@ -18,7 +18,7 @@ from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import list_users
 from shopfloor.db import session
 from shopfloor import clock
-from shopfloor.errors import DomainError
+from shopfloor.forms import on_error
 
 STATUS_FILTERS = {"open": "Ouvertes", "late": "En retard", "done": "Faites", "all": "Toutes"}
 
@@ -68,29 +68,27 @@ def new_action():
     db, me = session(), current_actor()
     plan_id = v.query_int(request.values, "plan_id", minimum=1, maximum=v.ID_MAX)
     problem_id = v.query_int(request.values, "problem_id", minimum=1, maximum=v.ID_MAX)
-    error = None
-    if request.method == "POST":
-        try:
-            values = _action_form(db, request.form)
-            if problem_id:
-                sheet = access.visible(db, ProblemSheet, me, problem_id, field="problem_id")
-                values.pop("planned_start")
-                action = services.add_problem_action(db, me, sheet, now=clock.now(), **values)
-            else:
-                action = services.create_action(db, me, now=clock.now(), plan_id=plan_id, **values)
-        except DomainError as exc:
-            db.rollback()
-            error = exc
+
+    def render(error=None):
+        return render_template("improvement/action_form.html", form=request.form, error=error, people=_people(db),
+                               plan_id=plan_id, problem_id=problem_id, today=clock.paris_day(), kinds=ACTION_KINDS,
+                               stages=PDCA_STAGES)
+
+    def create():
+        values = _action_form(db, request.form)
+        if problem_id:
+            sheet = access.visible(db, ProblemSheet, me, problem_id, field="problem_id")
+            values.pop("planned_start")
+            action = services.add_problem_action(db, me, sheet, now=clock.now(), **values)
         else:
-            flash(f"Action « {action.title} » créée.", "success")
-            if problem_id:
-                return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor="actions"))
-            if plan_id:
-                return redirect(url_for("improvement.plan", plan_id=plan_id))
-            return redirect(url_for("improvement.action", action_id=action.id))
-    return render_template("improvement/action_form.html", form=request.form, error=error, people=_people(db),
-                           plan_id=plan_id, problem_id=problem_id, today=clock.paris_day(), kinds=ACTION_KINDS,
-                           stages=PDCA_STAGES), (error.status if error else 200)
+            action = services.create_action(db, me, now=clock.now(), plan_id=plan_id, **values)
+        flash(f"Action « {action.title} » créée.", "success")
+        if problem_id:
+            return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor="actions"))
+        if plan_id:
+            return redirect(url_for("improvement.plan", plan_id=plan_id))
+        return redirect(url_for("improvement.action", action_id=action.id))
+    return on_error(render, create) if request.method == "POST" else render()
 
 
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
@@ -98,29 +96,25 @@ def new_action():
 def action(action_id: int):
     db, me = session(), current_actor()
     act = access.visible(db, Action, me, action_id, field="action_id")
-    error = None
-    if request.method == "POST":
-        try:
-            effectiveness = None
-            if request.form.get("eff_indicator", "").strip() or act.eff_indicator:
-                effectiveness = {"indicator": request.form.get("eff_indicator", ""),
-                                 "before": request.form.get("eff_before", ""),
-                                 "target": request.form.get("eff_target", ""),
-                                 "after": request.form.get("eff_after", "")}
-            services.update_action(db, me, act, clock.now(), status=request.form.get("status") or None,
-                                   abandon_reason=request.form.get("abandon_reason", ""),
-                                   due=v.date_field(request.form, "due", required=False),
-                                   effectiveness=effectiveness)
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-            act = access.visible(db, Action, me, action_id, field="action_id")
-        else:
-            flash("Action mise à jour.", "success")
-            return redirect(url_for("improvement.action", action_id=act.id))
-    return render_template("improvement/action.html", action=act, error=error, today=clock.paris_day(),
-                           origin=describe(db, act.origin_type, act.origin_id), statuses=ACTION_STATUSES,
-                           can_edit=services.can_edit_action(me, act), form=request.form), (error.status if error else 200)
+
+    def render(error=None):   # after a rollback, `act` reads what the database holds
+        return render_template("improvement/action.html", action=act, error=error, today=clock.paris_day(),
+                               origin=describe(db, act.origin_type, act.origin_id), statuses=ACTION_STATUSES,
+                               can_edit=services.can_edit_action(me, act), form=request.form)
+
+    def change():
+        effectiveness = None
+        if request.form.get("eff_indicator", "").strip() or act.eff_indicator:
+            effectiveness = {"indicator": request.form.get("eff_indicator", ""),
+                             "before": request.form.get("eff_before", ""),
+                             "target": request.form.get("eff_target", ""),
+                             "after": request.form.get("eff_after", "")}
+        services.update_action(db, me, act, clock.now(), status=request.form.get("status") or None,
+                               abandon_reason=request.form.get("abandon_reason", ""),
+                               due=v.date_field(request.form, "due", required=False), effectiveness=effectiveness)
+        flash("Action mise à jour.", "success")
+        return redirect(url_for("improvement.action", action_id=act.id))
+    return on_error(render, change) if request.method == "POST" else render()
 
 
 # -- plans --------------------------------------------------------------------------
@@ -134,19 +128,16 @@ def plans():
 @bp.route("/plans/new", methods=["GET", "POST"])
 @requires()
 def new_plan():
-    db, error = session(), None
-    if request.method == "POST":
-        try:
-            plan = services.create_plan(db, current_actor(), title=request.form.get("title", ""),
-                                        objective=request.form.get("objective", ""),
-                                        scope=request.form.get("scope", ""), now=clock.now())
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash("Plan d'actions créé : ajoutez ses actions.", "success")
-            return redirect(url_for("improvement.plan", plan_id=plan.id))
-    return render_template("improvement/plan_form.html", form=request.form, error=error), (error.status if error else 200)
+    def render(error=None):
+        return render_template("improvement/plan_form.html", form=request.form, error=error)
+
+    def create():
+        plan = services.create_plan(session(), current_actor(), title=request.form.get("title", ""),
+                                    objective=request.form.get("objective", ""),
+                                    scope=request.form.get("scope", ""), now=clock.now())
+        flash("Plan d'actions créé : ajoutez ses actions.", "success")
+        return redirect(url_for("improvement.plan", plan_id=plan.id))
+    return on_error(render, create) if request.method == "POST" else render()
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -167,29 +158,33 @@ def pareto():
     db, today = session(), clock.paris_day()
     sources = pareto_sources(db)
     args = request.args
-    error, items, label = None, [], ""
-    start = end = None
-    try:
-        start = v.date_field(args, "start", default=today - timedelta(days=90))
-        end = v.date_field(args, "end", default=today)
+    drawn = {"start": None, "end": None, "items": [], "label": ""}   # what was read before an error
+
+    def render(error=None):
+        start, end, label = drawn["start"], drawn["end"], drawn["label"]
+        bars = pareto_rules.pareto(drawn["items"])
+        payload = None
+        if bars:
+            payload = json.dumps({"label": label,
+                                  "source": args.get("source", "") if args.get("mode") != "manual" else "",
+                                  "start": start.isoformat() if start else "", "end": end.isoformat() if end else "",
+                                  "items": [[b.category, b.value] for b in bars]}, ensure_ascii=False)
+        return render_template("improvement/pareto.html", sources=sources, args=args, error=error, bars=bars,
+                               label=label, figure=figures.pareto_figure(bars, label) if bars else None,
+                               payload=payload, start=start or today - timedelta(days=90), end=end or today)
+
+    def draw():
+        drawn["start"] = start = v.date_field(args, "start", default=today - timedelta(days=90))
+        drawn["end"] = end = v.date_field(args, "end", default=today)
         if args.get("mode") == "manual":
-            items, label = pareto_rules.parse_manual(args.get("values", "")), args.get("label") or "Saisie manuelle"
+            drawn["items"] = pareto_rules.parse_manual(args.get("values", ""))
+            drawn["label"] = args.get("label") or "Saisie manuelle"
         elif args.get("source"):
-            source = args["source"]
             team_id = current_actor().team_id if args.get("team") == "mine" else None
-            items = pareto_counts(db, source, start, end, team_id)
-            label = sources[source].label
-    except DomainError as exc:
-        error = exc
-    bars = pareto_rules.pareto(items)
-    payload = None
-    if bars:
-        payload = json.dumps({"label": label, "source": args.get("source", "") if args.get("mode") != "manual" else "",
-                              "start": start.isoformat() if start else "", "end": end.isoformat() if end else "",
-                              "items": [[b.category, b.value] for b in bars]}, ensure_ascii=False)
-    return render_template("improvement/pareto.html", sources=sources, args=args, error=error, bars=bars, label=label,
-                           figure=figures.pareto_figure(bars, label) if bars else None, payload=payload,
-                           start=start or today - timedelta(days=90), end=end or today), (error.status if error else 200)
+            drawn["items"] = pareto_counts(db, args["source"], start, end, team_id)
+            drawn["label"] = sources[args["source"]].label
+        return render()
+    return on_error(render, draw)
 
 
 # -- idea box -------------------------------------------------------------------------
@@ -197,19 +192,18 @@ def pareto():
 @bp.route("/ideas", methods=["GET", "POST"])
 @requires()
 def ideas():
-    db, me, error = session(), current_actor(), None
-    if request.method == "POST":
-        try:
-            services.submit_idea(db, me, title=request.form.get("title", ""),
-                                 description=request.form.get("description", ""), now=clock.now())
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash("Merci ! Votre idée est déposée.", "success")
-            return redirect(url_for("improvement.ideas"))
-    return render_template("improvement/ideas.html", ideas=services.list_ideas(db, me), error=error,
-                           form=request.form), (error.status if error else 200)
+    db, me = session(), current_actor()
+
+    def render(error=None):
+        return render_template("improvement/ideas.html", ideas=services.list_ideas(db, me), error=error,
+                               form=request.form)
+
+    def submit():
+        services.submit_idea(db, me, title=request.form.get("title", ""),
+                             description=request.form.get("description", ""), now=clock.now())
+        flash("Merci ! Votre idée est déposée.", "success")
+        return redirect(url_for("improvement.ideas"))
+    return on_error(render, submit) if request.method == "POST" else render()
 
 
 @bp.post("/ideas/<int:idea_id>/answer")

@@ -10,7 +10,7 @@ from shopfloor import access
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor import clock
-from shopfloor.errors import DomainError
+from shopfloor.forms import on_error
 
 CRITERIA_ROWS, OPTION_ROWS = 6, 5
 
@@ -55,28 +55,26 @@ def matrix_to_form(study) -> dict:
 @bp.route("/decisions/<int:study_id>", methods=["GET", "POST"])
 @requires()
 def decision(study_id: int | None):
-    db, me, error = session(), current_actor(), None
+    db, me = session(), current_actor()
     study = access.visible(db, DecisionStudy, me, study_id, field="decision_id") if study_id else None
-    if request.method == "POST":
-        try:
-            criteria, options = matrix_from_form(request.form)
-            if study is None:
-                study = services.create_decision(db, me, title=request.form.get("title", ""), criteria=criteria,
-                                                 options=options, question=request.form.get("question", ""),
-                                                 chosen=request.form.get("chosen", ""), now=clock.now())
-            else:
-                services.update_decision(db, me, study, criteria=criteria, options=options,
-                                         question=request.form.get("question", ""),
-                                         chosen=request.form.get("chosen", ""))
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-            study = access.visible(db, DecisionStudy, me, study_id, field="decision_id") if study_id else None
+
+    def render(error=None):   # after a rollback, `study` reads what the database holds
+        form = request.form if request.method == "POST" else (matrix_to_form(study) if study else {})
+        ranked = services.ranking(study.criteria, study.options) if study else []
+        return render_template("improvement/decision.html", study=study, form=form, error=error, ranked=ranked,
+                               criteria_rows=CRITERIA_ROWS, option_rows=OPTION_ROWS,
+                               mine=study is None or study.author_id == me.id)
+
+    def save():
+        criteria, options = matrix_from_form(request.form)
+        if study is None:
+            saved = services.create_decision(db, me, title=request.form.get("title", ""), criteria=criteria,
+                                             options=options, question=request.form.get("question", ""),
+                                             chosen=request.form.get("chosen", ""), now=clock.now())
         else:
-            flash("Matrice de décision enregistrée.", "success")
-            return redirect(url_for("improvement.decision", study_id=study.id))
-    form = request.form if request.method == "POST" else (matrix_to_form(study) if study else {})
-    ranked = services.ranking(study.criteria, study.options) if study else []
-    return render_template("improvement/decision.html", study=study, form=form, error=error, ranked=ranked,
-                           criteria_rows=CRITERIA_ROWS, option_rows=OPTION_ROWS,
-                           mine=study is None or study.author_id == me.id), (error.status if error else 200)
+            saved = services.update_decision(db, me, study, criteria=criteria, options=options,
+                                             question=request.form.get("question", ""),
+                                             chosen=request.form.get("chosen", ""))
+        flash("Matrice de décision enregistrée.", "success")
+        return redirect(url_for("improvement.decision", study_id=saved.id))
+    return on_error(render, save) if request.method == "POST" else render()

@@ -16,8 +16,9 @@ from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import list_users
 from shopfloor.db import session
 from shopfloor import clock
-from shopfloor.errors import DomainError, ValidationError
+from shopfloor.errors import ValidationError
 from shopfloor.evidence.services import frozen_reason
+from shopfloor.forms import on_error
 
 SECTION_FIELDS = {"team": ("team_members",), "problem": ("qui", "quoi", "ou", "quand", "comment", "combien",
                                                          "pourquoi", "data_note"),
@@ -51,34 +52,33 @@ def _pareto_from_form(form) -> dict | None:
 @bp.route("/problems/new", methods=["GET", "POST"])
 @requires()
 def new_problem():
-    db, error = session(), None
+    db = session()
     form = request.form if request.method == "POST" else request.args
-    pareto = None
-    try:
-        pareto = _pareto_from_form(form)
-    except DomainError as exc:
-        error = exc
-    if request.method == "POST" and error is None:
-        try:
-            origin = None
-            if form.get("origin_type"):
-                origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
-            sheet = services.create_problem(db, current_actor(), title=form.get("title", ""), method=form.get("method", ""),
-                                            now=clock.now(), origin=origin, what=form.get("what", ""), pareto=pareto)
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash("Fiche problème ouverte : décrivez le problème, puis cherchez ses causes.", "success")
-            return redirect(url_for("improvement.problem", problem_id=sheet.id))
-    bars = pareto_bars([tuple(i) for i in pareto["items"]]) if pareto and isinstance(pareto.get("items"), list) else []
-    return render_template("improvement/problem_new.html", form=form, error=error, methods=METHODS, origins=origins(db),
-                           pareto_json=form.get("pareto", ""), pareto=pareto, bars=bars,
-                           figure=figures.pareto_figure(bars, pareto.get("label", "")) if bars else None), \
-        (error.status if error else 200)
+    read = {"pareto": None}   # the Pareto the page was opened from, shown again after an error
+
+    def render(error=None):
+        pareto = read["pareto"]
+        bars = pareto_bars([tuple(i) for i in pareto["items"]]) if pareto and isinstance(pareto.get("items"), list) else []
+        return render_template("improvement/problem_new.html", form=form, error=error, methods=METHODS,
+                               origins=origins(db), pareto_json=form.get("pareto", ""), pareto=pareto, bars=bars,
+                               figure=figures.pareto_figure(bars, pareto.get("label", "")) if bars else None)
+
+    def create():
+        read["pareto"] = _pareto_from_form(form)
+        if request.method != "POST":
+            return render()
+        origin = None
+        if form.get("origin_type"):
+            origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
+        sheet = services.create_problem(db, current_actor(), title=form.get("title", ""), method=form.get("method", ""),
+                                        now=clock.now(), origin=origin, what=form.get("what", ""),
+                                        pareto=read["pareto"])
+        flash("Fiche problème ouverte : décrivez le problème, puis cherchez ses causes.", "success")
+        return redirect(url_for("improvement.problem", problem_id=sheet.id))
+    return on_error(render, create)
 
 
-def _render_sheet(sheet, error=None, status: int = 200):
+def _render_sheet(sheet, error=None) -> str:
     db, me = session(), current_actor()
     today = clock.paris_day()
     actions = services.sheet_actions(db, sheet)
@@ -92,7 +92,7 @@ def _render_sheet(sheet, error=None, status: int = 200):
         ishikawa=figures.ishikawa_svg(sheet.quoi or sheet.title, sheet.causes, sheet.chosen_cause_id),
         pareto_figure=figures.pareto_figure(bars, sheet.pareto.get("label", "")) if bars else None,
         my_votes={vote.cause_id for c in sheet.causes for vote in c.votes if vote.voter_id == me.id
-                  and not vote.voter_label}), status
+                  and not vote.voter_label})
 
 
 def _frozen(sheet) -> bool:
@@ -106,16 +106,16 @@ def problem(problem_id: int):
 
 
 def _sheet_action(problem_id: int, work, success: str, anchor: str):
-    """Run one change on the sheet; on a domain error, show the sheet again with the error and its status."""
+    """Run one change on the sheet; on a domain error, show the sheet again (as the database holds it after the
+    rollback) with the error and its status."""
     db = session()
     sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
-    try:
+
+    def change():
         work(db, sheet)
-    except DomainError as exc:
-        db.rollback()
-        return _render_sheet(access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id"), exc, exc.status)
-    flash(success, "success")
-    return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor=anchor))
+        flash(success, "success")
+        return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor=anchor))
+    return on_error(lambda error: _render_sheet(sheet, error), change)
 
 
 @bp.post("/problems/<int:problem_id>/edit/<section>")

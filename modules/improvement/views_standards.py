@@ -10,8 +10,8 @@ from modules.improvement.models import STANDARD_KINDS, Standard
 from shopfloor import access, clock
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
 from shopfloor.evidence.context import upload_dir
+from shopfloor.forms import on_error
 
 
 @bp.get("/standards")
@@ -24,28 +24,23 @@ def standards():
 @bp.route("/standards/new", methods=["GET", "POST"])
 @requires()
 def new_standard():
-    db, error = session(), None
-    if request.method == "POST":
-        try:
-            standard = services.create_standard(db, current_actor(), title=request.form.get("title", ""),
-                                                kind=request.form.get("kind", ""),
-                                                workstations=request.form.get("workstations", ""),
-                                                safety=request.form.get("safety", ""), now=clock.now())
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash("Standard créé : ajoutez ses étapes dans l'ordre, avec une photo.", "success")
-            return redirect(url_for("improvement.standard", standard_id=standard.id))
-    return render_template("improvement/standard_form.html", form=request.form, error=error, kinds=STANDARD_KINDS), \
-        (error.status if error else 200)
+    def render(error=None):
+        return render_template("improvement/standard_form.html", form=request.form, error=error, kinds=STANDARD_KINDS)
+
+    def create():
+        standard = services.create_standard(session(), current_actor(), title=request.form.get("title", ""),
+                                            kind=request.form.get("kind", ""),
+                                            workstations=request.form.get("workstations", ""),
+                                            safety=request.form.get("safety", ""), now=clock.now())
+        flash("Standard créé : ajoutez ses étapes dans l'ordre, avec une photo.", "success")
+        return redirect(url_for("improvement.standard", standard_id=standard.id))
+    return on_error(render, create) if request.method == "POST" else render()
 
 
-def _standard_page(standard, error=None):
+def _standard_page(standard, error=None) -> str:
     me = current_actor()
     return render_template("improvement/standard.html", standard=standard, error=error, kinds=STANDARD_KINDS,
-                           mine=me.id == standard.author_id, can_validate=services.can_validate(me, standard)), \
-        (error.status if error else 200)
+                           mine=me.id == standard.author_id, can_validate=services.can_validate(me, standard))
 
 
 @bp.get("/standards/<int:standard_id>")
@@ -55,15 +50,16 @@ def standard(standard_id: int):
 
 
 def _standard_change(standard_id: int, work, success: str):
+    """Run one change on the standard; on a domain error, show it again (as the database holds it after the
+    rollback) with the error and its status."""
     db = session()
     record = access.visible(db, Standard, current_actor(), standard_id, field="standard_id")
-    try:
+
+    def change():
         work(db, record)
-    except DomainError as exc:
-        db.rollback()
-        return _standard_page(access.visible(db, Standard, current_actor(), standard_id, field="standard_id"), exc)
-    flash(success, "success")
-    return redirect(url_for("improvement.standard", standard_id=standard_id))
+        flash(success, "success")
+        return redirect(url_for("improvement.standard", standard_id=standard_id))
+    return on_error(lambda error: _standard_page(record, error), change)
 
 
 @bp.post("/standards/<int:standard_id>/steps")
