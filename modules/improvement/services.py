@@ -7,7 +7,7 @@ from modules.improvement.decisions import (  # noqa: F401
     create_decision, list_decisions, update_decision)
 from modules.improvement.ideas import IDEA_LABELS, answer_idea, list_ideas, submit_idea  # noqa: F401
 from modules.improvement.models import (  # noqa: F401
-    CATEGORY_LABELS, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)
+    CATEGORY_LABELS, METHODS, OPEN_STATUSES, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)
 from modules.improvement.problems import (  # noqa: F401
     METHOD_STEPS, QQOQCCP, add_cause, add_problem_action, add_why, choose_cause, clear_whys,
     close_problem, closure_missing, create_problem, list_sheets, ranked_causes, remove_cause, reopen_problem,
