@@ -128,7 +128,8 @@ def add_readings():
     else:
         data = body()
         items = data["readings"] if isinstance(data.get("readings"), list) else [data]
-    count = rd.add_readings(session(), current_actor(), items, clock.now())
+    now = clock.now()
+    count = rd.add_readings(session(), current_actor(), inputs.readings(items, now), now)
     return jsonify({"created": count}), 201
 
 

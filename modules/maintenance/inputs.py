@@ -6,7 +6,7 @@ field, and answers what the service needs. Services then take typed values only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
 CONCLUSIONS_MAX = 5000
+MAX_BATCH = 10000          # readings in one request
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,38 @@ def finish(data: dict) -> Finish:
                   ramp_up=v.text(data, "ramp_up", required=False, max_length=2000),
                   lockout_removed=v.boolean(data, "lockout_removed"),
                   downtime_end=v.datetime_field(data, "downtime_end", required=False))
+
+
+# -- readings ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewReading:
+    equipment: str          # its code
+    parameter: str
+    value: float
+    at: datetime
+
+
+def readings(items: list, now: datetime) -> list[NewReading]:
+    """One reading or a sensor's batch: [{"equipment", "parameter", "value", "at"}], all valid or none;
+    in a batch, a field is named readings[n].field."""
+    if not isinstance(items, list) or not items:
+        raise ValidationError("Envoyez au moins une mesure.", "readings")
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"Au plus {MAX_BATCH} mesures par envoi.", "readings")
+    out = []
+    for n, item in enumerate(items):
+        prefix = f"readings[{n}]." if len(items) > 1 else ""
+        if not isinstance(item, dict):
+            raise ValidationError(f"La mesure {n + 1} doit être un objet.", f"readings[{n}]")
+        try:
+            at = v.datetime_field(item, "at", default=now)
+            value = float(v.decimal(item, "value"))
+            parameter = v.text(item, "parameter", max_length=40)
+        except ValidationError as error:
+            raise ValidationError(f"{error.message} (mesure {n + 1})", prefix + (error.field or "")) from None
+        if at > now + timedelta(minutes=5):
+            raise ValidationError(f"La mesure {n + 1} est datée dans le futur.", prefix + "at")
+        out.append(NewReading(equipment=str(item.get("equipment") or "").strip(), parameter=parameter, value=value,
+                              at=at))
+    return out

@@ -8,41 +8,25 @@ import pandas as pd
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from modules.maintenance.inputs import NewReading
 from modules.maintenance.models import CORRECTIVE_KINDS, FAILURE_CAUSES, Equipment, Plan, Reading, WorkOrder
 from shopfloor import clock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import ValidationError
 
-MAX_BATCH = 10000
-
-
-def add_readings(db: Session, actor: User | None, items: list[dict], now: datetime, source: str = "sensor") -> int:
-    """Validate every reading, then insert them all in one statement (sensors send batches)."""
-    if not isinstance(items, list) or not items:
-        raise ValidationError("Envoyez au moins une mesure.", "readings")
-    if len(items) > MAX_BATCH:
-        raise ValidationError(f"Au plus {MAX_BATCH} mesures par envoi.", "readings")
-    codes = {str(i.get("equipment", "")).strip() for i in items if isinstance(i, dict)}
+def add_readings(db: Session, actor: User | None, readings: list[NewReading], now: datetime,
+                 source: str = "sensor") -> int:
+    """Insert the readings (inputs.readings checked them) in one statement: sensors send batches."""
+    codes = {r.equipment for r in readings}
     ids = dict(db.execute(select(Equipment.code, Equipment.id).where(Equipment.code.in_(codes))).all())
     rows = []
-    for n, item in enumerate(items):
-        prefix = f"readings[{n}]." if len(items) > 1 else ""
-        if not isinstance(item, dict):
-            raise ValidationError(f"La mesure {n + 1} doit être un objet.", f"readings[{n}]")
-        code = str(item.get("equipment") or "").strip()
-        if code not in ids:
-            raise ValidationError(f"Équipement « {code} » introuvable (mesure {n + 1}).", prefix + "equipment")
-        try:
-            at = v.datetime_field(item, "at", default=now)
-            value = float(v.decimal(item, "value"))
-            parameter = v.text(item, "parameter", max_length=40)
-        except ValidationError as error:
-            raise ValidationError(f"{error.message} (mesure {n + 1})", prefix + (error.field or "")) from None
-        if at > now + timedelta(minutes=5):
-            raise ValidationError(f"La mesure {n + 1} est datée dans le futur.", prefix + "at")
-        rows.append({"equipment_id": ids[code], "parameter": parameter, "value": value, "at": at,
-                     "source": source, "author_id": actor.id if actor else None})
+    for n, reading in enumerate(readings):
+        if reading.equipment not in ids:
+            prefix = f"readings[{n}]." if len(readings) > 1 else ""
+            raise ValidationError(f"Équipement « {reading.equipment} » introuvable (mesure {n + 1}).",
+                                  prefix + "equipment")
+        rows.append({"equipment_id": ids[reading.equipment], "parameter": reading.parameter, "value": reading.value,
+                     "at": reading.at, "source": source, "author_id": actor.id if actor else None})
     db.execute(insert(Reading), rows)
     return len(rows)
 

@@ -114,9 +114,10 @@ def _reading_figure(db, eq, parameter, now) -> str:
 def add_reading(code):
     db = session()
     eq = eq_services.get_equipment(db, code)
-    rd.add_readings(db, current_actor(), [{"equipment": eq.code, "parameter": request.form.get("parameter"),
-                                           "value": request.form.get("value"),
-                                           "at": request.form.get("at") or None}], clock.now(), source="manual")
+    now = clock.now()
+    raw = {"equipment": eq.code, "parameter": request.form.get("parameter"), "value": request.form.get("value"),
+           "at": request.form.get("at") or None}
+    rd.add_readings(db, current_actor(), inputs.readings([raw], now), now, source="manual")
     flash("Mesure enregistrée.", "success")
     return redirect(url_for("maintenance.equipment", code=code, parameter=request.form.get("parameter")))
 
