@@ -241,14 +241,14 @@ def _objectives(db: Session, people, now: datetime) -> None:
             "frequency": "monthly", "objective_id": objective.id, "definition": f"{name}, calculé chaque fin de mois",
             "purpose": f"Suivre l'objectif « {title} »", "formula": "Relevé mensuel du tableau de bord QSE"})
         for day, value in zip(months, values):
-            objectives.add_measurement(db, nathan, indicator, {"measured_on": day.isoformat(), "value": value}, now)
+            objectives.add_measurement(db, nathan, indicator, inputs.measurement({"measured_on": day.isoformat(), "value": value}), now)
     first, end = objectives.month_bounds(months[-1])
     claims = objectives.get_indicator(db, db.scalar(select(QseIndicator.id).where(
         QseIndicator.name == "Réclamations clients")))
-    objectives.create_followup(db, nathan, claims, {
+    objectives.create_followup(db, nathan, claims, inputs.followup({
         "period_start": first.isoformat(), "period_end": end.isoformat(),
         "analysis": "3 réclamations, dont 2 pour des capots rayés au transport : cause emballage.",
-        "decision": "Intercalaires mousse au conditionnement (action 8D)."}, _after(end, now - timedelta(days=3), now))
+        "decision": "Intercalaires mousse au conditionnement (action 8D)."}), _after(end, now - timedelta(days=3), now))
 
 
 def _after(day, wanted: datetime, now: datetime) -> datetime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from modules.qse.models import REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS
+from modules.qse.models import OBJECTIVE_STATUSES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
@@ -84,3 +85,41 @@ def regulatory_text(data: dict) -> RegulatoryTextInput:
            for name in ("applicability", "requirements", "action_planned")},
         compliance=v.choice(data, "compliance", tuple(REG_COMPLIANCE), default="to_assess"),
         next_review=v.date_field(data, "next_review", required=False))
+
+
+# -- objectives and indicators -------------------------------------------------------------
+
+def objective_status(data: dict) -> str:
+    return v.choice(data, "status", tuple(OBJECTIVE_STATUSES))
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    measured_on: date
+    value: Decimal
+    comment: str = ""
+
+
+def measurement(data: dict) -> MeasurementInput:
+    """One measure of an indicator: its day and value."""
+    return MeasurementInput(v.date_field(data, "measured_on"), v.decimal(data, "value"),
+                            v.text(data, "comment", required=False, max_length=1000))
+
+
+@dataclass(frozen=True)
+class FollowupInput:
+    period_start: date
+    period_end: date
+    analysis: str
+    title: str = ""       # "": the service names it after the indicator and the period
+    decision: str = ""
+
+
+def followup(data: dict) -> FollowupInput:
+    """A review of an indicator over a period (start ≤ end), with its analysis and decision."""
+    start, end = v.date_field(data, "period_start"), v.date_field(data, "period_end")
+    if end < start:
+        raise ValidationError("La fin de la période précède son début.", "period_end")
+    return FollowupInput(start, end, v.text(data, "analysis", max_length=5000),
+                         v.text(data, "title", required=False, max_length=200),
+                         v.text(data, "decision", required=False, max_length=5000))

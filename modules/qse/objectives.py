@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modules.qse.editing import editable
+from modules.qse.inputs import FollowupInput, MeasurementInput
 from modules.qse.models import (
-    DIRECTIONS, FREQUENCIES, OBJECTIVE_STATUSES, POLICY_AXES, VISUALS, IndicatorFollowup, Measurement, Objective,
+    DIRECTIONS, FREQUENCIES, POLICY_AXES, VISUALS, IndicatorFollowup, Measurement, Objective,
     QseIndicator)
 from shopfloor import access, clock
 from shopfloor import validation as v
@@ -57,9 +58,10 @@ def create_objective(db: Session, actor: User, data: dict, now: datetime) -> Obj
     return objective
 
 
-def set_objective_status(db: Session, actor: User, objective: Objective, data: dict) -> Objective:
+def set_objective_status(db: Session, actor: User, objective: Objective, status: str) -> Objective:
+    """`status` as parsed by inputs.objective_status."""
     editable(actor, objective, "cet objectif")
-    objective.status = v.choice(data, "status", tuple(OBJECTIVE_STATUSES))
+    objective.status = status
     db.flush()
     return objective
 
@@ -84,7 +86,7 @@ INDICATOR_FIELDS = ("name", "definition", "purpose", "formula", "unit", "frequen
 
 def save_indicator(db: Session, actor: User, data: dict, indicator: QseIndicator | None = None) -> QseIndicator:
     if indicator is not None:
-        _may_change_indicator(actor, indicator)
+        check_may_change_indicator(actor, indicator)
     objective_id = v.identifier(data, "objective_id", required=False)
     if objective_id is not None and db.get(Objective, objective_id) is None:
         raise ValidationError(f"Objectif n° {objective_id} introuvable.", "objective_id")
@@ -103,7 +105,7 @@ def save_indicator(db: Session, actor: User, data: dict, indicator: QseIndicator
     return indicator
 
 
-def _may_change_indicator(actor: User, indicator: QseIndicator) -> None:
+def check_may_change_indicator(actor: User, indicator: QseIndicator) -> None:
     """The indicator's owner, its creator, their tutor or an admin keeps it up to date."""
     people = {indicator.owner_id, indicator.created_by_id}
     if actor.id in people or actor.role == "admin":
@@ -118,18 +120,18 @@ def get_indicator(db: Session, indicator_id: int) -> QseIndicator:
     return access.get(db, QseIndicator, indicator_id, "indicator_id")
 
 
-def add_measurement(db: Session, actor: User, indicator: QseIndicator, data: dict, now: datetime) -> Measurement:
-    _may_change_indicator(actor, indicator)
-    measured_on = v.date_field(data, "measured_on")
+def add_measurement(db: Session, actor: User, indicator: QseIndicator, values: MeasurementInput,
+                    now: datetime) -> Measurement:
+    """A measure as parsed by inputs.measurement: not in the future, one a day."""
+    check_may_change_indicator(actor, indicator)
+    measured_on = values.measured_on
     if measured_on > clock.paris_day(now):
         raise ValidationError("On ne mesure pas un indicateur dans le futur.", "measured_on")
-    value = v.decimal(data, "value")
     if db.scalar(select(Measurement.id).where(Measurement.indicator_id == indicator.id,
                                               Measurement.measured_on == measured_on)):
         raise Conflict(f"Une mesure existe déjà au {measured_on:%d/%m/%Y} pour cet indicateur.", "measured_on")
-    measurement = Measurement(indicator_id=indicator.id, measured_on=measured_on, value=value,
-                              comment=v.text(data, "comment", required=False, max_length=1000),
-                              recorded_by_id=actor.id)
+    measurement = Measurement(indicator_id=indicator.id, measured_on=measured_on, value=values.value,
+                              comment=values.comment, recorded_by_id=actor.id)
     db.add(measurement)
     db.flush()
     return measurement
@@ -218,14 +220,13 @@ def as_json(indicator: QseIndicator, last: Measurement | None = None) -> dict:
 
 # -- follow-ups (activity qse_indicator_followup) ---------------------------------------------------
 
-def create_followup(db: Session, actor: User, indicator: QseIndicator, data: dict, now: datetime) -> IndicatorFollowup:
-    """A review of an indicator over a period: the latest measure in it is frozen with the analysis."""
-    start, end = v.date_field(data, "period_start"), v.date_field(data, "period_end")
-    if end < start:
-        raise ValidationError("La fin de la période précède son début.", "period_end")
+def create_followup(db: Session, actor: User, indicator: QseIndicator, values: FollowupInput,
+                    now: datetime) -> IndicatorFollowup:
+    """A review of an indicator over a period (inputs.followup): the latest measure in it is frozen
+    with the analysis."""
+    start, end = values.period_start, values.period_end
     if end > clock.paris_day(now):
         raise ValidationError("La période suivie ne peut pas finir dans le futur.", "period_end")
-    analysis = v.text(data, "analysis", max_length=5000)
     last = db.scalar(select(Measurement).where(Measurement.indicator_id == indicator.id,
                                                Measurement.measured_on.between(start, end))
                      .order_by(Measurement.measured_on.desc()).limit(1))
@@ -234,11 +235,9 @@ def create_followup(db: Session, actor: User, indicator: QseIndicator, data: dic
                               "period_start")
     followup = new_activity(
         IndicatorFollowup, actor, now,
-        title=v.text(data, "title", required=False, max_length=200,
-                     default=f"Suivi {indicator.name} – {start:%m/%Y}"[:200]),
+        title=values.title or f"Suivi {indicator.name} – {start:%m/%Y}"[:200],
         indicator=indicator, period_start=start, period_end=end, last_value=last.value,
-        on_target=indicator.on_target(last.value), analysis=analysis,
-        decision=v.text(data, "decision", required=False, max_length=5000))
+        on_target=indicator.on_target(last.value), analysis=values.analysis, decision=values.decision)
     db.add(followup)
     db.flush()
     return followup

@@ -38,24 +38,24 @@ def test_smart_objective_is_validated_field_by_field(db, people, now):
             _objective(db, people, now, **change)
         assert caught.value.field == field, change
     with pytest.raises(Forbidden):
-        obj.set_objective_status(db, people.other_apprentice, objective, {"status": "achieved"})
-    assert obj.set_objective_status(db, people.tutor, objective, {"status": "achieved"}).status == "achieved"
+        obj.set_objective_status(db, people.other_apprentice, objective, inputs.objective_status({"status": "achieved"}))
+    assert obj.set_objective_status(db, people.tutor, objective, inputs.objective_status({"status": "achieved"})).status == "achieved"
     assert obj.objectives(db, people.other_apprentice) == [] and obj.objectives(db, people.tutor) == [objective]
 
 
 def test_measurements_target_direction_and_alert_job_runs_twice_safely(app, db, people, now):
     indicator = _indicator(db, people, _objective(db, people, now))
     for day, value in [("2026-09-30", "1"), ("2026-10-31", "3")]:
-        obj.add_measurement(db, people.apprentice, indicator, {"measured_on": day, "value": value}, now)
+        obj.add_measurement(db, people.apprentice, indicator, inputs.measurement({"measured_on": day, "value": value}), now)
     with pytest.raises(Conflict):
-        obj.add_measurement(db, people.apprentice, indicator, {"measured_on": "2026-10-31", "value": "1"}, now)
+        obj.add_measurement(db, people.apprentice, indicator, inputs.measurement({"measured_on": "2026-10-31", "value": "1"}), now)
     for data, field in [({"measured_on": "2026-12-31", "value": "1"}, "measured_on"),
                         ({"measured_on": "2026-11-01", "value": "beaucoup"}, "value")]:
         with pytest.raises(ValidationError) as caught:
-            obj.add_measurement(db, people.apprentice, indicator, data, now)
+            obj.add_measurement(db, people.apprentice, indicator, inputs.measurement(data), now)
         assert caught.value.field == field
     with pytest.raises(Forbidden):
-        obj.add_measurement(db, people.other_apprentice, indicator, {"measured_on": "2026-11-01", "value": "1"}, now)
+        obj.add_measurement(db, people.other_apprentice, indicator, inputs.measurement({"measured_on": "2026-11-01", "value": "1"}), now)
     [status] = obj.indicator_statuses(db)
     assert status.off_target and float(status.last.value) == 3
     job = next(j for j in JOBS if j.name == "qse.indicator_alerts")
@@ -64,7 +64,7 @@ def test_measurements_target_direction_and_alert_job_runs_twice_safely(app, db, 
         job.run(db, now)
     alerts = db.scalars(select(Notification).where(Notification.key.like("qse.indicator_off_target.%"))).all()
     assert len(alerts) == 1 and alerts[0].user_id == people.apprentice.id and "hors cible" in alerts[0].message
-    obj.add_measurement(db, people.apprentice, indicator, {"measured_on": "2026-11-19", "value": "0"}, now)
+    obj.add_measurement(db, people.apprentice, indicator, inputs.measurement({"measured_on": "2026-11-19", "value": "0"}), now)
     with app.app_context():
         job.run(db, now)
     assert db.scalar(select(func.count(Notification.id)).where(Notification.key.like("qse.indicator_off_target.%"))) == 1
@@ -85,17 +85,17 @@ def test_higher_is_better_indicator(db, people, now):
 
 def test_followup_freezes_the_period_last_value(db, people, now):
     indicator = _indicator(db, people)
-    obj.add_measurement(db, people.apprentice, indicator, {"measured_on": "2026-10-31", "value": "4"}, now)
-    followup = obj.create_followup(db, people.apprentice, indicator, {
+    obj.add_measurement(db, people.apprentice, indicator, inputs.measurement({"measured_on": "2026-10-31", "value": "4"}), now)
+    followup = obj.create_followup(db, people.apprentice, indicator, inputs.followup({
         "period_start": "2026-10-01", "period_end": "2026-10-31", "analysis": "Deux lots mal emballés",
-        "decision": "Intercalaires mousse"}, now)
+        "decision": "Intercalaires mousse"}), now)
     assert (followup.type, float(followup.last_value), followup.on_target) == ("qse_indicator_followup", 4.0, False)
     assert ("Résultat", "Hors cible") in followup.summary()
     for data, field in [({"period_start": "2026-09-01", "period_end": "2026-09-30", "analysis": "x"}, "period_start"),
                         ({"period_start": "2026-10-01", "period_end": "2026-09-01", "analysis": "x"}, "period_end"),
                         ({"period_start": "2026-10-01", "period_end": "2026-10-31", "analysis": ""}, "analysis")]:
         with pytest.raises(ValidationError) as caught:
-            obj.create_followup(db, people.apprentice, indicator, data, now)
+            obj.create_followup(db, people.apprentice, indicator, inputs.followup(data), now)
         assert caught.value.field == field
 
 
@@ -140,7 +140,7 @@ def test_management_review_pack_gathers_everything(client, db, people, now):
     from docx import Document
 
     indicator = _indicator(db, people, _objective(db, people, now))
-    obj.add_measurement(db, people.apprentice, indicator, {"measured_on": "2026-10-31", "value": "3"}, now)
+    obj.add_measurement(db, people.apprentice, indicator, inputs.measurement({"measured_on": "2026-10-31", "value": "3"}), now)
     audit = audits.create_audit(db, people.apprentice, {"process": "Réception", "standards": ["iso9001"],
                                                         "clauses": ["8.4"], "audit_date": "2026-11-10"}, now)
     audits.add_finding(db, people.apprentice, audit, {"clause": "8.4", "kind": "minor",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from modules.qse import analyses, objectives as obj, regulatory, review_pack
+from modules.qse import analyses, inputs, objectives as obj, regulatory, review_pack
 from modules.qse.api import DOCX
 from modules.qse.blueprints import bp
-from modules.qse.editing import can_change
+from modules.qse.editing import can_change, editable
 from modules.qse.models import PESTEL, REG_DOMAINS, SWOT
 from modules.qse.views import active_people
 from shopfloor import clock
@@ -76,7 +76,8 @@ def objective(objective_id: int):
 def objective_status(objective_id: int):
     db, me = session(), current_actor()
     record = obj.get_objective(db, me, objective_id)
-    obj.set_objective_status(db, me, record, {"status": request.form.get("status", "")})
+    editable(me, record, "cet objectif")
+    obj.set_objective_status(db, me, record, inputs.objective_status(request.form))
     flash("Statut de l'objectif mis à jour.", "success")
     return redirect(url_for("qse.objective", objective_id=objective_id))
 
@@ -120,10 +121,10 @@ def indicator(indicator_id: int):
 @requires()
 @form_handler(_indicator_page)
 def indicator_measure(indicator_id: int):
-    db, form = session(), request.form
+    db, me = session(), current_actor()
     record = obj.get_indicator(db, indicator_id)
-    measurement = obj.add_measurement(db, current_actor(), record,
-                                      {k: form.get(k, "") for k in ("measured_on", "value", "comment")}, clock.now())
+    obj.check_may_change_indicator(me, record)
+    measurement = obj.add_measurement(db, me, record, inputs.measurement(request.form), clock.now())
     if record.on_target(measurement.value):
         flash("Mesure enregistrée : dans la cible.", "success")
     else:
@@ -135,11 +136,10 @@ def indicator_measure(indicator_id: int):
 @requires()
 @form_handler(_indicator_page)
 def indicator_followup(indicator_id: int):
-    db, form = session(), request.form
+    db = session()
     record = obj.get_indicator(db, indicator_id)
-    followup = obj.create_followup(db, current_actor(), record, {k: form.get(k, "") for k in
-                                                                 ("period_start", "period_end", "analysis", "decision")},
-                                   clock.now())
+    values = inputs.followup({k: request.form.get(k, "") for k in ("period_start", "period_end", "analysis", "decision")})
+    followup = obj.create_followup(db, current_actor(), record, values, clock.now())
     flash("Suivi enregistré : liez-le à vos compétences dans « Preuves ».", "success")
     return redirect(url_for("qse.followup", followup_id=followup.id))
 
