@@ -252,7 +252,7 @@ def _meeting_page(meeting_id: int, error: DomainError | None = None, form=None) 
 
 def _methods() -> tuple[str, ...]:
     try:
-        from modules.improvement.models import METHODS  # TODO(kit): modules.improvement.services.METHODS
+        from modules.improvement.services import METHODS
     except ImportError:     # the improvement module is not installed
         return ("QRQC",)
     return METHODS
