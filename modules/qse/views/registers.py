@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from modules.improvement.services import owner_by_username
+from modules.improvement import services as improvement
 from modules.qse import analyses, audits, events, indicators, inputs, nonconformities as ncs, regulatory, risks
 from modules.qse.api import DOCX
 from modules.qse.blueprints import bp
@@ -82,7 +82,7 @@ def _nc_page(nc_id: int, error=None, **_):
     return render_template("qse/nonconformity.html", nc=nc, sheets=sheets, actions=ncs.nc_actions(db, nc, sheets),
                            missing=ncs.closure_missing(db, nc) if nc.status != "closed" else [],
                            people=active_people(db), error=error, today=clock.paris_day(),
-                           can_change=can_change(me, nc))
+                           can_change=can_change(me, nc), action_status_labels=improvement.STATUS_LABELS)
 
 
 @bp.get("/nonconformities/<int:nc_id>")
@@ -106,7 +106,7 @@ def nonconformity_step(nc_id: int, step: str):
         message = "Efficacité enregistrée."
     elif step == "action":
         ncs.plan_action(db, me, nc, title=form.get("title", ""), deliverable=form.get("deliverable", ""),
-                        owner=owner_by_username(db, form.get("owner", "")), due=v.date_field(form, "due"),
+                        owner=improvement.owner_by_username(db, form.get("owner", "")), due=v.date_field(form, "due"),
                         now=now, kind=form.get("kind", "corrective"))
         message = "Action planifiée."
     elif step == "cost":
@@ -206,7 +206,7 @@ def finding_step(audit_id: int, finding_id: int, step: str):
             flash("Non-conformité ouverte depuis le constat.", "success")
             return redirect(url_for("qse.nonconformity", nc_id=nc.id))
         if step == "action":
-            audits.finding_to_action(db, me, record, finding, owner=owner_by_username(db, form.get("owner", "")),
+            audits.finding_to_action(db, me, record, finding, owner=improvement.owner_by_username(db, form.get("owner", "")),
                                      due=v.date_field(form, "due"), now=now, title=form.get("title", ""))
             flash("Action créée depuis le constat.", "success")
         else:
