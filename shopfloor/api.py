@@ -5,7 +5,7 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from shopfloor.auth.permissions import requires
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import user_for_token
 from shopfloor.db import session
 from shopfloor import clock
@@ -204,7 +204,7 @@ core_api = api_blueprint("core_api")
     "username": STRING, "full_name": STRING, "role": {"type": "string", "enum": ["admin", "tutor", "apprentice"]},
     "certifications": array(STRING), "tutor": nullable(STRING)}))
 def me():
-    user = g.api_user
+    user = current_actor()
     return jsonify({"username": user.username, "full_name": user.full_name, "role": user.role,
                     "certifications": user.certification_codes,
                     "tutor": user.tutor.username if user.tutor else None})

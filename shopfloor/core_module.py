@@ -2,9 +2,13 @@
 from shopfloor.api import core_api
 from shopfloor.auth.views import bp as auth_bp
 from shopfloor.evidence.api import bp as evidence_api
+from shopfloor.evidence.context import activity_url
+from shopfloor.evidence.models import OPINION_LEVELS
+from shopfloor.evidence.services import OPINION_LABELS, STATE_LABELS
 from shopfloor.evidence.views import bp as evidence_bp
 from shopfloor.notifications.views import api as notifications_api
 from shopfloor.notifications.views import bp as notifications_bp
+from shopfloor.referential.models import CRITERION_HEADING_LABELS
 from shopfloor.registry import ActivityType, Module
 from shopfloor.web import bp as web_bp
 
@@ -21,4 +25,8 @@ core_module = Module(
         ("Référentiels", "web.referential_index", ("admin", "tutor", "apprentice")),
         ("Utilisateurs", "auth.users", ("admin",)),
     ],
+    # reachable in templates as {{ core.state_labels }}, {{ core.activity_url(a) }}…
+    template_globals={"state_labels": STATE_LABELS, "opinion_labels": OPINION_LABELS,
+                      "opinion_levels": OPINION_LEVELS, "activity_url": activity_url,
+                      "criterion_heading": CRITERION_HEADING_LABELS.get},
 )

@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
-
+from shopfloor import clock
 from shopfloor.errors import BadRequest, ValidationError
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS  # TODO(kit): tests/maintenance/test_kpis.py imports it; use shopfloor.clock.PARIS
 
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 # Every id column is an Integer: 32 bits on PostgreSQL, where a larger id in a query is a
@@ -187,7 +186,7 @@ def parse_datetime(value, field: str) -> datetime:
                                   f"(ex. 2026-11-21T09:30).", field) from None
     _within_dates(parsed.date(), field)  # before any time zone arithmetic, which overflows at year 1
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=PARIS)
+        parsed = parsed.replace(tzinfo=clock.PARIS)
     return parsed.astimezone(timezone.utc)
 
 
@@ -238,4 +237,4 @@ def json_object(payload) -> dict:
 
 
 def to_paris(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(PARIS) if moment else None
+    return moment.astimezone(clock.PARIS) if moment else None

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from importlib import resources
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 from flask_babel import format_date, format_datetime, get_locale
-from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from shopfloor.api import core_api, doc, openapi_document
 from shopfloor.auth import services as users
@@ -14,7 +13,6 @@ from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.evidence import queries
 from shopfloor.referential import services as referential
-from shopfloor.referential.models import CRITERION_HEADING_LABELS
 
 bp = Blueprint("web", __name__)
 
@@ -29,7 +27,7 @@ def healthz():
 @requires()
 def home():
     db = session()
-    user = current_user
+    user = current_actor()
     if user.role == "apprentice":
         return render_template("home/apprentice.html", activities=queries.recent_activities(db, user, 8),
                                coverage=queries.coverage(db, user))
@@ -84,7 +82,6 @@ def openapi():
 def init_templates(app: Flask) -> None:
     app.jinja_env.filters["dt"] = lambda value, fmt="dd/MM/y HH:mm": format_datetime(value, fmt) if value else "—"
     app.jinja_env.filters["d"] = lambda value, fmt="medium": format_date(value, fmt) if value else "—"
-    app.jinja_env.globals["criterion_heading"] = CRITERION_HEADING_LABELS.get
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.context_processor

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shopfloor.auth.models import LOCALES, ROLES, ApiToken, AuditEvent, Cohort, User
 from shopfloor import clock
+from shopfloor.db import side_transaction
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.referential.models import Certification
 
@@ -296,11 +297,10 @@ def _record_token_use(db: Session, row: ApiToken, now: datetime) -> None:
     """At most every five minutes. A reading request must stay a read: on SQLite a write in its
     deferred transaction would hold the database's write lock until the request ends, so the
     time is written in its own short transaction instead."""
-    bind = db.get_bind()
-    if bind.get_execution_options().get("write"):
+    if db.get_bind().get_execution_options().get("write"):
         row.last_used_at = now
         return
-    with Session(bind.execution_options(write=True)) as writer, writer.begin():
+    with side_transaction(db) as writer:
         writer.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
 
 

@@ -1,20 +1,33 @@
 """JSON endpoints of the spine: activities, evidence, reviews, coverage, reports."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request, send_file
 import io
 
+from flask import current_app, jsonify, request, send_file
+
 from shopfloor.api import BOOLEAN, INTEGER, STRING, api_blueprint, array, body, doc, nullable, record
-from shopfloor.auth.permissions import requires
+from shopfloor import access
+from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.auth.services import visible_apprentice
 from shopfloor.db import session
 from shopfloor import clock
 from shopfloor.errors import ValidationError
 from shopfloor.evidence import cancellation, context, queries, services
 from shopfloor.evidence.exports import report_certification
+from shopfloor.evidence.models import Activity, Evidence
 from shopfloor import validation as v
 
 bp = api_blueprint("evidence_api")
+
+
+def _activity(db, activity_id: int) -> Activity:
+    """The activity if the token's user may see it (its author, the author's tutor, admins), else a 404."""
+    return access.visible(db, Activity, current_actor(), activity_id, field="activity_id",
+                          options=services.WITH_FILES)
+
+
+def _evidence(db, evidence_id: int) -> Evidence:
+    return access.visible(db, Evidence, current_actor(), evidence_id, field="evidence_id")
 
 ACTIVITY_SCHEMA = {"type": "object", "properties": {
     "type": {"type": "string", "enum": ["generic"]}, "title": {"type": "string"},
@@ -69,7 +82,7 @@ def create_activity():
     data = body()
     v.choice(data, "type", ("generic",), default="generic")
     activity = services.create_activity(
-        session(), g.api_user, title=v.text(data, "title"), performed_at=v.datetime_field(data, "performed_at"),
+        session(), current_actor(), title=v.text(data, "title"), performed_at=v.datetime_field(data, "performed_at"),
         description=v.text(data, "description", required=False, max_length=20000), now=clock.now())
     return jsonify(activity_json(activity)), 201
 
@@ -78,7 +91,7 @@ def create_activity():
 @requires()
 @doc("One activity with its attachments and evidence", response=ACTIVITY_JSON)
 def get_activity(activity_id: int):
-    return jsonify(activity_json(services.visible_activity(session(), g.api_user, activity_id)))
+    return jsonify(activity_json(_activity(session(), activity_id)))
 
 
 @bp.patch("/activities/<int:activity_id>")
@@ -89,7 +102,7 @@ def get_activity(activity_id: int):
 def patch_activity(activity_id: int):
     db = session()
     data = body()
-    activity = services.visible_activity(db, g.api_user, activity_id)
+    activity = _activity(db, activity_id)
     changes = {}
     if "title" in data:
         changes["title"] = v.text(data, "title")
@@ -97,7 +110,7 @@ def patch_activity(activity_id: int):
         changes["performed_at"] = v.datetime_field(data, "performed_at")
     if "description" in data:
         changes["description"] = v.text(data, "description", required=False, max_length=20000)
-    services.update_activity(db, g.api_user, activity, clock.now(), **changes)
+    services.update_activity(db, current_actor(), activity, clock.now(), **changes)
     return jsonify(activity_json(activity))
 
 
@@ -107,7 +120,7 @@ def patch_activity(activity_id: int):
      "instead), once it is cancelled, or once it has validated evidence", response=DELETED)
 def delete_activity(activity_id: int):
     db = session()
-    services.delete_activity(db, g.api_user, services.visible_activity(db, g.api_user, activity_id),
+    services.delete_activity(db, current_actor(), _activity(db, activity_id),
                              cancellation.registered_effects())
     return jsonify({"deleted": activity_id})
 
@@ -121,8 +134,8 @@ def delete_activity(activity_id: int):
      response=ACTIVITY_JSON)
 def cancel_activity(activity_id: int):
     db = session()
-    activity = services.visible_activity(db, g.api_user, activity_id)
-    cancellation.cancel_activity(db, g.api_user, activity, body().get("reason"), clock.now(),
+    activity = _activity(db, activity_id)
+    cancellation.cancel_activity(db, current_actor(), activity, body().get("reason"), clock.now(),
                                  cancellation.registered_effects())
     return jsonify(activity_json(activity))
 
@@ -138,8 +151,8 @@ def add_attachment(activity_id: int):
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError("Joignez un fichier (champ « file »).", "file")
-    activity = services.visible_activity(db, g.api_user, activity_id)
-    attachment = services.add_attachment(db, g.api_user, activity, upload.filename, upload.read(),
+    activity = _activity(db, activity_id)
+    attachment = services.add_attachment(db, current_actor(), activity, upload.filename, upload.read(),
                                          context.upload_dir(), current_app.config["UPLOAD_MAX_BYTES"])
     return jsonify({"id": attachment.id, "filename": attachment.filename, "content_type": attachment.content_type,
                     "size": attachment.size, "sha256": attachment.sha256}), 201
@@ -154,8 +167,8 @@ def add_attachment(activity_id: int):
 def create_evidence():
     db = session()
     data = body()
-    activity = services.visible_activity(db, g.api_user, v.identifier(data, "activity_id"))
-    evidence = services.link_competence(db, g.api_user, activity, v.text(data, "competence", max_length=16),
+    activity = _activity(db, v.identifier(data, "activity_id"))
+    evidence = services.link_competence(db, current_actor(), activity, v.text(data, "competence", max_length=16),
                                         v.text(data, "statement", required=False, max_length=5000), clock.now())
     return jsonify(evidence_json(evidence)), 201
 
@@ -164,7 +177,7 @@ def create_evidence():
 @requires()
 @doc("One piece of evidence with its last review", response=EVIDENCE_JSON)
 def get_evidence(evidence_id: int):
-    return jsonify(evidence_json(services.visible_evidence(session(), g.api_user, evidence_id)))
+    return jsonify(evidence_json(_evidence(session(), evidence_id)))
 
 
 @bp.patch("/evidence/<int:evidence_id>")
@@ -173,8 +186,8 @@ def get_evidence(evidence_id: int):
      body_schema={"type": "object", "properties": {"statement": {"type": "string"}}}, response=EVIDENCE_JSON)
 def patch_evidence(evidence_id: int):
     db = session()
-    evidence = services.visible_evidence(db, g.api_user, evidence_id)
-    services.update_statement(db, g.api_user, evidence, v.text(body(), "statement", max_length=5000))
+    evidence = _evidence(db, evidence_id)
+    services.update_statement(db, current_actor(), evidence, v.text(body(), "statement", max_length=5000))
     return jsonify(evidence_json(evidence))
 
 
@@ -183,7 +196,7 @@ def patch_evidence(evidence_id: int):
 @doc("Withdraw a draft or returned piece of evidence", response=DELETED)
 def delete_evidence(evidence_id: int):
     db = session()
-    services.withdraw(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id))
+    services.withdraw(db, current_actor(), _evidence(db, evidence_id))
     return jsonify({"deleted": evidence_id})
 
 
@@ -192,7 +205,7 @@ def delete_evidence(evidence_id: int):
 @doc("Submit a piece of evidence to the tutor", response=EVIDENCE_JSON)
 def submit_evidence(evidence_id: int):
     db = session()
-    evidence = services.submit(db, g.api_user, services.visible_evidence(db, g.api_user, evidence_id), clock.now())
+    evidence = services.submit(db, current_actor(), _evidence(db, evidence_id), clock.now())
     return jsonify(evidence_json(evidence))
 
 
@@ -204,8 +217,8 @@ def submit_evidence(evidence_id: int):
 def review_evidence(evidence_id: int):
     db = session()
     data = body()
-    evidence = services.visible_evidence(db, g.api_user, evidence_id)
-    services.review(db, g.api_user, evidence, v.choice(data, "decision", ("validate", "return")),
+    evidence = _evidence(db, evidence_id)
+    services.review(db, current_actor(), evidence, v.choice(data, "decision", ("validate", "return")),
                     v.text(data, "comment", required=False, max_length=5000),
                     services.criterion_ids_from(data.get("criteria")), clock.now())
     return jsonify(evidence_json(evidence))
@@ -217,7 +230,7 @@ def review_evidence(evidence_id: int):
     **EVIDENCE_JSON["properties"], "apprentice": STRING, "activity_title": STRING})))
 def review_queue():
     return jsonify([dict(evidence_json(e), apprentice=e.apprentice.username, activity_title=e.activity.title)
-                    for e in queries.review_queue(session(), g.api_user)])
+                    for e in queries.review_queue(session(), current_actor())])
 
 
 @bp.get("/apprentices/<username>/coverage")
@@ -229,7 +242,7 @@ def review_queue():
          "draft": INTEGER, "returned": INTEGER, "covered": BOOLEAN, "opinion": nullable(STRING)}))}))
 def coverage(username: str):
     db = session()
-    apprentice = visible_apprentice(db, g.api_user, username)
+    apprentice = visible_apprentice(db, current_actor(), username)
     code = request.args.get("certification")
     if code:
         report_certification(apprentice, code)
@@ -250,10 +263,10 @@ def coverage(username: str):
 def record_opinion(username: str):
     db = session()
     data = body()
-    apprentice = visible_apprentice(db, g.api_user, username)
+    apprentice = visible_apprentice(db, current_actor(), username)
     now = clock.now()
     comp = services.competence_for(db, apprentice, v.text(data, "competence", max_length=16))
-    opinion = services.record_opinion(db, g.api_user, apprentice, comp, v.text(data, "level", max_length=16),
+    opinion = services.record_opinion(db, current_actor(), apprentice, comp, v.text(data, "level", max_length=16),
                                       v.text(data, "comment", required=False, max_length=5000),
                                       v.date_field(data, "date", default=now.date()), now)
     return jsonify({"id": opinion.id, "competence": comp.code, "level": opinion.level,
@@ -272,7 +285,7 @@ def record_opinion(username: str):
                                                                                  "format": "binary"}})
 def report(username: str, fmt: str):
     db = session()
-    apprentice = visible_apprentice(db, g.api_user, username)
+    apprentice = visible_apprentice(db, current_actor(), username)
     cert = report_certification(apprentice, request.args.get("certification"))
     include = v.boolean(request.args, "include_submitted")
     file = context.make_report(apprentice, cert, fmt, include, external=True)

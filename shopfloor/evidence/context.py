@@ -9,6 +9,7 @@ from shopfloor.db import session
 from shopfloor import clock
 from shopfloor.evidence import exports
 from shopfloor.evidence.models import Activity
+from shopfloor.urls import link
 
 
 def upload_dir() -> Path:
@@ -38,7 +39,7 @@ def activity_url(activity: Activity) -> str:
     activity_type = activity_types().get(activity.type)
     if activity_type and activity_type.url:
         return activity_type.url(activity)
-    return url_for("evidence.activity", activity_id=activity.id)
+    return link("evidence.activity", activity_id=activity.id)
 
 
 def make_report(apprentice, certification, fmt: str, include_submitted: bool, external: bool = False):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopfloor.access import Visibility
@@ -59,8 +59,14 @@ class Activity(Base):
         return defaults
 
 
+def _activity_author(model):
+    """The author of the activity a row belongs to (a correlated subquery)."""
+    return select(Activity.author_id).where(Activity.id == model.activity_id).scalar_subquery()
+
+
 class Attachment(Base):
     __tablename__ = "core_attachment"
+    __access__ = Visibility(owner=_activity_author, label="Pièce jointe")  # seen with its activity
     __table_args__ = {"sqlite_autoincrement": True}  # ids never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("core_activity.id", ondelete="CASCADE"), index=True)
@@ -82,6 +88,7 @@ class Evidence(Base):
     """One activity put forward as evidence of one competence."""
 
     __tablename__ = "core_evidence"
+    __access__ = Visibility(owner="apprentice_id", label="Preuve")  # the apprentice, their tutor, admins
     __table_args__ = (
         UniqueConstraint("activity_id", "competence_id"),
         Index("ix_core_evidence_apprentice_state", "apprentice_id", "state"),

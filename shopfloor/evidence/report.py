@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor.auth.models import User
 from shopfloor.evidence.models import Activity, Evidence, Opinion, Review
 from shopfloor.evidence.queries import latest_opinions
+from shopfloor.evidence.services import OPINION_LABELS
 from shopfloor.referential.models import CRITERION_HEADING_LABELS, Block, Certification, Competence
 
 
@@ -82,7 +83,6 @@ class ReportData:
 
 def report_data(db: Session, apprentice: User, certification: Certification, *, now: datetime,
                 include_submitted: bool, activity_labels: dict[str, str], upload_dir: Path) -> ReportData:
-    from shopfloor.evidence.services import OPINION_LABELS
     states = ("validated", "submitted") if include_submitted else ("validated",)
     rows = db.scalars(
         select(Evidence).join(Evidence.competence).join(Competence.block)

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape, quoteattr
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader
 
+from shopfloor.clock import PARIS
 from shopfloor.evidence.report import (ReportBlock, ReportCompetence, ReportData, ReportEvidence,
                                        ReportPhoto)
-
-PARIS = ZoneInfo("Europe/Paris")
+from shopfloor.evidence.services import MAX_IMAGE_PIXELS
 
 TITLE = "Dossier de preuves – CQPM"
 SUBMITTED_MARKER = "[SOUMISE – en attente de validation]"
@@ -151,7 +150,6 @@ def prepare_photo(path: Path | str) -> PreparedPhoto | None:
 
     try:
         with Image.open(path) as img:
-            from shopfloor.evidence.services import MAX_IMAGE_PIXELS
             if img.width * img.height > MAX_IMAGE_PIXELS:  # from the header: never decode a bomb
                 return None
             if img.format == "JPEG":

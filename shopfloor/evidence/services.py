@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
-from shopfloor.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationError
+from shopfloor.errors import Conflict, Forbidden, PayloadTooLarge, ValidationError
 from shopfloor.evidence.cancellation import ensure_not_cancelled, registered_effects, standing_effects
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.models import (
     OPINION_LEVELS, Activity, Attachment, Evidence, EvidenceEvent, Opinion, Review)
-from shopfloor.referential.models import Competence, Criterion
+from shopfloor.referential.models import Competence
 
 ALLOWED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
                  "application/pdf": "pdf"}
@@ -34,20 +33,15 @@ MAX_ANIMATION_PIXELS = 200_000_000      # …and pixels over all its frames
 
 
 # -- The freeze guard -------------------------------------------------------------
-# One guard, in shopfloor/evidence/freeze.py (its flush and bulk-statement listeners are
-# registered on import); the names stay importable from here for the modules that use them.
-from shopfloor.evidence.freeze import (  # noqa: E402,F401
-    _refuse_changes_to_frozen_activities, ensure_editable, exclude_frozen, frozen_reason)
+# One guard, in shopfloor/evidence/freeze.py (its flush and bulk-statement listeners are installed
+# on the app's session factories by shopfloor.guards); modules call it through these services.
+from shopfloor.evidence.freeze import ensure_editable, exclude_frozen, frozen_reason  # noqa: E402,F401
 
 
 # -- Activities ---------------------------------------------------------------------
 
-def visible_activity(db: Session, actor: User, activity_id: int) -> Activity:
-    activity = db.get(Activity, activity_id, options=[selectinload(Activity.evidence), selectinload(Activity.attachments)])
-    if activity is None or not can_see_apprentice(actor, activity.author):
-        # someone else's work answers like a missing one: the id is not confirmed
-        raise NotFound(f"Activité {activity_id} introuvable.", "activity_id")
-    return activity
+# What an activity's page and JSON show with it: load them in the same query.
+WITH_FILES = (selectinload(Activity.evidence), selectinload(Activity.attachments))
 
 
 def _own(actor: User, activity: Activity) -> None:
@@ -219,13 +213,6 @@ def link_competence(db: Session, actor: User, activity: Activity, code: str, sta
     db.add(evidence)
     _record(db, evidence, "draft", actor, now)
     db.flush()
-    return evidence
-
-
-def visible_evidence(db: Session, actor: User, evidence_id: int) -> Evidence:
-    evidence = db.get(Evidence, evidence_id)
-    if evidence is None or not can_see_apprentice(actor, evidence.apprentice):
-        raise NotFound(f"Preuve {evidence_id} introuvable.", "evidence_id")
     return evidence
 
 

@@ -4,34 +4,32 @@ from __future__ import annotations
 import io
 
 import plotly.graph_objects as go
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
                    send_from_directory, url_for)
-from flask_login import current_user
 from sqlalchemy import select
 
+from shopfloor import access, clock
 from shopfloor import validation as v
-from shopfloor.auth.permissions import requires
-from shopfloor.auth.services import can_see_apprentice, visible_apprentice
+from shopfloor.auth.permissions import current_actor, requires
+from shopfloor.auth.services import visible_apprentice
 from shopfloor.db import session
-from shopfloor import clock
-from shopfloor.errors import DomainError
+from shopfloor.errors import Conflict, DomainError
 from shopfloor.evidence import cancellation, context, exports, queries, services
-from shopfloor.evidence.models import OPINION_LEVELS, Attachment, Opinion
-from shopfloor.evidence.services import OPINION_LABELS, STATE_LABELS
+from shopfloor.evidence.models import Activity, Attachment, Evidence, Opinion
+from shopfloor.forms import form_handler
 from shopfloor.referential import services as referential
 
 bp = Blueprint("evidence", __name__)
 PAGE_SIZE = 25
 
 
-@bp.record_once
-def _template_globals(state):
-    state.app.jinja_env.globals.update(state_labels=STATE_LABELS, opinion_labels=OPINION_LABELS,
-                                       opinion_levels=OPINION_LEVELS, activity_url=context.activity_url)
+def _activity(db, activity_id: int) -> Activity:
+    """The activity if the actor may see it (its author, the author's tutor, admins), else a 404."""
+    return access.visible(db, Activity, current_actor(), activity_id, field="activity_id", options=services.WITH_FILES)
 
 
-def _user():
-    return current_user._get_current_object()
+def _evidence(db, evidence_id: int) -> Evidence:
+    return access.visible(db, Evidence, current_actor(), evidence_id, field="evidence_id")
 
 
 # -- Activities ---------------------------------------------------------------------
@@ -41,9 +39,9 @@ def _user():
 def activities():
     db = session()
     page = v.page_number(request.args)
-    total = queries.count_activities(db, _user())
+    total = queries.count_activities(db, current_actor())
     return render_template("evidence/activities.html", page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
-                           activities=queries.recent_activities(db, _user(), PAGE_SIZE, (page - 1) * PAGE_SIZE),
+                           activities=queries.recent_activities(db, current_actor(), PAGE_SIZE, (page - 1) * PAGE_SIZE),
                            labels=context.activity_labels(), total=total)
 
 
@@ -52,38 +50,38 @@ def _activity_form_values(form) -> dict:
             "description": v.text(form, "description", required=False, max_length=20000)}
 
 
+def _activity_form(activity: Activity | None = None, error: DomainError | None = None) -> str:
+    return render_template("evidence/activity_form.html", activity=activity, form=request.form, error=error,
+                           now=v.to_paris(clock.now()))
+
+
 @bp.route("/activities/new", methods=["GET", "POST"])
 @requires("apprentice")
+@form_handler(lambda error: _activity_form(error=error))
 def new_activity():
-    db = session()
-    error = None
-    if request.method == "POST":
-        try:
-            activity = services.create_activity(db, _user(), now=clock.now(), **_activity_form_values(request.form))
-            for upload in request.files.getlist("files"):
-                if upload and upload.filename:
-                    services.add_attachment(db, _user(), activity, upload.filename, upload.read(),
-                                            context.upload_dir(), current_app.config["UPLOAD_MAX_BYTES"])
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash("Activité enregistrée. Reliez-la maintenant aux compétences qu'elle démontre.", "success")
-            return redirect(url_for("evidence.activity", activity_id=activity.id))
-    return render_template("evidence/activity_form.html", activity=None, form=request.form, error=error,
-                           now=v.to_paris(clock.now())), (error.status if error else 200)
+    if request.method == "GET":
+        return _activity_form()
+    db, actor = session(), current_actor()
+    activity = services.create_activity(db, actor, now=clock.now(), **_activity_form_values(request.form))
+    for upload in request.files.getlist("files"):
+        if upload and upload.filename:
+            services.add_attachment(db, actor, activity, upload.filename, upload.read(),
+                                    context.upload_dir(), current_app.config["UPLOAD_MAX_BYTES"])
+    flash("Activité enregistrée. Reliez-la maintenant aux compétences qu'elle démontre.", "success")
+    return redirect(url_for("evidence.activity", activity_id=activity.id))
 
 
 @bp.get("/activities/<int:activity_id>")
 @requires()
 def activity(activity_id: int):
     db = session()
-    act = services.visible_activity(db, _user(), activity_id)
-    prepared = set(_user().certification_codes) if _user().id == act.author_id else set()
+    actor = current_actor()
+    act = _activity(db, activity_id)
+    prepared = set(actor.certification_codes) if actor.id == act.author_id else set()
     linked = {e.competence.code for e in act.evidence}
     competences = [c for cert in referential.certifications(db) if cert.code in prepared for c in cert.competences]
     frozen, cancelled = services.frozen_reason(act), cancellation.cancelled_message(act)
-    mine = _user().id == act.author_id
+    mine = actor.id == act.author_id
     # what deleting would leave behind: only the author, who may delete or cancel, needs it
     effects = (cancellation.standing_effects(db, act, cancellation.registered_effects())
                if mine and not frozen and not cancelled else [])
@@ -95,32 +93,24 @@ def activity(activity_id: int):
 
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @requires("apprentice")
+@form_handler(lambda activity_id, error: _activity_form(_activity(session(), activity_id), error))
 def edit_activity(activity_id: int):
     db = session()
-    act = services.visible_activity(db, _user(), activity_id)
-    error = None
-    if request.method == "POST":
-        try:
-            services.update_activity(db, _user(), act, clock.now(), **_activity_form_values(request.form))
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash("Activité modifiée.", "success")
-            return redirect(url_for("evidence.activity", activity_id=act.id))
-    elif reason := services.frozen_reason(act):
-        error = DomainError(reason)
-        error.status = 409
-    return render_template("evidence/activity_form.html", activity=act, form=request.form, error=error,
-                           now=v.to_paris(clock.now())), (error.status if error else 200)
+    act = _activity(db, activity_id)
+    if request.method == "GET":
+        if reason := services.frozen_reason(act):   # the page says why it cannot be changed
+            return _activity_form(act, Conflict(reason)), 409
+        return _activity_form(act)
+    services.update_activity(db, current_actor(), act, clock.now(), **_activity_form_values(request.form))
+    flash("Activité modifiée.", "success")
+    return redirect(url_for("evidence.activity", activity_id=act.id))
 
 
 @bp.post("/activities/<int:activity_id>/delete")
 @requires("apprentice")
 def delete_activity(activity_id: int):
     db = session()
-    services.delete_activity(db, _user(), services.visible_activity(db, _user(), activity_id),
-                             cancellation.registered_effects())
+    services.delete_activity(db, current_actor(), _activity(db, activity_id), cancellation.registered_effects())
     flash("Activité supprimée.", "success")
     return redirect(url_for("evidence.activities"))
 
@@ -129,8 +119,8 @@ def delete_activity(activity_id: int):
 @requires("apprentice")
 def cancel_activity(activity_id: int):
     db = session()
-    act = services.visible_activity(db, _user(), activity_id)
-    cancellation.cancel_activity(db, _user(), act, request.form.get("reason"), clock.now(),
+    act = _activity(db, activity_id)
+    cancellation.cancel_activity(db, current_actor(), act, request.form.get("reason"), clock.now(),
                                  cancellation.registered_effects())
     flash("Activité annulée : ses effets sont inversés, son historique reste lisible.", "success")
     return redirect(url_for("evidence.activity", activity_id=act.id))
@@ -140,13 +130,13 @@ def cancel_activity(activity_id: int):
 @requires("apprentice")
 def add_attachment(activity_id: int):
     db = session()
-    act = services.visible_activity(db, _user(), activity_id)
+    act = _activity(db, activity_id)
     uploads = [u for u in request.files.getlist("files") if u and u.filename]
     if not uploads:
         flash("Choisissez une photo ou un PDF.", "error")
         return redirect(url_for("evidence.activity", activity_id=act.id))
     for upload in uploads:
-        services.add_attachment(db, _user(), act, upload.filename, upload.read(), context.upload_dir(),
+        services.add_attachment(db, current_actor(), act, upload.filename, upload.read(), context.upload_dir(),
                                 current_app.config["UPLOAD_MAX_BYTES"])
     flash("Pièce jointe ajoutée.", "success")
     return redirect(url_for("evidence.activity", activity_id=act.id))
@@ -156,9 +146,9 @@ def add_attachment(activity_id: int):
 @requires("apprentice")
 def delete_attachment(attachment_id: int):
     db = session()
-    attachment = db.get(Attachment, attachment_id) or abort(404)
+    attachment = access.visible(db, Attachment, current_actor(), attachment_id, field="attachment_id")
     activity_id = attachment.activity_id
-    services.delete_attachment(db, _user(), attachment)
+    services.delete_attachment(db, current_actor(), attachment)
     return redirect(url_for("evidence.activity", activity_id=activity_id))
 
 
@@ -167,9 +157,10 @@ def delete_attachment(attachment_id: int):
 def attachment_file(stored_name: str):
     """An attachment (or its thumbnail with ?thumb=1), only for those allowed to see its activity."""
     db = session()
-    attachment = db.scalar(select(Attachment).where(Attachment.stored_name == stored_name)) or abort(404)
-    if not can_see_apprentice(_user(), attachment.activity.author):
-        abort(404)
+    attachment = db.scalar(select(Attachment).where(Attachment.stored_name == stored_name,
+                                                    access.visible_filter(Attachment, current_actor())))
+    if attachment is None:   # missing or someone else's: the same answer
+        raise access.not_found(Attachment, stored_name, "stored_name")
     if request.args.get("thumb") and attachment.is_image:
         name, mimetype = f"thumb_{stored_name}.jpg", "image/jpeg"
     else:
@@ -186,13 +177,13 @@ def attachment_file(stored_name: str):
 @requires("apprentice")
 def link(activity_id: int):
     db = session()
-    act = services.visible_activity(db, _user(), activity_id)
+    act = _activity(db, activity_id)
     codes = request.form.getlist("competence")
     if not codes:
         flash("Choisissez au moins une compétence.", "error")
         return redirect(url_for("evidence.activity", activity_id=act.id)), 303
     for code in codes:
-        services.link_competence(db, _user(), act, code, request.form.get("statement", ""), clock.now())
+        services.link_competence(db, current_actor(), act, code, request.form.get("statement", ""), clock.now())
     flash("Compétence reliée. Complétez votre déclaration puis soumettez-la à votre tuteur.", "success")
     return redirect(url_for("evidence.activity", activity_id=act.id))
 
@@ -201,10 +192,10 @@ def link(activity_id: int):
 @requires("apprentice")
 def statement(evidence_id: int):
     db = session()
-    evidence = services.visible_evidence(db, _user(), evidence_id)
-    services.update_statement(db, _user(), evidence, request.form.get("statement", ""))
+    actor, evidence = current_actor(), _evidence(db, evidence_id)
+    services.update_statement(db, actor, evidence, request.form.get("statement", ""))
     if request.form.get("submit"):
-        services.submit(db, _user(), evidence, clock.now())
+        services.submit(db, actor, evidence, clock.now())
         flash(f"Preuve {evidence.competence.code} soumise à votre tuteur.", "success")
     else:
         flash("Déclaration enregistrée.", "success")
@@ -215,9 +206,9 @@ def statement(evidence_id: int):
 @requires("apprentice")
 def withdraw(evidence_id: int):
     db = session()
-    evidence = services.visible_evidence(db, _user(), evidence_id)
+    evidence = _evidence(db, evidence_id)
     activity_id = evidence.activity_id
-    services.withdraw(db, _user(), evidence)
+    services.withdraw(db, current_actor(), evidence)
     return redirect(url_for("evidence.activity", activity_id=activity_id))
 
 
@@ -226,31 +217,31 @@ def withdraw(evidence_id: int):
 @bp.get("/review")
 @requires("tutor")
 def review_queue():
-    return render_template("evidence/review_queue.html", queue=queries.review_queue(session(), _user()),
+    return render_template("evidence/review_queue.html", queue=queries.review_queue(session(), current_actor()),
                            labels=context.activity_labels())
+
+
+def _review_page(evidence_id: int, error: DomainError | None = None) -> str:
+    evidence = _evidence(session(), evidence_id)
+    return render_template("evidence/review.html", evidence=evidence, activity=evidence.activity,
+                           labels=context.activity_labels(), error=error, form=request.form,
+                           can_review=services.can_review(current_actor(), evidence))
 
 
 @bp.route("/review/<int:evidence_id>", methods=["GET", "POST"])
 @requires("tutor")
+@form_handler(_review_page)
 def review(evidence_id: int):
+    if request.method == "GET":
+        return _review_page(evidence_id)
     db = session()
-    evidence = services.visible_evidence(db, _user(), evidence_id)
-    error = None
-    if request.method == "POST":
-        try:
-            criteria = services.criterion_ids_from(request.form.getlist("criteria"))
-            services.review(db, _user(), evidence, request.form.get("decision", ""),
-                            request.form.get("comment", ""), criteria, clock.now())
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-        else:
-            flash(f"Preuve {evidence.competence.code} de {evidence.apprentice.full_name} "
-                  f"{'validée' if evidence.state == 'validated' else 'renvoyée'}.", "success")
-            return redirect(url_for("evidence.review_queue"))
-    return render_template("evidence/review.html", evidence=evidence, activity=evidence.activity,
-                           labels=context.activity_labels(), error=error, form=request.form,
-                           can_review=services.can_review(_user(), evidence)), (error.status if error else 200)
+    evidence = _evidence(db, evidence_id)
+    criteria = services.criterion_ids_from(request.form.getlist("criteria"))
+    services.review(db, current_actor(), evidence, request.form.get("decision", ""),
+                    request.form.get("comment", ""), criteria, clock.now())
+    flash(f"Preuve {evidence.competence.code} de {evidence.apprentice.full_name} "
+          f"{'validée' if evidence.state == 'validated' else 'renvoyée'}.", "success")
+    return redirect(url_for("evidence.review_queue"))
 
 
 # -- Coverage, opinions and reports -------------------------------------------------
@@ -258,16 +249,16 @@ def review(evidence_id: int):
 @bp.get("/coverage")
 @requires("apprentice", "tutor")
 def coverage_page():
-    db = session()
-    if _user().role == "apprentice":
-        return redirect(url_for("evidence.apprentice", username=_user().username))
+    db, actor = session(), current_actor()
+    if actor.role == "apprentice":
+        return redirect(url_for("evidence.apprentice", username=actor.username))
     certs = referential.certifications(db)
     code = request.args.get("certification")
     if not code:
-        followed = queries.followed_certification_codes(db, _user())
+        followed = queries.followed_certification_codes(db, actor)
         code = followed[0] if followed else certs[0].code
     cert = referential.certification(db, code)
-    heatmap = queries.tutor_heatmap(db, _user(), cert)
+    heatmap = queries.tutor_heatmap(db, actor, cert)
     return render_template("evidence/heatmap.html", certs=certs, cert=cert, heatmap=heatmap,
                            figure=_heatmap_figure(heatmap) if heatmap.apprentices else None)
 
@@ -289,22 +280,22 @@ def _heatmap_figure(heatmap: queries.Heatmap) -> str:
 @bp.get("/apprentices/<username>")
 @requires()
 def apprentice(username: str):
-    db = session()
-    person = visible_apprentice(db, _user(), username)
+    db, actor = session(), current_actor()
+    person = visible_apprentice(db, actor, username)
     finals = {c.code: exports.final_report(db, person, c) for c in person.certifications}
     return render_template("evidence/apprentice.html", apprentice=person, coverage=queries.coverage(db, person),
-                           finals=finals, is_tutor=_user().role == "tutor" and person.tutor_id == _user().id,
-                           today=v.to_paris(clock.now()).date())
+                           finals=finals, is_tutor=actor.role == "tutor" and person.tutor_id == actor.id,
+                           today=clock.paris_day())
 
 
 @bp.post("/apprentices/<username>/opinion")
 @requires("tutor")
 def opinion(username: str):
     db = session()
-    person = visible_apprentice(db, _user(), username)
+    person = visible_apprentice(db, current_actor(), username)
     now = clock.now()
     comp = services.competence_for(db, person, request.form.get("competence", ""))
-    services.record_opinion(db, _user(), person, comp, request.form.get("level", ""), request.form.get("comment", ""),
+    services.record_opinion(db, current_actor(), person, comp, request.form.get("level", ""), request.form.get("comment", ""),
                             v.date_field(request.form, "observed_on", default=now.date()), now)
     flash(f"Avis enregistré pour {comp.code}.", "success")
     return redirect(url_for("evidence.apprentice", username=person.username, _anchor=comp.code))
@@ -314,7 +305,7 @@ def opinion(username: str):
 @requires()
 def opinion_history(username: str, code: str):
     db = session()
-    person = visible_apprentice(db, _user(), username)
+    person = visible_apprentice(db, current_actor(), username)
     comp = referential.competence(db, code)
     history = list(db.scalars(select(Opinion).where(Opinion.apprentice_id == person.id, Opinion.competence_id == comp.id)
                               .order_by(Opinion.observed_on.desc(), Opinion.id.desc())))
@@ -325,7 +316,7 @@ def opinion_history(username: str, code: str):
 @requires()
 def report(username: str):
     db = session()
-    person = visible_apprentice(db, _user(), username)
+    person = visible_apprentice(db, current_actor(), username)
     cert = exports.report_certification(person, request.args.get("certification"))
     fmt = request.args.get("format", "html")
     file = context.make_report(person, cert, fmt, v.boolean(request.args, "include_submitted"))
@@ -337,14 +328,14 @@ def report(username: str):
 @requires("apprentice", "tutor")
 def declare_final(username: str, code: str):
     db = session()
-    person = visible_apprentice(db, _user(), username)
+    person = visible_apprentice(db, current_actor(), username)
     cert = exports.report_certification(person, code)
     include = v.boolean(request.form, "include_submitted")
 
     def render(fmt, include_submitted):
         return context.make_report(person, cert, fmt, include_submitted)
 
-    record = exports.declare_final(db, _user(), person, cert, now=clock.now(), include_submitted=include,
+    record = exports.declare_final(db, current_actor(), person, cert, now=clock.now(), include_submitted=include,
                                    render=render, storage=context.report_dir())
     flash("Dossier figé : cette version est conservée avec son empreinte SHA-256." if record.frozen_at else
           "Déclaration enregistrée : le dossier sera figé quand le candidat et le tuteur l'auront déclaré final.",
@@ -356,7 +347,7 @@ def declare_final(username: str, code: str):
 @requires()
 def final_file(username: str, code: str, fmt: str):
     db = session()
-    person = visible_apprentice(db, _user(), username)
+    person = visible_apprentice(db, current_actor(), username)
     cert = exports.report_certification(person, code)
     file = exports.frozen_file(exports.final_report(db, person, cert), fmt, context.report_dir())
     return send_file(io.BytesIO(file.content), mimetype=file.mimetype, download_name=file.filename,
