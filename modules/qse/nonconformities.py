@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
-from modules.improvement.models import OPEN_STATUSES  # TODO(kit): not yet exported by improvement.services
 from modules.qse.models import (
     NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
 from modules.qse.pagination import Page, paginate
@@ -232,7 +231,7 @@ def closure_missing(db: Session, nc: NonConformity) -> list[str]:
                            + NC_SEVERITIES[nc.severity].lower())
         if not any(a.kind == "corrective" for a in actions):
             missing.append("aucune action corrective planifiée")
-    still_open = [a for a in actions if a.status in OPEN_STATUSES]
+    still_open = [a for a in actions if a.status in improvement.OPEN_STATUSES]
     if still_open:
         missing.append(f"{len(still_open)} action(s) encore ouverte(s) : "
                        + ", ".join(f"« {a.title} »" for a in still_open[:5]))

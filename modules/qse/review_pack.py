@@ -9,9 +9,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from modules.improvement.actions import visibility_filter  # TODO(kit): until Action declares its __access__ rule
-from modules.improvement.models import OPEN_STATUSES  # TODO(kit): not yet exported by improvement.services
-from modules.improvement.services import Action, ProblemSheet
+from modules.improvement.services import OPEN_STATUSES, Action, ProblemSheet
 from modules.qse import objectives as obj
 from modules.qse.models import (
     AUDIT_STATUSES, FINDING_KINDS, NC_SEVERITIES, NC_STATUSES, OBJECTIVE_STATUSES, OPEN_FINDING_KINDS, POLICY_AXES,
@@ -47,10 +45,9 @@ def gather(db: Session, actor: User, today: date) -> Pack:
     risks = list(db.scalars(select(Risk).where(access.visible_filter(Risk, actor))
                             .order_by(Risk.score.desc(), Risk.id.desc()).limit(TOP_RISKS)))
     qse_sheets = select(ProblemSheet.id).where(ProblemSheet.origin_type.like("qse_%"))
-    visibility = visibility_filter(actor)
     actions = list(db.scalars(
         select(Action).options(joinedload(Action.owner))
-        .where(*([] if visibility is None else [visibility]), Action.status.in_(OPEN_STATUSES),
+        .where(access.visible_filter(Action, actor), Action.status.in_(OPEN_STATUSES),
                or_(Action.origin_type.like("qse_%"),
                    (Action.origin_type == "problem") & Action.origin_id.in_(qse_sheets)))
         .order_by(Action.due, Action.id).limit(OPEN_ACTIONS)))
