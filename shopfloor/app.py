@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
-from shopfloor import bounds, sanitize
+from shopfloor import guards, sanitize
 from shopfloor import config as config_module
 from shopfloor.auth.models import User
 from shopfloor.auth.permissions import is_api_request
@@ -33,7 +33,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
     sanitize.init_app(app)  # <int:…> ids within the id columns, no NUL or lone surrogate in any input
-    bounds.install()  # every flush: each value fits its column
 
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_translations(app.instance_path)
@@ -49,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         registry.add(importlib.import_module(name).registration)
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["shopfloor_sessions"] = Sessions(engine, registry)
+    guards.install(app.extensions["shopfloor_sessions"])  # every flush: bounds, cancellation, freeze
     app.teardown_appcontext(close_session)
     for module in registry.modules:
         if module.template_globals:

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import (JSON, BigInteger, Date, DateTime, Float, Integer, Numeric, SmallInteger, String,
                               TypeDecorator)
 
@@ -155,10 +155,7 @@ def _before_flush(db: Session, _context, _instances) -> None:
         check_object(obj)
 
 
-def install() -> None:
-    """Listen on every Session of the process (once, whatever how many apps are created)."""
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
-
-
-install()
+def install(factory: sessionmaker) -> None:
+    """Check every flush of the sessions this factory opens (see shopfloor.guards)."""
+    if not event.contains(factory, "before_flush", _before_flush):
+        event.listen(factory, "before_flush", _before_flush)

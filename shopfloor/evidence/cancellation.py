@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.freeze import ensure_editable
 from shopfloor.evidence.models import Activity, Attachment, EvidenceEvent
 
-PARIS = ZoneInfo("Europe/Paris")
 REASON_MAX = 500
 CANCELLING = "shopfloor_cancelling"  # session.info key: activity ids whose cancellation is running
 
@@ -51,7 +51,7 @@ def cancelled_message(activity: Activity) -> str | None:
     """« Annulée le … par … : raison », or None while the activity is not cancelled."""
     if activity.activity_cancelled_at is None:
         return None
-    day = activity.activity_cancelled_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    day = activity.activity_cancelled_at.astimezone(clock.PARIS).strftime("%d/%m/%Y à %H:%M")
     who = activity.cancelled_by.full_name if activity.cancelled_by is not None else "?"
     return f"Annulée le {day} par {who} : {activity.cancel_reason or ''}".rstrip(" :")
 
@@ -60,12 +60,6 @@ def ensure_not_cancelled(activity: Activity, field: str = "activity_id") -> None
     if activity.activity_cancelled_at is not None:
         raise Conflict(f"Activité {activity.id} annulée ({cancelled_message(activity)}) : "
                        f"elle ne peut plus être modifiée ni servir de preuve.", field)
-
-
-def _frozen_check(activity: Activity) -> None:
-    # the freeze guard lives beside the activity services; imported here to avoid a cycle
-    from shopfloor.evidence.services import ensure_editable
-    ensure_editable(activity)
 
 
 @dataclass
@@ -83,7 +77,7 @@ class Cancellation:
         """Reverse the activity's effects and record the cancellation (also for activities it opened)."""
         lock(self.db, activity)
         ensure_not_cancelled(activity, "id")
-        _frozen_check(activity)
+        ensure_editable(activity)
         running = self.db.info.setdefault(CANCELLING, set())
         running.add(activity.id)
         try:
@@ -149,7 +143,6 @@ def _owners(db: Session, owner) -> list[Activity]:
     return []
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_changes_to_cancelled_activities(db: Session, _context, _instances) -> None:
     running = db.info.get(CANCELLING, set())
     with db.no_autoflush:
@@ -167,3 +160,9 @@ def _refuse_changes_to_cancelled_activities(db: Session, _context, _instances) -
             for activity in owners:
                 if activity.id is not None and activity.id not in running and _was_cancelled(activity):
                     ensure_not_cancelled(activity)
+
+
+def install(factory: sessionmaker) -> None:
+    """Refuse changes to cancelled activities in the sessions this factory opens (see shopfloor.guards)."""
+    if not event.contains(factory, "before_flush", _refuse_changes_to_cancelled_activities):
+        event.listen(factory, "before_flush", _refuse_changes_to_cancelled_activities)

@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import event, exists, inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session, object_session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session, sessionmaker
 
+from shopfloor.db import Base
 from shopfloor.errors import Conflict
 from shopfloor.evidence.models import Activity, Attachment, Evidence
 from shopfloor.referential.models import Competence
@@ -166,7 +167,6 @@ def _owners_by_foreign_key(db: Session, obj) -> set[int]:
     return owners
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_changes_to_frozen_activities(db: Session, _context, _instances) -> None:
     """No flush may change a frozen activity or a row it owns, whoever calls it."""
     touched = _owners_touched(db)
@@ -187,7 +187,6 @@ def guarded_tables() -> set[str]:
     """Tables of activities and of the rows they own: bulk UPDATE/DELETE on them must exclude frozen rows."""
     global _guarded_tables
     if _guarded_tables is None:
-        from shopfloor.db import Base
         tables: set[str] = {Attachment.__table__.name}
         for mapper in Base.registry.mappers:
             cls = mapper.class_
@@ -208,7 +207,6 @@ def exclude_frozen(statement, *activity_ids):
     return statement.where(*(not_frozen(col) for col in activity_ids)).execution_options(skip_frozen=True)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_writes_to_frozen(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete) or state.execution_options.get("skip_frozen"):
         return
@@ -220,3 +218,11 @@ def _refuse_bulk_writes_to_frozen(state: ORMExecuteState) -> None:
         raise FrozenBulkWrite(
             f"Mise à jour en masse de {', '.join(sorted(names))} sans exclure les activités figées : "
             "utilisez shopfloor.evidence.freeze.exclude_frozen (ou modifiez les lignes une à une).")
+
+
+def install(factory: sessionmaker) -> None:
+    """Guard every flush and bulk statement of the sessions this factory opens (see shopfloor.guards)."""
+    for name, listener in (("before_flush", _refuse_changes_to_frozen_activities),
+                           ("do_orm_execute", _refuse_bulk_writes_to_frozen)):
+        if not event.contains(factory, name, listener):
+            event.listen(factory, name, listener)
