@@ -1,48 +1,60 @@
 """The `shopfloor` command: init, demo, serve, scheduler, users, tokens, jobs; modules add groups."""
 from __future__ import annotations
 
+import importlib
 import sys
-from contextlib import contextmanager
 
 import click
 from flask import Flask
+from sqlalchemy import create_engine, inspect, select, text, true
+from sqlalchemy.engine import make_url
 
-from shopfloor import clock
+from shopfloor import clock, scheduler
+from shopfloor.auth.models import User
+from shopfloor.auth.services import UserInput, create_token, create_user, get_user, revoke_tokens
+from shopfloor.commands import command_app, transaction
+from shopfloor.config import enabled_modules
+from shopfloor.demo import load_demo
 from shopfloor.errors import DomainError
+from shopfloor.migrate import upgrade
+from shopfloor.referential.services import load_referential
 from shopfloor.validation import parse_datetime
 
 
-def _app() -> Flask:
-    from shopfloor import create_app
-    return create_app()
-
-
-@contextmanager
-def transaction(app: Flask):
-    """One command, one transaction: commit at the end, roll back and exit 1 on a domain error."""
-    with app.app_context():
-        db = app.extensions["shopfloor_sessions"].open(write=True)
-        try:
-            yield db
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            field = f" [{exc.field}]" if exc.field else ""
-            click.echo(f"Erreur{field} : {exc.message}", err=True)
-            sys.exit(1)
-        finally:
-            db.close()
+_app = command_app  # TODO(kit): modules/maintenance/cli.py and modules/stock/cli.py import it; use shopfloor.commands
 
 
 def init_database(app: Flask) -> None:
-    from shopfloor.migrate import upgrade
-    from shopfloor.referential.services import load_referential
     upgrade(app.config["DATABASE_URL"])
     with transaction(app) as db:
         load_referential(db)
 
 
-@click.group()
+class _Main(click.Group):
+    """The `shopfloor` command. The modules' command groups are added when it runs (listing or
+    finding a command), never when this file is imported."""
+
+    _modules_added = False
+
+    def _add_module_commands(self) -> None:
+        if self._modules_added:
+            return
+        self._modules_added = True
+        for name in enabled_modules():
+            module = importlib.import_module(name)
+            if module.registration.cli is not None:
+                self.add_command(module.registration.cli)
+
+    def list_commands(self, ctx):
+        self._add_module_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._add_module_commands()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Main)
 def main():
     """Shopfloor: a shop-floor suite for industrial apprenticeships (CQPM)."""
 
@@ -50,14 +62,13 @@ def main():
 @main.command()
 def init():
     """Create or upgrade the database schema and load the CQPM referential (safe to run twice)."""
-    app = _app()
+    app = command_app()
     init_database(app)
     click.echo(f"Base prête : {_safe_url(app.config['DATABASE_URL'])}")
 
 
 def real_user_count(url: str) -> int:
     """How many users of this database the demo did not create (0 for a new database)."""
-    from sqlalchemy import create_engine, inspect, text
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -75,11 +86,7 @@ def real_user_count(url: str) -> int:
 @click.option("--force", is_flag=True, help="Load the demo even into a database that holds real users.")
 def demo(force: bool):
     """Initialise, load demo data (once) and print the demo logins (refused on a real site)."""
-    from sqlalchemy import select, true
-
-    from shopfloor.auth.models import User
-    from shopfloor.demo import load_demo
-    app = _app()
+    app = command_app()
     real = real_user_count(app.config["DATABASE_URL"])
     if real and not force:
         click.echo(f"Refusé : cette base ({_safe_url(app.config['DATABASE_URL'])}) contient {real} utilisateur(s) "
@@ -107,10 +114,8 @@ def demo(force: bool):
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, no_scheduler: bool, threads: int):
     """Serve the suite with waitress (and run the scheduled jobs)."""
-    from waitress import serve as waitress_serve
-
-    from shopfloor import scheduler
-    app = _app()
+    from waitress import serve as waitress_serve  # only the serving process needs it
+    app = command_app()
     if not no_scheduler:
         scheduler.start(app)
     click.echo(f"Shopfloor sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
@@ -120,9 +125,8 @@ def serve(host: str, port: int, no_scheduler: bool, threads: int):
 @main.command("scheduler")
 def scheduler_command():
     """Run the scheduled jobs in this process only (when `serve --no-scheduler` runs elsewhere)."""
-    from shopfloor import scheduler
     click.echo("Planificateur démarré (Ctrl+C pour arrêter).")
-    scheduler.start(_app(), blocking=True)
+    scheduler.start(command_app(), blocking=True)
 
 
 @main.group()
@@ -140,8 +144,7 @@ def user():
 @click.option("--cohort", default=None)
 def user_create(username, password, role, full_name, tutor, certifications, cohort):
     """Create a user."""
-    from shopfloor.auth.services import UserInput, create_user
-    with transaction(_app()) as db:
+    with transaction(command_app()) as db:
         created = create_user(db, UserInput(username=username, full_name=full_name or username, role=role,
                                             password=password, tutor=tutor, certifications=certifications,
                                             cohort=cohort), now=clock.now(), address="cli")
@@ -157,8 +160,7 @@ def token():
 @click.argument("username")
 def token_create(username):
     """Create an API token; it is printed alone on the last line, and only once."""
-    from shopfloor.auth.services import create_token, get_user
-    with transaction(_app()) as db:
+    with transaction(command_app()) as db:
         value = create_token(db, get_user(db, username), now=clock.now(), address="cli")
     click.echo(f"Jeton créé pour {username} (il ne sera plus affiché) :")
     click.echo(value)
@@ -169,8 +171,7 @@ def token_create(username):
 @click.option("--token", "value", default=None, help="Revoke only this token (or its first 10 characters).")
 def token_revoke(username, value):
     """Revoke a user's API tokens (all of them unless --token is given)."""
-    from shopfloor.auth.services import get_user, revoke_tokens
-    with transaction(_app()) as db:
+    with transaction(command_app()) as db:
         count = revoke_tokens(db, get_user(db, username), clock.now(), value, address="cli")
     click.echo(f"{count} jeton(s) révoqué(s) pour {username}.")
 
@@ -184,12 +185,11 @@ def jobs():
 @click.option("--now", "now_text", default=None, help="ISO 8601 time to run the jobs as of (default: now).")
 def jobs_run(now_text):
     """Run every scheduled job once, as if at --now."""
-    from shopfloor import scheduler
     try:
         now = parse_datetime(now_text, "now") if now_text else clock.now()
     except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint="--now") from None
-    app = _app()
+    app = command_app()
     results = scheduler.run_all(app, now)
     for result in results:
         click.echo(f"{'ok ' if result.ok else 'ERR'} {result.name}: {result.detail}")
@@ -199,18 +199,4 @@ def jobs_run(now_text):
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _add_module_commands() -> None:
-    """Modules add their own command groups (without building an app at import time)."""
-    import importlib
-    from shopfloor.config import enabled_modules
-    for name in enabled_modules():
-        module = importlib.import_module(name)
-        if module.registration.cli is not None:
-            main.add_command(module.registration.cli)
-
-
-_add_module_commands()
