@@ -40,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
 
-    registry = Registry()
+    registry = Registry(app=app)
     app.extensions["shopfloor_registry"] = registry
     from shopfloor.core_module import core_module
     registry.add(core_module)

@@ -4,10 +4,20 @@ Modules declare their origins on their `Module` (`origins=[Origin(...)]`); the c
 from the registry of the session's app, so a module left out leaves no origin behind."""
 from __future__ import annotations
 
+from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from shopfloor.errors import ValidationError
 from shopfloor.registry import Origin, registry_of
+
+
+def _resolve(db: Session, origin: Origin, record_id: int):
+    """(title, url) of the record; its link needs the app, which a service called outside a request or a
+    job (a script, a test's session) does not have pushed: push the session's own app then."""
+    if has_app_context():
+        return origin.resolve(db, record_id)
+    with registry_of(db).app.app_context():
+        return origin.resolve(db, record_id)
 
 
 def origins(db: Session) -> dict[str, Origin]:
@@ -54,7 +64,7 @@ def check_origin(db: Session, origin: tuple[str, int] | None, field: str = "orig
     if registered is None:
         known = ", ".join(sorted(origins(db))) or "aucun"
         raise ValidationError(f"Type d'origine inconnu : {type_key!r} (connus : {known}).", field)
-    if registered.resolve(db, record_id) is None:
+    if _resolve(db, registered, record_id) is None:
         raise ValidationError(f"{registered.label} n° {record_id} introuvable.", field)
     return type_key, record_id
 
@@ -64,7 +74,7 @@ def describe(db: Session, type_key: str | None, record_id: int | None) -> dict |
     if not type_key or record_id is None:
         return None
     registered = origins(db).get(type_key)
-    resolved = registered.resolve(db, record_id) if registered else None
+    resolved = _resolve(db, registered, record_id) if registered else None
     label = registered.label if registered else type_key
     title, url = resolved if resolved else (f"{label} n° {record_id} (introuvable)", "")
     return {"type": type_key, "id": record_id, "label": label, "title": title, "url": url}

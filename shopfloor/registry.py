@@ -108,6 +108,7 @@ class Module:
 @dataclass
 class Registry:
     modules: list[Module] = field(default_factory=list)
+    app: Any = None   # the Flask app it belongs to (links of records built outside a request)
 
     def add(self, module: Module) -> None:
         self.modules.append(module)

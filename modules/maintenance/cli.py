@@ -9,6 +9,7 @@ from modules.maintenance import equipment, schedule
 from shopfloor import clock
 from shopfloor.auth.permissions import act_as, current_actor
 from shopfloor.auth.services import get_user
+from shopfloor.commands import command_app, transaction
 from shopfloor.validation import parse_datetime
 
 group = click.Group("maintenance", help="Maintenance : génération des OT, import du parc.")
@@ -18,10 +19,7 @@ group = click.Group("maintenance", help="Maintenance : génération des OT, impo
 @click.option("--now", "now_text", default=None, help="Date et heure ISO (défaut : maintenant).")
 def generate(now_text):
     """Run one pass of the preventive work-order generation."""
-    # TODO(kit): shopfloor.cli adds the modules' groups when it is imported, so a module cannot
-    # import it at the top; the app and transaction helpers belong in a core file without that.
-    from shopfloor.cli import _app, transaction
-    with transaction(_app()) as db:
+    with transaction(command_app()) as db:
         result = schedule.run(db, parse_datetime(now_text, "now") if now_text else clock.now())
     click.echo(f"{len(result.created)} OT créé(s), {result.skipped} occurrence(s) sautée(s), "
                f"{result.replanned} replanifié(s), {result.late} en retard.")
@@ -32,8 +30,7 @@ def generate(now_text):
 @click.option("--as", "username", required=True, help="Tuteur ou administrateur qui importe.")
 def import_equipment(file: Path, username: str):
     """Import equipment from FILE (CSV or XLSX): all lines or none, errors listed line by line."""
-    from shopfloor.cli import _app, transaction  # TODO(kit): see generate
-    with transaction(_app()) as db:
+    with transaction(command_app()) as db:
         act_as(get_user(db, username))
         created, _ = equipment.import_equipment(db, current_actor(), file.read_bytes(), file.name)
     click.echo(f"{created} équipement(s) importé(s).")

@@ -1,14 +1,15 @@
 """Safety and environment events: accidents, near-misses, first aid; days without accident; waste by kind."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from modules.qse.common import Page, day_range, day_start, paginate, paris_day
+from modules.qse.pagination import Page, paginate
 from modules.qse.models import EVENT_KINDS, SafetyEvent
 from modules.stock import services as stock
+from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import ValidationError
@@ -44,17 +45,17 @@ def events_page(db: Session, actor: User, *, kind: str = "", page: int = 1) -> P
 def days_without_accident(db: Session, day: date, team_id: int | None) -> int | None:
     """Whole days since the last accident up to `day` (Paris); None when no accident was ever recorded."""
     query = select(func.max(SafetyEvent.at)).where(SafetyEvent.kind == "accident",
-                                                   SafetyEvent.at < day_start(day + timedelta(days=1)))
+                                                   SafetyEvent.at < clock.day_bounds(day)[1])
     if team_id is not None:
         query = query.where(SafetyEvent.team_id == team_id)
     last = db.scalar(query)
     if last is None:
         return None
-    return (day - paris_day(last)).days
+    return (day - clock.paris_day(last)).days
 
 
 def count_in_month(db: Session, kind: str, day: date, team_id: int | None) -> int:
-    first, after = day_range(day.replace(day=1), day)
+    first, after = clock.days_bounds(day.replace(day=1), day)
     query = select(func.count(SafetyEvent.id)).where(SafetyEvent.kind == kind, SafetyEvent.at >= first,
                                                      SafetyEvent.at < after)
     if team_id is not None:

@@ -547,10 +547,11 @@ def test_the_jobs_leave_frozen_records_alone(app, db, world, now):
     late_frozen = [a.id for a in db.scalars(select(Action).where(Action.id != free.id, Action.status.in_(
         ("todo", "in_progress")), Action.due < now.date(), Action.late_since.is_(None)))]
     assert late_frozen
-    mark_late_actions(db, now)
-    db.commit()
-    mark_late_actions(db, now + timedelta(hours=1))
-    db.commit()
+    with app.app_context():   # as the scheduler runs every job
+        mark_late_actions(db, now)
+        db.commit()
+        mark_late_actions(db, now + timedelta(hours=1))
+        db.commit()
     fresh(db)
     assert db.get(Action, free.id).late_since == now.date()
     keys = db.scalars(select(Notification.key).where(Notification.key.like("improvement.action_late.%"))).all()
