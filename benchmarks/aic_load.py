@@ -27,7 +27,7 @@ from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboards import screens, services  # noqa: E402
+from dashboards import screens  # noqa: E402
 from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition  # noqa: E402
 from shopfloor import create_app  # noqa: E402
 from shopfloor.auth.models import User  # noqa: E402
@@ -51,7 +51,7 @@ def build(app) -> tuple[int, str, list[str]]:
         load_demo(app, db, clock.now())
     db.commit()
     admin = db.scalar(select(User).where(User.username == "admin"))
-    today = services.paris_today(clock.now())
+    today = clock.paris_day()
     keys = []
     for n in range(8):
         key = f"equipe.bench_{n}"
@@ -91,7 +91,7 @@ def data_timing(app, board_id: int, token: str) -> None:
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, response.data
     engine = app.extensions["shopfloor_sessions"].engine
-    today = services.paris_today(clock.now())
+    today = clock.paris_day()
     sql = text("SELECT indicator_key, day, value FROM aic_value WHERE board_id = :b AND day BETWEEN :f AND :l")
     raw = []
     with engine.connect() as conn:
@@ -140,7 +140,7 @@ class Load:
         rng = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         headers = {"Authorization": f"Bearer {api_token}"}
-        today = services.paris_today(clock.now()).isoformat()
+        today = clock.paris_day().isoformat()
         while time.monotonic() < self.deadline:
             board_id = rng.choice(board_ids)
             action = rng.random()

@@ -44,14 +44,6 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def get_or_404(db: Session, model, ident: int, message: str, field: str):
-    """The row with this primary key, or a 404 naming the field."""
-    row = db.get(model, ident)
-    if row is None:
-        raise NotFound(message, field)
-    return row
-
-
 def _for_update(model) -> dict:
     """FOR UPDATE OF the model's own tables: PostgreSQL refuses to lock the nullable side of the
     outer joins that eager-loaded relationships add to the SELECT."""

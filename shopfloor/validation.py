@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from shopfloor import clock
 from shopfloor.errors import BadRequest, ValidationError
 
-PARIS = clock.PARIS  # TODO(kit): tests/maintenance/test_kpis.py imports it; use shopfloor.clock.PARIS
 
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 # Every id column is an Integer: 32 bits on PostgreSQL, where a larger id in a query is a

@@ -296,7 +296,7 @@ def opinion(username: str):
     now = clock.now()
     comp = services.competence_for(db, person, request.form.get("competence", ""))
     services.record_opinion(db, current_actor(), person, comp, request.form.get("level", ""), request.form.get("comment", ""),
-                            v.date_field(request.form, "observed_on", default=now.date()), now)
+                            v.date_field(request.form, "observed_on", default=clock.paris_day(now)), now)
     flash(f"Avis enregistré pour {comp.code}.", "success")
     return redirect(url_for("evidence.apprentice", username=person.username, _anchor=comp.code))
 

@@ -7,7 +7,7 @@ import pytest
 
 from modules.maintenance import indicators
 from modules.maintenance.models import WorkOrder
-from shopfloor.validation import PARIS
+from shopfloor.clock import PARIS
 
 H = timedelta(hours=1)
 START = datetime(2026, 11, 1, 0, 0, tzinfo=PARIS).astimezone(timezone.utc)   # period: 10 Paris days = 240 h
