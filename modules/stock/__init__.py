@@ -15,4 +15,5 @@ registration = Module(
     effects=cancellation.EFFECTS,
     origins=improvement_sources.ORIGINS,
     pareto_sources=improvement_sources.PARETO_SOURCES,
+    template_globals=views.TEMPLATE_GLOBALS,
 )

@@ -12,7 +12,7 @@ from modules.stock.views import (counts, labels, layout, masterdata, picking, re
                                  shipping)
 from modules.stock.views.common import EVERYONE, bp
 
-__all__ = ["ACTIVITY_TYPES", "NAV", "bp", "counts", "labels", "layout", "masterdata", "picking", "receptions",
+__all__ = ["ACTIVITY_TYPES", "NAV", "TEMPLATE_GLOBALS", "bp", "counts", "labels", "layout", "masterdata", "picking", "receptions",
            "replenishment", "rounds", "shipping"]
 
 ACTIVITY_TYPES = [
@@ -32,17 +32,12 @@ ACTIVITY_TYPES = [
 NAV = [("Magasin", "stock.index", EVERYONE)]  # one entry per module; the module's own bar leads on
 
 
-@bp.record_once
-def _globals(state):
-    state.app.jinja_env.globals.update(
-        stock_labels={"kinds": LOCATION_KINDS, "categories": CATEGORIES, "strategies": STRATEGIES,
-                      "reasons": MOVE_REASONS, "anomalies": ANOMALY_KINDS, "decisions": DECISIONS,
-                      "pick_states": PICK_STATES},
-        qty=picking_service.fmt)
-
-
-@bp.record_once
-def _template_globals(state):
-    state.app.jinja_env.globals.update(count_scopes=COUNT_SCOPES, count_statuses=COUNT_STATUSES,
-                                       line_statuses=LINE_STATUSES, shipment_statuses=SHIPMENT_STATUSES,
-                                       round_kinds=ROUND_KINDS)
+# what the stock templates read, as {{ stock.<name> }} (Module.template_globals)
+TEMPLATE_GLOBALS = {
+    "labels": {"kinds": LOCATION_KINDS, "categories": CATEGORIES, "strategies": STRATEGIES, "reasons": MOVE_REASONS,
+               "anomalies": ANOMALY_KINDS, "decisions": DECISIONS, "pick_states": PICK_STATES},
+    "qty": picking_service.fmt,
+    "elapsed": picking.elapsed,
+    "count_scopes": COUNT_SCOPES, "count_statuses": COUNT_STATUSES, "line_statuses": LINE_STATUSES,
+    "shipment_statuses": SHIPMENT_STATUSES, "round_kinds": ROUND_KINDS,
+}

@@ -6,7 +6,6 @@ from pathlib import Path
 from flask import Blueprint, request
 
 from shopfloor import validation as v
-from shopfloor.errors import DomainError
 
 bp = Blueprint("stock", __name__, url_prefix="/stock", template_folder=str(Path(__file__).parent.parent / "templates"))
 PAGE = 50
@@ -15,9 +14,4 @@ EVERYONE = ALL = ("admin", "tutor", "apprentice")
 
 def page_number() -> int:
     return v.page_number(request.args)
-
-
-def _fail(db, exc: DomainError):
-    db.rollback()
-    return exc
 

@@ -11,44 +11,50 @@ from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
+from shopfloor.forms import form_handler
 from modules.stock import counts
 from modules.stock.models import COUNT_SCOPES, Count
-from modules.stock.views.common import ALL, _fail, bp
+from modules.stock.views.common import ALL, bp
 
 
 # -- Counts -----------------------------------------------------------------------
 
 @bp.get("/counts", endpoint="counts")
 @requires(*ALL)
-def counts_page(error=None, status=200):
+def counts_page():
+    return _counts_page()
+
+
+def _counts_page(error=None):
     db = session()
     query = (select(Count).where(access.visible_filter(Count, current_actor()))
              .order_by(Count.performed_at.desc()).limit(100))
     return render_template("stock/counts.html", counts=list(db.scalars(query)), error=error,
-                           form=request.form), status
+                           form=request.form)
 
 
 @bp.post("/counts")
 @requires("apprentice")
+@form_handler(_counts_page)
 def create_count():
     db = session()
-    try:
-        form = request.form
-        count = counts.create_count(
-            db, current_actor(), scope=v.choice(form, "scope", tuple(COUNT_SCOPES)),
-            value=v.text(form, "value", required=False, max_length=40), now=clock.now(),
-            threshold_pct=v.percentage(form, "threshold_pct", required=False),
-            threshold_value=v.decimal(form, "threshold_value", required=False, minimum=Decimal(0)))
-    except DomainError as exc:
-        return counts_page.__wrapped__(error=_fail(db, exc), status=exc.status)
+    form = request.form
+    count = counts.create_count(
+        db, current_actor(), scope=v.choice(form, "scope", tuple(COUNT_SCOPES)),
+        value=v.text(form, "value", required=False, max_length=40), now=clock.now(),
+        threshold_pct=v.percentage(form, "threshold_pct", required=False),
+        threshold_value=v.decimal(form, "threshold_value", required=False, minimum=Decimal(0)))
     flash(f"Inventaire créé : {len(count.lines)} ligne(s) à compter.", "success")
     return redirect(url_for("stock.count", count_id=count.id))
 
 
 @bp.get("/counts/<int:count_id>")
 @requires(*ALL)
-def count(count_id: int, error=None, status=200):
+def count(count_id: int):
+    return _count_page(count_id)
+
+
+def _count_page(count_id: int, error=None):
     db = session()
     item = counts.visible_count(db, current_actor(), count_id)
     mine = item.author_id == current_actor().id
@@ -61,22 +67,20 @@ def count(count_id: int, error=None, status=200):
     return render_template("stock/count.html", count=item, lines=lines, mine=mine, reveal=reveal,
                            can_validate=counts.can_validate(current_actor(), item), totals=totals, error=error,
                            form=request.form if error else request.args,
-                           done=sum(1 for line in lines if line.status in ("counted", "recounted"))), status
+                           done=sum(1 for line in lines if line.status in ("counted", "recounted")))
 
 
 @bp.post("/counts/<int:count_id>/lines")
 @requires("apprentice")
+@form_handler(_count_page)
 def count_line(count_id: int):
     db = session()
     item = counts.visible_count(db, current_actor(), count_id)
     form = request.form
-    try:
-        line = counts.record_line(db, current_actor(), item, location_code=v.text(form, "location", max_length=40),
-                                  sku=v.text(form, "sku", max_length=40),
-                                  lot_number=v.text(form, "lot", required=False, max_length=60),
-                                  counted_qty=form.get("counted_qty"), now=clock.now())
-    except DomainError as exc:
-        return count.__wrapped__(count_id, error=_fail(db, exc), status=exc.status)
+    line = counts.record_line(db, current_actor(), item, location_code=v.text(form, "location", max_length=40),
+                              sku=v.text(form, "sku", max_length=40),
+                              lot_number=v.text(form, "lot", required=False, max_length=60),
+                              counted_qty=form.get("counted_qty"), now=clock.now())
     if line.status == "recount":
         flash(f"Écart important sur {line.location.code} {line.item.sku} : recomptez cet emplacement.", "error")
     else:
@@ -86,12 +90,10 @@ def count_line(count_id: int):
 
 @bp.post("/counts/<int:count_id>/validate")
 @requires("tutor", "admin")
+@form_handler(_count_page)
 def validate_count(count_id: int):
     db = session()
     item = counts.visible_count(db, current_actor(), count_id)
-    try:
-        moves = counts.validate_count(db, current_actor(), item, clock.now())
-    except DomainError as exc:
-        return count.__wrapped__(count_id, error=_fail(db, exc), status=exc.status)
+    moves = counts.validate_count(db, current_actor(), item, clock.now())
     flash(f"Inventaire validé : {len(moves)} ajustement(s) passé(s), exactitude {item.accuracy_pct:.1f} %.", "success")
     return redirect(url_for("stock.count", count_id=count_id))

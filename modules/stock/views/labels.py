@@ -6,7 +6,7 @@ from flask import render_template, request
 
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
+from shopfloor.forms import on_error
 from modules.stock import labels
 from modules.stock.views.common import ALL, bp
 
@@ -21,12 +21,10 @@ def labels_page():
 
 def _label_sheet(build, kind: str):
     fmt = request.args.get("format", "code128")
-    try:
-        sheet = build(fmt)
-    except DomainError as exc:
-        return render_template("stock/labels.html", formats=labels.FORMATS, error=exc, kind=kind,
-                               form=request.args), exc.status
-    return render_template("stock/label_sheet.html", labels=sheet, kind=kind, fmt=fmt)
+
+    def render(error):
+        return render_template("stock/labels.html", formats=labels.FORMATS, error=error, kind=kind, form=request.args)
+    return on_error(render, lambda: render_template("stock/label_sheet.html", labels=build(fmt), kind=kind, fmt=fmt))
 
 
 @bp.get("/labels/locations")

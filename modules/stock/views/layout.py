@@ -9,31 +9,33 @@ from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
+from shopfloor.forms import form_handler
 from modules.stock import layout
-from modules.stock.views.common import ALL, _fail, bp
+from modules.stock.views.common import ALL, bp
 
 
 # -- Layout -----------------------------------------------------------------------
 
 @bp.get("/layout", endpoint="layout")
 @requires(*ALL)
-def layout_page(error=None, status=200):
+def layout_page():
+    return _layout_page()
+
+
+def _layout_page(error=None):
     db = session()
     return render_template("stock/layout.html", aisles=layout.store_map(db), studies=layout.studies(db, current_actor()),
-                           level=layout.occupancy_level, bases=layout.BASES, error=error, form=request.form), status
+                           level=layout.occupancy_level, bases=layout.BASES, error=error, form=request.form)
 
 
 @bp.post("/slotting")
 @requires("apprentice")
+@form_handler(_layout_page)
 def create_study():
     db = session()
     form = request.form
-    try:
-        study = layout.create_study(db, current_actor(), basis=v.choice(form, "basis", tuple(layout.BASES)),
-                                    window_days=v.integer(form, "window_days", minimum=7, maximum=730), now=clock.now())
-    except DomainError as exc:
-        return layout_page.__wrapped__(error=_fail(db, exc), status=exc.status)
+    study = layout.create_study(db, current_actor(), basis=v.choice(form, "basis", tuple(layout.BASES)),
+                                window_days=v.integer(form, "window_days", minimum=7, maximum=730), now=clock.now())
     flash("Analyse ABC enregistrée.", "success")
     return redirect(url_for("stock.study", study_id=study.id))
 

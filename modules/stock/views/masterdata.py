@@ -11,10 +11,11 @@ from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError, ValidationError
+from shopfloor.errors import ValidationError
+from shopfloor.forms import form_handler, on_error
 from modules.stock import ledger, masterdata, picking
 from modules.stock.models import Balance, Carrier, Item, Location, Move, Supplier
-from modules.stock.views.common import PAGE, _fail, bp, page_number
+from modules.stock.views.common import PAGE, bp, page_number
 
 
 # -- Stock by item --------------------------------------------------------------------------
@@ -61,18 +62,18 @@ def edit_item(item_id: int):
 
 
 def _item_form(found: Item | None):
-    db, error = session(), None
-    if request.method == "POST":
-        try:
-            found = masterdata.update_item(db, found, request.form) if found else masterdata.create_item(db, request.form)
-        except DomainError as exc:
-            error = _fail(db, exc)
-        else:
-            flash(f"Article {found.sku} enregistré.", "success")
-            return redirect(url_for("stock.item", item_id=found.id))
-    suppliers = list(db.scalars(select(Supplier).order_by(Supplier.name)))
-    return render_template("stock/item_form.html", item=found, form=request.form, error=error,
-                           suppliers=suppliers), (error.status if error else 200)
+    db = session()
+
+    def render(error=None):
+        suppliers = list(db.scalars(select(Supplier).order_by(Supplier.name)))
+        return render_template("stock/item_form.html", item=found, form=request.form, error=error,
+                               suppliers=suppliers)
+
+    def save():
+        saved = masterdata.update_item(db, found, request.form) if found else masterdata.create_item(db, request.form)
+        flash(f"Article {saved.sku} enregistré.", "success")
+        return redirect(url_for("stock.item", item_id=saved.id))
+    return on_error(render, save) if request.method == "POST" else render()
 
 
 # -- Locations, partners, import ----------------------------------------------------------------
@@ -105,49 +106,45 @@ def location(location_id: int):
 @bp.route("/locations/new", methods=["GET", "POST"])
 @requires("tutor", "admin")
 def new_location():
-    db, error = session(), None
-    if request.method == "POST":
-        try:
-            created = masterdata.create_location(db, request.form)
-        except DomainError as exc:
-            error = _fail(db, exc)
-        else:
-            flash(f"Emplacement {created.code} créé.", "success")
-            return redirect(url_for("stock.location", location_id=created.id))
-    return render_template("stock/location_form.html", form=request.form, error=error), (error.status if error else 200)
+    def render(error=None):
+        return render_template("stock/location_form.html", form=request.form, error=error)
+
+    def create():
+        created = masterdata.create_location(session(), request.form)
+        flash(f"Emplacement {created.code} créé.", "success")
+        return redirect(url_for("stock.location", location_id=created.id))
+    return on_error(render, create) if request.method == "POST" else render()
 
 
 @bp.get("/partners")
 @requires()
 def partners():
-    return _partners(None)
+    return _partners()
 
 
-def _partners(error, status: int = 200):
+def _partners(error=None):
     db = session()
     return render_template("stock/partners.html", suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
                            carriers=list(db.scalars(select(Carrier).order_by(Carrier.name))), error=error,
-                           form=request.form), status
+                           form=request.form)
 
 
 @bp.post("/suppliers")
 @requires("tutor", "admin")
+@form_handler(_partners)
 def create_supplier():
     return _create_partner(masterdata.create_supplier, "Fournisseur")
 
 
 @bp.post("/carriers")
 @requires("tutor", "admin")
+@form_handler(_partners)
 def create_carrier():
     return _create_partner(masterdata.create_carrier, "Transporteur")
 
 
 def _create_partner(create, label: str):
-    db = session()
-    try:
-        created = create(db, request.form)
-    except DomainError as exc:
-        return _partners(_fail(db, exc), exc.status)
+    created = create(session(), request.form)
     flash(f"{label} {created.name} ajouté.", "success")
     return redirect(url_for("stock.partners"))
 
@@ -155,21 +152,21 @@ def _create_partner(create, label: str):
 @bp.route("/import", methods=["GET", "POST"])
 @requires("tutor", "admin")
 def import_data():
-    db, report, error = session(), None, None
-    if request.method == "POST":
+    db = session()
+    columns = {"items": masterdata.ITEM_COLUMNS, "locations": masterdata.LOCATION_COLUMNS}
+
+    def render(error=None, report=None):
+        return render_template("stock/import.html", report=report, error=error, columns=columns)
+
+    def run():
         upload = request.files.get("file")
-        try:
-            kind = v.choice(request.form, "kind", ["items", "locations"])
-            if upload is None or not upload.filename:
-                raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
-            report = masterdata.import_rows(db, kind, masterdata.read_table(upload.filename, upload.read()))
-        except DomainError as exc:
-            error = _fail(db, exc)
-        else:
-            if report.ok:
-                flash(f"Import réussi : {report.created} créé(s), {report.updated} mis à jour.", "success")
-                return redirect(url_for("stock.index" if report.kind == "items" else "stock.locations"))
-            db.rollback()
-    status = error.status if error else (422 if report and not report.ok else 200)
-    return render_template("stock/import.html", report=report, error=error,
-                           columns={"items": masterdata.ITEM_COLUMNS, "locations": masterdata.LOCATION_COLUMNS}), status
+        kind = v.choice(request.form, "kind", ["items", "locations"])
+        if upload is None or not upload.filename:
+            raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
+        report = masterdata.import_rows(db, kind, masterdata.read_table(upload.filename, upload.read()))
+        if report.ok:
+            flash(f"Import réussi : {report.created} créé(s), {report.updated} mis à jour.", "success")
+            return redirect(url_for("stock.index" if report.kind == "items" else "stock.locations"))
+        db.rollback()   # a refused file writes nothing: the report lists every faulty row
+        return render(report=report), 422
+    return on_error(render, run) if request.method == "POST" else render()

@@ -11,12 +11,12 @@ from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
+from shopfloor.forms import form_handler, on_error
 from modules.stock import masterdata, picking, reception as receiving
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import ANOMALY_KINDS, DECISIONS, Carrier, ExpectedReceipt, Reception, Supplier
 from modules.stock.quantities import parse_qty
-from modules.stock.views.common import PAGE, _fail, bp, page_number
+from modules.stock.views.common import PAGE, bp, page_number
 
 
 # -- Receptions -----------------------------------------------------------------------------
@@ -38,39 +38,38 @@ def receptions():
 @bp.route("/receptions/new", methods=["GET", "POST"])
 @requires()
 def new_reception():
-    db, error = session(), None
-    if request.method == "POST":
-        try:
-            form, now = request.form, clock.now()
-            expected = None
-            if form.get("expected"):
-                expected = access.get(db, ExpectedReceipt, v.identifier(form, "expected"), label="Commande")
-            rec = receiving.open_reception(
-                db, current_actor(), supplier=supplier_by_name(db, form.get("supplier", "")), now=now,
-                delivery_note=form.get("delivery_note", ""),
-                carrier=masterdata.carrier_by_name(db, form["carrier"]) if form.get("carrier") else None,
-                expected=expected, documents_ok=v.boolean(form, "documents_ok", default=False),
-                truck_arrived_at=v.datetime_field(form, "truck_arrived_at", required=False))
-        except DomainError as exc:
-            error = _fail(db, exc)
-        else:
-            flash("Réception ouverte : scannez maintenant les articles.", "success")
-            return redirect(url_for("stock.reception", reception_id=rec.id))
-    return render_template("stock/reception_new.html", form=request.form, error=error,
-                           suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
-                           carriers=list(db.scalars(select(Carrier).order_by(Carrier.name))),
-                           expected=list(db.scalars(select(ExpectedReceipt).where(ExpectedReceipt.status == "open")
-                                                    .order_by(ExpectedReceipt.reference).limit(100)))
-                           ), (error.status if error else 200)
+    db = session()
+
+    def render(error=None):
+        return render_template("stock/reception_new.html", form=request.form, error=error,
+                               suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
+                               carriers=list(db.scalars(select(Carrier).order_by(Carrier.name))),
+                               expected=list(db.scalars(select(ExpectedReceipt).where(ExpectedReceipt.status == "open")
+                                                        .order_by(ExpectedReceipt.reference).limit(100))))
+
+    def open_():
+        form, now = request.form, clock.now()
+        expected = None
+        if form.get("expected"):
+            expected = access.get(db, ExpectedReceipt, v.identifier(form, "expected"), label="Commande")
+        rec = receiving.open_reception(
+            db, current_actor(), supplier=supplier_by_name(db, form.get("supplier", "")), now=now,
+            delivery_note=form.get("delivery_note", ""),
+            carrier=masterdata.carrier_by_name(db, form["carrier"]) if form.get("carrier") else None,
+            expected=expected, documents_ok=v.boolean(form, "documents_ok", default=False),
+            truck_arrived_at=v.datetime_field(form, "truck_arrived_at", required=False))
+        flash("Réception ouverte : scannez maintenant les articles.", "success")
+        return redirect(url_for("stock.reception", reception_id=rec.id))
+    return on_error(render, open_) if request.method == "POST" else render()
 
 
 @bp.get("/receptions/<int:reception_id>")
 @requires()
 def reception(reception_id: int):
-    return _reception_page(reception_id, None)
+    return _reception_page(reception_id)
 
 
-def _reception_page(reception_id: int, error, status: int = 200):
+def _reception_page(reception_id: int, error=None, **_):
     db = session()
     rec = receiving.get_reception(db, current_actor(), reception_id)
     suggestions = {line.id: receiving.suggest_location(db, line.item, line.qty) for line in rec.lines
@@ -78,7 +77,7 @@ def _reception_page(reception_id: int, error, status: int = 200):
                    and line.qty > 0}
     return render_template("stock/reception.html", rec=rec, error=error, form=request.form, suggestions=suggestions,
                            mine=rec.author_id == current_actor().id, problem_url=_problem_url(rec),
-                           nc_url=_nonconformity_url(rec)), status
+                           nc_url=_nonconformity_url(rec))
 
 
 def _problem_url(rec: Reception) -> str | None:
@@ -100,57 +99,45 @@ def _nonconformity_url(rec: Reception) -> str | None:
 
 @bp.post("/receptions/<int:reception_id>/lines")
 @requires()
+@form_handler(_reception_page)
 def add_reception_line(reception_id: int):
     db = session()
     rec = receiving.get_reception(db, current_actor(), reception_id)
-    try:
-        line = receiving.add_line(db, current_actor(), rec, receiving.line_input(request.form), clock.now())
-    except DomainError as exc:
-        _fail(db, exc)
-        return _reception_page(reception_id, exc, exc.status)
+    line = receiving.add_line(db, current_actor(), rec, receiving.line_input(request.form), clock.now())
     flash(f"Ligne {line.item.sku} × {picking.fmt(line.qty)} reçue en {line.location.code}.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
 
 @bp.post("/receptions/<int:reception_id>/close")
 @requires()
+@form_handler(_reception_page)
 def close_reception(reception_id: int):
     db = session()
     rec = receiving.get_reception(db, current_actor(), reception_id)
-    try:
-        receiving.close_reception(db, current_actor(), rec, clock.now(),
-                                  v.datetime_field(request.form, "truck_departed_at", required=False))
-    except DomainError as exc:
-        _fail(db, exc)
-        return _reception_page(reception_id, exc, exc.status)
+    receiving.close_reception(db, current_actor(), rec, clock.now(),
+                              v.datetime_field(request.form, "truck_departed_at", required=False))
     flash("Réception clôturée : départ du camion enregistré.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
 
 @bp.post("/receptions/<int:reception_id>/lines/<int:line_id>/putaway")
 @requires()
+@form_handler(_reception_page)
 def put_away(reception_id: int, line_id: int):
     db = session()
     line = receiving.get_line(db, current_actor(), reception_id, line_id)
-    try:
-        receiving.put_away(db, current_actor(), line, request.form.get("location", ""), clock.now())
-    except DomainError as exc:
-        _fail(db, exc)
-        return _reception_page(reception_id, exc, exc.status)
+    receiving.put_away(db, current_actor(), line, request.form.get("location", ""), clock.now())
     flash(f"{line.item.sku} rangé en {line.put_away_location.code}.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
 
 @bp.post("/receptions/<int:reception_id>/lines/<int:line_id>/correct")
 @requires()
+@form_handler(_reception_page)
 def correct_reception_line(reception_id: int, line_id: int):
     db = session()
     line = receiving.get_line(db, current_actor(), reception_id, line_id)
-    try:
-        receiving.correct_line(db, current_actor(), line, request.form.get("qty", ""), request.form.get("reason"), clock.now())
-    except DomainError as exc:
-        _fail(db, exc)
-        return _reception_page(reception_id, exc, exc.status)
+    receiving.correct_line(db, current_actor(), line, request.form.get("qty", ""), request.form.get("reason"), clock.now())
     flash(f"Ligne {line.item.sku} corrigée à {picking.fmt(line.qty)} : l'écart est sorti du stock.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
@@ -158,24 +145,23 @@ def correct_reception_line(reception_id: int, line_id: int):
 @bp.route("/expected", methods=["GET", "POST"])
 @requires()
 def expected_receipts():
-    db, error = session(), None
-    if request.method == "POST":
-        try:
-            form = request.form
-            receipt = receiving.create_expected(
-                db, supplier=supplier_by_name(db, form.get("supplier", "")), reference=form.get("reference", ""),
-                kind=form.get("kind", "order"), expected_on=v.date_field(form, "expected_on", required=False),
-                lines=receiving.parse_expected_lines(form.get("lines", "")))
-        except DomainError as exc:
-            error = _fail(db, exc)
-        else:
-            flash(f"Réception attendue {receipt.reference} enregistrée.", "success")
-            return redirect(url_for("stock.expected_receipts"))
-    rows = list(db.scalars(select(ExpectedReceipt).options(joinedload(ExpectedReceipt.supplier))
-                           .order_by(ExpectedReceipt.status, ExpectedReceipt.expected_on.desc()).limit(100)))
-    return render_template("stock/expected.html", receipts=rows, error=error, form=request.form,
-                           suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name)))), \
-        (error.status if error else 200)
+    db = session()
+
+    def render(error=None):
+        rows = list(db.scalars(select(ExpectedReceipt).options(joinedload(ExpectedReceipt.supplier))
+                               .order_by(ExpectedReceipt.status, ExpectedReceipt.expected_on.desc()).limit(100)))
+        return render_template("stock/expected.html", receipts=rows, error=error, form=request.form,
+                               suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))))
+
+    def create():
+        form = request.form
+        receipt = receiving.create_expected(
+            db, supplier=supplier_by_name(db, form.get("supplier", "")), reference=form.get("reference", ""),
+            kind=form.get("kind", "order"), expected_on=v.date_field(form, "expected_on", required=False),
+            lines=receiving.parse_expected_lines(form.get("lines", "")))
+        flash(f"Réception attendue {receipt.reference} enregistrée.", "success")
+        return redirect(url_for("stock.expected_receipts"))
+    return on_error(render, create) if request.method == "POST" else render()
 
 
 # -- Quarantine -----------------------------------------------------------------------------
@@ -183,23 +169,21 @@ def expected_receipts():
 @bp.get("/quarantine")
 @requires()
 def quarantine():
-    return _quarantine_page(None)
+    return _quarantine_page()
 
 
-def _quarantine_page(error, status: int = 200):
+def _quarantine_page(error=None, **_):
     return render_template("stock/quarantine.html", rows=receiving.quarantine_stock(session()), error=error,
-                           form=request.form), status
+                           form=request.form)
 
 
 @bp.post("/quarantine/<int:balance_id>/release")
 @requires("tutor", "admin")
+@form_handler(_quarantine_page)
 def release(balance_id: int):
     db, form = session(), request.form
-    try:
-        receiving.release_quarantine(db, current_actor(), balance_id=balance_id, decision=form.get("decision", ""),
-                                     qty=parse_qty(form, "qty"), now=clock.now(),
-                                     location_code=form.get("location", ""), note=form.get("note", ""))
-    except DomainError as exc:
-        return _quarantine_page(_fail(db, exc), exc.status)
+    receiving.release_quarantine(db, current_actor(), balance_id=balance_id, decision=form.get("decision", ""),
+                                 qty=parse_qty(form, "qty"), now=clock.now(),
+                                 location_code=form.get("location", ""), note=form.get("note", ""))
     flash("Décision enregistrée.", "success")
     return redirect(url_for("stock.quarantine"))

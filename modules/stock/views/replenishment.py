@@ -11,13 +11,13 @@ from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
+from shopfloor.forms import on_error
 from modules.stock import replenishment
 from modules.stock.jobs import expiry_warning_days
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import PurchaseProposal, Supplier
 from modules.stock.quantities import parse_qty
-from modules.stock.views.common import ALL, _fail, bp
+from modules.stock.views.common import ALL, bp
 
 
 @bp.get("/operations")
@@ -29,8 +29,6 @@ def operations():
                            proposals=db.scalar(select(func.count(PurchaseProposal.id))
                                                .where(PurchaseProposal.status == "open")),
                            expiring=len(replenishment.expiring_lots(db, now, expiry_warning_days())))
-
-
 
 
 # -- Replenishment ----------------------------------------------------------------
@@ -46,25 +44,24 @@ def replenishment_page():
 def new_purchase_request(proposal_id: int):
     db = session()
     proposal = replenishment.get_proposal(db, proposal_id)
-    error = None
-    if request.method == "POST":
+
+    def render(error=None):
+        today = clock.paris_day()
+        lead = proposal.item.supplier.lead_time_days if proposal.item.supplier else replenishment.DEFAULT_LEAD_TIME_DAYS
+        return render_template("stock/purchase_request_form.html", proposal=proposal, error=error, form=request.form,
+                               suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
+                               default_due=today + timedelta(days=lead))
+
+    def create():
         form = request.form
-        try:
-            supplier = supplier_by_name(db, form.get("supplier", "")) if form.get("supplier") else None
-            created = replenishment.create_purchase_request(
-                db, current_actor(), now=clock.now(), proposal=proposal, supplier=supplier,
-                qty=parse_qty(form, "qty"), due_date=v.date_field(form, "due_date"),
-                note=v.text(form, "note", required=False, max_length=2000))
-        except DomainError as exc:
-            error = _fail(db, exc)
-        else:
-            flash("Demande d'achat enregistrée. Reliez-la à vos compétences depuis « Preuves ».", "success")
-            return redirect(url_for("stock.purchase_request", request_id=created.id))
-    today = clock.paris_day()
-    lead = proposal.item.supplier.lead_time_days if proposal.item.supplier else replenishment.DEFAULT_LEAD_TIME_DAYS
-    return render_template("stock/purchase_request_form.html", proposal=proposal, error=error, form=request.form,
-                           suppliers=list(db.scalars(select(Supplier).order_by(Supplier.name))),
-                           default_due=today + timedelta(days=lead)), (error.status if error else 200)
+        supplier = supplier_by_name(db, form.get("supplier", "")) if form.get("supplier") else None
+        created = replenishment.create_purchase_request(
+            db, current_actor(), now=clock.now(), proposal=proposal, supplier=supplier,
+            qty=parse_qty(form, "qty"), due_date=v.date_field(form, "due_date"),
+            note=v.text(form, "note", required=False, max_length=2000))
+        flash("Demande d'achat enregistrée. Reliez-la à vos compétences depuis « Preuves ».", "success")
+        return redirect(url_for("stock.purchase_request", request_id=created.id))
+    return on_error(render, create) if request.method == "POST" else render()
 
 
 @bp.get("/purchase-requests")

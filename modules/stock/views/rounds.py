@@ -8,10 +8,10 @@ from sqlalchemy import select
 from shopfloor import clock
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from shopfloor.errors import DomainError
+from shopfloor.forms import form_handler
 from modules.stock import rounds
 from modules.stock.models import Location
-from modules.stock.views.common import ALL, _fail, bp
+from modules.stock.views.common import ALL, bp
 
 
 # -- Collection rounds ------------------------------------------------------------
@@ -33,7 +33,11 @@ def create_round():
 
 @bp.get("/rounds/<int:round_id>")
 @requires(*ALL)
-def round(round_id: int, error=None, status=200):  # noqa: A001 (the endpoint's name)
+def round(round_id: int):  # noqa: A001 (the endpoint's name)
+    return _round_page(round_id)
+
+
+def _round_page(round_id: int, error=None):
     db = session()
     item = rounds.visible_round(db, current_actor(), round_id)
     targets = list(db.scalars(select(Location).where(Location.kind.in_(("storage", "waste", "scrap")),
@@ -41,33 +45,29 @@ def round(round_id: int, error=None, status=200):  # noqa: A001 (the endpoint's 
                               .order_by(Location.kind.desc(), Location.code).limit(400)))
     return render_template("stock/round.html", round=item, mine=item.author_id == current_actor().id, error=error,
                            form=request.form, waiting=rounds.line_side_stock(db) if item.closed_at is None else [],
-                           targets=targets), status
+                           targets=targets)
 
 
 @bp.post("/rounds/<int:round_id>/lines")
 @requires("apprentice")
+@form_handler(_round_page)
 def round_line(round_id: int):
     db = session()
     item = rounds.visible_round(db, current_actor(), round_id)
     form = request.form
-    try:
-        line = rounds.collect(db, current_actor(), item, kind=form.get("kind", ""), from_code=form.get("from", ""),
-                              to_code=form.get("to", ""), sku=form.get("sku", ""), lot_number=form.get("lot"),
-                              qty=form.get("qty"), now=clock.now())
-    except DomainError as exc:
-        return round.__wrapped__(round_id, error=_fail(db, exc), status=exc.status)
+    line = rounds.collect(db, current_actor(), item, kind=form.get("kind", ""), from_code=form.get("from", ""),
+                          to_code=form.get("to", ""), sku=form.get("sku", ""), lot_number=form.get("lot"),
+                          qty=form.get("qty"), now=clock.now())
     flash(f"{line.item.sku} : {line.from_location.code} → {line.to_location.code}.", "success")
     return redirect(url_for("stock.round", round_id=round_id))
 
 
 @bp.post("/rounds/<int:round_id>/close")
 @requires("apprentice")
+@form_handler(_round_page)
 def close_round(round_id: int):
     db = session()
     item = rounds.visible_round(db, current_actor(), round_id)
-    try:
-        rounds.close_round(db, current_actor(), item, clock.now())
-    except DomainError as exc:
-        return round.__wrapped__(round_id, error=_fail(db, exc), status=exc.status)
+    rounds.close_round(db, current_actor(), item, clock.now())
     flash("Tournée clôturée.", "success")
     return redirect(url_for("stock.round", round_id=round_id))
