@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from shopfloor.auth.models import User
@@ -19,10 +19,13 @@ from shopfloor.errors import NotFound
 Expression = Callable[[type], Any]   # model class → SQL column or expression
 
 
-def _column(model: type, spec: str | Expression | None):
+def _columns(model: type, spec) -> list:
+    """The SQL columns or expressions a rule names: one spec, or a tuple of them."""
     if spec is None:
-        return None
-    return getattr(model, spec) if isinstance(spec, str) else spec(model)
+        return []
+    if isinstance(spec, tuple):
+        return [c for one in spec for c in _columns(model, one)]
+    return [getattr(model, spec) if isinstance(spec, str) else spec(model)]
 
 
 @dataclass(frozen=True)
@@ -30,42 +33,44 @@ class Visibility:
     """Who sees the records of one kind.
 
     - `owner`: the person whose work it is (a column name, or a function of the model giving an
-      SQL expression, e.g. the author of the activity a row belongs to). The owner, the owner's
-      tutor and admins see it. None: nobody owns it, so `everyone` must say who sees it.
-    - `site`: tutors of that site see it too (a column or expression naming the site).
+      SQL expression, e.g. the author of the activity a row belongs to), or a tuple of them (an
+      action's owner and its creator). Each owner, their tutor and admins see it. None: nobody
+      owns it, so `everyone` must say who sees it.
+    - `site`: tutors of that site see it too (a column or expression, or a tuple of them: a work
+      order belongs to its equipment's site and to its intervention's).
     - `team`: members of that team see it too.
-    - `unowned_visible`: a row whose owner is NULL is seen by everyone logged in (a work order
-      nobody has taken yet is the queue apprentices pick from).
+    - `unowned_visible`: a row with no owner (every owner NULL) is seen by everyone logged in (a
+      work order nobody has taken yet is the queue apprentices pick from).
     - `everyone`: shared records (master data, boards' public data): every logged-in user.
+    - `seen_by_roles`: roles that see every record of the kind (tutors answer every idea).
     - `extra`: a function (model, actor) → SQL condition for who else sees a row when the options
       above cannot say it (a meeting is seen by the people of its board, reached through the board).
     - `label`: how a message names one record (« Ordre de travail »)."""
 
-    owner: str | Expression | None = "author_id"
-    site: str | Expression | None = None
+    owner: str | Expression | tuple | None = "author_id"
+    site: str | Expression | tuple | None = None
     team: str | Expression | None = None
     unowned_visible: bool = False
     everyone: bool = False
+    seen_by_roles: tuple[str, ...] = ()
     extra: Callable[[type, User], Any] | None = None
     label: str = "Enregistrement"
 
     def condition(self, model: type, actor: User):
-        if self.everyone or actor.role == "admin":
+        if self.everyone or actor.role == "admin" or actor.role in self.seen_by_roles:
             return true()
-        owner = _column(model, self.owner)
+        owners = _columns(model, self.owner)
         allowed = []
-        if owner is not None:
+        for owner in owners:
             allowed.append(owner == actor.id)
             if actor.role == "tutor":
                 allowed.append(owner.in_(select(User.id).where(User.tutor_id == actor.id)))
-            if self.unowned_visible:
-                allowed.append(owner.is_(None))
-        site = _column(model, self.site)
-        if site is not None and actor.role == "tutor" and actor.site_id is not None:
-            allowed.append(site == actor.site_id)
-        team = _column(model, self.team)
-        if team is not None and actor.team_id is not None:
-            allowed.append(team == actor.team_id)
+        if owners and self.unowned_visible:
+            allowed.append(and_(*(owner.is_(None) for owner in owners)))
+        if actor.role == "tutor" and actor.site_id is not None:
+            allowed += [site == actor.site_id for site in _columns(model, self.site)]
+        if actor.team_id is not None:
+            allowed += [team == actor.team_id for team in _columns(model, self.team)]
         if self.extra is not None:
             allowed.append(self.extra(model, actor))
         return or_(*allowed) if allowed else false()

@@ -1,10 +1,9 @@
 """Models of the improvement module: actions and plans, problem sheets, decisions, standards, ideas."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, or_, true
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
@@ -24,25 +23,6 @@ METHODS = ("PDCA", "DMAIC", "QRQC", "8D", "A3")
 CATEGORIES_5M = ("matiere", "milieu", "methodes", "materiel", "main_oeuvre")
 CATEGORY_LABELS = {"matiere": "Matière", "milieu": "Milieu", "methodes": "Méthodes", "materiel": "Matériel",
                    "main_oeuvre": "Main-d'œuvre"}
-
-
-@dataclass(frozen=True)
-class SharedVisibility(Visibility):
-    """The core rule (owner, owner's tutor, team, admins) and two things it cannot say yet:
-    `co_owner`, a second person whose work it is (an action's creator beside its owner: that
-    person and their tutor see it too), and `seen_by_roles`, roles that see every record
-    (tutors answer every idea of the box). TODO(kit): fold both into shopfloor.access.Visibility."""
-
-    co_owner: str | None = None
-    seen_by_roles: tuple[str, ...] = ()
-
-    def condition(self, model: type, actor: User):
-        if actor.role in self.seen_by_roles:
-            return true()
-        conditions = [super().condition(model, actor)]
-        if self.co_owner is not None:
-            conditions.append(Visibility(owner=self.co_owner).condition(model, actor))
-        return or_(*conditions)
 
 
 class ActionPlan(Activity):
@@ -65,7 +45,7 @@ class Action(Base):
     """One action of any module: who does what, delivering what, by when, and did it work."""
 
     # its owner (the person responsible) and its creator, their tutors, the action's team, admins
-    __access__ = SharedVisibility(owner="owner_id", co_owner="created_by_id", team="team_id", label="Action")
+    __access__ = Visibility(owner=("owner_id", "created_by_id"), team="team_id", label="Action")
 
     __tablename__ = "improvement_action"
     __table_args__ = (
@@ -340,7 +320,7 @@ class Idea(Base):
     """A suggestion from the idea box."""
 
     # the author and their team; tutors and admins see every idea (they answer them)
-    __access__ = SharedVisibility(owner="author_id", team="team_id", seen_by_roles=("tutor", "admin"), label="Idée")
+    __access__ = Visibility(owner="author_id", team="team_id", seen_by_roles=("tutor",), label="Idée")
 
     __tablename__ = "improvement_idea"
     __table_args__ = (Index("ix_improvement_idea_team_created", "team_id", "created_at"),)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, or_, select, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modules.maintenance import progress
@@ -142,34 +142,24 @@ class CheckIntervention(Intervention):
     __mapper_args__ = {"polymorphic_identity": "maintenance_check"}
 
 
-class AnyOf:
-    """Several SQL values standing as one in a Visibility rule: `== x` holds when one of them is x
-    (a work order belongs to the site of its equipment and to the site of its intervention)."""
-
-    __hash__ = None
-
-    def __init__(self, *values):
-        self.values = values
-
-    def __eq__(self, other):
-        return or_(*(value == other for value in self.values))
-
-
 def _intervention_author(wo):
     """The author of the WO's intervention (NULL while nobody has taken it), for the row at hand."""
     return select(Activity.author_id).where(Activity.id == wo.intervention_id).scalar_subquery()
 
 
-def _work_order_sites(wo):
-    return AnyOf(select(Activity.site_id).where(Activity.id == wo.intervention_id).scalar_subquery(),
-                 select(Equipment.site_id).where(Equipment.id == wo.equipment_id).scalar_subquery())
+def _intervention_site(wo):
+    return select(Activity.site_id).where(Activity.id == wo.intervention_id).scalar_subquery()
+
+
+def _equipment_site(wo):
+    return select(Equipment.site_id).where(Equipment.id == wo.equipment_id).scalar_subquery()
 
 
 class WorkOrder(Base):
     __tablename__ = "maint_work_order"
     # The author of its intervention, that author's tutor, the tutors of its sites, admins. A WO
     # nobody has taken yet holds nobody's work: it is open to all (the queue apprentices pick from).
-    __access__ = Visibility(owner=_intervention_author, site=_work_order_sites, unowned_visible=True,
+    __access__ = Visibility(owner=_intervention_author, site=(_intervention_site, _equipment_site), unowned_visible=True,
                             label="Ordre de travail")
     __table_args__ = (
         # generation is idempotent by construction: one WO per plan occurrence, one open WO per plan
