@@ -28,10 +28,6 @@ def _json(figure) -> str:
     return figure.to_json().replace("</", "<\\/")
 
 
-def _today():
-    return clock.paris_day()
-
-
 # -- Boards -------------------------------------------------------------------------
 
 @bp.get("/boards")
@@ -67,14 +63,14 @@ def _board_form(error: DomainError | None = None) -> str:
 def new_board():
     if request.method == "GET":
         return _board_form()
-    board = services.create_board(session(), current_actor(), today=_today(), **_board_form_values(request.form))
+    board = services.create_board(session(), current_actor(), today=clock.paris_day(), **_board_form_values(request.form))
     flash("Tableau créé.", "success")
     return redirect(url_for("dashboards.board", board_id=board.id))
 
 
 def _asked_day():
     """The day asked in the query string (default today), never a day to come."""
-    today = _today()
+    today = clock.paris_day()
     day = v.date_field(request.args, "date", default=today)
     if day > today:
         raise ValidationError("Le tableau ne se consulte pas pour un jour à venir.", "date")
@@ -85,7 +81,7 @@ def _board_page(board_id: int, error: DomainError | None = None, form=None, day=
     """The board on `day` (default today); an error re-renders it on today with the message."""
     db = session()
     board = services.get_board(db, board_id)
-    today = _today()
+    today = clock.paris_day()
     day = day or today
     view = _view_on(db, board, day, today)
     first = clock.month_start(day)
@@ -128,7 +124,7 @@ def board_entry(board_id: int):
                                   indicator=v.text(request.form, "indicator", max_length=80),
                                   day=v.date_field(request.form, "date"), value=request.form.get("value"),
                                   comment=v.text(request.form, "comment", required=False, max_length=2000),
-                                  today=_today())
+                                  today=clock.paris_day())
     flash(f"Valeur enregistrée pour le {entry.day:%d/%m/%Y}.", "success")
     return redirect(url_for("dashboards.board", board_id=board.id, date=entry.day.isoformat()))
 
@@ -140,7 +136,7 @@ def trends(board_id: int):
     board = services.get_board(db, board_id)
     days = request.args.get("days", 90, type=int)
     days = days if days in TREND_DAYS else 90
-    today = _today()
+    today = clock.paris_day()
     catalog = ind.catalog(db)
     values = read.values_for(db, board, today - timedelta(days=days - 1), today, today, catalog)
     charts = []
@@ -161,8 +157,8 @@ def trends(board_id: int):
 def export_xlsx(board_id: int):
     db = session()
     board = services.get_board(db, board_id)
-    first = exports.parse_month(request.args.get("month"), _today())
-    content = exports.month_xlsx(db, board, first, _today())
+    first = exports.parse_month(request.args.get("month"), clock.paris_day())
+    content = exports.month_xlsx(db, board, first, clock.paris_day())
     name = f"aic-{board.id}-{first:%Y-%m}.xlsx"
     return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -173,9 +169,9 @@ def export_xlsx(board_id: int):
 def print_month(board_id: int):
     db = session()
     board = services.get_board(db, board_id)
-    first = exports.parse_month(request.args.get("month"), _today())
+    first = exports.parse_month(request.args.get("month"), clock.paris_day())
     return render_template("dashboards/print.html", board=board, first=first,
-                           view=exports.month_view(db, board, first, _today()),
+                           view=exports.month_view(db, board, first, clock.paris_day()),
                            problems=exports.month_problems(db, board, first))
 
 
@@ -245,7 +241,7 @@ def _meeting_page(meeting_id: int, error: DomainError | None = None, form=None) 
     people = list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)))
     return render_template("dashboards/meeting.html", meeting=meeting, board=meeting.board, error=error,
                            form=form or {}, categories=categories, people=people, treatments=meetings.TREATMENTS,
-                           methods=_methods(), today=_today(),
+                           methods=_methods(), today=clock.paris_day(),
                            may_edit=meetings.may_edit_meeting(db, actor, meeting),
                            can_enter=services.can_enter(actor, meeting.board))
 

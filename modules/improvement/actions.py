@@ -33,11 +33,6 @@ def can_edit_action(actor: User, action: Action) -> bool:
     return actor.role == "tutor" and actor.id in (action.owner.tutor_id, action.created_by.tutor_id)
 
 
-def visibility_filter(actor: User):
-    # TODO(kit): qse/review_pack.py still imports this; it should call access.visible_filter(Action, actor)
-    return access.visible_filter(Action, actor)
-
-
 # -- creating and changing ----------------------------------------------------------
 
 def _check_owner(db: Session, owner: User | None) -> User:
