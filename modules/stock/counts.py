@@ -21,10 +21,11 @@ from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
-from modules.stock.models import COUNT_SCOPES, Balance, Count, CountLine, Item, Location, Lot, Move, new_activity
+from modules.stock.models import COUNT_SCOPES, Balance, Count, CountLine, Item, Location, Lot, Move, activity_title
 from modules.stock.quantities import parse_qty
 
 # Scrap and waste are not stock any more; every other kind of location is counted.
@@ -47,7 +48,8 @@ def create_count(db: Session, actor: User, *, scope: str, value: str = "", now: 
     _check_thresholds(threshold_pct, threshold_value)
     locations = scope_location_ids(db, scope, value)
     items = due_item_ids(db, value or None, now) if scope == "abc" else None
-    count = new_activity(Count, actor, now, title or _default_title(scope, value), scope=scope, scope_value=value,
+    count = new_activity(Count, actor, now, title=activity_title(title or _default_title(scope, value)),
+                         scope=scope, scope_value=value,
                          status="open", threshold_pct=threshold_pct, threshold_value=threshold_value)
     db.add(count)
     db.flush()

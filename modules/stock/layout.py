@@ -19,8 +19,9 @@ from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
-from modules.stock.models import Balance, Item, Location, SlottingLine, SlottingStudy, new_activity
+from modules.stock.models import Balance, Item, Location, SlottingLine, SlottingStudy, activity_title
 from modules.stock.replenishment import demand_moves
 
 A_LIMIT, B_LIMIT = 80.0, 95.0
@@ -68,8 +69,9 @@ def create_study(db: Session, actor: User, *, basis: str, window_days: int, now:
         raise ValidationError("Aucun article actif à analyser.", "basis")
     stats = pick_statistics(db, list(items), now - timedelta(days=window_days), now)
     classes = abc_classes(stats["picks"] if basis == "frequency" else stats["value"])
-    study = new_activity(SlottingStudy, actor, now, title or f"Analyse ABC ({BASES[basis].lower()}, "
-                         f"{window_days} jours)", basis=basis, window_days=window_days, period_end=now)
+    study = new_activity(SlottingStudy, actor, now,
+                         title=activity_title(title or f"Analyse ABC ({BASES[basis].lower()}, {window_days} jours)"),
+                         basis=basis, window_days=window_days, period_end=now)
     db.add(study)
     home = main_locations(db)
     suggestions = reslotting(db, [items[i] for i, row in classes.iterrows() if row["abc_class"] == "A"], home)

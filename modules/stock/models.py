@@ -719,10 +719,9 @@ class CollectionLine(Base):
         return self.round
 
 
-def new_activity(cls, actor: User, now: datetime, title: str, **fields):
-    """A module activity done now by `actor`, placed at their site and team."""
+def activity_title(title: str | None) -> str:
+    """A stock activity's title: required, cut to the column's 200 characters."""
     title = (title or "").strip()
     if not title:
         raise ValidationError("Le titre est obligatoire.", "title")
-    return cls(author=actor, performed_at=now, title=title[:200], site_id=actor.site_id, team_id=actor.team_id,
-               **fields)
+    return title[:200]

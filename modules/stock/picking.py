@@ -25,6 +25,7 @@ from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.models import Activity
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import flags, ledger
@@ -132,9 +133,8 @@ def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], 
         plans.append((item, taken))
     if shortages:
         raise Conflict("Stock insuffisant, rien n'a été réservé — " + " ; ".join(shortages) + ".", "qty")
-    pick = PickList(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
-                    destination=destination, needed_at=needed_at, status="allocated",
-                    title=title or _title(plans, destination))
+    pick = new_activity(PickList, actor, now, destination=destination, needed_at=needed_at, status="allocated",
+                        title=title or _title(plans, destination))
     rank = 0
     for item, taken in plans:
         for part in taken:

@@ -25,6 +25,7 @@ from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.db import lock
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.cancellation import ensure_not_cancelled
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
@@ -124,10 +125,10 @@ def open_reception(db: Session, actor: User, *, supplier: Supplier, delivery_not
         raise ValidationError(f"La commande {expected.reference} est passée chez {expected.supplier.name}.", "expected")
     if truck_arrived_at is not None and truck_arrived_at > now:
         raise ValidationError("L'arrivée du camion ne peut pas être dans le futur.", "truck_arrived_at")
-    reception = Reception(author=actor, performed_at=now, site_id=actor.site_id, team_id=actor.team_id,
-                          title=f"Réception {supplier.name} – BL {note}", supplier=supplier, carrier=carrier,
-                          delivery_note=note, expected_receipt=expected, truck_arrived_at=truck_arrived_at or now,
-                          documents_ok=documents_ok, reservations=(reservations or "").strip())
+    reception = new_activity(Reception, actor, now, title=f"Réception {supplier.name} – BL {note}", supplier=supplier,
+                             carrier=carrier, delivery_note=note, expected_receipt=expected,
+                             truck_arrived_at=truck_arrived_at or now, documents_ok=documents_ok,
+                             reservations=(reservations or "").strip())
     db.add(reception)
     db.flush()
     if not documents_ok:

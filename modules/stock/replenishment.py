@@ -20,10 +20,11 @@ from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from shopfloor import clock
 from modules.stock.models import (
-    Balance, Item, Location, Lot, LotFlag, Move, PurchaseProposal, PurchaseRequest, Supplier, new_activity)
+    Balance, Item, Location, Lot, LotFlag, Move, PurchaseProposal, PurchaseRequest, Supplier, activity_title)
 from modules.stock import flags
 
 DEMAND_REASONS = ("pick", "shipment", "consumption")
@@ -206,7 +207,7 @@ def create_purchase_request(db: Session, actor: User, *, now: datetime, qty: Dec
         raise ValidationError("La quantité doit être strictement positive.", "qty")
     if due_date < clock.paris_day(now):
         raise ValidationError("La date de livraison souhaitée ne peut pas être passée.", "due_date")
-    request = new_activity(PurchaseRequest, actor, now, f"Demande d'achat {item.sku} — {item.name}",
+    request = new_activity(PurchaseRequest, actor, now, title=activity_title(f"Demande d'achat {item.sku} — {item.name}"),
                            item_id=item.id, supplier_id=supplier.id, qty=qty, due_date=due_date, status="open",
                            description=note or "")
     db.add(request)

@@ -16,11 +16,12 @@ from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
 from modules.stock.models import (
-    LOCATION_KINDS, ROUND_KINDS, Balance, CollectionLine, CollectionRound, Location, new_activity)
+    LOCATION_KINDS, ROUND_KINDS, Balance, CollectionLine, CollectionRound, Location, activity_title)
 from modules.stock.quantities import parse_qty
 
 TARGET_KINDS = {"finished": ("storage",), "waste": ("waste", "scrap"), "packaging": ("storage", "waste")}
@@ -29,7 +30,8 @@ TARGET_KINDS = {"finished": ("storage",), "waste": ("waste", "scrap"), "packagin
 def create_round(db: Session, actor: User, now: datetime, title: str | None = None) -> CollectionRound:
     if actor.role != "apprentice":
         raise Forbidden("Une tournée de collecte est une activité d'apprenti.", "title")
-    collection = new_activity(CollectionRound, actor, now, title or "Tournée de collecte bord de ligne")
+    collection = new_activity(CollectionRound, actor, now,
+                              title=activity_title(title or "Tournée de collecte bord de ligne"))
     db.add(collection)
     db.flush()
     return collection

@@ -18,12 +18,13 @@ from shopfloor import clock
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from shopfloor import validation as v
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import (
-    Balance, Carrier, Item, Location, Lot, Move, Shipment, ShipmentLine, ShipmentPick, new_activity)
+    Balance, Carrier, Item, Location, Lot, Move, Shipment, ShipmentLine, ShipmentPick, activity_title)
 from modules.stock.quantities import parse_qty
 
 MAX_LINES = 50
@@ -44,7 +45,8 @@ def create_shipment(db: Session, actor: User, *, order_ref: str, lines: list[dic
     if len(lines) > MAX_LINES:
         raise ValidationError(f"Au plus {MAX_LINES} lignes par expédition.", "lines")
     location = _shipping_location(db, shipping_location)
-    shipment = new_activity(Shipment, actor, now, f"Expédition commande {order_ref}", order_ref=order_ref,
+    shipment = new_activity(Shipment, actor, now, title=activity_title(f"Expédition commande {order_ref}"),
+                            order_ref=order_ref,
                             status="draft", shipping_location_id=location.id)
     for number, raw in enumerate(lines, start=1):
         if not isinstance(raw, dict):
