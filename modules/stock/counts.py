@@ -124,13 +124,10 @@ def due_item_ids(db: Session, abc_class: str | None, now: datetime) -> list[int]
 # -- Reading ----------------------------------------------------------------------
 
 def visible_count(db: Session, actor: User, count_id: int) -> Count:
-    count = access.get(db, Count, count_id, field="count_id", label="Inventaire",
-                       options=[selectinload(Count.lines).selectinload(CountLine.item),
-                                selectinload(Count.lines).selectinload(CountLine.location),
-                                selectinload(Count.lines).selectinload(CountLine.lot)])
-    if not can_see_apprentice(actor, count.author):
-        raise Forbidden("Cet inventaire n'est pas le vôtre ni celui d'un apprenti que vous suivez.", "count_id")
-    return count
+    return access.visible(db, Count, actor, count_id, field="count_id", label="Inventaire",
+                          options=[selectinload(Count.lines).selectinload(CountLine.item),
+                                   selectinload(Count.lines).selectinload(CountLine.location),
+                                   selectinload(Count.lines).selectinload(CountLine.lot)])
 
 
 def sorted_lines(count: Count) -> list[CountLine]:

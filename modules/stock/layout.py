@@ -124,11 +124,8 @@ def reslotting(db: Session, a_items: list[Item], home: dict[int, Location]) -> d
 
 
 def visible_study(db: Session, actor: User, study_id: int) -> SlottingStudy:
-    study = access.get(db, SlottingStudy, study_id, field="study_id", label="Étude",
-                       options=[selectinload(SlottingStudy.lines).selectinload(SlottingLine.item)])
-    if not can_see_apprentice(actor, study.author):
-        raise Forbidden("Cette étude n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "study_id")
-    return study
+    return access.visible(db, SlottingStudy, actor, study_id, field="study_id", label="Étude",
+                          options=[selectinload(SlottingStudy.lines).selectinload(SlottingLine.item)])
 
 
 def apply_study(db: Session, actor: User, study: SlottingStudy, now: datetime) -> int:

@@ -24,7 +24,7 @@ from shopfloor import clock
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock, lock_by_id
-from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.errors import Conflict, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.models import Activity
 from shopfloor.evidence.services import ensure_editable
@@ -164,10 +164,7 @@ def can_handle(actor: User, activity: Activity) -> bool:
 
 
 def get_pick(db: Session, actor: User, pick_id: int) -> PickList:
-    pick = access.get(db, PickList, pick_id, label="Liste de prélèvement")
-    if not can_handle(actor, pick):
-        raise Forbidden("Cette liste de prélèvement n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "id")
-    return pick
+    return access.visible(db, PickList, actor, pick_id, label="Liste de prélèvement")
 
 
 def _open(pick: PickList) -> None:

@@ -139,10 +139,7 @@ def open_reception(db: Session, actor: User, *, supplier: Supplier, delivery_not
 
 
 def get_reception(db: Session, actor: User, reception_id: int) -> Reception:
-    reception = access.get(db, Reception, reception_id, label="Réception")
-    if not can_handle(actor, reception):
-        raise Forbidden("Cette réception n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "id")
-    return reception
+    return access.visible(db, Reception, actor, reception_id, label="Réception")
 
 
 def _editable(reception: Reception) -> None:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from shopfloor import access
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
@@ -223,11 +222,7 @@ def get_proposal(db: Session, proposal_id: int) -> PurchaseProposal:
 
 
 def visible_purchase_request(db: Session, actor: User, request_id: int) -> PurchaseRequest:
-    request = access.get(db, PurchaseRequest, request_id, field="request_id", label="Demande d'achat")
-    if not can_see_apprentice(actor, request.author):
-        raise Forbidden("Cette demande d'achat n'est pas la vôtre ni celle d'un apprenti que vous suivez.",
-                        "request_id")
-    return request
+    return access.visible(db, PurchaseRequest, actor, request_id, field="request_id", label="Demande d'achat")
 
 
 def cancel_purchase_request(db: Session, actor: User, request: PurchaseRequest) -> None:

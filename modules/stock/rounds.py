@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor import access
 from shopfloor import validation as v
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
@@ -38,11 +37,8 @@ def create_round(db: Session, actor: User, now: datetime, title: str | None = No
 
 
 def visible_round(db: Session, actor: User, round_id: int) -> CollectionRound:
-    collection = access.get(db, CollectionRound, round_id, field="round_id", label="Tournée",
-                            options=[selectinload(CollectionRound.lines)])
-    if not can_see_apprentice(actor, collection.author):
-        raise Forbidden("Cette tournée n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "round_id")
-    return collection
+    return access.visible(db, CollectionRound, actor, round_id, field="round_id", label="Tournée",
+                          options=[selectinload(CollectionRound.lines)])
 
 
 def _own_open(actor: User, collection: CollectionRound) -> None:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor import access
 from shopfloor import clock
 from shopfloor.auth.models import User
-from shopfloor.auth.services import can_see_apprentice
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
@@ -74,11 +73,8 @@ def _shipping_location(db: Session, code: str | None) -> Location:
 
 
 def visible_shipment(db: Session, actor: User, shipment_id: int) -> Shipment:
-    shipment = access.get(db, Shipment, shipment_id, field="shipment_id", label="Expédition",
+    return access.visible(db, Shipment, actor, shipment_id, field="shipment_id", label="Expédition",
                           options=[selectinload(Shipment.lines).selectinload(ShipmentLine.picks)])
-    if not can_see_apprentice(actor, shipment.author):
-        raise Forbidden("Cette expédition n'est pas la vôtre ni celle d'un apprenti que vous suivez.", "shipment_id")
-    return shipment
 
 
 def _own_step(actor: User, shipment: Shipment, expected_status: str, step: str) -> None:

@@ -107,7 +107,7 @@ def test_purchase_request_from_a_proposal_in_the_browser_forms(client, db, peopl
     assert client.post(f"/stock/proposals/{proposal.id}/request", data={"qty": "40", "due_date": "2030-01-01"}).status_code == 409
     client.post("/logout")
     login(client, "tutor2", "clef-formateur-2026")
-    assert client.get(f"/stock/purchase-requests/{request.id}").status_code == 403
+    assert client.get(f"/stock/purchase-requests/{request.id}").status_code == 404
 
 
 # -- ABC and layout -------------------------------------------------------------------

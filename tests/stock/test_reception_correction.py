@@ -94,7 +94,7 @@ def test_bad_corrections_name_the_field_and_write_nothing(client, db, people, st
         assert response.status_code in (400, 422), (payload, response.json)
         assert response.json["error"]["field"] == field, payload
     other = _correct(client, people, rec_id, line_id, user=people.other_apprentice, qty=2, reason=WHY)
-    assert other.status_code == 403
+    assert other.status_code == 404
     missing = _correct(client, people, rec_id, line_id + 999, qty=2, reason=WHY)
     assert missing.status_code == 404 and missing.json["error"]["field"] == "line_id"
     assert _dock(db) == 6
