@@ -1,8 +1,8 @@
 """Stock at the issue's scale: 5,000 items, 20,000 lots, 1,000,000 moves (+ consistent balances) on SQLite.
 
 Prints median and p95 of a FEFO allocation (service call, rolled back) and of an item's balances read,
-each beside one hand-written SQL query doing the same (ratio), then every GET page of the "stock" and
-"stock_ops" blueprints through the test client as a logged-in tutor, flagging any over 200 ms.
+each beside one hand-written SQL query doing the same (ratio), then every GET page of the "stock"
+blueprint through the test client as a logged-in tutor, flagging any over 200 ms.
 
     python benchmarks/stock_scale.py [--moves 1000000]
 """
@@ -184,10 +184,10 @@ def measure_pages(app, data, runs: int) -> None:
     client = app.test_client()
     client.post("/login", data={"username": "tutor", "password": "clef-formateur-2026"})
     ids = data["ids"]
-    print(f"\nGET pages of blueprints stock / stock_ops as a tutor ({runs} runs each):")
+    print(f"\nGET pages of blueprint stock as a tutor ({runs} runs each):")
     slow = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint.split(".")[0] not in ("stock", "stock_ops") or "GET" not in rule.methods:
+        if rule.endpoint.split(".")[0] != "stock" or "GET" not in rule.methods:
             continue
         url = rule.rule
         for arg in rule.arguments:

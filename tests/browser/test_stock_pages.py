@@ -9,7 +9,7 @@ def _stock_pages(app_config) -> list[str]:
     app = create_app(app_config)
     try:
         return sorted({rule.rule for rule in app.url_map.iter_rules()
-                       if rule.endpoint.split(".")[0] in ("stock", "stock_ops") and "GET" in rule.methods
+                       if rule.endpoint.split(".")[0] == "stock" and "GET" in rule.methods
                        and not rule.arguments})
     finally:
         app.extensions["shopfloor_sessions"].engine.dispose()

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from modules.stock.models_ops import PurchaseProposal
+from modules.stock.models import PurchaseProposal
 from tests.conftest import fresh
 from tests.stock.ops_store import OpsStore
 
