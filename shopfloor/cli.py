@@ -21,8 +21,6 @@ from shopfloor.referential.services import load_referential
 from shopfloor.validation import parse_datetime
 
 
-_app = command_app  # TODO(kit): modules/maintenance/cli.py and modules/stock/cli.py import it; use shopfloor.commands
-
 
 def init_database(app: Flask) -> None:
     upgrade(app.config["DATABASE_URL"])

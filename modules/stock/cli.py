@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from modules.stock import masterdata
+from shopfloor.commands import command_app, transaction
+
 group = click.Group("stock", help="Magasin : imports et opérations.")
 
 
@@ -14,11 +17,7 @@ group = click.Group("stock", help="Magasin : imports et opérations.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(kind: str, file: Path):
     """Import items or locations from FILE (CSV or XLSX): all lines or none."""
-    from shopfloor.cli import _app, transaction
-    from modules.stock import masterdata
-
-    app = _app()
-    with transaction(app) as db:
+    with transaction(command_app()) as db:
         report = masterdata.import_rows(db, kind, masterdata.read_table(file.name, file.read_bytes()))
         if not report.ok:
             db.rollback()
