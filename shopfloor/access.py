@@ -114,6 +114,13 @@ def visible(db: Session, model: type, actor: User, ident, field: str = "id", lab
     return row
 
 
+def may_open(db: Session, actor: User | None, record) -> bool:
+    """Whether `actor` may open this loaded record's page: pages show a link only then."""
+    if actor is None or record is None:
+        return False
+    return can_see(db, type(record), actor, record.id)
+
+
 def can_see(db: Session, model: type, actor: User, ident) -> bool:
     """Whether `visible` would answer the record (to show or hide a link)."""
     query = select(model.id).where(model.id == ident, visible_filter(model, actor))

@@ -1,4 +1,7 @@
 """The core's own registration: its pages, its API and the generic activity type."""
+from shopfloor import access
+from shopfloor.auth.permissions import current_actor
+from shopfloor.db import session
 from shopfloor.api import core_api
 from shopfloor.auth.views import bp as auth_bp
 from shopfloor.evidence.api import bp as evidence_api
@@ -28,5 +31,7 @@ core_module = Module(
     # reachable in templates as {{ core.state_labels }}, {{ core.activity_url(a) }}…
     template_globals={"state_labels": STATE_LABELS, "opinion_labels": OPINION_LABELS,
                       "opinion_levels": OPINION_LEVELS, "activity_url": activity_url,
-                      "criterion_heading": CRITERION_HEADING_LABELS.get},
+                      "criterion_heading": CRITERION_HEADING_LABELS.get,
+                      # {% if core.may_open(record) %}<a …>{% endif %}: no link to a page that would answer 404
+                      "may_open": lambda record: access.may_open(session(), current_actor(), record)},
 )
