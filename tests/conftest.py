@@ -1,42 +1,131 @@
 """Fixtures: a fresh database per test, on SQLite and again on a real PostgreSQL server.
 
-Every test that uses a database runs once per backend (`--db sqlite|postgresql|all`,
-default all). The schema and the referential are built once per backend into a
-template; each test gets its own copy (a file copy on SQLite, CREATE DATABASE …
-TEMPLATE on PostgreSQL)."""
+Every test that uses a database runs once per backend (`--db sqlite|postgresql|all`, default all);
+the browser tests (tests/browser/) run once, on SQLite. The schema and the referential are built
+once per backend into a template, and once more with the standard cast of users (`People`) into a
+second template; each test gets its own copy (a file copy on SQLite, CREATE DATABASE … TEMPLATE on
+PostgreSQL): of the second one when it asks for `people` (directly or through another fixture), of
+the first one otherwise, so a test that does not ask for the cast gets a database without any user.
+
+What keeps the suite fast (`./scripts/test` runs it on 2 workers with pytest-xdist):
+- passwords are hashed with a cheap pbkdf2 in the test process (shopfloor.auth.services.PASSWORD_METHOD,
+  set below; production keeps scrypt, tests/test_suite_setup.py proves it);
+- each xdist worker builds its own templates and starts its own PostgreSQL server; every database
+  name carries the worker's id;
+- markers set here: `browser` (tests/browser/), `pg` (the PostgreSQL runs), so that
+  `pytest -m "not browser" --db sqlite tests/stock` runs one module in seconds;
+- under xdist the slowest tests are handed out first, and the demo at hard dates (one fixture
+  starting every date at once) stays on one worker (`--dist loadgroup`)."""
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import selectinload
 
-from shopfloor import clock, create_app
-from shopfloor.auth.services import UserInput, create_token, create_user
-from shopfloor.db import Sessions, make_engine
-from shopfloor.models import metadata
-from shopfloor.referential.services import load_referential
+from shopfloor.auth import services as auth_services
+
+# Before anything hashes a password (the templates, the demo, every create_user of the tests).
+# One pbkdf2 round: the hash is verified as in production, at no cost.
+FAST_PASSWORD_METHOD = "pbkdf2:sha256:1"
+auth_services.PASSWORD_METHOD = FAST_PASSWORD_METHOD
+
+from shopfloor import clock, create_app  # noqa: E402
+from shopfloor.auth.models import User  # noqa: E402
+from shopfloor.auth.services import UserInput, create_token, create_user  # noqa: E402
+from shopfloor.db import Sessions, make_engine  # noqa: E402
+from shopfloor.models import metadata  # noqa: E402
+from shopfloor.referential.services import load_referential  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 BACKENDS = ("sqlite", "postgresql")
+TESTS = Path(__file__).resolve().parent
+BROWSER_TESTS = TESTS / "browser"
+# "gw0", "gw1"… under pytest-xdist; every PostgreSQL database name carries it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Files whose tests share one worker under xdist: the demo at hard dates has a module fixture that
+# starts every selected date at once (in any worker that gets one of its tests).
+ONE_WORKER_FILES = ("tests/core/test_demo_dates.py",)
+# Handed out first under xdist (longest first, roughly, as measured): a long test started last
+# would leave the other worker idle while it runs.
+SLOW_FIRST = ("tests/core/test_demo_dates.py", "tests/core/test_api_fuzz.py", "tests/core/test_freeze_all_paths.py",
+              "tests/browser/", "tests/core/test_races.py")
 
 
 def pytest_addoption(parser):
     parser.addoption("--db", default="all", choices=("all",) + BACKENDS, help="database backend(s) to test on")
 
 
+def _is_browser_test(path) -> bool:
+    return Path(path).resolve().is_relative_to(BROWSER_TESTS)
+
+
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         choice = metafunc.config.getoption("--db")
         backends = BACKENDS if choice == "all" else (choice,)
+        if _is_browser_test(metafunc.definition.path):
+            # once, on SQLite: what they check is the pages in a browser, not the database
+            backends = ["sqlite" if "sqlite" in backends else
+                        pytest.param("sqlite", marks=pytest.mark.skip(reason="browser tests run on SQLite only"))]
         metafunc.parametrize("backend", backends, scope="session")
 
 
-def _build_template(url: str) -> None:
+@pytest.hookimpl(tryfirst=True)   # before -m reads the markers and xdist reads xdist_group
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _is_browser_test(item.path):
+            item.add_marker(pytest.mark.browser)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.pg)
+        if item.nodeid.split("::", 1)[0] in ONE_WORKER_FILES:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+class _SlowFirst:
+    """Under xdist, after pytest has grouped the tests by backend: the slowest first (stable otherwise)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        def rank(item):
+            return next((i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST))
+        items.sort(key=rank)
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_SlowFirst(), "shopfloor-slow-first")
+
+
+@pytest.hookimpl(optionalhook=True)   # a pytest-xdist hook, in its controller process
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`, done here: xdist 3.8 groups by renaming `item._nodeid`, which pytest 9.2 no
+    longer reads, so its own loadgroup hands the group's tests to any worker. The same scheduler,
+    told the groups by node id: the files of ONE_WORKER_FILES, and any `…@group` xdist would name."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if "@" in nodeid.rsplit("]", 1)[-1]:
+                return nodeid.rsplit("@", 1)[-1]
+            path = nodeid.split("::", 1)[0]
+            return path if path in ONE_WORKER_FILES else nodeid
+
+    return OneWorkerGroups(config, log)
+
+
+# -- Template databases ---------------------------------------------------------------------
+
+def _build_schema(url: str) -> None:
     engine = make_engine(url)
     metadata.create_all(engine)
     db = Sessions(engine).open(write=True)
@@ -44,6 +133,59 @@ def _build_template(url: str) -> None:
     db.commit()
     db.close()
     engine.dispose()
+
+
+def _add_people(url: str) -> None:
+    """The cast, made as the `people` fixture used to make it in every test (at NOW)."""
+    engine = make_engine(url)
+    db = Sessions(engine).open(write=True)
+    with clock.frozen(NOW):
+        People(db)
+    db.close()
+    engine.dispose()
+
+
+TEMPLATE_KINDS = ("base", "people")   # schema and referential; the same with the People cast
+
+
+class Templates:
+    """This process's template databases, built on first use: one per backend and kind."""
+
+    def __init__(self, tmp_path_factory, request):
+        self._tmp_path_factory, self._request = tmp_path_factory, request
+        self._built: dict[tuple[str, str], object] = {}
+
+    def sqlite(self, kind: str) -> Path:
+        key = ("sqlite", kind)
+        if key not in self._built:
+            path = self._tmp_path_factory.mktemp("template") / f"{kind}.db"
+            if kind == "base":
+                _build_schema(f"sqlite:///{path}")
+            else:
+                shutil.copyfile(self.sqlite("base"), path)
+                _add_people(f"sqlite:///{path}")
+            self._built[key] = path
+        return self._built[key]
+
+    def postgresql(self, kind: str) -> str:
+        """The name of the template database of that kind on this worker's server."""
+        key = ("postgresql", kind)
+        if key not in self._built:
+            server = self._request.getfixturevalue("postgres_server")
+            name = f"sf_{WORKER}_template_{kind}"
+            source = None if kind == "base" else self.postgresql("base")
+            admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {source}" if source else "")))
+            admin.dispose()
+            (_build_schema if kind == "base" else _add_people)(server.url(name))
+            self._built[key] = name
+        return self._built[key]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory, request) -> Templates:
+    return Templates(tmp_path_factory, request)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +202,7 @@ _counter = itertools.count()
 @contextmanager
 def pg_database(server, template: str | None = None):
     """A new PostgreSQL database (a copy of `template` when given), dropped afterwards."""
-    name = f"sf_test_{next(_counter)}"
+    name = f"sf_{WORKER}_test_{next(_counter)}"
     admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
@@ -72,29 +214,21 @@ def pg_database(server, template: str | None = None):
         admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def template(backend, tmp_path_factory, request):
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("template") / "template.db"
-        _build_template(f"sqlite:///{path}")
-        return path
-    server = request.getfixturevalue("postgres_server")
-    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE sf_template"))
-    admin.dispose()
-    _build_template(server.url("sf_template"))
-    return server
+def _template_kind(request) -> str:
+    return "people" if "people" in request.fixturenames else "base"
 
 
 @pytest.fixture
-def database_url(backend, template, tmp_path):
+def database_url(backend, templates, tmp_path, request):
+    """A copy of the template: with the People cast when the test asks for `people`, without any user otherwise."""
+    kind = _template_kind(request)
     if backend == "sqlite":
         path = tmp_path / "shopfloor.db"
-        shutil.copyfile(template, path)
+        shutil.copyfile(templates.sqlite(kind), path)
         yield f"sqlite:///{path}"
         return
-    with pg_database(template, "sf_template") as url:
+    template = templates.postgresql(kind)
+    with pg_database(request.getfixturevalue("postgres_server"), template) as url:
         yield url
 
 
@@ -140,7 +274,13 @@ def frozen_clock(now):
 
 
 class People:
-    """The cast of the permission tests: two tutors, their apprentices, an admin."""
+    """The cast of the permission tests: two tutors, their apprentices, an admin.
+
+    `People(db)` creates them; the `people` fixture finds them already in its database (the
+    template holds them) and loads them in the test's session with `People.of(db)`."""
+
+    CAST = {"admin": "admin", "tutor": "tutor", "other_tutor": "tutor2", "apprentice": "appr",
+            "other_apprentice": "appr2"}
 
     def __init__(self, db):
         self.db = db
@@ -154,6 +294,23 @@ class People:
         db.commit()
         self._tokens: dict[str, str] = {}
 
+    @classmethod
+    def of(cls, db) -> "People | None":
+        """The cast already in the database, loaded as creating it leaves it (tutor, certifications
+        and cohort in memory, transaction ended); None when it is not there."""
+        users = {user.username: user for user in db.scalars(
+            select(User).where(User.username.in_(cls.CAST.values()))
+            .options(selectinload(User.tutor), selectinload(User.certifications), selectinload(User.cohort)))}
+        db.commit()
+        if set(users) != set(cls.CAST.values()):
+            return None
+        people = cls.__new__(cls)
+        people.db = db
+        for attribute, username in cls.CAST.items():
+            setattr(people, attribute, users[username])
+        people._tokens = {}
+        return people
+
     def token(self, user) -> str:
         if user.username not in self._tokens:
             self._tokens[user.username] = create_token(self.db, user)
@@ -166,7 +323,9 @@ class People:
 
 @pytest.fixture
 def people(db) -> People:
-    return People(db)
+    # the database is a copy of the template with the cast (see database_url), unless the test
+    # asked for `people` in a way the fixture closure does not show: then it is made here
+    return People.of(db) or People(db)
 
 
 def fresh(db):

@@ -24,8 +24,25 @@ MIN_PASSWORD = 12
 # One answer for an unknown user, a wrong password and a locked account: it confirms no account.
 LOGIN_REFUSED = ("Identifiant ou mot de passe incorrect. Après 5 échecs, le compte est verrouillé "
                  "pendant 15 minutes.")
-# Checked when the username is unknown, so that both answers cost one hash verification.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+# How new passwords are hashed: werkzeug's scrypt (its default). The test suite sets a cheap
+# pbkdf2 here (tests/conftest.py) so that its thousands of users cost nothing; nothing else changes
+# it. A login verifies any stored hash whatever this says, since each hash names its own method.
+PASSWORD_METHOD = "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+# Checked when the username is unknown, so that both answers cost one hash verification of the
+# current method (the default's made at import, as before; another's on its first use).
+_DUMMY_HASHES: dict[str, str] = {PASSWORD_METHOD: hash_password(secrets.token_urlsafe(16))}
+
+
+def _dummy_hash() -> str:
+    if PASSWORD_METHOD not in _DUMMY_HASHES:
+        _DUMMY_HASHES[PASSWORD_METHOD] = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[PASSWORD_METHOD]
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +147,7 @@ def create_user(db: Session, data: UserInput, *, actor: User | None = None, now:
     data.username = (data.username or "").strip().lower()
     tutor, certs = _validate(db, data, None)
     user = User(username=data.username, full_name=data.full_name.strip(), role=data.role, email=data.email or None,
-                password_hash=generate_password_hash(data.password), tutor=tutor, certifications=certs,
+                password_hash=hash_password(data.password), tutor=tutor, certifications=certs,
                 cohort=_cohort(db, data.cohort), locale=data.locale, active=data.active, demo=demo)
     db.add(user)
     db.flush()
@@ -159,7 +176,7 @@ def update_user(db: Session, user: User, data: UserInput, *, actor: User | None 
         audit(db, "role_changed", now, actor=actor, subject=user, address=address,
               before=before["role"], after=user.role)
     if data.password:
-        user.password_hash = generate_password_hash(data.password)
+        user.password_hash = hash_password(data.password)
         end_sessions(db, user)
         audit(db, "password_reset", now, actor=actor, subject=user, address=address)
     if changed:
@@ -195,7 +212,7 @@ def change_password(db: Session, user: User, current: str, new: str, now: dateti
     check_password(new or "", user.username)
     if check_password_hash(user.password_hash, new):
         raise ValidationError("Le nouveau mot de passe doit différer de l'actuel.", "password")
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = hash_password(new)
     end_sessions(db, user)
     audit(db, "password_changed", now, actor=user, subject=user, address=address)
 
@@ -223,7 +240,7 @@ def authenticate(db: Session, username: str, password: str, now: datetime,
     same: one password-hash verification each (against a dummy hash when there is no account)."""
     typed = (username or "").strip().lower()[:64]
     user = db.scalar(select(User).where(User.username == typed)) if typed else None
-    ok = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password or "")
     if user is None:
         audit(db, "login_failed", now, username=typed, address=address, reason="unknown_user")
         db.flush()

@@ -1,4 +1,7 @@
-"""A real server (waitress, in a thread) and Debian's Chromium driven by Playwright."""
+"""A real server (waitress, in a thread) and Debian's Chromium driven by Playwright.
+
+These tests run once, on SQLite (tests/conftest.py). The demo they are served is loaded once per
+test process into a template database; each test's server gets its own copy of it."""
 from __future__ import annotations
 
 import os
@@ -35,15 +38,35 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def live_server(app_config):
-    """The suite with its demo data, served on a free loopback port (CSRF on, as in production)."""
-    app = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+def _load_demo(app) -> None:
     db = app.extensions["shopfloor_sessions"].open(write=True)
     with app.app_context():
         load_demo(app, db, NOW)
     db.commit()
     db.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(templates, tmp_path_factory) -> Path:
+    """The SQLite template with the demo loaded, as every live server had it loaded for itself."""
+    folder = tmp_path_factory.mktemp("demo_template")
+    path = folder / "demo.db"
+    shutil.copyfile(templates.sqlite("base"), path)
+    app = create_app({"INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": f"sqlite:///{path}",
+                      "SECRET_KEY": "test-secret", "TESTING": True})
+    _load_demo(app)
+    app.extensions["shopfloor_sessions"].engine.dispose()   # the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def live_server(app_config, backend, request):
+    """The suite with its demo data, served on a free loopback port (CSRF on, as in production)."""
+    if backend == "sqlite":   # the test's database (not opened yet) becomes a copy of the demo template
+        shutil.copyfile(request.getfixturevalue("demo_template"), app_config["DATABASE_URL"].removeprefix("sqlite:///"))
+    app = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+    if backend != "sqlite":
+        _load_demo(app)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
