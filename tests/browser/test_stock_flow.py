@@ -116,7 +116,9 @@ def test_apprentice_receives_quarantines_picks_fefo_and_submits_evidence(page, l
 
     page.goto(reception_url)
     page.get_by_role("link", name="Preuves").click()
+    page.wait_for_url(re.compile(r"/activities/\d+$"))
     boxes = page.locator("input[name=competence]")
+    boxes.first.wait_for()
     proposed = [boxes.nth(i).get_attribute("value") for i in range(boxes.count()) if boxes.nth(i).is_checked()]
     assert {"LOG-1", "LOG-2", "LOG-6"} <= set(proposed)  # the damaged line proposes LOG-6
     for code in proposed:
