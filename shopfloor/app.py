@@ -1,7 +1,6 @@
 """The application factory: configuration, database, extensions, modules, error handling."""
 from __future__ import annotations
 
-import importlib
 import logging
 from types import SimpleNamespace
 
@@ -45,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from shopfloor.core_module import core_module
     registry.add(core_module)
     for name in app.config["MODULES"]:
-        registry.add(importlib.import_module(name).registration)
+        registry.add(config_module.module_registration(name))
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["shopfloor_sessions"] = Sessions(engine, registry)
     guards.install(app.extensions["shopfloor_sessions"])  # every flush: bounds, cancellation, freeze

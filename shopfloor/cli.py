@@ -1,7 +1,6 @@
 """The `shopfloor` command: init, demo, serve, scheduler, users, tokens, jobs; modules add groups."""
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
@@ -13,7 +12,7 @@ from shopfloor import clock, scheduler
 from shopfloor.auth.models import User
 from shopfloor.auth.services import UserInput, create_token, create_user, get_user, revoke_tokens
 from shopfloor.commands import command_app, transaction
-from shopfloor.config import enabled_modules
+from shopfloor.config import ConfigError, enabled_modules, module_registration
 from shopfloor.demo import load_demo
 from shopfloor.errors import DomainError
 from shopfloor.migrate import upgrade
@@ -39,9 +38,16 @@ class _Main(click.Group):
             return
         self._modules_added = True
         for name in enabled_modules():
-            module = importlib.import_module(name)
-            if module.registration.cli is not None:
-                self.add_command(module.registration.cli)
+            registration = module_registration(name)
+            if registration.cli is not None:
+                self.add_command(registration.cli)
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except ConfigError as exc:   # a SHOPFLOOR_* value that cannot be used: say which, no traceback
+            click.echo(f"Configuration : {exc}", err=True)
+            sys.exit(2)
 
     def list_commands(self, ctx):
         self._add_module_commands()
