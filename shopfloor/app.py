@@ -57,11 +57,25 @@ def create_app(config: dict | None = None) -> Flask:
             if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
                 csrf.exempt(blueprint)
 
+    _refuse_unguarded_views(app, registry)
     _init_requests(app)
     _init_errors(app)
     from shopfloor.web import init_templates
     init_templates(app)
     return app
+
+
+def _refuse_unguarded_views(app: Flask, registry: Registry) -> None:
+    """Every view says who may open it: `@requires(...)`, or its module lists it in
+    `public_endpoints`. A view that does neither would be open to anyone by omission."""
+    public = {endpoint for module in registry.modules for endpoint in module.public_endpoints}
+    for endpoint, view in app.view_functions.items():
+        guarded = hasattr(view, "required_roles")
+        if endpoint == "static" or endpoint.endswith(".static"):
+            continue
+        if guarded == (endpoint in public):
+            raise RuntimeError(f"view {endpoint}: " + ("both @requires and public_endpoints" if guarded else
+                               "neither @requires(...) nor listed in its module's public_endpoints"))
 
 
 def _init_login(app: Flask) -> None:

@@ -34,4 +34,5 @@ core_module = Module(
                       "criterion_heading": CRITERION_HEADING_LABELS.get,
                       # {% if core.may_open(record) %}<a …>{% endif %}: no link to a page that would answer 404
                       "may_open": lambda record: access.may_open(session(), current_actor(), record)},
+    public_endpoints=("auth.login", "auth.logout", "web.healthz", "web.openapi", "web.plotly_js"),
 )

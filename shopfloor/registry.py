@@ -102,7 +102,9 @@ class Module:
     pareto_sources: list[ParetoSource] = field(default_factory=list)
     # names its templates use, reachable as {{ <module name>.<key> }} (e.g. {{ stock.count_scopes }})
     template_globals: dict[str, Any] = field(default_factory=dict)
-    public_endpoints: tuple[str, ...] = ()  # views anyone may open without logging in (a screen's token page)
+    # views anyone may open without logging in (a screen's token page); every other view must carry
+    # @requires(...): the app refuses to build otherwise
+    public_endpoints: tuple[str, ...] = ()
 
 
 @dataclass

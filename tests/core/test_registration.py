@@ -37,3 +37,43 @@ def test_an_app_without_a_module_has_no_trace_of_it(app_config, left_out):
     assert _traces(without, module) == {key: [] for key in _traces(without, module)}
     for app in (full, without):
         app.extensions["shopfloor_sessions"].engine.dispose()
+
+
+def _module_with_a_view(tmp_name: str, guarded: bool, public: bool):
+    """A throw-away module with one view, as a site's own module would add one."""
+    import sys
+    import types
+
+    from flask import Blueprint
+
+    from shopfloor.auth.permissions import requires
+    from shopfloor.registry import Module
+
+    bp = Blueprint(tmp_name, __name__, url_prefix=f"/{tmp_name}")
+
+    def page():
+        return "secret"
+    bp.add_url_rule("/", "page", requires()(page) if guarded else page)
+    module = types.ModuleType(tmp_name)
+    module.registration = Module(name=tmp_name, label=tmp_name, blueprints=[bp],
+                                 public_endpoints=(f"{tmp_name}.page",) if public else ())
+    sys.modules[tmp_name] = module
+    return tmp_name
+
+
+@pytest.mark.parametrize(("guarded", "public", "refusal"), [
+    (False, False, "neither @requires"),
+    (True, True, "both @requires and public_endpoints"),
+])
+def test_an_app_refuses_a_view_that_does_not_say_who_may_open_it(app_config, guarded, public, refusal):
+    name = _module_with_a_view(f"site_extra_{guarded}_{public}", guarded, public)
+    with pytest.raises(RuntimeError, match=f"view {name}.page: {refusal}"):
+        create_app({**app_config, "MODULES": [*DEFAULT_MODULES, name]})
+
+
+@pytest.mark.parametrize(("guarded", "public", "status"), [(True, False, 302), (False, True, 200)])
+def test_a_declared_view_is_served_as_declared(app_config, guarded, public, status):
+    name = _module_with_a_view(f"site_ok_{guarded}_{public}", guarded, public)
+    app = create_app({**app_config, "MODULES": [*DEFAULT_MODULES, name]})
+    assert app.test_client().get(f"/{name}/").status_code == status   # 302: to the login page
+    app.extensions["shopfloor_sessions"].engine.dispose()
