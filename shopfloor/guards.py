@@ -14,13 +14,25 @@ activity or a row an activity owns, and its values are bounded where they are bu
 and addresses cut to their columns)."""
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from shopfloor import bounds
 from shopfloor.db import Sessions
 from shopfloor.evidence import cancellation, freeze
 
 
+def _refuse_changes_to_cancelled_or_frozen(db: Session, _context, _instances) -> None:
+    """One walk of the flush's rows to the activities they change, read by both guards."""
+    touched = freeze.activities_touched(db)
+    if touched:
+        cancellation.refuse_cancelled(db, touched)
+        freeze.refuse_frozen(db, touched)
+
+
 def install(sessions: Sessions) -> None:
     for factory in (sessions.reader, sessions.writer):
-        bounds.install(factory)           # the order they ran in when they listened on Session
-        cancellation.install(factory)
-        freeze.install(factory)
+        bounds.install(factory)           # first: a value that does not fit is refused before any lock
+        if not event.contains(factory, "before_flush", _refuse_changes_to_cancelled_or_frozen):
+            event.listen(factory, "before_flush", _refuse_changes_to_cancelled_or_frozen)
+        freeze.install(factory)           # bulk UPDATE/DELETE

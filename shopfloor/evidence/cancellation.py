@@ -6,16 +6,16 @@ instead: every module that declared `Effects` for its type (in its registration)
 did, in the same transaction, and the activity records who cancelled it, when and why. The core
 never imports a module: it walks the effects handed to it.
 
-Once cancelled, an activity changes no more (a `before_flush` listener refuses any change to it or
-to a row it owns, as the freeze does), and it cannot be submitted or validated as evidence."""
+Once cancelled, an activity changes no more (`refuse_cancelled`, run at every flush by
+shopfloor.guards, refuses any change to it or to a row it owns, as the freeze does), and it cannot be submitted or validated as evidence."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shopfloor import clock
 from shopfloor import validation as v
@@ -23,7 +23,7 @@ from shopfloor.auth.models import User
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.freeze import ensure_editable
-from shopfloor.evidence.models import Activity, Attachment, EvidenceEvent
+from shopfloor.evidence.models import Activity, EvidenceEvent
 
 REASON_MAX = 500
 CANCELLING = "shopfloor_cancelling"  # session.info key: activity ids whose cancellation is running
@@ -51,9 +51,15 @@ def cancelled_message(activity: Activity) -> str | None:
     """« Annulée le … par … : raison », or None while the activity is not cancelled."""
     if activity.activity_cancelled_at is None:
         return None
-    day = activity.activity_cancelled_at.astimezone(clock.PARIS).strftime("%d/%m/%Y à %H:%M")
-    who = activity.cancelled_by.full_name if activity.cancelled_by is not None else "?"
-    return f"Annulée le {day} par {who} : {activity.cancel_reason or ''}".rstrip(" :")
+    who = activity.cancelled_by.full_name if activity.cancelled_by is not None else None
+    return _cancelled_phrase(activity.activity_cancelled_at, who, activity.cancel_reason)
+
+
+def _cancelled_phrase(cancelled_at: datetime, who: str | None, reason: str | None) -> str:
+    if cancelled_at.tzinfo is None:   # SQLite hands back naive UTC
+        cancelled_at = cancelled_at.replace(tzinfo=timezone.utc)
+    day = cancelled_at.astimezone(clock.PARIS).strftime("%d/%m/%Y à %H:%M")
+    return f"Annulée le {day} par {who or '?'} : {reason or ''}".rstrip(" :")
 
 
 def ensure_not_cancelled(activity: Activity, field: str = "activity_id") -> None:
@@ -120,49 +126,19 @@ def cancel_activity(db: Session, actor: User, activity: Activity, reason, now: d
 
 # -- Nothing changes a cancelled activity --------------------------------------------------
 
-def _was_cancelled(activity: Activity) -> bool:
-    """Cancelled before this flush (the cancellation's own flush is allowed)."""
-    history = inspect(activity).attrs.activity_cancelled_at.history
-    if history.deleted:
-        return history.deleted[0] is not None
-    if history.added:
-        return False
-    return activity.activity_cancelled_at is not None
-
-
-def _owners(db: Session, owner) -> list[Activity]:
-    if owner is None:
-        return []
-    if isinstance(owner, (tuple, list, set, frozenset)):
-        return [a for o in owner for a in _owners(db, o)]
-    if isinstance(owner, Activity):
-        return [owner]
-    if isinstance(owner, int):
-        found = db.get(Activity, owner)
-        return [found] if found is not None else []
-    return []
-
-
-def _refuse_changes_to_cancelled_activities(db: Session, _context, _instances) -> None:
-    running = db.info.get(CANCELLING, set())
+def refuse_cancelled(db: Session, touched: set[int]) -> None:
+    """No flush may change an activity cancelled before it, or a row it owns: `touched` is what
+    the flush would change (freeze.activities_touched). The cancellation's own flush is let through.
+    Read from the database, so putting `activity_cancelled_at` back to None is refused too."""
+    ids = sorted(touched - db.info.get(CANCELLING, set()))
+    if not ids:
+        return
     with db.no_autoflush:
-        for obj in list(db.dirty) + list(db.deleted) + list(db.new):
-            if obj in db.dirty and not db.is_modified(obj, include_collections=False):
-                continue
-            if isinstance(obj, Activity):
-                owners = [] if obj in db.new else [obj]
-            elif isinstance(obj, Attachment):
-                owners = [obj.activity] if obj.activity is not None else []
-            elif hasattr(type(obj), "owning_activity"):
-                owners = _owners(db, obj.owning_activity)
-            else:
-                continue
-            for activity in owners:
-                if activity.id is not None and activity.id not in running and _was_cancelled(activity):
-                    ensure_not_cancelled(activity)
-
-
-def install(factory: sessionmaker) -> None:
-    """Refuse changes to cancelled activities in the sessions this factory opens (see shopfloor.guards)."""
-    if not event.contains(factory, "before_flush", _refuse_changes_to_cancelled_activities):
-        event.listen(factory, "before_flush", _refuse_changes_to_cancelled_activities)
+        found = db.execute(select(Activity.id, Activity.activity_cancelled_at, Activity.cancel_reason, User.full_name)
+                           .outerjoin(User, User.id == Activity.cancelled_by_id)
+                           .where(Activity.id.in_(ids), Activity.activity_cancelled_at.is_not(None))
+                           .order_by(Activity.id).limit(1)).first()
+    if found is not None:
+        activity_id, cancelled_at, reason, who = found
+        raise Conflict(f"Activité {activity_id} annulée ({_cancelled_phrase(cancelled_at, who, reason)}) : "
+                       f"elle ne peut plus être modifiée ni servir de preuve.", "activity_id")

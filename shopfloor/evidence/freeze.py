@@ -5,7 +5,7 @@ One guard, enforced where it cannot be skipped:
   activity row (SELECT … FOR UPDATE on PostgreSQL; SQLite writers hold the write lock since
   BEGIN IMMEDIATE) and reads the validated evidence from the database, not from the identity
   map, so an edit racing a validation is either committed before it or refused;
-- a `before_flush` listener refuses any flush that inserts, changes or deletes an activity, or a
+- `refuse_frozen`, run at every flush by shopfloor.guards, refuses any flush that inserts, changes or deletes an activity, or a
   row that declares `owning_activity` (lines, steps, causes, actions, problems…), when one of the
   activities it belongs to is frozen;
 - a `do_orm_execute` listener refuses ORM bulk UPDATE/DELETE statements on those tables unless
@@ -116,8 +116,9 @@ def _changed_keys(obj) -> set[str]:
             if not getattr(attr, "uselist", False) and state.attrs[attr.key].history.has_changes()}
 
 
-def _owners_touched(db: Session) -> set[int]:
-    """The activities a flush would change: changed activities, and the owners of changed owned rows."""
+def activities_touched(db: Session) -> set[int]:
+    """The activities a flush would change: changed activities, the owners of changed owned rows,
+    and the origin of a new activity. The one walk the flush guards share (shopfloor.guards)."""
     touched: set[int] = set()
     for obj in list(db.new) + list(db.dirty) + list(db.deleted):
         cls = type(obj)
@@ -167,9 +168,9 @@ def _owners_by_foreign_key(db: Session, obj) -> set[int]:
     return owners
 
 
-def _refuse_changes_to_frozen_activities(db: Session, _context, _instances) -> None:
-    """No flush may change a frozen activity or a row it owns, whoever calls it."""
-    touched = _owners_touched(db)
+def refuse_frozen(db: Session, touched: set[int]) -> None:
+    """No flush may change a frozen activity or a row it owns, whoever calls it: `touched` is
+    what the flush would change (activities_touched); locks those activities, then reads."""
     if touched:
         _refuse(validated_codes(db, touched, lock=True))
 
@@ -221,8 +222,6 @@ def _refuse_bulk_writes_to_frozen(state: ORMExecuteState) -> None:
 
 
 def install(factory: sessionmaker) -> None:
-    """Guard every flush and bulk statement of the sessions this factory opens (see shopfloor.guards)."""
-    for name, listener in (("before_flush", _refuse_changes_to_frozen_activities),
-                           ("do_orm_execute", _refuse_bulk_writes_to_frozen)):
-        if not event.contains(factory, name, listener):
-            event.listen(factory, name, listener)
+    """Guard the bulk statements of the sessions this factory opens (the flush: shopfloor.guards)."""
+    if not event.contains(factory, "do_orm_execute", _refuse_bulk_writes_to_frozen):
+        event.listen(factory, "do_orm_execute", _refuse_bulk_writes_to_frozen)

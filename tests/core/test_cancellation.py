@@ -423,6 +423,21 @@ def test_a_cancelled_activity_refuses_edits_and_cannot_become_evidence(client, d
     db.rollback()
 
 
+def test_a_cancellation_cannot_be_undone_by_writing_the_row(client, db, people):
+    """The flush guard reads the cancellation from the database, not from the row in memory."""
+    activity_id = _generic(client, people)
+    headers = people.headers(people.apprentice)
+    assert client.post(f"{API}/activities/{activity_id}/cancel", json=REASON, headers=headers).status_code == 200
+    fresh(db)
+    activity = db.get(Activity, activity_id)
+    activity.activity_cancelled_at, activity.title = None, "Jamais annulée"
+    with pytest.raises(Conflict) as refused:
+        db.flush()
+    assert f"Activité {activity_id} annulée (Annulée le " in refused.value.message
+    db.rollback()
+    assert db.get(Activity, activity_id).activity_cancelled_at is not None
+
+
 def test_a_validated_activity_can_be_neither_deleted_nor_cancelled(client, db, people, shop, now):
     rec = receive(db, shop, people, 5)
     headers = people.headers(people.apprentice)
