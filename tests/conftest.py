@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import selectinload
 
@@ -238,9 +239,28 @@ def app_config(database_url, tmp_path) -> dict:
             "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False, "TESTING": True}
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept across this process's apps: each test builds its own app, and
+    would otherwise compile every template it renders again (jinja checks the source's checksum)."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_TEMPLATE_CODE = _SharedTemplateCode()
+
+
 @pytest.fixture
 def app(app_config):
     application = create_app(app_config)
+    application.jinja_env.bytecode_cache = SHARED_TEMPLATE_CODE
     yield application
     application.extensions["shopfloor_sessions"].engine.dispose()
 
