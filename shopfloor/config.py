@@ -49,12 +49,14 @@ def _flag(name: str) -> bool:
 
 
 def base_url() -> str:
-    """SHOPFLOOR_BASE_URL: an http(s) address with a host, without a query or a fragment."""
-    raw = os.environ.get("SHOPFLOOR_BASE_URL", "").strip() or "http://127.0.0.1:5000"
+    """SHOPFLOOR_PUBLIC_URL (or its older name SHOPFLOOR_BASE_URL): the address people reach the
+    suite at, http(s) with a host, without a query or a fragment."""
+    name = "SHOPFLOOR_PUBLIC_URL" if os.environ.get("SHOPFLOOR_PUBLIC_URL", "").strip() else "SHOPFLOOR_BASE_URL"
+    raw = os.environ.get(name, "").strip() or "http://127.0.0.1:5000"
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigError("SHOPFLOOR_BASE_URL doit être une adresse http:// ou https:// avec un nom d'hôte, "
-                          f"par exemple https://shopfloor.example.fr (reçu « {raw} »).")
+        raise ConfigError(f"{name} doit être une adresse http:// ou https:// avec un nom d'hôte, "
+                          f"par exemple https://atelier.example.org (reçu « {raw} »).")
     return raw.rstrip("/")
 
 

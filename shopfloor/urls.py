@@ -1,6 +1,6 @@
 """The address of a page, inside a request or outside one (a job, the CLI, a mail, a label).
 
-In a request it is Flask's `url_for`. Outside, the app's `BASE_URL` (SHOPFLOOR_BASE_URL, the
+In a request it is Flask's `url_for`. Outside, the app's `BASE_URL` (SHOPFLOOR_PUBLIC_URL, the
 address people reach the suite at) gives the host and path prefix, so a record's link is the
 same whoever builds it."""
 from __future__ import annotations

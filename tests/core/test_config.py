@@ -19,6 +19,7 @@ BAD_VALUES = [
     ("SHOPFLOOR_BASE_URL", "shopfloor.local"),
     ("SHOPFLOOR_BASE_URL", "ftp://shopfloor.local"),
     ("SHOPFLOOR_BASE_URL", "https://shopfloor.local/?x=1"),
+    ("SHOPFLOOR_PUBLIC_URL", "atelier.example.org"),
     ("SHOPFLOOR_DATABASE_URL", "mysql://root@db/shopfloor"),
     ("SHOPFLOOR_DATABASE_URL", "not a url"),
     ("SHOPFLOOR_MODULES", "modules.stok"),
@@ -54,3 +55,10 @@ def test_good_values_are_read(tmp_path, monkeypatch):
     assert app.config["UPLOAD_MAX_BYTES"] == 2048
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["BASE_URL"] == "https://atelier.example.fr/shopfloor"
+
+
+def test_the_public_url_wins_over_its_older_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPFLOOR_BASE_URL", "http://ancien.example.org")
+    monkeypatch.setenv("SHOPFLOOR_PUBLIC_URL", "https://atelier.example.org")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["BASE_URL"] == "https://atelier.example.org"
