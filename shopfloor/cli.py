@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
 from sqlalchemy import create_engine, inspect, select, text, true
 from sqlalchemy.engine import make_url
 
+from shopfloor import backup as backup_module
 from shopfloor import clock, scheduler
+from shopfloor import config as config_module
 from shopfloor.auth.models import User
 from shopfloor.auth.services import UserInput, create_token, create_user, get_user, revoke_tokens
 from shopfloor.commands import command_app, transaction
@@ -124,6 +127,40 @@ def serve(host: str, port: int, no_scheduler: bool, threads: int):
         scheduler.start(app)
     click.echo(f"Shopfloor sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
     waitress_serve(app, host=host, port=port, threads=threads, ident="shopfloor")
+
+
+def _site(with_key: bool = True) -> "backup_module.Site":
+    """The site the environment names; a restore reads no key (it would make one in the instance)."""
+    instance = config_module.instance_path()
+    key = config_module.secret_key(instance) if with_key else ""
+    return backup_module.Site(config_module.database_url(instance), instance, key)
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path):
+    """Write one archive of the site: database dump, uploads, frozen reports, secret key, checksums."""
+    try:
+        manifest = backup_module.backup(_site(), path, clock.now())
+    except backup_module.BackupError as exc:
+        click.echo(f"Sauvegarde refusée : {exc}", err=True)
+        sys.exit(1)
+    files = sum(1 for name in manifest["members"] if name.startswith("files/"))
+    click.echo(f"Sauvegarde écrite : {path} (base {manifest['database']}, {files} fichier(s), clé secrète). "
+               "Elle contient la clé et toutes les données : gardez-la à l'abri.")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the database and the files of a site that already holds data.")
+def restore_command(path: Path, force: bool):
+    """Restore an archive made by `shopfloor backup` into an empty database and instance folder."""
+    try:
+        manifest = backup_module.restore(_site(with_key=False), path, replace=force)
+    except backup_module.BackupError as exc:
+        click.echo(f"Restauration refusée : {exc} Rien n'a été écrit.", err=True)
+        sys.exit(1)
+    click.echo(f"Sauvegarde du {manifest['created_at']} restaurée ; lancez `shopfloor init` pour mettre le schéma à jour.")
 
 
 @main.command("scheduler")
