@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from modules.stock import masterdata
+from modules.stock import importer, inputs
 from shopfloor.commands import command_app, transaction
 
 group = click.Group("stock", help="Magasin : imports et opérations.")
@@ -18,7 +18,7 @@ group = click.Group("stock", help="Magasin : imports et opérations.")
 def import_command(kind: str, file: Path):
     """Import items or locations from FILE (CSV or XLSX): all lines or none."""
     with transaction(command_app()) as db:
-        report = masterdata.import_rows(db, kind, masterdata.read_table(file.name, file.read_bytes()))
+        report = importer.import_rows(db, kind, inputs.read_table(file.name, file.read_bytes()))
         if not report.ok:
             db.rollback()
             for line, field, message in report.errors:

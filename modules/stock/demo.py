@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shopfloor.auth.models import User
 from shopfloor import clock
 from modules.stock import counts, layout, ledger, picking, reception as receiving, replenishment, rounds, shipping
-from modules.stock.masterdata import parse_address
+from modules.stock.inputs import parse_address
 from modules.stock.models import Balance, Carrier, Count, Item, Location, Lot, PurchaseProposal, Supplier
 from modules.stock.reception import LineInput
 

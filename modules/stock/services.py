@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from modules.stock import ledger, picking, replenishment
 from modules.stock.labels import qr_svg
-from modules.stock.masterdata import read_table
+from modules.stock.inputs import read_table
 from modules.stock.models import Balance, CollectionLine, Item, Location, Lot, Move, PurchaseProposal, Reception
 from modules.stock.reception import QUARANTINE_BY_DEFAULT, anomaly_label, quarantine_location
 from shopfloor import clock

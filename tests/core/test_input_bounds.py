@@ -21,7 +21,7 @@ from sqlalchemy import Column, Integer, Numeric, String, func, select
 
 from dashboards.models import IndicatorDefinition
 from modules.qse.models import Audit, NonConformity
-from modules.stock import masterdata
+from modules.stock import inputs as stock_inputs, masterdata
 from modules.stock.models import Item, Move, Reception, ReceptionLine, Supplier
 from shopfloor import bounds
 from shopfloor.errors import ValidationError
@@ -171,10 +171,10 @@ def test_audit_standards_must_be_names(client, people, db):
 
 @pytest.fixture
 def supplier(db):
-    masterdata.create_location(db, {"code": "QUAI-01", "kind": "reception"})
-    masterdata.create_supplier(db, {"name": "Colles Durand", "lead_time_days": 5})
-    masterdata.create_item(db, {"sku": "COL-100", "name": "Colle époxy", "unit": "u"})
-    masterdata.create_item(db, {"sku": "GRA-G", "name": "Graisse au gramme", "unit": "g"})
+    masterdata.create_location(db, stock_inputs.location({"code": "QUAI-01", "kind": "reception"}))
+    masterdata.create_supplier(db, stock_inputs.supplier({"name": "Colles Durand", "lead_time_days": 5}))
+    masterdata.create_item(db, stock_inputs.item({"sku": "COL-100", "name": "Colle époxy", "unit": "u"}))
+    masterdata.create_item(db, stock_inputs.item({"sku": "GRA-G", "name": "Graisse au gramme", "unit": "g"}))
     db.commit()
     return db.scalar(select(Supplier))
 

@@ -8,15 +8,15 @@ import pytest
 
 from shopfloor import clock
 
-from modules.stock import masterdata, reception as receiving
+from modules.stock import inputs, masterdata, reception as receiving
 from modules.stock.reception import LineInput
 
 
 class Store:
     def __init__(self, db, people, now):
         self.db, self.people, self.now = db, people, now
-        masterdata.create_supplier(db, {"name": "Colles Durand", "lead_time_days": 5})
-        masterdata.create_carrier(db, {"name": "Transports Martin"})
+        masterdata.create_supplier(db, inputs.supplier({"name": "Colles Durand", "lead_time_days": 5}))
+        masterdata.create_carrier(db, inputs.carrier({"name": "Transports Martin"}))
         for code, kind, extra in [
             ("QUAI-01", "reception", {}), ("QUAR-01", "quarantine", {}), ("L1", "line", {}), ("L2", "line", {}),
             ("EXP-01", "shipping", {}), ("REBUT", "scrap", {}), ("DECH", "waste", {}),
@@ -25,15 +25,15 @@ class Store:
             ("H-01-01-1", "storage", {"hazardous_ok": True}),
             ("F-01-01-1", "storage", {"temp_min": 2, "temp_max": 8}),
         ]:
-            masterdata.create_location(db, {"code": code, "kind": kind, **extra})
-        self.glue = masterdata.create_item(db, {"sku": "COL-100", "name": "Colle époxy", "strategy": "fefo",
+            masterdata.create_location(db, inputs.location({"code": code, "kind": kind, **extra}))
+        self.glue = masterdata.create_item(db, inputs.item({"sku": "COL-100", "name": "Colle époxy", "strategy": "fefo",
                                                 "lot_tracked": True, "shelf_life_days": 120,
                                                 "removal_margin_days": 10, "category": "consommable",
-                                                "unit_weight_kg": "1.2"})
-        self.screw = masterdata.create_item(db, {"sku": "VIS-M8", "name": "Vis M8", "strategy": "fifo",
-                                                 "unit_weight_kg": "0.01"})
-        self.box = masterdata.create_item(db, {"sku": "CART-40", "name": "Carton 40", "strategy": "lifo",
-                                               "category": "emballage"})
+                                                "unit_weight_kg": "1.2"}))
+        self.screw = masterdata.create_item(db, inputs.item({"sku": "VIS-M8", "name": "Vis M8", "strategy": "fifo",
+                                                 "unit_weight_kg": "0.01"}))
+        self.box = masterdata.create_item(db, inputs.item({"sku": "CART-40", "name": "Carton 40", "strategy": "lifo",
+                                               "category": "emballage"}))
         db.commit()
 
     def receive(self, sku, qty, location="A-01-02-1", lot="", expiry=None, user=None, when=None, **extra):

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select
 
 from shopfloor.cli import main
 from shopfloor.errors import ValidationError
-from modules.stock import masterdata
+from modules.stock import importer, inputs
 from modules.stock.models import Item, Location
 
 ITEMS_CSV = """sku;name;unit;category;strategy;lot_tracked;shelf_life_days;removal_margin_days;unit_weight_kg;supplier
@@ -29,7 +29,7 @@ def _count(db, model) -> int:
 
 def test_a_good_csv_imports_every_line(db, store):
     before = _count(db, Item)
-    report = masterdata.import_rows(db, "items", masterdata.read_table("articles.csv", ITEMS_CSV.encode()))
+    report = importer.import_rows(db, "items", inputs.read_table("articles.csv", ITEMS_CSV.encode()))
     assert report.ok and (report.created, report.updated) == (2, 0)
     glue = db.scalar(select(Item).where(Item.sku == "COL-EPX-250"))
     assert glue.strategy == "fefo" and glue.lot_tracked and glue.shelf_life_days == 365
@@ -38,8 +38,8 @@ def test_a_good_csv_imports_every_line(db, store):
 
 
 def test_importing_again_updates_instead_of_duplicating(db, store):
-    masterdata.import_rows(db, "items", masterdata.read_table("a.csv", ITEMS_CSV.encode()))
-    report = masterdata.import_rows(db, "items", masterdata.read_table(
+    importer.import_rows(db, "items", inputs.read_table("a.csv", ITEMS_CSV.encode()))
+    report = importer.import_rows(db, "items", inputs.read_table(
         "a.csv", ITEMS_CSV.replace("Vis CHC M8x25", "Vis CHC M8x25 zinguée").encode()))
     assert (report.created, report.updated) == (0, 2)
     assert db.scalar(select(Item.name).where(Item.sku == "VIS-M8-25")) == "Vis CHC M8x25 zinguée"
@@ -47,7 +47,7 @@ def test_importing_again_updates_instead_of_duplicating(db, store):
 
 def test_one_bad_line_imports_nothing_and_reports_each_line_and_field(db, store):
     before = _count(db, Item)
-    report = masterdata.import_rows(db, "items", masterdata.read_table("a.csv", BAD_ITEMS_CSV.encode()))
+    report = importer.import_rows(db, "items", inputs.read_table("a.csv", BAD_ITEMS_CSV.encode()))
     assert not report.ok and report.created == 0
     assert [(line, field) for line, field, _ in report.errors] == [(3, "strategy"), (4, "sku")]
     assert _count(db, Item) == before
@@ -55,9 +55,9 @@ def test_one_bad_line_imports_nothing_and_reports_each_line_and_field(db, store)
 
 
 def test_duplicate_codes_and_unknown_columns_are_reported(db, store):
-    rows = masterdata.read_table("l.csv", b"code,kind\nC-01-01-1,storage\nc-01-01-1,storage\n")
-    assert masterdata.import_rows(db, "locations", rows).errors == [(3, "code", "C-01-01-1 figure déjà ligne 2.")]
-    report = masterdata.import_rows(db, "items", masterdata.read_table("i.csv", b"sku,name,colour\nX,Y,rouge\n"))
+    rows = inputs.read_table("l.csv", b"code,kind\nC-01-01-1,storage\nc-01-01-1,storage\n")
+    assert importer.import_rows(db, "locations", rows).errors == [(3, "code", "C-01-01-1 figure déjà ligne 2.")]
+    report = importer.import_rows(db, "items", inputs.read_table("i.csv", b"sku,name,colour\nX,Y,rouge\n"))
     assert report.errors[0][:2] == (1, "colour")
 
 
@@ -71,9 +71,9 @@ def test_xlsx_written_with_openpyxl_is_read_back(db, store):
     sheet.append(["QUAR-09", "quarantine", None, None, None, None, None])
     buffer = io.BytesIO()
     book.save(buffer)
-    rows = masterdata.read_table("emplacements.XLSX", buffer.getvalue())
+    rows = inputs.read_table("emplacements.XLSX", buffer.getvalue())
     assert [r["code"] for r in rows] == ["C-01-01-1", "C-01-01-2", "QUAR-09"]
-    report = masterdata.import_rows(db, "locations", rows)
+    report = importer.import_rows(db, "locations", rows)
     assert report.ok and report.created == 3
     cold = db.scalar(select(Location).where(Location.code == "C-01-01-2"))
     assert (cold.zone, cold.aisle, cold.rack, cold.level) == ("C", "01", "01", "2")
@@ -84,23 +84,23 @@ def test_xlsx_written_with_openpyxl_is_read_back(db, store):
 
 def test_a_damaged_file_or_an_unknown_format_is_refused(db, store):
     with pytest.raises(ValidationError) as bad_xlsx:
-        masterdata.read_table("a.xlsx", b"not a zip")
+        inputs.read_table("a.xlsx", b"not a zip")
     with pytest.raises(ValidationError) as bad_name:
-        masterdata.read_table("a.pdf", b"%PDF")
+        inputs.read_table("a.pdf", b"%PDF")
     assert bad_xlsx.value.field == bad_name.value.field == "file"
 
 
 def test_import_refuses_changing_the_kind_of_a_location_holding_stock(db, store):
     store.receive("VIS-M8", "40", location="A-01-02-1")
-    rows = masterdata.read_table("l.csv", b"code,kind\nB-02-01-1,quarantine\nA-01-02-1,quarantine\n")
-    report = masterdata.import_rows(db, "locations", rows)
+    rows = inputs.read_table("l.csv", b"code,kind\nB-02-01-1,quarantine\nA-01-02-1,quarantine\n")
+    report = importer.import_rows(db, "locations", rows)
     assert report.errors == [(3, "kind", "L'emplacement A-01-02-1 contient du stock : videz-le avant de changer "
                                          "sa nature.")]
     db.rollback()
     kinds = dict(db.execute(select(Location.code, Location.kind).where(Location.code.in_(["A-01-02-1", "B-02-01-1"]))).all())
     assert kinds == {"A-01-02-1": "storage", "B-02-01-1": "storage"}  # the empty one was not changed either
     # the empty location may change kind
-    assert masterdata.import_rows(db, "locations", [{"code": "B-02-01-1", "kind": "quarantine"}]).ok
+    assert importer.import_rows(db, "locations", [{"code": "B-02-01-1", "kind": "quarantine"}]).ok
     assert db.scalar(select(Location.kind).where(Location.code == "B-02-01-1")) == "quarantine"
 
 

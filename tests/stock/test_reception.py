@@ -107,11 +107,11 @@ def test_expected_receipt_short_over_and_wrong_item(db, people, store, now):
 
 
 def test_put_away_suggestion_rules_and_scan(db, people, store, now):
-    from modules.stock import masterdata
-    masterdata.create_item(db, {"sku": "SOLV-1", "name": "Solvant", "hazardous": True})
-    masterdata.create_item(db, {"sku": "ADH-FROID", "name": "Adhésif", "temp_min": 2, "temp_max": 8})
-    masterdata.create_item(db, {"sku": "FAST", "name": "Rapide", "abc_class": "A"})
-    masterdata.create_item(db, {"sku": "LOURD", "name": "Lourd", "unit_weight_kg": 20})
+    from modules.stock import inputs, masterdata
+    masterdata.create_item(db, inputs.item({"sku": "SOLV-1", "name": "Solvant", "hazardous": True}))
+    masterdata.create_item(db, inputs.item({"sku": "ADH-FROID", "name": "Adhésif", "temp_min": 2, "temp_max": 8}))
+    masterdata.create_item(db, inputs.item({"sku": "FAST", "name": "Rapide", "abc_class": "A"}))
+    masterdata.create_item(db, inputs.item({"sku": "LOURD", "name": "Lourd", "unit_weight_kg": 20}))
     suggest = lambda sku, qty=1: receiving.suggest_location(db, item_by_sku(db, sku), Decimal(qty)).code  # noqa: E731
     assert suggest("SOLV-1") == "H-01-01-1"
     assert suggest("ADH-FROID") == "F-01-01-1"

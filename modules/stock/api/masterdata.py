@@ -9,7 +9,7 @@ from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nu
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
-from modules.stock import ledger, masterdata
+from modules.stock import inputs, ledger, masterdata
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Item, Location
 from modules.stock.api.common import QTY, _num, bp
@@ -62,7 +62,7 @@ def location_json(location: Location) -> dict:
 @requires("tutor", "admin")
 @doc("Create an item (master data)", body_schema=ITEM_SCHEMA, response=ITEM_JSON, status=201)
 def create_item():
-    item = masterdata.create_item(session(), body())
+    item = masterdata.create_item(session(), inputs.item(body()))
     return jsonify(item_json(item)), 201
 
 @bp.get("/items")
@@ -80,7 +80,7 @@ def list_items():
 @doc("Create a location; zone-aisle-rack-level is read from the code", body_schema=LOCATION_SCHEMA,
      response=LOCATION_JSON, status=201)
 def create_location():
-    location = masterdata.create_location(session(), body())
+    location = masterdata.create_location(session(), inputs.location(body()))
     return jsonify(location_json(location)), 201
 
 @bp.get("/locations")

@@ -13,7 +13,7 @@ from shopfloor.auth.permissions import requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from shopfloor.forms import form_handler, on_error
-from modules.stock import ledger, masterdata, picking
+from modules.stock import importer, inputs, ledger, masterdata, picking
 from modules.stock.models import Balance, Carrier, Item, Location, Move, Supplier
 from modules.stock.views.common import PAGE, bp, page_number
 
@@ -70,7 +70,8 @@ def _item_form(found: Item | None):
                                suppliers=suppliers)
 
     def save():
-        saved = masterdata.update_item(db, found, request.form) if found else masterdata.create_item(db, request.form)
+        saved = (masterdata.update_item(db, found, inputs.item_change(request.form, found.sku)) if found
+                 else masterdata.create_item(db, inputs.item(request.form)))
         flash(f"Article {saved.sku} enregistré.", "success")
         return redirect(url_for("stock.item", item_id=saved.id))
     return on_error(render, save) if request.method == "POST" else render()
@@ -110,7 +111,7 @@ def new_location():
         return render_template("stock/location_form.html", form=request.form, error=error)
 
     def create():
-        created = masterdata.create_location(session(), request.form)
+        created = masterdata.create_location(session(), inputs.location(request.form))
         flash(f"Emplacement {created.code} créé.", "success")
         return redirect(url_for("stock.location", location_id=created.id))
     return on_error(render, create) if request.method == "POST" else render()
@@ -133,18 +134,18 @@ def _partners(error=None):
 @requires("tutor", "admin")
 @form_handler(_partners)
 def create_supplier():
-    return _create_partner(masterdata.create_supplier, "Fournisseur")
+    return _create_partner(masterdata.create_supplier, inputs.supplier, "Fournisseur")
 
 
 @bp.post("/carriers")
 @requires("tutor", "admin")
 @form_handler(_partners)
 def create_carrier():
-    return _create_partner(masterdata.create_carrier, "Transporteur")
+    return _create_partner(masterdata.create_carrier, inputs.carrier, "Transporteur")
 
 
-def _create_partner(create, label: str):
-    created = create(session(), request.form)
+def _create_partner(create, parse, label: str):
+    created = create(session(), parse(request.form))
     flash(f"{label} {created.name} ajouté.", "success")
     return redirect(url_for("stock.partners"))
 
@@ -153,7 +154,7 @@ def _create_partner(create, label: str):
 @requires("tutor", "admin")
 def import_data():
     db = session()
-    columns = {"items": masterdata.ITEM_COLUMNS, "locations": masterdata.LOCATION_COLUMNS}
+    columns = {"items": inputs.ITEM_COLUMNS, "locations": inputs.LOCATION_COLUMNS}
 
     def render(error=None, report=None):
         return render_template("stock/import.html", report=report, error=error, columns=columns)
@@ -163,7 +164,7 @@ def import_data():
         kind = v.choice(request.form, "kind", ["items", "locations"])
         if upload is None or not upload.filename:
             raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
-        report = masterdata.import_rows(db, kind, masterdata.read_table(upload.filename, upload.read()))
+        report = importer.import_rows(db, kind, inputs.read_table(upload.filename, upload.read()))
         if report.ok:
             flash(f"Import réussi : {report.created} créé(s), {report.updated} mis à jour.", "success")
             return redirect(url_for("stock.index" if report.kind == "items" else "stock.locations"))
