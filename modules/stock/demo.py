@@ -17,7 +17,7 @@ from shopfloor import clock
 from modules.stock import counts, layout, ledger, picking, reception as receiving, replenishment, rounds, shipping
 from modules.stock.inputs import parse_address
 from modules.stock.models import Balance, Carrier, Count, Item, Location, Lot, PurchaseProposal, Supplier
-from modules.stock.reception import LineInput
+from modules.stock.inputs import LineInput, NewExpected
 
 SUPPLIERS = [("Hydrauliq SA", 10, "commandes@hydrauliq.example"), ("Colles & Peintures Durand", 5, "adv@durand.example"),
              ("Visserie du Rhône", 3, "contact@visserie-rhone.example")]
@@ -186,10 +186,9 @@ def _place(item: Item, qty: Decimal, storage: list[Location], loads: dict, sprea
 def _receptions(db: Session, lucas: User, suppliers, now: datetime) -> None:
     durand, hydrauliq = suppliers[1], suppliers[0]
     martin = db.scalar(select(Carrier).where(Carrier.name == "Transports Martin"))
-    expected = receiving.create_expected(db, supplier=hydrauliq, reference="CDE-2026-0412", kind="order",
-                                         expected_on=(now - timedelta(days=6)).date(),
-                                         lines=[("VER-D32-100", Decimal(10)), ("JNT-D32", Decimal(40)),
-                                                ("FLX-HP-12", Decimal(12))])
+    expected = receiving.create_expected(db, supplier=hydrauliq, spec=NewExpected(
+        reference="CDE-2026-0412", kind="order", expected_on=(now - timedelta(days=6)).date(),
+        lines=[("VER-D32-100", Decimal(10)), ("JNT-D32", Decimal(40)), ("FLX-HP-12", Decimal(12))]))
     when = now - timedelta(days=6, hours=2)
     rec = receiving.receive(db, lucas, supplier=hydrauliq, delivery_note="BL-HQ-88213", now=when, carrier=martin,
                             expected=expected, truck_arrived_at=when - timedelta(minutes=25),

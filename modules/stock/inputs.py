@@ -248,6 +248,36 @@ def line_input(data: dict, field_prefix: str = "") -> LineInput:
         raise ValidationError(exc.message, f"{field_prefix}{exc.field}") from None
 
 
+@dataclass(frozen=True)
+class NewExpected:
+    reference: str
+    kind: str
+    expected_on: date | None
+    lines: list[tuple[str, Decimal]]
+
+
+@dataclass(frozen=True)
+class Correction:
+    qty: Decimal
+    reason: str
+
+
+CORRECTION_REASON_MAX = 300
+
+
+def expected_receipt(data: dict) -> NewExpected:
+    """A purchase order or shipping notice typed on the page; its lines as `SKU;quantité`."""
+    expected_on = v.date_field(data, "expected_on", required=False)
+    lines = expected_lines(data.get("lines", ""))
+    reference = (data.get("reference", "") or "").strip().upper()
+    if not reference:
+        raise ValidationError("Le numéro de commande ou d'avis d'expédition est obligatoire.", "reference")
+    kind = data.get("kind", "order")
+    if kind not in ("order", "asn"):
+        raise ValidationError("Type attendu : order (commande) ou asn (avis d'expédition).", "kind")
+    return NewExpected(reference=reference, kind=kind, expected_on=expected_on, lines=lines)
+
+
 def expected_lines(text: str) -> list[tuple[str, Decimal]]:
     """Lines typed as `SKU;quantité` (or `SKU quantité`), one per line."""
     out = []
@@ -260,3 +290,14 @@ def expected_lines(text: str) -> list[tuple[str, Decimal]]:
             raise ValidationError(f"Ligne {number} : « référence;quantité » attendu, lu « {raw} ».", "lines")
         out.append((parts[0], parse_qty({"lines": parts[1]}, "lines")))
     return out
+
+
+def correction(data: dict) -> Correction:
+    """The quantity really received on a line and why; the service compares it with the line."""
+    qty = v.decimal(data, "qty", minimum=Decimal(0))
+    if qty != qty.quantize(Decimal("0.001")):
+        raise ValidationError("La quantité a au plus 3 décimales.", "qty")
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("La raison de la correction est obligatoire.", "reason")
+    return Correction(qty, v.text(data, "reason", max_length=CORRECTION_REASON_MAX))  # no NUL, no lone surrogate

@@ -12,7 +12,6 @@ Decisions taken here (issue #4 §3):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from shopfloor import access
 from shopfloor import clock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.db import lock
@@ -30,84 +28,32 @@ from shopfloor.evidence.cancellation import ensure_not_cancelled
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
-from modules.stock.models import (ANOMALY_KINDS, DECISIONS, Balance, Carrier, ExpectedReceipt, ExpectedReceiptLine,
+from modules.stock.models import (ANOMALY_KINDS, Balance, Carrier, ExpectedReceipt, ExpectedReceiptLine,
                                   Item, Location, Lot, Reception, ReceptionAnomaly, ReceptionLine, Supplier)
+from modules.stock.inputs import Correction, LineInput, NewExpected
 from modules.stock.picking import can_handle, fmt
-from modules.stock.quantities import check_qty, parse_qty
+from modules.stock.quantities import check_qty
 
 QUARANTINE_BY_DEFAULT = {"damaged", "labels", "wrong_item", "expired", "short_shelf_life"}
 ENTRY_KINDS = ("reception", "storage", "line")  # where conforming goods may land
 MIN_SHELF_LIFE_SHARE = Decimal(1) / 3
 
 
-@dataclass
-class LineInput:
-    sku: str
-    qty: Decimal
-    lot: str = ""
-    expiry: date | None = None
-    location: str = ""
-    conforming: bool = True
-    reason: str = ""
-    note_qty: Decimal | None = None
-    packaging_ok: bool = True
-    labels_ok: bool = True
-    decision: str | None = None
-
-
-def line_input(data: dict, field_prefix: str = "") -> LineInput:
-    """A reception line from a JSON object or a form; errors name the field (prefixed, e.g. lines[1].qty)."""
-    try:
-        return LineInput(
-            sku=v.text(data, "sku", max_length=40), qty=parse_qty(data, "qty"),
-            lot=v.text(data, "lot", required=False, max_length=60),
-            expiry=v.date_field(data, "expiry", required=False),
-            location=v.text(data, "location", required=False, max_length=40),
-            conforming=v.boolean(data, "conforming", default=True),
-            reason=v.text(data, "reason", required=False, max_length=300),
-            note_qty=parse_qty(data, "note_qty", required=False, positive=False),
-            packaging_ok=v.boolean(data, "packaging_ok", default=True),
-            labels_ok=v.boolean(data, "labels_ok", default=True),
-            decision=v.choice(data, "decision", list(DECISIONS), required=False))
-    except ValidationError as exc:
-        raise ValidationError(exc.message, f"{field_prefix}{exc.field}") from None
-
-
 # -- Expected receipts -------------------------------------------------------------------
 
-def create_expected(db: Session, *, supplier: Supplier, reference: str, kind: str, expected_on: date | None,
-                    lines: list[tuple[str, Decimal]]) -> ExpectedReceipt:
-    reference = (reference or "").strip().upper()
-    if not reference:
-        raise ValidationError("Le numéro de commande ou d'avis d'expédition est obligatoire.", "reference")
-    if kind not in ("order", "asn"):
-        raise ValidationError("Type attendu : order (commande) ou asn (avis d'expédition).", "kind")
-    if db.scalar(select(ExpectedReceipt.id).where(ExpectedReceipt.reference == reference)) is not None:
-        raise Conflict(f"La réception attendue {reference} existe déjà.", "reference")
-    if not lines:
+def create_expected(db: Session, *, supplier: Supplier, spec: NewExpected) -> ExpectedReceipt:
+    if db.scalar(select(ExpectedReceipt.id).where(ExpectedReceipt.reference == spec.reference)) is not None:
+        raise Conflict(f"La réception attendue {spec.reference} existe déjà.", "reference")
+    if not spec.lines:
         raise ValidationError("Une réception attendue a au moins une ligne.", "lines")
-    receipt = ExpectedReceipt(supplier=supplier, reference=reference, kind=kind, expected_on=expected_on)
-    for number, (sku, qty) in enumerate(lines, start=1):
+    receipt = ExpectedReceipt(supplier=supplier, reference=spec.reference, kind=spec.kind, expected_on=spec.expected_on)
+    for number, (sku, qty) in enumerate(spec.lines, start=1):
         if qty is None or qty <= 0:
             raise ValidationError(f"Ligne {number} : quantité strictement positive attendue.", "lines")
         receipt.lines.append(ExpectedReceiptLine(item=item_by_sku(db, sku, "lines"), qty=qty))
     db.add(receipt)
     db.flush()
     return receipt
-
-
-def parse_expected_lines(text: str) -> list[tuple[str, Decimal]]:
-    """Lines typed as `SKU;quantité` (or `SKU quantité`), one per line."""
-    out = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        raw = raw.strip()
-        if not raw:
-            continue
-        parts = raw.replace(";", " ").replace("\t", " ").split()
-        if len(parts) != 2:
-            raise ValidationError(f"Ligne {number} : « référence;quantité » attendu, lu « {raw} ».", "lines")
-        out.append((parts[0], parse_qty({"lines": parts[1]}, "lines")))
-    return out
 
 
 # -- Receiving ----------------------------------------------------------------------------
@@ -453,10 +399,8 @@ def anomaly_label(kind: str) -> str:
 
 # -- Correction before put-away ----------------------------------------------------------
 
-CORRECTION_REASON_MAX = 300
-
-
-def correct_line(db: Session, actor: User, line: ReceptionLine, qty, reason, now: datetime) -> ReceptionLine:
+def correct_line(db: Session, actor: User, line: ReceptionLine, correction: Correction,
+                 now: datetime) -> ReceptionLine:
     """A line received by mistake (miscounted, wrong item scanned) is corrected before it is put away:
     the quantity received in excess leaves the stock where it landed by a reversing move, and the line
     keeps the quantity first received, who corrected it, when and why. Refused (409) once put away,
@@ -473,15 +417,10 @@ def correct_line(db: Session, actor: User, line: ReceptionLine, qty, reason, now
                        f"(un écart en stock se traite par un inventaire).", "line_id")
     if line.decision == "return":
         raise Conflict("Ligne refusée et retournée au fournisseur : aucun stock à corriger.", "line_id")
-    new_qty = v.decimal({"qty": qty}, "qty", minimum=Decimal(0))
+    new_qty, reason = correction.qty, correction.reason
     if new_qty >= line.qty:
         raise ValidationError(f"La quantité corrigée doit être inférieure à la quantité reçue ({fmt(line.qty)}) : "
                               f"une correction retire ce qui a été reçu par erreur.", "qty")
-    if new_qty != new_qty.quantize(Decimal("0.001")):
-        raise ValidationError("La quantité a au plus 3 décimales.", "qty")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError("La raison de la correction est obligatoire.", "reason")
-    reason = v.text({"reason": reason}, "reason", max_length=CORRECTION_REASON_MAX)  # no NUL, no lone surrogate
     item = ledger.lock_item(db, line.item_id)
     ledger.move(db, item=item, lot=line.lot, qty=line.qty - new_qty, source=line.location, target=None,
                 reason="correction", user=actor, at=now, activity_id=reception.id,

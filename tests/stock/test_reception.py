@@ -11,6 +11,7 @@ from modules.stock import reception as receiving
 from modules.stock.lookup import item_by_sku, supplier_by_name
 from modules.stock.models import Balance, Move, Reception
 from shopfloor import clock
+from modules.stock import inputs as stock_inputs
 from modules.stock.reception import LineInput
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import fresh
@@ -92,8 +93,8 @@ def test_lot_expiry_capture_rules(db, people, store, now):
 
 def test_expected_receipt_short_over_and_wrong_item(db, people, store, now):
     supplier = supplier_by_name(db, "Colles Durand")
-    expected = receiving.create_expected(db, supplier=supplier, reference="cde-77", kind="order", expected_on=None,
-                                         lines=receiving.parse_expected_lines("VIS-M8;100\nCART-40 20"))
+    expected = receiving.create_expected(db, supplier=supplier, spec=stock_inputs.expected_receipt(
+        {"reference": "cde-77", "kind": "order", "lines": "VIS-M8;100\nCART-40 20"}))
     rec = receiving.receive(db, people.apprentice, supplier=supplier, delivery_note="BL-77", now=now, expected=expected,
                             lines=[LineInput("VIS-M8", Decimal(80)), LineInput("COL-100", Decimal(2), lot="W",
                                                                               expiry=day(now, 100))])
@@ -101,7 +102,7 @@ def test_expected_receipt_short_over_and_wrong_item(db, people, store, now):
     assert kinds == [("short", "CART-40"), ("short", "VIS-M8"), ("wrong_item", "COL-100")]
     assert expected.status == "received"
     with pytest.raises(ValidationError):
-        receiving.parse_expected_lines("VIS-M8")
+        stock_inputs.expected_lines("VIS-M8")
     with pytest.raises(Conflict):
         receiving.add_line(db, people.apprentice, rec, LineInput("VIS-M8", Decimal(1)), now)  # closed
 

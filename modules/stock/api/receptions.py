@@ -11,7 +11,7 @@ from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nu
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
-from modules.stock import masterdata, reception as receiving
+from modules.stock import inputs, masterdata, reception as receiving
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import ExpectedReceipt
 from modules.stock.api.common import QTY, bp
@@ -67,16 +67,16 @@ def create_reception():
     lines = data.get("lines")
     if not isinstance(lines, list) or not lines:
         raise ValidationError("« lines » doit être une liste non vide de lignes.", "lines")
-    inputs = []
+    parsed = []
     for index, line in enumerate(lines):
         if not isinstance(line, dict):
             raise ValidationError("Chaque ligne est un objet JSON.", f"lines[{index}]")
-        inputs.append(receiving.line_input(line, f"lines[{index}]."))
+        parsed.append(inputs.line_input(line, f"lines[{index}]."))
     supplier = supplier_by_name(db, v.text(data, "supplier", max_length=120))
     carrier = masterdata.carrier_by_name(db, data["carrier"]) if data.get("carrier") else None
     expected = _expected(db, data.get("expected"))
     rec = receiving.receive(db, current_actor(), supplier=supplier, delivery_note=v.text(data, "delivery_note", max_length=60),
-                            lines=inputs, now=clock.now(), carrier=carrier, expected=expected,
+                            lines=parsed, now=clock.now(), carrier=carrier, expected=expected,
                             documents_ok=v.boolean(data, "documents_ok", default=True),
                             truck_arrived_at=v.datetime_field(data, "truck_arrived_at", required=False),
                             truck_departed_at=v.datetime_field(data, "truck_departed_at", required=False))
@@ -109,5 +109,5 @@ def correct_reception_line(reception_id: int, line_id: int):
     line = receiving.get_line(db, current_actor(), reception_id, line_id)
     if "qty" not in data:
         raise ValidationError("La quantité réellement reçue est obligatoire.", "qty")
-    receiving.correct_line(db, current_actor(), line, data.get("qty"), data.get("reason"), clock.now())
+    receiving.correct_line(db, current_actor(), line, inputs.correction(data), clock.now())
     return jsonify(reception_json(line.reception))

@@ -12,7 +12,7 @@ from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.forms import form_handler, on_error
-from modules.stock import masterdata, picking, reception as receiving
+from modules.stock import inputs, masterdata, picking, reception as receiving
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import ANOMALY_KINDS, DECISIONS, Carrier, ExpectedReceipt, Reception, Supplier
 from modules.stock.quantities import parse_qty
@@ -103,7 +103,7 @@ def _nonconformity_url(rec: Reception) -> str | None:
 def add_reception_line(reception_id: int):
     db = session()
     rec = receiving.get_reception(db, current_actor(), reception_id)
-    line = receiving.add_line(db, current_actor(), rec, receiving.line_input(request.form), clock.now())
+    line = receiving.add_line(db, current_actor(), rec, inputs.line_input(request.form), clock.now())
     flash(f"Ligne {line.item.sku} × {picking.fmt(line.qty)} reçue en {line.location.code}.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
@@ -137,7 +137,7 @@ def put_away(reception_id: int, line_id: int):
 def correct_reception_line(reception_id: int, line_id: int):
     db = session()
     line = receiving.get_line(db, current_actor(), reception_id, line_id)
-    receiving.correct_line(db, current_actor(), line, request.form.get("qty", ""), request.form.get("reason"), clock.now())
+    receiving.correct_line(db, current_actor(), line, inputs.correction(request.form), clock.now())
     flash(f"Ligne {line.item.sku} corrigée à {picking.fmt(line.qty)} : l'écart est sorti du stock.", "success")
     return redirect(url_for("stock.reception", reception_id=reception_id))
 
@@ -155,10 +155,8 @@ def expected_receipts():
 
     def create():
         form = request.form
-        receipt = receiving.create_expected(
-            db, supplier=supplier_by_name(db, form.get("supplier", "")), reference=form.get("reference", ""),
-            kind=form.get("kind", "order"), expected_on=v.date_field(form, "expected_on", required=False),
-            lines=receiving.parse_expected_lines(form.get("lines", "")))
+        supplier = supplier_by_name(db, form.get("supplier", ""))
+        receipt = receiving.create_expected(db, supplier=supplier, spec=inputs.expected_receipt(form))
         flash(f"Réception attendue {receipt.reference} enregistrée.", "success")
         return redirect(url_for("stock.expected_receipts"))
     return on_error(render, create) if request.method == "POST" else render()
