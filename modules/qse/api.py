@@ -68,13 +68,13 @@ def list_nonconformities():
 @doc("Open a non-conformity (lots: the suspect lots, quarantined by /contain)", body_schema=NC_BODY,
      response=ID_STATUS, status=201)
 def create_nonconformity():
-    db, data = session(), body()
+    db, data, now = session(), body(), clock.now()
     reception_id = v.identifier(data, "reception_id", required=False)
-    if reception_id is not None:
-        nc = ncs.open_from_reception(db, current_actor(), reception_id, clock.now(),
-                                     {k: val for k, val in data.items() if k != "reception_id"})
-    else:
-        nc = ncs.create_nonconformity(db, current_actor(), data, clock.now())
+    reception, draft = ncs.reception_draft(db, reception_id) if reception_id is not None else (None, None)
+    if draft is not None:
+        data = {k: val for k, val in data.items() if k != "reception_id"}
+    nc = ncs.create_nonconformity(db, current_actor(), inputs.nonconformity(data, now, draft), now,
+                                  reception=reception)
     return jsonify({"id": nc.id, "status": nc.status}), 201
 
 
@@ -95,7 +95,7 @@ def get_nonconformity(nc_id: int):
 def contain_nonconformity(nc_id: int):
     db, data = session(), body()
     nc = ncs.contain(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), clock.now(),
-                     data.get("immediate_action") or "")
+                     inputs.immediate_action(data))
     return jsonify(ncs.as_json(nc))
 
 
@@ -105,8 +105,9 @@ def contain_nonconformity(nc_id: int):
      "properties": {"effectiveness": {"type": "string"}, "effective": {"type": "boolean"}}}, response=ID_STATUS)
 def nonconformity_effectiveness(nc_id: int):
     db = session()
-    nc = ncs.record_effectiveness(db, current_actor(), ncs.get_nonconformity(db, current_actor(), nc_id), body(),
-                                  clock.now())
+    nc = ncs.get_nonconformity(db, current_actor(), nc_id)
+    ncs.check_open(db, current_actor(), nc)
+    ncs.record_effectiveness(db, current_actor(), nc, inputs.effectiveness(body()), clock.now())
     return jsonify({"id": nc.id, "status": nc.status})
 
 
@@ -180,8 +181,9 @@ def add_finding(audit_id: int):
 def finding_nonconformity(audit_id: int, finding_id: int):
     db = session()
     audit = audits.get_audit(db, current_actor(), audit_id)
-    nc = audits.finding_to_nonconformity(db, current_actor(), audit, audits.get_finding(db, current_actor(), audit,
-                                                                                         finding_id), clock.now(), body())
+    finding, now = audits.get_finding(db, current_actor(), audit, finding_id), clock.now()
+    draft = audits.finding_draft(db, current_actor(), audit, finding)
+    nc = ncs.create_nonconformity(db, current_actor(), inputs.nonconformity(body(), now, draft), now, finding=finding)
     return jsonify({"id": nc.id, "status": nc.status}), 201
 
 
@@ -268,7 +270,7 @@ def list_risks():
                         "days_without_accident": nullable(INTEGER)}), status=201)
 def create_event():
     db, now, actor = session(), clock.now(), current_actor()
-    event = events.create_event(db, actor, body(), now)
+    event = events.create_event(db, actor, inputs.event(body(), now), now)
     days = events.days_without_accident(db, clock.paris_day(now), actor.team_id)
     return jsonify(events.as_json(event) | {"days_without_accident": days}), 201
 

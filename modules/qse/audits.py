@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
-from modules.qse import nonconformities
 from modules.qse.editing import can_change, editable
 from modules.qse.models import (
     AUDIT_TYPES, FINDING_KINDS, OPEN_FINDING_KINDS, Audit, AuditQuestion, Finding, NonConformity, ProgrammeEntry)
@@ -206,9 +205,9 @@ def nonconformities_of_findings(db: Session, audit: Audit) -> dict[int, int]:
             db.execute(select(NonConformity.id, NonConformity.finding_id).where(NonConformity.finding_id.in_(ids)))}
 
 
-def finding_to_nonconformity(db: Session, actor: User, audit: Audit, finding: Finding, now: datetime,
-                             data: dict | None = None) -> NonConformity:
-    """One step: the finding becomes an audit non-conformity that points back to it."""
+def finding_draft(db: Session, actor: User, audit: Audit, finding: Finding) -> dict:
+    """What the finding says of the audit non-conformity it opens (inputs.nonconformity's draft); then
+    nonconformities.create_nonconformity(..., finding=finding) points it back to the finding."""
     if not can_change(actor, audit):
         raise Forbidden("Seuls l'auteur de l'audit, son tuteur ou un administrateur traitent ses constats.", "id")
     if finding.kind not in ("minor", "major", "observation"):
@@ -221,8 +220,7 @@ def finding_to_nonconformity(db: Session, actor: User, audit: Audit, finding: Fi
               "severity": "major" if finding.kind == "major" else "minor", "requirement": "standard",
               "description": f"Constat d'audit ({FINDING_KINDS[finding.kind]}) : {finding.evidence}",
               "place": audit.process}
-    values.update({k: val for k, val in (data or {}).items() if val not in (None, "")})
-    return nonconformities.create_nonconformity(db, actor, values, now, finding=finding)
+    return values
 
 
 def finding_to_action(db: Session, actor: User, audit: Audit, finding: Finding, *, owner: User, due, now: datetime,

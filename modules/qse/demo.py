@@ -97,20 +97,21 @@ def _nonconformities(db: Session, people, now: datetime, rng: random.Random) -> 
     for index in range(48):   # a year: about one a week, the oldest closed
         title, source, description, place, cost = NC_TEMPLATES[index % len(NC_TEMPLATES)]
         detected = now - timedelta(days=365 - index * 7.4, hours=rng.randint(0, 8))
-        nc = ncs.create_nonconformity(db, nathan, {
+        nc = ncs.create_nonconformity(db, nathan, inputs.nonconformity({
             "title": f"{title} ({detected:%d/%m})", "source": source, "severity": "minor", "description": description,
             "place": place, "quantity": rng.randint(1, 40), "cost": cost + rng.randint(0, 60),
             "requirement": "customer" if source == "customer" else "standard", "detected_at": detected.isoformat()},
-            now)
+            now), now)
         if index < 40:
             checked = detected + timedelta(days=21)
-            ncs.record_effectiveness(db, nathan, nc, {"effectiveness": "Aucune récidive sur les 3 semaines suivantes",
-                                                      "effective": True}, checked)
+            ncs.record_effectiveness(db, nathan, nc, inputs.Effectiveness("Aucune récidive sur les 3 semaines suivantes",
+                                                                          True), checked)
             ncs.close(db, nathan, nc, checked)
-    major = ncs.create_nonconformity(db, nathan, {
+    major = ncs.create_nonconformity(db, nathan, inputs.nonconformity({
         "title": MARKER, "source": "customer", "severity": "major", "requirement": "customer",
         "description": "12 vérins D32 livrés avec des rayures profondes sur le capot ; réclamation client n° RC-2611.",
-        "place": "Expédition", "quantity": 12, "cost": "860", "detected_at": (now - timedelta(days=9)).isoformat()}, now)
+        "place": "Expédition", "quantity": 12, "cost": "860", "detected_at": (now - timedelta(days=9)).isoformat()},
+        now), now)
     sheet = improvement.create_problem(db, nathan, title="8D – rayures capots D32", method="8D",
                                        now=now - timedelta(days=8), origin=("qse_nonconformity", major.id),
                                        what="Rayures profondes sur capots, 12 pièces, lot client du 11/11")
@@ -142,7 +143,9 @@ def _audits(db: Session, people, now: datetime) -> None:
             ("8.5", "opportunity", "Marquer au sol les emplacements des palettes en attente de rangement.")]:
         audits.add_finding(db, nathan, reception, {"clause": clause, "kind": kind, "evidence": evidence}, now)
     audits.finish(db, nathan, reception, "Processus maîtrisé ; l'évaluation des fournisseurs est à instaurer.")
-    audits.finding_to_nonconformity(db, nathan, reception, reception.findings[0], now)
+    finding = reception.findings[0]
+    ncs.create_nonconformity(db, nathan, inputs.nonconformity({}, now, audits.finding_draft(db, nathan, reception, finding)),
+                             now, finding=finding)
     safety = audits.create_audit(db, nathan, {
         "process": "Atelier maintenance – sécurité", "audit_type": "system", "standards": ["iso45001"],
         "clauses": ["5.4", "6.1.2", "8.1.2", "8.2"], "auditors": "Nathan Roux, Théo Tuteur",
@@ -198,9 +201,9 @@ def _events(db: Session, people, now: datetime, rng: random.Random) -> None:
                                                           (22, "Rinçage oculaire : projection de liquide de refroidissement")]]
     for index, (kind, days_ago, description, lost) in enumerate(rows):
         reporter = reporters[index % len(reporters)]
-        events.create_event(db, reporter, {"kind": kind, "description": description, "lost_days": lost,
-                                           "at": (now - timedelta(days=days_ago, hours=rng.randint(1, 6))).isoformat()},
-                            now)
+        events.create_event(db, reporter, inputs.event({
+            "kind": kind, "description": description, "lost_days": lost,
+            "at": (now - timedelta(days=days_ago, hours=rng.randint(1, 6))).isoformat()}, now), now)
 
 
 

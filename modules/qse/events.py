@@ -6,24 +6,19 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from modules.qse.inputs import NewEvent
 from modules.qse.pagination import Page, paginate
 from modules.qse.models import EVENT_KINDS, SafetyEvent
 from modules.stock import services as stock
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
-from shopfloor.errors import ValidationError
 
 
-def create_event(db: Session, actor: User, data: dict, now: datetime) -> SafetyEvent:
-    at = v.datetime_field(data, "at")
-    if at > now:
-        raise ValidationError("Un événement se déclare après coup : la date ne peut pas être dans le futur.", "at")
-    event = SafetyEvent(kind=v.choice(data, "kind", tuple(EVENT_KINDS)), at=at,
-                        description=v.text(data, "description", max_length=3000),
-                        place=v.text(data, "place", required=False, max_length=200),
-                        lost_days=v.integer(data, "lost_days", required=False, minimum=0, maximum=3650) or 0,
-                        team_id=actor.team_id, site_id=actor.site_id, reported_by_id=actor.id, created_at=now)
+def create_event(db: Session, actor: User, spec: NewEvent, now: datetime) -> SafetyEvent:
+    event = SafetyEvent(kind=spec.kind, at=spec.at, description=spec.description, place=spec.place,
+                        lost_days=spec.lost_days, team_id=actor.team_id, site_id=actor.site_id,
+                        reported_by_id=actor.id, created_at=now)
     db.add(event)
     db.flush()
     return event

@@ -4,10 +4,12 @@ the database or the time (a review date not in the past, a reference not yet in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from modules.qse.models import OBJECTIVE_STATUSES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS
+from modules.qse.models import (
+    EVENT_KINDS, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, OBJECTIVE_STATUSES, REG_COMPLIANCE, REG_DOMAINS,
+    RISK_CATEGORIES, RISK_KINDS)
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
@@ -123,3 +125,116 @@ def followup(data: dict) -> FollowupInput:
     return FollowupInput(start, end, v.text(data, "analysis", max_length=5000),
                          v.text(data, "title", required=False, max_length=200),
                          v.text(data, "decision", required=False, max_length=5000))
+
+
+# -- safety events -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: str
+    at: datetime
+    description: str
+    place: str
+    lost_days: int
+
+
+def event(data: dict, now: datetime) -> NewEvent:
+    """A safety event, declared after the fact: its moment is not in the future."""
+    at = v.datetime_field(data, "at")
+    if at > now:
+        raise ValidationError("Un événement se déclare après coup : la date ne peut pas être dans le futur.", "at")
+    return NewEvent(kind=v.choice(data, "kind", tuple(EVENT_KINDS)), at=at,
+                    description=v.text(data, "description", max_length=3000),
+                    place=v.text(data, "place", required=False, max_length=200),
+                    lost_days=v.integer(data, "lost_days", required=False, minimum=0, maximum=3650) or 0)
+
+
+# -- non-conformities ------------------------------------------------------------------------
+
+MAX_QUANTITY = Decimal(1_000_000_000)  # QTY = Numeric(14, 3): three decimals
+MAX_COST = Decimal(1_000_000_000)  # MONEY = Numeric(14, 2): two decimals
+
+
+@dataclass(frozen=True)
+class LotReference:
+    sku: str          # "" when only the lot number is given
+    number: str
+    label: str        # how the request named it, for the error when it is not found
+
+
+@dataclass(frozen=True)
+class NewNonConformity:
+    title: str
+    detected_at: datetime
+    source: str
+    severity: str
+    requirement: str
+    description: str
+    place: str
+    quantity: Decimal | None
+    cost: Decimal
+    lots: tuple[LotReference, ...] = ()
+
+
+def nonconformity(data: dict, now: datetime, draft: dict | None = None) -> NewNonConformity:
+    """A non-conformity; `draft` holds what a reception or a finding already says, the request's filled
+    values win over it."""
+    if draft is not None:
+        data = {**draft, **{k: val for k, val in data.items() if val not in (None, "")}}
+    title = v.text(data, "title")
+    detected = v.datetime_field(data, "detected_at", required=False, default=now)
+    if detected > now:
+        raise ValidationError("La date de détection ne peut pas être dans le futur.", "detected_at")
+    quantity = v.decimal(data, "quantity", required=False, minimum=Decimal(0), maximum=MAX_QUANTITY, max_places=3)
+    cost = v.decimal(data, "cost", required=False, minimum=Decimal(0), maximum=MAX_COST, max_places=2)
+    return NewNonConformity(
+        title=title, detected_at=detected, source=v.choice(data, "source", tuple(NC_SOURCES)),
+        severity=v.choice(data, "severity", tuple(NC_SEVERITIES)),
+        requirement=v.choice(data, "requirement", tuple(NC_REQUIREMENTS), default="customer"),
+        description=v.text(data, "description", max_length=5000),
+        place=v.text(data, "place", required=False, max_length=200), quantity=quantity,
+        cost=cost or Decimal(0), lots=lot_references(data.get("lots")))
+
+
+def lot_references(values) -> tuple[LotReference, ...]:
+    """Lots named as "LOT-NUMBER" or "SKU:LOT-NUMBER" (or {"sku", "lot"})."""
+    if values is None:
+        return ()
+    if not isinstance(values, list):
+        raise ValidationError("Le champ « lots » doit être une liste de numéros de lot.", "lots")
+    return tuple(_lot_reference(raw) for raw in values)
+
+
+def _lot_reference(raw) -> LotReference:
+    if isinstance(raw, dict):
+        sku, number = str(raw.get("sku") or "").strip(), str(raw.get("lot") or "").strip()
+    elif isinstance(raw, str):
+        sku, _, number = raw.strip().rpartition(":")
+        sku, number = sku.strip(), number.strip()
+    else:
+        raise ValidationError("Chaque lot est un numéro de lot (texte).", "lots")
+    if not number:
+        raise ValidationError("Un numéro de lot est vide.", "lots")
+    return LotReference(sku.upper(), number, raw if isinstance(raw, str) else number)
+
+
+def immediate_action(data: dict) -> str:
+    return v.text(data, "immediate_action", required=False, max_length=2000)
+
+
+def nc_cost(data: dict) -> Decimal:
+    return v.decimal(data, "cost", minimum=Decimal(0), maximum=MAX_COST, max_places=2)
+
+
+@dataclass(frozen=True)
+class Effectiveness:
+    effectiveness: str
+    effective: bool
+
+
+def effectiveness(data: dict) -> Effectiveness:
+    """The effectiveness check of a non-conformity: what was seen, and whether it worked (required)."""
+    note = v.text(data, "effectiveness", max_length=3000)
+    if data.get("effective") in (None, ""):
+        raise ValidationError("Le champ « effective » (efficace : oui / non) est obligatoire.", "effective")
+    return Effectiveness(note, v.boolean(data, "effective"))

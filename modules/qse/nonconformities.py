@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
+from modules.qse.inputs import Effectiveness, LotReference, NewNonConformity
 from modules.qse.models import (
-    NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
+    NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
 from modules.qse.pagination import Page, paginate
 from modules.qse.editing import can_change, editable
 from modules.stock import services as stock
@@ -20,8 +21,6 @@ from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor import validation as v
 
-MAX_QUANTITY = Decimal(1_000_000_000)  # QTY = Numeric(14, 3): three decimals
-MAX_COST = Decimal(1_000_000_000)  # MONEY = Numeric(14, 2): two decimals
 
 
 ORIGIN = "qse_nonconformity"
@@ -32,56 +31,29 @@ CONTAINED_KINDS = ("storage", "reception", "line")
 
 # -- creating --------------------------------------------------------------------------
 
-def resolve_lots(db: Session, values) -> list:
-    """Lots named as "LOT-NUMBER" or "SKU:LOT-NUMBER" (or {"sku", "lot"}); each must exist and be unambiguous."""
-    if values is None:
-        return []
-    if not isinstance(values, list):
-        raise ValidationError("Le champ « lots » doit être une liste de numéros de lot.", "lots")
+def resolve_lots(db: Session, references: tuple[LotReference, ...]) -> list:
+    """The named lots; each must exist and be unambiguous."""
     lots = []
-    for raw in values:
-        sku, number = _lot_reference(raw)
-        found = stock.find_lots(db, number, sku, limit=2)
+    for ref in references:
+        found = stock.find_lots(db, ref.number, ref.sku, limit=2)
         if not found:
-            raise ValidationError(f"Lot introuvable : {raw if isinstance(raw, str) else number}.", "lots")
+            raise ValidationError(f"Lot introuvable : {ref.label}.", "lots")
         if len(found) > 1:
-            raise ValidationError(f"Le lot {number} existe pour plusieurs articles : écrivez « ARTICLE:{number} ».",
+            raise ValidationError(f"Le lot {ref.number} existe pour plusieurs articles : écrivez « ARTICLE:{ref.number} ».",
                                   "lots")
         if found[0] not in lots:
             lots.append(found[0])
     return lots
 
 
-def _lot_reference(raw) -> tuple[str, str]:
-    if isinstance(raw, dict):
-        sku, number = str(raw.get("sku") or "").strip(), str(raw.get("lot") or "").strip()
-    elif isinstance(raw, str):
-        sku, _, number = raw.strip().rpartition(":")
-        sku, number = sku.strip(), number.strip()
-    else:
-        raise ValidationError("Chaque lot est un numéro de lot (texte).", "lots")
-    if not number:
-        raise ValidationError("Un numéro de lot est vide.", "lots")
-    return sku.upper(), number
-
-
-def create_nonconformity(db: Session, actor: User, data: dict, now: datetime, *, reception=None,
+def create_nonconformity(db: Session, actor: User, spec: NewNonConformity, now: datetime, *, reception=None,
                          finding: Finding | None = None) -> NonConformity:
-    title = v.text(data, "title")
-    detected = v.datetime_field(data, "detected_at", required=False, default=now)
-    if detected > now:
-        raise ValidationError("La date de détection ne peut pas être dans le futur.", "detected_at")
-    quantity = v.decimal(data, "quantity", required=False, minimum=Decimal(0), maximum=MAX_QUANTITY, max_places=3)
-    cost = v.decimal(data, "cost", required=False, minimum=Decimal(0), maximum=MAX_COST, max_places=2)
     nc = new_activity(
-        NonConformity, actor, now, performed_at=detected, title=title, detected_at=detected, source=v.choice(data, "source", tuple(NC_SOURCES)),
-        severity=v.choice(data, "severity", tuple(NC_SEVERITIES)),
-        requirement=v.choice(data, "requirement", tuple(NC_REQUIREMENTS), default="customer"),
-        description=v.text(data, "description", max_length=5000),
-        place=v.text(data, "place", required=False, max_length=200), quantity=quantity,
-        cost=cost or Decimal(0), status="open", reception_id=reception.id if reception else None,
-        finding_id=finding.id if finding else None)
-    nc.lots = [NonConformityLot(lot_id=lot.id) for lot in resolve_lots(db, data.get("lots"))]
+        NonConformity, actor, now, performed_at=spec.detected_at, title=spec.title, detected_at=spec.detected_at,
+        source=spec.source, severity=spec.severity, requirement=spec.requirement, description=spec.description,
+        place=spec.place, quantity=spec.quantity, cost=spec.cost, status="open",
+        reception_id=reception.id if reception else None, finding_id=finding.id if finding else None)
+    nc.lots = [NonConformityLot(lot_id=lot.id) for lot in resolve_lots(db, spec.lots)]
     db.add(nc)
     db.flush()
     return nc
@@ -101,9 +73,8 @@ def find_reception(db: Session, reference):
     return reception
 
 
-def open_from_reception(db: Session, actor: User, reception_id: int, now: datetime, data: dict | None = None
-                        ) -> NonConformity:
-    """A supplier non-conformity from a reception's anomalies, linked back to the reception;
+def reception_draft(db: Session, reception_id: int) -> tuple:
+    """The reception and what its anomalies say of a supplier non-conformity (inputs.nonconformity's draft);
     the lots of the anomalous lines are the suspect lots."""
     reception = stock.reception(db, reception_id)
     if reception is None:
@@ -119,8 +90,7 @@ def open_from_reception(db: Session, actor: User, reception_id: int, now: dateti
               "source": "supplier", "severity": "minor", "requirement": "contractual",
               "description": f"Anomalies constatées à la réception n° {reception.id} :\n{described}",
               "place": "Réception", "lots": lots}
-    values.update({k: val for k, val in (data or {}).items() if val not in (None, "")})
-    return create_nonconformity(db, actor, values, now, reception=reception)
+    return reception, values
 
 
 # -- reading --------------------------------------------------------------------------
@@ -165,14 +135,13 @@ def nc_actions(db: Session, nc: NonConformity, sheets: list | None = None) -> li
 
 # -- containment ---------------------------------------------------------------------
 
-def contain(db: Session, actor: User, nc: NonConformity, now: datetime, immediate_action: str = "") -> NonConformity:
+def contain(db: Session, actor: User, nc: NonConformity, now: datetime, note: str = "") -> NonConformity:
     """Move the free stock of the named lots to quarantine, in one transaction. Reserved stock (promised
     to a pick list) is not moved: the ledger never takes reserved units; it is reported as left to block."""
     lock(db, nc)  # of two containments sent together, the second waits, then finds it contained
     editable(actor, nc, "cette non-conformité")
     if nc.status != "open":
         raise Conflict(f"La non-conformité est déjà {NC_STATUSES[nc.status].lower()}.", "status")
-    note = v.text({"immediate_action": immediate_action}, "immediate_action", required=False, max_length=2000)
     if not nc.lots and not note:
         raise ValidationError("Aucun lot à mettre en quarantaine : décrivez l'action immédiate.", "immediate_action")
     done = stock.quarantine_lots(db, actor, [named.lot for named in nc.lots], now, kinds=CONTAINED_KINDS,
@@ -191,30 +160,25 @@ def contain(db: Session, actor: User, nc: NonConformity, now: datetime, immediat
 
 # -- analysis, effectiveness, closure -------------------------------------------------------
 
-def update(db: Session, actor: User, nc: NonConformity, data: dict) -> NonConformity:
+def check_open(db: Session, actor: User, nc: NonConformity) -> None:
+    """The NC may still be changed by the actor (the pages and the API check it before parsing the request)."""
     lock(db, nc)
     editable(actor, nc, "cette non-conformité")
     if nc.status == "closed":
         raise Conflict("La non-conformité est clôturée.", "status")
-    if "cost" in data:
-        nc.cost = v.decimal(data, "cost", minimum=Decimal(0), maximum=MAX_COST, max_places=2)
-    if "severity" in data:
-        nc.severity = v.choice(data, "severity", tuple(NC_SEVERITIES))
-    if "place" in data:
-        nc.place = v.text(data, "place", required=False, max_length=200)
+
+
+def set_cost(db: Session, actor: User, nc: NonConformity, cost: Decimal) -> NonConformity:
+    check_open(db, actor, nc)
+    nc.cost = cost
     db.flush()
     return nc
 
 
-def record_effectiveness(db: Session, actor: User, nc: NonConformity, data: dict, now: datetime) -> NonConformity:
-    lock(db, nc)
-    editable(actor, nc, "cette non-conformité")
-    if nc.status == "closed":
-        raise Conflict("La non-conformité est clôturée.", "status")
-    nc.effectiveness = v.text(data, "effectiveness", max_length=3000)
-    if data.get("effective") in (None, ""):
-        raise ValidationError("Le champ « effective » (efficace : oui / non) est obligatoire.", "effective")
-    nc.effective = v.boolean(data, "effective")
+def record_effectiveness(db: Session, actor: User, nc: NonConformity, check: Effectiveness,
+                         now: datetime) -> NonConformity:
+    check_open(db, actor, nc)
+    nc.effectiveness, nc.effective = check.effectiveness, check.effective
     nc.effectiveness_checked_at = now
     db.flush()
     return nc

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from modules.improvement import actions as improvement
 from modules.improvement.models import Action
 from modules.maintenance.models import WorkOrder
-from modules.qse import nonconformities as ncs
+from modules.qse import inputs as qse_inputs, nonconformities as ncs
 from modules.stock import counts, ledger, picking, reception as receiving, shipping
 from modules.stock.models import Balance, Move, PickList
 from shopfloor.errors import Conflict
@@ -229,9 +229,9 @@ def test_a_reception_with_a_refused_line_nets_to_nothing(client, db, people, sho
 def test_a_contained_nonconformity_takes_its_lots_out_of_quarantine(client, db, people, shop, now):
     lot = shop.lot(shop.glue, "G-77", expiry=(now + timedelta(days=90)).date())
     shop.put(shop.glue, lot, 4, "A-01-02-2")
-    nc = ncs.create_nonconformity(db, people.apprentice, {
+    nc = ncs.create_nonconformity(db, people.apprentice, qse_inputs.nonconformity({
         "title": "Colle qui ne prend pas", "source": "internal", "severity": "major",
-        "description": "Le lot G-77 ne polymérise pas.", "lots": ["COL-100:G-77"]}, now)
+        "description": "Le lot G-77 ne polymérise pas.", "lots": ["COL-100:G-77"]}, now), now)
     ncs.contain(db, people.apprentice, nc, now)
     db.commit()
     assert stock(db, shop.glue, "QUAR-01") == 4
@@ -341,7 +341,8 @@ def test_a_meeting_answers_its_open_escalations(client, db, people, now):
 
 def test_a_reception_a_nonconformity_was_opened_from_keeps_it(client, db, people, shop, now):
     rec = receive(db, shop, people, 2, packaging_ok=False)
-    nc = ncs.open_from_reception(db, people.apprentice, rec.id, now)
+    reception, draft = ncs.reception_draft(db, rec.id)
+    nc = ncs.create_nonconformity(db, people.apprentice, qse_inputs.nonconformity({}, now, draft), now, reception=reception)
     db.commit()
     deleted = client.delete(f"{API}/activities/{rec.id}", headers=people.headers(people.apprentice))
     assert deleted.status_code == 409 and f"n° {nc.id}" in deleted.json["error"]["message"]

@@ -20,7 +20,7 @@ from dashboards.models import Escalation
 from modules.maintenance import equipment as eq_services
 from modules.maintenance import workorders as wos
 from modules.maintenance.models import Intervention, WorkOrder
-from modules.qse import nonconformities as ncs
+from modules.qse import inputs as qse_inputs, nonconformities as ncs
 from modules.qse.models import NonConformity
 from modules.stock import picking
 from modules.stock.lookup import location_by_code
@@ -299,11 +299,11 @@ def test_two_closures_of_one_nonconformity_one_wins(app, db, people, now, monkey
     slowed(monkeypatch, ncs, "closure_missing")
     clients = app.test_client(), app.test_client()
     for round_ in range(ROUNDS):
-        nc = ncs.create_nonconformity(db, people.apprentice, {
+        nc = ncs.create_nonconformity(db, people.apprentice, qse_inputs.nonconformity({
             "title": f"Rayure sur carter {round_}", "source": "production", "severity": "minor",
-            "description": "Rayure légère, pièce reprise."}, now)
-        ncs.record_effectiveness(db, people.apprentice, nc, {"effectiveness": "Aucune rayure depuis",
-                                                             "effective": True}, now)
+            "description": "Rayure légère, pièce reprise."}, now), now)
+        ncs.record_effectiveness(db, people.apprentice, nc, qse_inputs.effectiveness({"effectiveness": "Aucune rayure depuis",
+                                                             "effective": True}), now)
         db.commit()
         url = f"/api/v1/qse/nonconformities/{nc.id}/close"
         results = race(("author", clients[0], lambda c: c.post(url, json={}, headers=headers)),

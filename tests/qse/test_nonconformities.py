@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from modules.improvement import services as improvement
-from modules.qse import nonconformities as ncs
+from modules.qse import inputs, nonconformities as ncs
 from modules.qse.models import NonConformity
 from modules.stock import ledger
 from modules.stock.models import Balance, Lot, Move, Supplier
@@ -66,7 +66,7 @@ def test_containment_leaves_reserved_stock_and_reports_it(db, people, store, now
     _glue_lots(store)
     row = db.scalar(select(Balance).join(Lot).where(Lot.number == "EPX-A", Balance.qty == 10))
     ledger.reserve(db, row, Decimal(4))           # promised to a pick list
-    nc = ncs.create_nonconformity(db, people.apprentice, {**NC, "lots": ["EPX-A"]}, now)
+    nc = ncs.create_nonconformity(db, people.apprentice, inputs.nonconformity({**NC, "lots": ["EPX-A"]}, now), now)
     ncs.contain(db, people.apprentice, nc, now)
     db.commit()
     assert stock_of(db, "EPX-A") == {"A-01-02-1": (4.0, 4.0), "QUAR-01": (12.0, 0.0)}
@@ -120,11 +120,11 @@ def test_closure_refused_while_action_open_or_effectiveness_missing(app, client,
 
 
 def test_minor_nc_closes_with_effectiveness_only_but_not_when_ineffective(db, people, now):
-    nc = ncs.create_nonconformity(db, people.apprentice, {**NC, "severity": "minor"}, now)
-    ncs.record_effectiveness(db, people.apprentice, nc, {"effectiveness": "Défaut non revu", "effective": False}, now)
+    nc = ncs.create_nonconformity(db, people.apprentice, inputs.nonconformity({**NC, "severity": "minor"}, now), now)
+    ncs.record_effectiveness(db, people.apprentice, nc, inputs.effectiveness({"effectiveness": "Défaut non revu", "effective": False}), now)
     assert ncs.closure_missing(db, nc) == [
         "l'efficacité est jugée insuffisante : planifiez de nouvelles actions puis vérifiez à nouveau"]
-    ncs.record_effectiveness(db, people.apprentice, nc, {"effectiveness": "Défaut non revu", "effective": True}, now)
+    ncs.record_effectiveness(db, people.apprentice, nc, inputs.effectiveness({"effectiveness": "Défaut non revu", "effective": True}), now)
     assert ncs.close(db, people.apprentice, nc, now).status == "closed"
 
 

@@ -145,8 +145,8 @@ def test_management_review_pack_gathers_everything(client, db, people, now):
                                                         "clauses": ["8.4"], "audit_date": "2026-11-10"}, now)
     audits.add_finding(db, people.apprentice, audit, {"clause": "8.4", "kind": "minor",
                                                       "evidence": "Fournisseur non évalué"}, now)
-    ncs.create_nonconformity(db, people.apprentice, {"title": "Capots rayés", "source": "customer",
-                                                     "severity": "major", "description": "Rayures"}, now)
+    ncs.create_nonconformity(db, people.apprentice, inputs.nonconformity({"title": "Capots rayés", "source": "customer",
+                                                     "severity": "major", "description": "Rayures"}, now), now)
     risks.create_risk(db, people.apprentice, inputs.risk({"process": "Stockage", "description": "Chute de charge",
                                               "likelihood": 3, "severity": 4}), now)
     db.commit()

@@ -67,10 +67,10 @@ def test_events_and_days_without_accident(client, db, people, now):
         refused = client.post("/api/v1/qse/events", json=body, headers=headers)
         assert refused.status_code == 422 and refused.json["error"]["field"] == field, payload
     fresh(db)
-    events.create_event(db, people.apprentice, {"kind": "near_miss", "at": "2026-11-12T09:00",
-                                                "description": "Palette mal filmée"}, now)
-    events.create_event(db, people.apprentice, {"kind": "near_miss", "at": "2026-10-30T09:00",
-                                                "description": "Chariot sans avertisseur"}, now)
+    events.create_event(db, people.apprentice, inputs.event({"kind": "near_miss", "at": "2026-11-12T09:00",
+                                                "description": "Palette mal filmée"}, now), now)
+    events.create_event(db, people.apprentice, inputs.event({"kind": "near_miss", "at": "2026-10-30T09:00",
+                                                "description": "Chariot sans avertisseur"}, now), now)
     assert events.days_without_accident(db, date(2026, 11, 20), None) == 18
     assert events.days_without_accident(db, date(2026, 11, 1), None) is None   # before the accident: none known
     assert indicators.near_misses_month(db, date(2026, 11, 20), None) == 1
@@ -101,12 +101,12 @@ def test_regulatory_reminders_are_sent_once_and_export(app, db, people, now):
 
 def test_cost_and_open_nc_indicators(db, people, now):
     from modules.qse import nonconformities as ncs
-    nc = ncs.create_nonconformity(db, people.apprentice, {"title": "Rayures capot", "source": "customer",
-                                                          "severity": "minor", "description": "Rayures", "cost": "350.5"},
+    nc = ncs.create_nonconformity(db, people.apprentice, inputs.nonconformity({"title": "Rayures capot", "source": "customer",
+                                                          "severity": "minor", "description": "Rayures", "cost": "350.5"}, now),
                                   now)
-    ncs.create_nonconformity(db, people.apprentice, {"title": "Ancienne NC", "source": "internal", "severity": "minor",
+    ncs.create_nonconformity(db, people.apprentice, inputs.nonconformity({"title": "Ancienne NC", "source": "internal", "severity": "minor",
                                                      "description": "x", "cost": "99",
-                                                     "detected_at": "2026-10-05T10:00"}, now)
+                                                     "detected_at": "2026-10-05T10:00"}, now), now)
     day = now.date()
     assert indicators.cost_of_non_quality(db, day, None) == 350.5
     assert indicators.open_nonconformities(db, day, None) == 2

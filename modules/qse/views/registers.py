@@ -65,11 +65,12 @@ def new_nonconformity():
             return render()
         data = {k: form.get(k, "") for k in NC_FIELDS}
         data["lots"] = [line.strip() for line in form.get("lots", "").replace(",", "\n").splitlines() if line.strip()]
+        now, draft = clock.now(), None
         if reception is not None:
-            nc = ncs.open_from_reception(db, current_actor(), reception.id, clock.now(),
-                                         {k: val for k, val in data.items() if val})
-        else:
-            nc = ncs.create_nonconformity(db, current_actor(), data, clock.now())
+            reception, draft = ncs.reception_draft(db, reception.id)
+            data = {k: val for k, val in data.items() if val}   # an empty list of lots keeps the reception's
+        nc = ncs.create_nonconformity(db, current_actor(), inputs.nonconformity(data, now, draft), now,
+                                      reception=reception)
         flash("Non-conformité ouverte : sécurisez les lots suspects, puis analysez les causes.", "success")
         return redirect(url_for("qse.nonconformity", nc_id=nc.id))
     return on_error(render, act)
@@ -98,11 +99,11 @@ def nonconformity_step(nc_id: int, step: str):
     db, me, form, now = session(), current_actor(), request.form, clock.now()
     nc = ncs.get_nonconformity(db, me, nc_id)
     if step == "contain":
-        ncs.contain(db, me, nc, now, form.get("immediate_action", ""))
+        ncs.contain(db, me, nc, now, inputs.immediate_action(form))
         message = "Lots suspects mis en quarantaine."
     elif step == "effectiveness":
-        ncs.record_effectiveness(db, me, nc, {"effectiveness": form.get("effectiveness", ""),
-                                              "effective": form.get("effective", "")}, now)
+        ncs.check_open(db, me, nc)
+        ncs.record_effectiveness(db, me, nc, inputs.effectiveness(form), now)
         message = "Efficacité enregistrée."
     elif step == "action":
         ncs.plan_action(db, me, nc, title=form.get("title", ""), deliverable=form.get("deliverable", ""),
@@ -110,7 +111,8 @@ def nonconformity_step(nc_id: int, step: str):
                         now=now, kind=form.get("kind", "corrective"))
         message = "Action planifiée."
     elif step == "cost":
-        ncs.update(db, me, nc, {"cost": form.get("cost", "")})
+        ncs.check_open(db, me, nc)
+        ncs.set_cost(db, me, nc, inputs.nc_cost(form))
         message = "Coût de non-qualité enregistré."
     else:
         ncs.close(db, me, nc, now)
@@ -202,7 +204,8 @@ def finding_step(audit_id: int, finding_id: int, step: str):
 
     def act():
         if step == "nonconformity":
-            nc = audits.finding_to_nonconformity(db, me, record, finding, now)
+            draft = audits.finding_draft(db, me, record, finding)
+            nc = ncs.create_nonconformity(db, me, inputs.nonconformity({}, now, draft), now, finding=finding)
             flash("Non-conformité ouverte depuis le constat.", "success")
             return redirect(url_for("qse.nonconformity", nc_id=nc.id))
         if step == "action":
@@ -325,9 +328,8 @@ def events_list():
         return or_back_to("qse.events_list", _events_page)
 
     def act():
-        events.create_event(session(), current_actor(), {k: request.form.get(k, "") for k in
-                                                         ("kind", "at", "description", "place", "lost_days")},
-                            clock.now())
+        now = clock.now()
+        events.create_event(session(), current_actor(), inputs.event(request.form, now), now)
         flash("Événement déclaré. Merci : chaque signalement évite le suivant.", "success")
         return redirect(url_for("qse.events_list"))
     return on_error(_events_page, act)
