@@ -105,9 +105,9 @@ def contain_nonconformity(nc_id: int):
      "properties": {"effectiveness": {"type": "string"}, "effective": {"type": "boolean"}}}, response=ID_STATUS)
 def nonconformity_effectiveness(nc_id: int):
     db = session()
-    nc = ncs.get_nonconformity(db, current_actor(), nc_id)
+    nc, data = ncs.get_nonconformity(db, current_actor(), nc_id), body()
     ncs.check_open(db, current_actor(), nc)
-    ncs.record_effectiveness(db, current_actor(), nc, inputs.effectiveness(body()), clock.now())
+    ncs.record_effectiveness(db, current_actor(), nc, inputs.effectiveness(data), clock.now())
     return jsonify({"id": nc.id, "status": nc.status})
 
 
@@ -149,7 +149,8 @@ def close_nonconformity(nc_id: int):
         "auditees": {"type": "string"}, "audit_date": {"type": "string", "format": "date"},
         "duration_hours": {"type": "number"}, "programme_entry": {"type": "integer"}}}, response=ID_STATUS, status=201)
 def create_audit():
-    audit = audits.create_audit(session(), current_actor(), body(), clock.now())
+    now = clock.now()
+    audit = audits.create_audit(session(), current_actor(), inputs.audit(body(), now), now)
     return jsonify({"id": audit.id, "status": audit.status}), 201
 
 
@@ -168,8 +169,10 @@ def get_audit(audit_id: int):
      response=FINDING_JSON, status=201)
 def add_finding(audit_id: int):
     db = session()
-    finding = audits.add_finding(db, current_actor(), audits.get_audit(db, current_actor(), audit_id), body(),
-                                 clock.now())
+    audit, data = audits.get_audit(db, current_actor(), audit_id), body()
+    audits.check_open(current_actor(), audit)
+    spec = inputs.finding(data, audits.known_clauses(audit), audit.standards)
+    finding = audits.add_finding(db, current_actor(), audit, spec, clock.now())
     return jsonify(audits.finding_json(finding)), 201
 
 
@@ -181,9 +184,9 @@ def add_finding(audit_id: int):
 def finding_nonconformity(audit_id: int, finding_id: int):
     db = session()
     audit = audits.get_audit(db, current_actor(), audit_id)
-    finding, now = audits.get_finding(db, current_actor(), audit, finding_id), clock.now()
+    finding, now, data = audits.get_finding(db, current_actor(), audit, finding_id), clock.now(), body()
     draft = audits.finding_draft(db, current_actor(), audit, finding)
-    nc = ncs.create_nonconformity(db, current_actor(), inputs.nonconformity(body(), now, draft), now, finding=finding)
+    nc = ncs.create_nonconformity(db, current_actor(), inputs.nonconformity(data, now, draft), now, finding=finding)
     return jsonify({"id": nc.id, "status": nc.status}), 201
 
 
@@ -209,8 +212,10 @@ def finding_action(audit_id: int, finding_id: int):
      "properties": {"conclusions": {"type": "string"}}}, response=ID_STATUS)
 def finish_audit(audit_id: int):
     db = session()
-    audit = audits.finish(db, current_actor(), audits.get_audit(db, current_actor(), audit_id),
-                          body().get("conclusions") or "")
+    audit, data = audits.get_audit(db, current_actor(), audit_id), body()
+    audits.check_finishable(current_actor(), audit)
+    conclusions = {"conclusions": data.get("conclusions") or ""}   # null is a missing conclusion
+    audits.finish(db, current_actor(), audit, inputs.audit_conclusions(conclusions))
     return jsonify({"id": audit.id, "status": audit.status})
 
 

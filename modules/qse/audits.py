@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -16,7 +12,9 @@ from modules.improvement import services as improvement
 from modules.qse.editing import can_change, editable
 from modules.qse.models import (
     AUDIT_TYPES, FINDING_KINDS, OPEN_FINDING_KINDS, Audit, AuditQuestion, Finding, NonConformity, ProgrammeEntry)
+from modules.qse.inputs import CompanyQuestion, NewAudit, NewFinding, NewProgrammeEntry
 from modules.qse.pagination import Page, paginate
+from modules.qse.standards import clause_titles, standards
 from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.models import User
@@ -28,95 +26,39 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "novembre", "décembre")
 
 
-@lru_cache(maxsize=1)
-def standards() -> dict:
-    """ISO 9001:2015, 14001:2015 and 45001:2018, clauses 4 to 10 with their titles (shipped as data)."""
-    return json.loads((Path(__file__).parent / "clauses.json").read_text(encoding="utf-8"))
-
-
-def clause_titles(keys) -> dict[str, str]:
-    """Clause number → title over the given standards (first standard wins a shared number)."""
-    titles: dict[str, str] = {}
-    for key in keys:
-        for clause in standards()[key]["clauses"]:
-            titles.setdefault(clause["clause"], clause["title"])
-    return titles
-
-
 def clause_sort_key(number: str) -> tuple:
     return tuple(int(part) if part.isdigit() else 0 for part in (number or "0").split("."))
 
 
 # -- creating an audit ------------------------------------------------------------------
 
-def _standards(data: dict) -> list[str]:
-    keys = data.get("standards") or ["iso9001"]
-    if isinstance(keys, str):
-        keys = [keys]
-    if not isinstance(keys, list) or any(not isinstance(k, str) or k not in standards() for k in keys):
-        raise ValidationError(f"Le champ « standards » doit lister : {', '.join(standards())}.", "standards")
-    return list(dict.fromkeys(keys))
-
-
-def create_audit(db: Session, actor: User, data: dict, now: datetime) -> Audit:
+def create_audit(db: Session, actor: User, spec: NewAudit, now: datetime) -> Audit:
     """An audit with its checklist: the chosen clauses (all sub-clauses of the standards by default)
     and the company's own questions."""
-    keys = _standards(data)
     today = clock.paris_day(now)
-    audit_date = v.date_field(data, "audit_date", required=False, default=today)
-    if audit_date > today:
-        raise ValidationError("Un audit se saisit le jour où il est réalisé, pas avant.", "audit_date")
-    duration = v.decimal(data, "duration_hours", required=False, positive=True, maximum=Decimal(200),
-                         max_places=1) or Decimal(2)
-    process = v.text(data, "process", max_length=120)
-    performed_at = now if audit_date == today else clock.paris_midnight(audit_date) + timedelta(hours=8)
+    performed_at = now if spec.audit_date == today else clock.paris_midnight(spec.audit_date) + timedelta(hours=8)
     audit = new_activity(
-        Audit, actor, now, performed_at=performed_at,
-        title=v.text(data, "title", required=False, max_length=200, default=f"Audit interne – {process}"),
-        process=process, scope=v.text(data, "scope", required=False, max_length=2000),
-        criteria=v.text(data, "criteria", required=False, max_length=2000,
-                        default=", ".join(standards()[k]["label"] for k in keys)),
-        standards=keys, audit_type=v.choice(data, "audit_type", tuple(AUDIT_TYPES), default="process"),
-        auditors=v.text(data, "auditors", required=False, max_length=300, default=actor.full_name),
-        auditees=v.text(data, "auditees", required=False, max_length=300),
-        audit_date=audit_date, duration_hours=duration, status="in_progress")
-    audit.questions = _checklist(keys, data.get("clauses"), data.get("questions"))
+        Audit, actor, now, performed_at=performed_at, title=spec.title, process=spec.process, scope=spec.scope,
+        criteria=spec.criteria, standards=list(spec.standards), audit_type=spec.audit_type,
+        auditors=spec.auditors or actor.full_name, auditees=spec.auditees, audit_date=spec.audit_date,
+        duration_hours=spec.duration_hours, status="in_progress")
+    audit.questions = _checklist(spec)
     db.add(audit)
     db.flush()
-    if (entry_id := v.identifier(data, "programme_entry", required=False)) is not None:
-        _link_programme(db, entry_id, audit)
+    if spec.programme_entry is not None:
+        _link_programme(db, spec.programme_entry, audit)
     return audit
 
 
-def _checklist(keys: list[str], clauses, questions) -> list[AuditQuestion]:
-    titles_by_standard = {k: clause_titles([k]) for k in keys}
-    if clauses in (None, "", []):
-        chosen = None
-    elif isinstance(clauses, list) and all(isinstance(c, str) for c in clauses):
-        chosen = {c.strip() for c in clauses}
-        unknown = chosen - {c for titles in titles_by_standard.values() for c in titles}
-        if unknown:
-            raise ValidationError(f"Article(s) inconnu(s) des référentiels choisis : {', '.join(sorted(unknown))}.",
-                                  "clauses")
-    else:
-        raise ValidationError("Le champ « clauses » doit lister des numéros d'article (ex. « 8.4 »).", "clauses")
+def _checklist(spec: NewAudit) -> list[AuditQuestion]:
     rows: list[AuditQuestion] = []
-    for key in keys:
-        for number, title in titles_by_standard[key].items():
-            if (chosen is None and "." in number) or (chosen is not None and number in chosen):
+    for key in spec.standards:
+        for number, title in clause_titles([key]).items():
+            if (spec.clauses is None and "." in number) or (spec.clauses is not None and number in spec.clauses):
                 rows.append(AuditQuestion(position=len(rows) + 1, standard=key, clause=number,
                                           question=f"§ {number} {title} : l'exigence est-elle satisfaite ? Preuves ?"))
-    if isinstance(questions, str):
-        questions = [line for line in questions.splitlines() if line.strip()]
-    for item in questions or []:
-        if not isinstance(item, (str, dict)):
-            raise ValidationError("Chaque question de l'entreprise est un texte ou {clause, question}.", "questions")
-        text = item if isinstance(item, str) else str(item.get("question") or "")
-        clause = "" if isinstance(item, str) else str(item.get("clause") or "")
-        if not text.strip():
-            continue
-        rows.append(AuditQuestion(position=len(rows) + 1, standard="", clause=clause.strip()[:10],
-                                  question=text.strip()[:2000]))
+    for item in spec.questions:
+        rows.append(AuditQuestion(position=len(rows) + 1, standard="", clause=item.clause, question=item.question))
     return rows
 
 
@@ -146,33 +88,31 @@ def audits_page(db: Session, actor: User, *, status: str = "", process: str = ""
 
 # -- checklist and findings -------------------------------------------------------------
 
-def add_question(db: Session, actor: User, audit: Audit, data: dict) -> AuditQuestion:
-    editable(actor, audit, "cet audit")
-    _in_progress(audit)
-    question = AuditQuestion(position=len(audit.questions) + 1, standard="",
-                             clause=v.text(data, "clause", required=False, max_length=10),
-                             question=v.text(data, "question", max_length=2000))
+def add_question(db: Session, actor: User, audit: Audit, item: CompanyQuestion) -> AuditQuestion:
+    check_open(actor, audit)
+    question = AuditQuestion(position=len(audit.questions) + 1, standard="", clause=item.clause,
+                             question=item.question)
     audit.questions.append(question)
     db.flush()
     return question
 
 
-def _in_progress(audit: Audit) -> None:
+def check_open(actor: User, audit: Audit) -> None:
+    """The actor may still change the audit (the pages and the API check it before parsing the request)."""
+    editable(actor, audit, "cet audit")
     if audit.status != "in_progress":
         raise Conflict("L'audit est terminé : rouvrez-le pour le modifier.", "status")
 
 
-def add_finding(db: Session, actor: User, audit: Audit, data: dict, now: datetime) -> Finding:
-    editable(actor, audit, "cet audit")
-    _in_progress(audit)
-    clause = v.text(data, "clause", max_length=10)
-    known = set(clause_titles(audit.standards or list(standards()))) | {q.clause for q in audit.questions if q.clause}
-    if clause not in known:
-        raise ValidationError(f"L'article « {clause} » n'existe pas dans les référentiels de l'audit "
-                              f"({', '.join(audit.standards)}).", "clause")
-    kind = v.choice(data, "kind", tuple(FINDING_KINDS))
-    finding = Finding(clause=clause, kind=kind, evidence=v.text(data, "evidence", max_length=5000), created_at=now,
-                      closed_at=None if kind in OPEN_FINDING_KINDS else now)
+def known_clauses(audit: Audit) -> set[str]:
+    """The clauses a finding may name: its standards' and its own questions'."""
+    return set(clause_titles(audit.standards or list(standards()))) | {q.clause for q in audit.questions if q.clause}
+
+
+def add_finding(db: Session, actor: User, audit: Audit, spec: NewFinding, now: datetime) -> Finding:
+    check_open(actor, audit)
+    finding = Finding(clause=spec.clause, kind=spec.kind, evidence=spec.evidence, created_at=now,
+                      closed_at=None if spec.kind in OPEN_FINDING_KINDS else now)
     audit.findings.append(finding)
     db.flush()
     return finding
@@ -185,12 +125,15 @@ def get_finding(db: Session, actor: User, audit: Audit, finding_id: int) -> Find
     return finding
 
 
-def finish(db: Session, actor: User, audit: Audit, conclusions: str) -> Audit:
-    editable(actor, audit, "cet audit")
-    _in_progress(audit)
+def check_finishable(actor: User, audit: Audit) -> None:
+    check_open(actor, audit)
     if not audit.findings:
         raise ValidationError("Un audit se termine avec au moins un constat.", "findings")
-    audit.conclusions = v.text({"conclusions": conclusions}, "conclusions", max_length=5000)
+
+
+def finish(db: Session, actor: User, audit: Audit, conclusions: str) -> Audit:
+    check_finishable(actor, audit)
+    audit.conclusions = conclusions
     audit.status = "done"
     db.flush()
     return audit
@@ -318,14 +261,15 @@ def identification(audit: Audit) -> list[tuple[str, str]]:
 
 # -- the annual programme -------------------------------------------------------------------
 
-def add_programme_entry(db: Session, actor: User, data: dict) -> ProgrammeEntry:
+def check_may_plan(actor: User) -> None:
     if actor.role == "apprentice" and "qse" not in [c.lower() for c in actor.certification_codes]:
         raise Forbidden("Le programme d'audit est tenu par le coordonnateur QSE, son tuteur ou un administrateur.",
                         "process")
-    entry = ProgrammeEntry(year=v.integer(data, "year", minimum=2000, maximum=2100),
-                           month=v.integer(data, "month", minimum=1, maximum=12),
-                           process=v.text(data, "process", max_length=120),
-                           standard=v.choice(data, "standard", tuple(standards()), default="iso9001"))
+
+
+def add_programme_entry(db: Session, actor: User, spec: NewProgrammeEntry) -> ProgrammeEntry:
+    check_may_plan(actor)
+    entry = ProgrammeEntry(year=spec.year, month=spec.month, process=spec.process, standard=spec.standard)
     db.add(entry)
     db.flush()
     return entry

@@ -130,33 +130,37 @@ def _audits(db: Session, people, now: datetime) -> None:
                for month, process, standard in plan}
     db.add_all(entries.values())
     db.flush()
-    reception = audits.create_audit(db, nathan, {
+    reception = audits.create_audit(db, nathan, inputs.audit({
         "process": "Réception et stockage", "audit_type": "process", "standards": ["iso9001"],
         "clauses": ["7.1", "7.5", "8.4", "8.5", "8.7"], "auditors": "Nathan Roux", "auditees": "Lucas Bernard",
         "scope": "Quai de réception, zones de stockage A et B, quarantaine", "audit_date":
         (today - timedelta(days=40)).isoformat(), "programme_entry": entries["Réception et stockage"].id,
-        "questions": ["Les fiches de données de sécurité des colles sont-elles accessibles au poste ?"]}, now)
+        "questions": ["Les fiches de données de sécurité des colles sont-elles accessibles au poste ?"]}, now), now)
     for clause, kind, evidence in [
             ("8.4", "minor", "Pas d'évaluation annuelle du fournisseur Colles Durand (dernière : 2024)."),
             ("8.7", "strong_point", "Zone de quarantaine identifiée, stock bloqué dans le système."),
             ("7.5", "observation", "Bons de livraison classés sans date de réception."),
             ("8.5", "opportunity", "Marquer au sol les emplacements des palettes en attente de rangement.")]:
-        audits.add_finding(db, nathan, reception, {"clause": clause, "kind": kind, "evidence": evidence}, now)
+        finding = inputs.finding({"clause": clause, "kind": kind, "evidence": evidence}, audits.known_clauses(reception),
+                                 reception.standards)
+        audits.add_finding(db, nathan, reception, finding, now)
     audits.finish(db, nathan, reception, "Processus maîtrisé ; l'évaluation des fournisseurs est à instaurer.")
     finding = reception.findings[0]
     ncs.create_nonconformity(db, nathan, inputs.nonconformity({}, now, audits.finding_draft(db, nathan, reception, finding)),
                              now, finding=finding)
-    safety = audits.create_audit(db, nathan, {
+    safety = audits.create_audit(db, nathan, inputs.audit({
         "process": "Atelier maintenance – sécurité", "audit_type": "system", "standards": ["iso45001"],
         "clauses": ["5.4", "6.1.2", "8.1.2", "8.2"], "auditors": "Nathan Roux, Théo Tuteur",
         "auditees": "Emma Lefèvre", "scope": "Atelier maintenance, consignations",
         "audit_date": (today - timedelta(days=12)).isoformat(),
-        "programme_entry": entries["Atelier maintenance – sécurité"].id}, now)
+        "programme_entry": entries["Atelier maintenance – sécurité"].id}, now), now)
     for clause, kind, evidence in [
             ("8.1.2", "major", "Consignation pneumatique non réalisée lors du démontage observé d'un vérin."),
             ("6.1.2", "conform", "DUERP à jour (révision de septembre), unités de travail définies."),
             ("8.2", "observation", "Extincteur CO2 de l'armoire électrique masqué par un chariot.")]:
-        audits.add_finding(db, nathan, safety, {"clause": clause, "kind": kind, "evidence": evidence}, now)
+        finding = inputs.finding({"clause": clause, "kind": kind, "evidence": evidence}, audits.known_clauses(safety),
+                                 safety.standards)
+        audits.add_finding(db, nathan, safety, finding, now)
 
 
 def _risks(db: Session, people, now: datetime) -> None:

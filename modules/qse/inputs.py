@@ -8,8 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from modules.qse.models import (
-    EVENT_KINDS, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, OBJECTIVE_STATUSES, REG_COMPLIANCE, REG_DOMAINS,
-    RISK_CATEGORIES, RISK_KINDS)
+    AUDIT_TYPES, EVENT_KINDS, FINDING_KINDS, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, OBJECTIVE_STATUSES,
+    REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS)
+from modules.qse.standards import clause_titles, standards
+from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
@@ -238,3 +240,129 @@ def effectiveness(data: dict) -> Effectiveness:
     if data.get("effective") in (None, ""):
         raise ValidationError("Le champ « effective » (efficace : oui / non) est obligatoire.", "effective")
     return Effectiveness(note, v.boolean(data, "effective"))
+
+
+# -- audits ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompanyQuestion:
+    clause: str
+    question: str
+
+
+@dataclass(frozen=True)
+class NewAudit:
+    standards: tuple[str, ...]
+    audit_date: date
+    duration_hours: Decimal
+    process: str
+    title: str
+    scope: str
+    criteria: str
+    audit_type: str
+    auditors: str               # "": the actor
+    auditees: str
+    clauses: frozenset[str] | None       # None: every sub-clause of the standards
+    questions: tuple[CompanyQuestion, ...]
+    programme_entry: int | None
+
+
+def audit(data: dict, now: datetime) -> NewAudit:
+    """An audit of a process against standards, done today or before, with its chosen clauses and the
+    company's own questions."""
+    keys = _standards(data)
+    today = clock.paris_day(now)
+    audit_date = v.date_field(data, "audit_date", required=False, default=today)
+    if audit_date > today:
+        raise ValidationError("Un audit se saisit le jour où il est réalisé, pas avant.", "audit_date")
+    duration = v.decimal(data, "duration_hours", required=False, positive=True, maximum=Decimal(200),
+                         max_places=1) or Decimal(2)
+    process = v.text(data, "process", max_length=120)
+    return NewAudit(
+        standards=keys, audit_date=audit_date, duration_hours=duration, process=process,
+        title=v.text(data, "title", required=False, max_length=200, default=f"Audit interne – {process}"),
+        scope=v.text(data, "scope", required=False, max_length=2000),
+        criteria=v.text(data, "criteria", required=False, max_length=2000,
+                        default=", ".join(standards()[k]["label"] for k in keys)),
+        audit_type=v.choice(data, "audit_type", tuple(AUDIT_TYPES), default="process"),
+        auditors=v.text(data, "auditors", required=False, max_length=300),
+        auditees=v.text(data, "auditees", required=False, max_length=300),
+        clauses=_chosen_clauses(keys, data.get("clauses")), questions=_company_questions(data.get("questions")),
+        programme_entry=v.identifier(data, "programme_entry", required=False))
+
+
+def _standards(data: dict) -> tuple[str, ...]:
+    keys = data.get("standards") or ["iso9001"]
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or any(not isinstance(k, str) or k not in standards() for k in keys):
+        raise ValidationError(f"Le champ « standards » doit lister : {', '.join(standards())}.", "standards")
+    return tuple(dict.fromkeys(keys))
+
+
+def _chosen_clauses(keys: tuple[str, ...], clauses) -> frozenset[str] | None:
+    if clauses in (None, "", []):
+        return None
+    if not (isinstance(clauses, list) and all(isinstance(c, str) for c in clauses)):
+        raise ValidationError("Le champ « clauses » doit lister des numéros d'article (ex. « 8.4 »).", "clauses")
+    chosen = frozenset(c.strip() for c in clauses)
+    unknown = chosen - {c for key in keys for c in clause_titles([key])}
+    if unknown:
+        raise ValidationError(f"Article(s) inconnu(s) des référentiels choisis : {', '.join(sorted(unknown))}.",
+                              "clauses")
+    return chosen
+
+
+def _company_questions(questions) -> tuple[CompanyQuestion, ...]:
+    """Lines of text, or texts and {clause, question}; blank ones are skipped."""
+    if isinstance(questions, str):
+        questions = [line for line in questions.splitlines() if line.strip()]
+    rows = []
+    for item in questions or []:
+        if not isinstance(item, (str, dict)):
+            raise ValidationError("Chaque question de l'entreprise est un texte ou {clause, question}.", "questions")
+        text = item if isinstance(item, str) else str(item.get("question") or "")
+        clause = "" if isinstance(item, str) else str(item.get("clause") or "")
+        if text.strip():
+            rows.append(CompanyQuestion(clause.strip()[:10], text.strip()[:2000]))
+    return tuple(rows)
+
+
+def question(data: dict) -> CompanyQuestion:
+    return CompanyQuestion(v.text(data, "clause", required=False, max_length=10),
+                           v.text(data, "question", max_length=2000))
+
+
+@dataclass(frozen=True)
+class NewFinding:
+    clause: str
+    kind: str
+    evidence: str
+
+
+def finding(data: dict, known_clauses: set[str], standard_keys) -> NewFinding:
+    """A finding on one of the audit's clauses (`known_clauses`: its standards' and its own questions')."""
+    clause = v.text(data, "clause", max_length=10)
+    if clause not in known_clauses:
+        raise ValidationError(f"L'article « {clause} » n'existe pas dans les référentiels de l'audit "
+                              f"({', '.join(standard_keys)}).", "clause")
+    return NewFinding(clause, v.choice(data, "kind", tuple(FINDING_KINDS)), v.text(data, "evidence", max_length=5000))
+
+
+def audit_conclusions(data: dict) -> str:
+    return v.text(data, "conclusions", max_length=5000)
+
+
+@dataclass(frozen=True)
+class NewProgrammeEntry:
+    year: int
+    month: int
+    process: str
+    standard: str
+
+
+def programme_entry(data: dict) -> NewProgrammeEntry:
+    return NewProgrammeEntry(year=v.integer(data, "year", minimum=2000, maximum=2100),
+                             month=v.integer(data, "month", minimum=1, maximum=12),
+                             process=v.text(data, "process", max_length=120),
+                             standard=v.choice(data, "standard", tuple(standards()), default="iso9001"))

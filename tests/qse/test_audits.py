@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from docx import Document
 
-from modules.qse import audits
+from modules.qse import audits, inputs
 from modules.qse.models import NonConformity
 from shopfloor import clock
 from tests.conftest import fresh
@@ -27,12 +27,12 @@ def test_standards_ship_clauses_4_to_10_with_titles():
 
 
 def test_checklist_from_chosen_clauses_and_company_questions(db, people, now):
-    audit = audits.create_audit(db, people.apprentice, AUDIT, now)
+    audit = audits.create_audit(db, people.apprentice, inputs.audit(AUDIT, now), now)
     rows = [(q.standard, q.clause) for q in audit.questions]
     assert rows == [("iso9001", "7.1"), ("iso9001", "8.4"), ("iso9001", "8.5"), ("iso45001", "7.1"),
                     ("iso45001", "8.1.2"), ("", "")]
     assert audit.questions[-1].question == "Les FDS des colles sont-elles au poste ?"
-    full = audits.create_audit(db, people.apprentice, {"process": "Maintenance", "standards": ["iso14001"]}, now)
+    full = audits.create_audit(db, people.apprentice, inputs.audit({"process": "Maintenance", "standards": ["iso14001"]}, now), now)
     assert len(full.questions) == len([c for c in audits.standards()["iso14001"]["clauses"] if "." in c["clause"]])
 
 

@@ -141,10 +141,10 @@ def test_management_review_pack_gathers_everything(client, db, people, now):
 
     indicator = _indicator(db, people, _objective(db, people, now))
     obj.add_measurement(db, people.apprentice, indicator, inputs.measurement({"measured_on": "2026-10-31", "value": "3"}), now)
-    audit = audits.create_audit(db, people.apprentice, {"process": "Réception", "standards": ["iso9001"],
-                                                        "clauses": ["8.4"], "audit_date": "2026-11-10"}, now)
-    audits.add_finding(db, people.apprentice, audit, {"clause": "8.4", "kind": "minor",
-                                                      "evidence": "Fournisseur non évalué"}, now)
+    audit = audits.create_audit(db, people.apprentice, inputs.audit({"process": "Réception", "standards": ["iso9001"],
+                                                        "clauses": ["8.4"], "audit_date": "2026-11-10"}, now), now)
+    audits.add_finding(db, people.apprentice, audit, inputs.finding({"clause": "8.4", "kind": "minor",
+                                                      "evidence": "Fournisseur non évalué"}, audits.known_clauses(audit), audit.standards), now)
     ncs.create_nonconformity(db, people.apprentice, inputs.nonconformity({"title": "Capots rayés", "source": "customer",
                                                      "severity": "major", "description": "Rayures"}, now), now)
     risks.create_risk(db, people.apprentice, inputs.risk({"process": "Stockage", "description": "Chute de charge",

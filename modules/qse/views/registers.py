@@ -155,7 +155,8 @@ def new_audit():
     data["standards"] = form.getlist("standards")
     data["clauses"] = [c.strip() for c in form.get("clauses", "").replace(",", " ").split() if c.strip()]
     data["questions"] = form.get("questions", "")
-    audit = audits.create_audit(session(), current_actor(), data, clock.now())
+    now = clock.now()
+    audit = audits.create_audit(session(), current_actor(), inputs.audit(data, now), now)
     flash("Audit créé : suivez la liste de contrôle et notez vos constats.", "success")
     return redirect(url_for("qse.audit", audit_id=audit.id))
 
@@ -183,13 +184,17 @@ def audit_step(audit_id: int, step: str):
     db, me, form = session(), current_actor(), request.form
     record = audits.get_audit(db, me, audit_id)
     if step == "finding":
-        audits.add_finding(db, me, record, {k: form.get(k, "") for k in ("clause", "kind", "evidence")}, clock.now())
+        audits.check_open(me, record)
+        spec = inputs.finding(form, audits.known_clauses(record), record.standards)
+        audits.add_finding(db, me, record, spec, clock.now())
         message = "Constat ajouté."
     elif step == "question":
-        audits.add_question(db, me, record, {"clause": form.get("clause", ""), "question": form.get("question", "")})
+        audits.check_open(me, record)
+        audits.add_question(db, me, record, inputs.question(form))
         message = "Question ajoutée à la liste de contrôle."
     else:
-        audits.finish(db, me, record, form.get("conclusions", ""))
+        audits.check_finishable(me, record)
+        audits.finish(db, me, record, inputs.audit_conclusions(form))
         message = "Audit terminé : téléchargez son rapport."
     flash(message, "success")
     return redirect(url_for("qse.audit", audit_id=audit_id) + ("#findings" if step == "finding" else ""))
@@ -254,8 +259,8 @@ def programme():
         return _programme_page()
 
     def act():
-        audits.add_programme_entry(session(), current_actor(), {k: request.form.get(k, "") for k in
-                                                                ("year", "month", "process", "standard")})
+        audits.check_may_plan(current_actor())
+        audits.add_programme_entry(session(), current_actor(), inputs.programme_entry(request.form))
         flash("Audit ajouté au programme.", "success")
         return redirect(url_for("qse.programme", year=year))
     return on_error(_programme_page, act)
