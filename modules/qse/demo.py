@@ -237,16 +237,18 @@ def _objectives(db: Session, people, now: datetime) -> None:
     nathan, today = people["nathan"], clock.paris_day(now)
     months = _month_ends(today, 12)
     for title, axis, target, days, name, unit, goal, direction, visual, values in OBJECTIVES:
-        objective = objectives.create_objective(db, nathan, {
-            "title": title, "axis": axis, "target": target, "owner": nathan,
+        objective = objectives.create_objective(db, nathan, inputs.objective({
+            "title": title, "axis": axis, "target": target, "owner": nathan.username,
             "deadline": (today + timedelta(days=days)).isoformat(),
             "policy_commitment": {"Q": "Satisfaire nos clients", "S": "Préserver la santé de chacun",
                                   "E": "Réduire notre empreinte"}[axis],
-            "means": "Plan d'actions QSE, points 5 minutes hebdomadaires"}, now - timedelta(days=370))
-        indicator = objectives.save_indicator(db, nathan, {
-            "name": name, "unit": unit, "target": goal, "direction": direction, "visual": visual, "owner": nathan,
+            "means": "Plan d'actions QSE, points 5 minutes hebdomadaires"}, now - timedelta(days=370)),
+            now - timedelta(days=370))
+        indicator = objectives.save_indicator(db, nathan, inputs.indicator({
+            "name": name, "unit": unit, "target": goal, "direction": direction, "visual": visual,
+            "owner": nathan.username,
             "frequency": "monthly", "objective_id": objective.id, "definition": f"{name}, calculé chaque fin de mois",
-            "purpose": f"Suivre l'objectif « {title} »", "formula": "Relevé mensuel du tableau de bord QSE"})
+            "purpose": f"Suivre l'objectif « {title} »", "formula": "Relevé mensuel du tableau de bord QSE"}))
         for day, value in zip(months, values):
             objectives.add_measurement(db, nathan, indicator, inputs.measurement({"measured_on": day.isoformat(), "value": value}), now)
     first, end = objectives.month_bounds(months[-1])

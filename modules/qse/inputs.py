@@ -8,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from modules.qse.models import (
-    AUDIT_TYPES, EVENT_KINDS, FINDING_KINDS, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, OBJECTIVE_STATUSES,
-    REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS)
+    AUDIT_TYPES, DIRECTIONS, EVENT_KINDS, FINDING_KINDS, FREQUENCIES, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, OBJECTIVE_STATUSES,
+    POLICY_AXES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS, VISUALS)
 from modules.qse.standards import clause_titles, standards
 from shopfloor import clock
 from shopfloor import validation as v
@@ -95,6 +95,66 @@ def regulatory_text(data: dict) -> RegulatoryTextInput:
 
 def objective_status(data: dict) -> str:
     return v.choice(data, "status", tuple(OBJECTIVE_STATUSES))
+
+
+@dataclass(frozen=True)
+class NewObjective:
+    title: str
+    axis: str
+    target: str
+    deadline: date
+    description: str
+    owner: str            # a username; the service finds the active user
+    policy_commitment: str
+    means: str
+
+
+def objective(data: dict, now: datetime) -> NewObjective:
+    """A SMART objective: specific (title), measurable (target), achievable (means), relevant (policy axis and
+    commitment), time-bound (deadline, not in the past)."""
+    title = v.text(data, "title", max_length=200)
+    axis = v.choice(data, "axis", tuple(POLICY_AXES))
+    target = v.text(data, "target", max_length=300)
+    deadline = v.date_field(data, "deadline")
+    if deadline < clock.paris_day(now):
+        raise ValidationError("L'échéance d'un objectif ne peut pas être passée.", "deadline")
+    return NewObjective(title=title, axis=axis, target=target, deadline=deadline,
+                        description=v.text(data, "description", required=False, max_length=3000),
+                        owner=username(data, "owner"),
+                        policy_commitment=v.text(data, "policy_commitment", required=False, max_length=300),
+                        means=v.text(data, "means", required=False, max_length=3000))
+
+
+def username(data: dict, field: str) -> str:
+    return v.text(data, field, max_length=80).lower()
+
+
+@dataclass(frozen=True)
+class IndicatorInput:
+    objective_id: int | None
+    name: str
+    definition: str
+    purpose: str
+    formula: str
+    unit: str
+    frequency: str
+    target: Decimal
+    direction: str
+    visual: str
+    owner: str            # a username
+
+
+def indicator(data: dict) -> IndicatorInput:
+    """An indicator: what it measures, how often, its target and direction, its owner and objective."""
+    objective_id = v.identifier(data, "objective_id", required=False)
+    name = v.text(data, "name", max_length=200)
+    texts = {field: v.text(data, field, required=False, max_length=limit)
+             for field, limit in (("definition", 3000), ("purpose", 3000), ("formula", 500), ("unit", 30))}
+    return IndicatorInput(objective_id=objective_id, name=name, **texts,
+                          frequency=v.choice(data, "frequency", tuple(FREQUENCIES), default="monthly"),
+                          target=v.decimal(data, "target"), direction=v.choice(data, "direction", tuple(DIRECTIONS)),
+                          visual=v.choice(data, "visual", tuple(VISUALS), default="line"),
+                          owner=username(data, "owner"))
 
 
 @dataclass(frozen=True)

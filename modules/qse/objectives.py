@@ -10,12 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modules.qse.editing import editable
-from modules.qse.inputs import FollowupInput, MeasurementInput
-from modules.qse.models import (
-    DIRECTIONS, FREQUENCIES, POLICY_AXES, VISUALS, IndicatorFollowup, Measurement, Objective,
-    QseIndicator)
+from modules.qse.inputs import FollowupInput, IndicatorInput, MeasurementInput, NewObjective
+from modules.qse.models import IndicatorFollowup, Measurement, Objective, QseIndicator
 from shopfloor import access, clock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
@@ -26,11 +23,7 @@ LIST_LIMIT = 200
 CHART_POINTS = 60
 
 
-def _person(db: Session, data: dict, field: str) -> User:
-    value = data.get(field)
-    if isinstance(value, User):
-        return value
-    username = v.text(data, field, max_length=80).lower()
+def _person(db: Session, username: str, field: str) -> User:
     user = db.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         raise ValidationError(f"Le champ « {field} » : utilisateur inconnu ({username}).", field)
@@ -39,20 +32,10 @@ def _person(db: Session, data: dict, field: str) -> User:
 
 # -- objectives (activity qse_objectives) --------------------------------------------------
 
-def create_objective(db: Session, actor: User, data: dict, now: datetime) -> Objective:
-    """A SMART objective: specific (title), measurable (target), achievable (means), relevant (policy axis and
-    commitment), time-bound (deadline, not in the past)."""
-    title = v.text(data, "title", max_length=200)
-    axis = v.choice(data, "axis", tuple(POLICY_AXES))
-    target = v.text(data, "target", max_length=300)
-    deadline = v.date_field(data, "deadline")
-    if deadline < clock.paris_day(now):
-        raise ValidationError("L'échéance d'un objectif ne peut pas être passée.", "deadline")
-    objective = new_activity(Objective, actor, now, title=title,
-                          description=v.text(data, "description", required=False, max_length=3000),
-                          axis=axis, target=target, deadline=deadline, owner=_person(db, data, "owner"),
-                          policy_commitment=v.text(data, "policy_commitment", required=False, max_length=300),
-                          means=v.text(data, "means", required=False, max_length=3000))
+def create_objective(db: Session, actor: User, spec: NewObjective, now: datetime) -> Objective:
+    objective = new_activity(Objective, actor, now, title=spec.title, description=spec.description, axis=spec.axis,
+                             target=spec.target, deadline=spec.deadline, owner=_person(db, spec.owner, "owner"),
+                             policy_commitment=spec.policy_commitment, means=spec.means)
     db.add(objective)
     db.flush()
     return objective
@@ -84,22 +67,18 @@ INDICATOR_FIELDS = ("name", "definition", "purpose", "formula", "unit", "frequen
                     "owner", "objective_id")
 
 
-def save_indicator(db: Session, actor: User, data: dict, indicator: QseIndicator | None = None) -> QseIndicator:
+def save_indicator(db: Session, actor: User, spec: IndicatorInput, indicator: QseIndicator | None = None
+                   ) -> QseIndicator:
     if indicator is not None:
         check_may_change_indicator(actor, indicator)
-    objective_id = v.identifier(data, "objective_id", required=False)
-    if objective_id is not None and db.get(Objective, objective_id) is None:
-        raise ValidationError(f"Objectif n° {objective_id} introuvable.", "objective_id")
+    if spec.objective_id is not None and db.get(Objective, spec.objective_id) is None:
+        raise ValidationError(f"Objectif n° {spec.objective_id} introuvable.", "objective_id")
+    owner = _person(db, spec.owner, "owner")
     indicator = indicator or QseIndicator(created_by_id=actor.id)
-    indicator.name = v.text(data, "name", max_length=200)
-    for name, limit in (("definition", 3000), ("purpose", 3000), ("formula", 500), ("unit", 30)):
-        setattr(indicator, name, v.text(data, name, required=False, max_length=limit))
-    indicator.frequency = v.choice(data, "frequency", tuple(FREQUENCIES), default="monthly")
-    indicator.target = v.decimal(data, "target")
-    indicator.direction = v.choice(data, "direction", tuple(DIRECTIONS))
-    indicator.visual = v.choice(data, "visual", tuple(VISUALS), default="line")
-    indicator.owner_id = _person(db, data, "owner").id
-    indicator.objective_id = objective_id
+    for name in ("name", "definition", "purpose", "formula", "unit", "frequency", "target", "direction", "visual",
+                 "objective_id"):
+        setattr(indicator, name, getattr(spec, name))
+    indicator.owner_id = owner.id
     db.add(indicator)
     db.flush()
     return indicator

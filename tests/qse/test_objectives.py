@@ -15,16 +15,16 @@ from tests.conftest import fresh, login
 
 
 def _objective(db, people, now, **extra):
-    return obj.create_objective(db, people.apprentice, {
+    return obj.create_objective(db, people.apprentice, inputs.objective({
         "title": "Réduire les réclamations clients", "axis": "Q", "target": "Moins de 2 réclamations par mois",
-        "owner": "appr", "deadline": "2027-06-30", "policy_commitment": "Satisfaction client", **extra}, now)
+        "owner": "appr", "deadline": "2027-06-30", "policy_commitment": "Satisfaction client", **extra}, now), now)
 
 
 def _indicator(db, people, objective=None, **extra):
-    return obj.save_indicator(db, people.apprentice, {
+    return obj.save_indicator(db, people.apprentice, inputs.indicator({
         "name": "Réclamations clients", "definition": "Réclamations reçues dans le mois", "formula": "nombre",
         "unit": "récl.", "frequency": "monthly", "target": "2", "direction": "lower", "visual": "bar",
-        "owner": "appr", "objective_id": objective.id if objective else "", **extra})
+        "owner": "appr", "objective_id": objective.id if objective else "", **extra}))
 
 
 def test_smart_objective_is_validated_field_by_field(db, people, now):

@@ -50,8 +50,9 @@ def _new_objective_page(error=None):
 def new_objective():
     if request.method != "POST":
         return _new_objective_page()
-    objective = obj.create_objective(session(), current_actor(), {k: request.form.get(k, "") for k in OBJECTIVE_FIELDS},
-                                     clock.now())
+    now = clock.now()
+    spec = inputs.objective({k: request.form.get(k, "") for k in OBJECTIVE_FIELDS}, now)
+    objective = obj.create_objective(session(), current_actor(), spec, now)
     flash("Objectif enregistré : rattachez-lui un indicateur.", "success")
     return redirect(url_for("qse.objective", objective_id=objective.id))
 
@@ -94,7 +95,8 @@ def _new_indicator_page(error=None):
 def new_indicator():
     if request.method != "POST":
         return _new_indicator_page()
-    indicator = obj.save_indicator(session(), current_actor(), {k: request.form.get(k, "") for k in obj.INDICATOR_FIELDS})
+    spec = inputs.indicator({k: request.form.get(k, "") for k in obj.INDICATOR_FIELDS})
+    indicator = obj.save_indicator(session(), current_actor(), spec)
     flash("Indicateur créé : saisissez sa première mesure.", "success")
     return redirect(url_for("qse.indicator", indicator_id=indicator.id))
 
