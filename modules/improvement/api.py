@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.models import Action, ProblemSheet
 from shopfloor.origins import describe, parse_origin
 from shopfloor import access
@@ -293,10 +293,7 @@ def close_problem(problem_id: int):
          "roi_pct": nullable(NUMBER), "payback_months": nullable(NUMBER)}))}), status=201)
 def create_decision():
     data, db = body(), session()
-    study = services.create_decision(db, current_actor(), title=v.text(data, "title"), criteria=data.get("criteria"),
-                                     options=data.get("options"), now=clock.now(),
-                                     question=v.text(data, "question", required=False, max_length=2000),
-                                     chosen=v.text(data, "chosen", required=False))
+    study = services.create_decision(db, current_actor(), clock.now(), inputs.decision(data))
     return jsonify({"id": study.id, "ranking": [r.__dict__ for r in services.ranking(study.criteria, study.options)]}), 201
 
 
@@ -307,6 +304,5 @@ def create_decision():
      response=ID_STATUS, status=201)
 def create_idea():
     data = body()
-    idea = services.submit_idea(session(), current_actor(), title=v.text(data, "title"),
-                                description=v.text(data, "description", required=False, max_length=5000), now=clock.now())
+    idea = services.submit_idea(session(), current_actor(), clock.now(), inputs.idea(data))
     return jsonify({"id": idea.id, "status": idea.status}), 201

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.jobs import mark_late_actions
 from modules.improvement.models import ProblemSheet
 from shopfloor import clock
@@ -152,28 +152,28 @@ def _plan(db: Session, p: dict, now: datetime) -> None:
 
 
 def _decision(db: Session, p: dict, now: datetime) -> None:
-    services.create_decision(
-        db, p["ines"], title="Choix du levier contre les arrêts convoyeur", now=now - timedelta(days=9),
+    services.create_decision(db, p["ines"], now - timedelta(days=9), inputs.decision(dict(
+        title="Choix du levier contre les arrêts convoyeur",
         question="Quel levier engager en premier pour supprimer les bourrages du poste 3 ?",
         criteria=[{"name": "Efficacité attendue", "weight": 5}, {"name": "Coût", "weight": 3},
                   {"name": "Délai de mise en œuvre", "weight": 2}],
         options=[{"name": "Patins PEHD neufs + réglage", "scores": [4, 4, 5], "cost": 800, "gain": 9600},
                  {"name": "Guide réglable sans outil", "scores": [5, 2, 2], "cost": 4500, "gain": 12000},
                  {"name": "Nouveau convoyeur", "scores": [5, 0, 1], "cost": 38000, "gain": 15000}],
-        chosen="Patins PEHD neufs + réglage")
+        chosen="Patins PEHD neufs + réglage")))
 
 
 def _standard(db: Session, p: dict, now: datetime) -> None:
     ines = p["ines"]
-    standard = services.create_standard(db, ines, title="Réglage du guide du convoyeur au changement de série",
-                                        kind="opl", workstations=["Ligne vérins – poste 3", "Ligne vérins – poste 4"],
-                                        safety="Convoyeur consigné (arrêt + cadenas) avant toute intervention.",
-                                        now=now - timedelta(days=5))
+    standard = services.create_standard(db, ines, now - timedelta(days=5), inputs.standard(dict(
+        title="Réglage du guide du convoyeur au changement de série",
+        kind="opl", workstations=["Ligne vérins – poste 3", "Ligne vérins – poste 4"],
+        safety="Convoyeur consigné (arrêt + cadenas) avant toute intervention.")))
     for text, key in (("Consigner le convoyeur", "Cadenas personnel posé"),
                       ("Poser la cale étalon de la série entre les deux guides", "Cale de la couleur de la série"),
                       ("Serrer les deux molettes du guide", "Jeu < 1 mm, la cale glisse sans forcer"),
                       ("Retirer la cale, déconsigner et faire passer 3 pièces", "Aucune pièce en travers")):
-        services.add_step(db, ines, standard, step_text=text, key_point=key)
+        services.add_step(db, ines, standard, inputs.step({"text": text, "key_point": key}))
     if "tuteur" in p:
         services.validate_standard(db, p["tuteur"], standard, now - timedelta(days=3))
 
@@ -184,4 +184,5 @@ def _ideas(db: Session, p: dict, now: datetime) -> None:
             ("emma", "Graisseur automatique sur le convoyeur", "Supprime le graissage manuel hebdomadaire.", 4),
             ("ines", "Tableau d'arrêts visible en bout de ligne", "Noter chaque arrêt de plus de 5 min au feutre.", 2)):
         if username in p:
-            services.submit_idea(db, p[username], title=title, description=description, now=now - timedelta(days=days))
+            services.submit_idea(db, p[username], now - timedelta(days=days),
+                                 inputs.idea({"title": title, "description": description}))

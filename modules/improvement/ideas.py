@@ -6,32 +6,26 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from modules.improvement.models import IDEA_STATUSES, Idea
+from modules.improvement.inputs import IdeaAnswer, NewIdea
+from modules.improvement.models import Idea
 from shopfloor import access
 from shopfloor.auth.models import User
-from shopfloor.errors import Forbidden, ValidationError
-from shopfloor.validation import text
+from shopfloor.errors import Forbidden
 
 IDEA_LABELS = {"submitted": "Déposée", "accepted": "Retenue", "rejected": "Non retenue", "done": "Mise en œuvre"}
 
 
-def submit_idea(db: Session, actor: User, *, title: str, description: str, now: datetime) -> Idea:
-    values = {"title": title, "description": description}
-    idea = Idea(author=actor, team_id=actor.team_id, title=text(values, "title"),
-                description=text(values, "description", required=False, max_length=5000), created_at=now)
+def submit_idea(db: Session, actor: User, now: datetime, spec: NewIdea) -> Idea:
+    idea = Idea(author=actor, team_id=actor.team_id, title=spec.title, description=spec.description, created_at=now)
     db.add(idea)
     db.flush()
     return idea
 
 
-def answer_idea(db: Session, actor: User, idea: Idea, status: str, answer: str = "") -> Idea:
+def answer_idea(db: Session, actor: User, idea: Idea, answer: IdeaAnswer) -> Idea:
     if actor.role not in ("tutor", "admin"):
         raise Forbidden("Seul un tuteur ou un administrateur répond aux idées.", "idea_id")
-    if status not in IDEA_STATUSES:
-        raise ValidationError(f"Statut attendu : {', '.join(IDEA_STATUSES)}.", "status")
-    if status == "rejected" and not (answer or "").strip():
-        raise ValidationError("Expliquez pourquoi l'idée n'est pas retenue.", "answer")
-    idea.status, idea.answer = status, (answer or "").strip()[:2000]
+    idea.status, idea.answer = answer.status, answer.answer
     db.flush()
     return idea
 

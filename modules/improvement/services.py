@@ -4,7 +4,7 @@ from modules.improvement.actions import (  # noqa: F401
     list_actions, list_plans, my_actions, origin_actions, owner_by_username, plan_follow_up, team_actions,
     update_action, week_bounds)
 from modules.improvement.decisions import (  # noqa: F401
-    create_decision, list_decisions, update_decision)
+    check_may_change, create_decision, list_decisions, update_decision)
 from modules.improvement.ideas import IDEA_LABELS, answer_idea, list_ideas, submit_idea  # noqa: F401
 from modules.improvement.models import (  # noqa: F401
     CATEGORY_LABELS, METHODS, OPEN_STATUSES, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)
@@ -14,5 +14,5 @@ from modules.improvement.problems import (  # noqa: F401
     sheet_actions, sheet_cause, steps, unvote, update_problem, vote)
 from modules.improvement.ranking import Ranked, ranking, roi  # noqa: F401
 from modules.improvement.standards import (  # noqa: F401
-    add_step, can_validate, create_standard, list_standards, move_step, remove_step, update_standard,
+    add_step, can_validate, check_step_addable, create_standard, list_standards, move_step, remove_step, update_standard,
     validate_standard)

@@ -7,37 +7,20 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modules.improvement.models import STANDARD_KINDS, Standard, StandardStep
+from modules.improvement.inputs import NewStandard, NewStep
+from modules.improvement.models import Standard, StandardStep
 from shopfloor import access
 from shopfloor.auth.models import User
-from shopfloor.errors import Conflict, Forbidden, ValidationError
+from shopfloor.errors import Conflict, Forbidden
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import add_attachment, ensure_editable
-from shopfloor.validation import text
 
 MAX_STEPS = 40
 
 
-def clean_workstations(value) -> list[str]:
-    if isinstance(value, str):
-        value = [part for line in value.splitlines() for part in line.split(",")]
-    if not isinstance(value, list):
-        raise ValidationError("« workstations » : une liste de postes.", "workstations")
-    stations = list(dict.fromkeys(str(v).strip()[:80] for v in value if str(v).strip()))
-    if not stations:
-        raise ValidationError("Indiquez au moins un poste de travail où le standard s'applique.", "workstations")
-    return stations[:50]
-
-
-def create_standard(db: Session, actor: User, *, title: str, kind: str, workstations, now: datetime,
-                    safety: str = "", description: str = "") -> Standard:
-    if kind not in STANDARD_KINDS:
-        raise ValidationError(f"Type attendu : {', '.join(STANDARD_KINDS)}.", "kind")
-    standard = new_activity(Standard, actor, now, title=text({"title": title}, "title"), kind=kind,
-                            workstations=clean_workstations(workstations), status="draft", version=0,
-                            safety=text({"safety": safety}, "safety", required=False, max_length=2000),
-                            description=text({"description": description}, "description", required=False,
-                                             max_length=5000))
+def create_standard(db: Session, actor: User, now: datetime, spec: NewStandard) -> Standard:
+    standard = new_activity(Standard, actor, now, title=spec.title, kind=spec.kind, workstations=spec.workstations,
+                            status="draft", version=0, safety=spec.safety, description=spec.description)
     db.add(standard)
     db.flush()
     return standard
@@ -54,27 +37,27 @@ def _back_to_draft(standard: Standard) -> None:
     standard.status = "draft"
 
 
-def update_standard(db: Session, actor: User, standard: Standard, *, title: str, kind: str, workstations,
-                    safety: str = "") -> Standard:
+def update_standard(db: Session, actor: User, standard: Standard, spec: NewStandard) -> Standard:
     _editable(actor, standard)
-    if kind not in STANDARD_KINDS:
-        raise ValidationError(f"Type attendu : {', '.join(STANDARD_KINDS)}.", "kind")
-    standard.title, standard.kind = text({"title": title}, "title"), kind
-    standard.workstations = clean_workstations(workstations)
-    standard.safety = text({"safety": safety}, "safety", required=False, max_length=2000)
+    standard.title, standard.kind = spec.title, spec.kind
+    standard.workstations, standard.safety = spec.workstations, spec.safety
     _back_to_draft(standard)
     db.flush()
     return standard
 
 
-def add_step(db: Session, actor: User, standard: Standard, *, step_text: str, key_point: str = "",
-             photo: tuple[str, bytes] | None = None, storage: Path | None = None, max_bytes: int = 0) -> StandardStep:
-    """A step at the end; its photo is stored as an attachment of the standard (an activity)."""
+def check_step_addable(actor: User, standard: Standard) -> None:
+    """The author adds steps, up to MAX_STEPS, while the standard is not frozen (checked before the step is read)."""
     _editable(actor, standard)
     if len(standard.steps) >= MAX_STEPS:
         raise Conflict(f"{MAX_STEPS} étapes au plus : découpez le standard.", "text")
-    step = StandardStep(position=len(standard.steps) + 1, text=text({"text": step_text}, "text", max_length=1000),
-                        key_point=text({"key_point": key_point}, "key_point", required=False, max_length=500))
+
+
+def add_step(db: Session, actor: User, standard: Standard, spec: NewStep, *, photo: tuple[str, bytes] | None = None,
+             storage: Path | None = None, max_bytes: int = 0) -> StandardStep:
+    """A step at the end; its photo is stored as an attachment of the standard (an activity)."""
+    check_step_addable(actor, standard)
+    step = StandardStep(position=len(standard.steps) + 1, text=spec.text, key_point=spec.key_point)
     if photo is not None:
         filename, data = photo
         step.attachment = add_attachment(db, actor, standard, filename, data, storage, max_bytes)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 
-from modules.improvement import figures, services
+from modules.improvement import figures, inputs, services
 from modules.improvement import pareto as pareto_rules
 from shopfloor.origins import describe, pareto_counts, pareto_sources
 from modules.improvement.models import (ACTION_KINDS, ACTION_STATUSES, PDCA_STAGES, Action, ActionPlan, Idea,
@@ -199,8 +199,7 @@ def ideas():
                                form=request.form)
 
     def submit():
-        services.submit_idea(db, me, title=request.form.get("title", ""),
-                             description=request.form.get("description", ""), now=clock.now())
+        services.submit_idea(db, me, clock.now(), inputs.idea(request.form))
         flash("Merci ! Votre idée est déposée.", "success")
         return redirect(url_for("improvement.ideas"))
     return on_error(render, submit) if request.method == "POST" else render()
@@ -211,6 +210,6 @@ def ideas():
 def answer_idea(idea_id: int):
     db = session()
     idea = access.visible(db, Idea, current_actor(), idea_id, field="idea_id")
-    services.answer_idea(db, current_actor(), idea, request.form.get("status", ""), request.form.get("answer", ""))
+    services.answer_idea(db, current_actor(), idea, inputs.idea_answer(request.form))
     flash("Réponse enregistrée.", "success")
     return redirect(url_for("improvement.ideas"))

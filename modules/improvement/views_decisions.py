@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.blueprint import bp
 from modules.improvement.models import DecisionStudy
 from shopfloor import access
@@ -66,15 +66,13 @@ def decision(study_id: int | None):
                                mine=study is None or study.author_id == me.id)
 
     def save():
-        criteria, options = matrix_from_form(request.form)
         if study is None:
-            saved = services.create_decision(db, me, title=request.form.get("title", ""), criteria=criteria,
-                                             options=options, question=request.form.get("question", ""),
-                                             chosen=request.form.get("chosen", ""), now=clock.now())
+            spec = inputs.decision_form(request.form, *matrix_from_form(request.form))
+            saved = services.create_decision(db, me, clock.now(), spec)
         else:
-            saved = services.update_decision(db, me, study, criteria=criteria, options=options,
-                                             question=request.form.get("question", ""),
-                                             chosen=request.form.get("chosen", ""))
+            services.check_may_change(me, study)
+            saved = services.update_decision(db, me, study,
+                                             inputs.decision_matrix(request.form, *matrix_from_form(request.form)))
         flash("Matrice de décision enregistrée.", "success")
         return redirect(url_for("improvement.decision", study_id=saved.id))
     return on_error(render, save) if request.method == "POST" else render()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.blueprint import bp, upload_limit
 from modules.improvement.models import STANDARD_KINDS, Standard
 from shopfloor import access, clock
@@ -28,10 +28,7 @@ def new_standard():
         return render_template("improvement/standard_form.html", form=request.form, error=error, kinds=STANDARD_KINDS)
 
     def create():
-        standard = services.create_standard(session(), current_actor(), title=request.form.get("title", ""),
-                                            kind=request.form.get("kind", ""),
-                                            workstations=request.form.get("workstations", ""),
-                                            safety=request.form.get("safety", ""), now=clock.now())
+        standard = services.create_standard(session(), current_actor(), clock.now(), inputs.standard(request.form))
         flash("Standard créé : ajoutez ses étapes dans l'ordre, avec une photo.", "success")
         return redirect(url_for("improvement.standard", standard_id=standard.id))
     return on_error(render, create) if request.method == "POST" else render()
@@ -68,8 +65,8 @@ def add_step(standard_id: int):
     def work(db, record):
         upload = request.files.get("photo")
         photo = (upload.filename, upload.read()) if upload and upload.filename else None
-        services.add_step(db, current_actor(), record, step_text=request.form.get("text", ""),
-                          key_point=request.form.get("key_point", ""), photo=photo, storage=upload_dir(),
+        services.check_step_addable(current_actor(), record)
+        services.add_step(db, current_actor(), record, inputs.step(request.form), photo=photo, storage=upload_dir(),
                           max_bytes=upload_limit())
     return _standard_change(standard_id, work, "Étape ajoutée.")
 

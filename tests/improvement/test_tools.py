@@ -1,7 +1,7 @@
 """Decision matrix ranking and ROI on hand-computed examples; standards' validation workflow; ideas; Pareto."""
 import pytest
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.pareto import parse_manual, pareto
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 
@@ -30,19 +30,20 @@ def test_roi_and_payback_hand_computed():
 
 def test_decision_study_validation(db, people, now):
     with pytest.raises(ValidationError) as e:
-        services.create_decision(db, people.apprentice, title="t", question="", now=now,
+        services.create_decision(db, people.apprentice, now, inputs.decision(dict(title="t", question="",
                                  criteria=[{"name": "c", "weight": 0}], options=[{"name": "a", "scores": [1]},
-                                                                                {"name": "b", "scores": [2]}])
+                                                                                {"name": "b", "scores": [2]}])))
     assert e.value.field == "weight"
     with pytest.raises(ValidationError) as e:
-        services.create_decision(db, people.apprentice, title="t", question="", now=now,
+        services.create_decision(db, people.apprentice, now, inputs.decision(dict(title="t", question="",
                                  criteria=[{"name": "c", "weight": 1}], options=[{"name": "a", "scores": [1, 2]},
-                                                                                {"name": "b", "scores": [2]}])
+                                                                                {"name": "b", "scores": [2]}])))
     assert e.value.field == "scores"
-    study = services.create_decision(db, people.apprentice, title="Choix", question="?", now=now, chosen="b",
+    study = services.create_decision(db, people.apprentice, now, inputs.decision(dict(
+                                     title="Choix", question="?", chosen="b",
                                      criteria=[{"name": "c", "weight": "2"}],
                                      options=[{"name": "a", "scores": ["3"], "cost": "100", "gain": "1200"},
-                                              {"name": "b", "scores": [4]}])
+                                              {"name": "b", "scores": [4]}])))
     assert [r.name for r in services.ranking(study.criteria, study.options)] == ["b", "a"]
     assert ("Choix retenu", "b") in study.summary()
 
@@ -58,13 +59,13 @@ def test_decision_api(client, people):
 
 
 def test_standard_workflow(db, people, now):
-    standard = services.create_standard(db, people.apprentice, title="Réglage du guide", kind="opl",
-                                        workstations="Poste 3\nPoste 4, Poste 3", now=now)
+    standard = services.create_standard(db, people.apprentice, now, inputs.standard(dict(
+        title="Réglage du guide", kind="opl", workstations="Poste 3\nPoste 4, Poste 3")))
     assert standard.workstations == ["Poste 3", "Poste 4"]
     with pytest.raises(Conflict):
         services.validate_standard(db, people.tutor, standard, now)       # no step
-    first = services.add_step(db, people.apprentice, standard, step_text="Consigner")
-    services.add_step(db, people.apprentice, standard, step_text="Poser la cale")
+    first = services.add_step(db, people.apprentice, standard, inputs.step({"text": "Consigner"}))
+    services.add_step(db, people.apprentice, standard, inputs.step({"text": "Poser la cale"}))
     services.move_step(db, people.apprentice, standard, first.id, 1)
     assert [s.text for s in standard.steps] == ["Poser la cale", "Consigner"]
     with pytest.raises(Forbidden):
@@ -73,19 +74,19 @@ def test_standard_workflow(db, people, now):
         services.validate_standard(db, people.apprentice, standard, now)
     services.validate_standard(db, people.tutor, standard, now)
     assert (standard.status, standard.version, standard.validated_by_id) == ("validated", 1, people.tutor.id)
-    services.add_step(db, people.apprentice, standard, step_text="Contrôler 3 pièces")
+    services.add_step(db, people.apprentice, standard, inputs.step({"text": "Contrôler 3 pièces"}))
     assert standard.status == "draft"
     services.validate_standard(db, people.admin, standard, now)
     assert standard.version == 2
 
 
 def test_ideas(db, people, now):
-    idea = services.submit_idea(db, people.apprentice, title="Chariot de kitting", description="", now=now)
+    idea = services.submit_idea(db, people.apprentice, now, inputs.idea({"title": "Chariot de kitting", "description": ""}))
     with pytest.raises(Forbidden):
-        services.answer_idea(db, people.apprentice, idea, "accepted")
+        services.answer_idea(db, people.apprentice, idea, inputs.idea_answer({"status": "accepted"}))
     with pytest.raises(ValidationError):
-        services.answer_idea(db, people.tutor, idea, "rejected")
-    services.answer_idea(db, people.tutor, idea, "accepted", "Oui, essai en janvier")
+        services.answer_idea(db, people.tutor, idea, inputs.idea_answer({"status": "rejected"}))
+    services.answer_idea(db, people.tutor, idea, inputs.idea_answer({"status": "accepted", "answer": "Oui, essai en janvier"}))
     assert [i.title for i in services.list_ideas(db, people.apprentice)] == ["Chariot de kitting"]
     assert services.list_ideas(db, people.other_apprentice) == []
 
@@ -109,9 +110,9 @@ def test_who_sees_what(db, people, now):
     db.add(team)
     people.apprentice.team = people.other_apprentice.team = team
     db.commit()
-    study = services.create_decision(db, people.apprentice, title="Levier", question="", now=now,
-                                     criteria=[{"name": "c", "weight": 1}],
-                                     options=[{"name": "a", "scores": [1]}, {"name": "b", "scores": [2]}])
+    study = services.create_decision(db, people.apprentice, now, inputs.decision(dict(
+                                     title="Levier", question="", criteria=[{"name": "c", "weight": 1}],
+                                     options=[{"name": "a", "scores": [1]}, {"name": "b", "scores": [2]}])))
     sheet = services.create_problem(db, people.apprentice, title="Arrêts", method="QRQC", now=now)
     action = services.create_action(db, people.apprentice, title="Caler le guide", deliverable="Guide calé",
                                     owner=people.admin, due=now.date(), now=now)

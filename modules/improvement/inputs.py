@@ -1,0 +1,192 @@
+"""Raw input → the typed values the improvement services take (issue 13: input is parsed in handlers).
+
+A page's form or an API body is a dict of strings and JSON values; each function here reads one
+request's fields with shopfloor.validation, every error naming its field. Services keep the rules
+that need the database or the record's state (who may change it, the freeze, a step limit)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modules.improvement.models import IDEA_STATUSES, STANDARD_KINDS
+from shopfloor import validation as v
+from shopfloor.errors import ValidationError
+
+MAX_SCORE = 10
+
+
+# -- ideas -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewIdea:
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class IdeaAnswer:
+    status: str
+    answer: str
+
+
+def idea(data) -> NewIdea:
+    return NewIdea(title=v.text(data, "title"), description=v.text(data, "description", required=False, max_length=5000))
+
+
+def idea_answer(data) -> IdeaAnswer:
+    status, answer = data.get("status", ""), data.get("answer", "")
+    if status not in IDEA_STATUSES:
+        raise ValidationError(f"Statut attendu : {', '.join(IDEA_STATUSES)}.", "status")
+    if status == "rejected" and not (answer or "").strip():
+        raise ValidationError("Expliquez pourquoi l'idée n'est pas retenue.", "answer")
+    return IdeaAnswer(status=status, answer=(answer or "").strip()[:2000])
+
+
+# -- decision studies ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DecisionMatrix:
+    criteria: list[dict]
+    options: list[dict]
+    question: str
+    chosen: str
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    title: str
+    matrix: DecisionMatrix
+
+
+def _number(value, field: str, *, minimum: float = 0, maximum: float | None = None, required: bool = True):
+    if value is None or value == "":
+        if required:
+            raise ValidationError(f"Le champ « {field} » est obligatoire.", field)
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        raise ValidationError(f"Le champ « {field} » doit être un nombre.", field) from None
+    if number != number or number < minimum or (maximum is not None and number > maximum):
+        limit = f"entre {minimum:g} et {maximum:g}" if maximum is not None else f"au moins {minimum:g}"
+        raise ValidationError(f"Le champ « {field} » doit valoir {limit}.", field)
+    return number
+
+
+def _criteria(criteria) -> list[dict]:
+    if not isinstance(criteria, list) or not criteria or len(criteria) > 20:
+        raise ValidationError("Donnez de 1 à 20 critères {name, weight}.", "criteria")
+    clean = []
+    for index, criterion in enumerate(criteria, start=1):
+        if not isinstance(criterion, dict):
+            raise ValidationError(f"Critère {index} : objet {{name, weight}} attendu.", "criteria")
+        name = v.text(criterion, "name", max_length=120) if criterion.get("name") else None
+        if not name:
+            raise ValidationError(f"Critère {index} : le nom est obligatoire.", "criteria")
+        weight = _number(criterion.get("weight"), "weight", minimum=0)
+        if weight <= 0:
+            raise ValidationError(f"Critère « {name} » : le poids doit être strictement positif.", "weight")
+        clean.append({"name": name, "weight": weight})
+    return clean
+
+
+def _options(options, criteria_count: int) -> list[dict]:
+    if not isinstance(options, list) or len(options) < 2 or len(options) > 20:
+        raise ValidationError("Comparez de 2 à 20 options (leviers).", "options")
+    clean = []
+    for index, option in enumerate(options, start=1):
+        if not isinstance(option, dict) or not str(option.get("name") or "").strip():
+            raise ValidationError(f"Option {index} : le nom est obligatoire.", "options")
+        scores = option.get("scores")
+        if not isinstance(scores, list) or len(scores) != criteria_count:
+            raise ValidationError(f"Option « {option['name']} » : une note par critère "
+                                  f"({criteria_count}) est attendue.", "scores")
+        clean.append({
+            "name": str(option["name"]).strip()[:120],
+            "scores": [_number(s, "scores", minimum=0, maximum=MAX_SCORE) for s in scores],
+            "cost": _number(option.get("cost"), "cost", required=False),
+            "gain": _number(option.get("gain"), "gain", required=False)})
+    return clean
+
+
+def clean_matrix(criteria, options) -> tuple[list[dict], list[dict]]:
+    clean_criteria = _criteria(criteria)
+    return clean_criteria, _options(options, len(clean_criteria))
+
+
+def _chosen(chosen, options: list[dict]) -> str:
+    chosen = (chosen or "").strip()
+    if chosen and chosen not in {o["name"] for o in options}:
+        raise ValidationError(f"Le choix retenu « {chosen} » n'est pas une des options.", "chosen")
+    return chosen
+
+
+def _matrix(matrix: tuple[list[dict], list[dict]], question: str, chosen) -> DecisionMatrix:
+    criteria, options = matrix
+    return DecisionMatrix(criteria=criteria, options=options, question=question, chosen=_chosen(chosen, options))
+
+
+def decision_matrix(data, criteria, options) -> DecisionMatrix:
+    """A study's new matrix from the page (criteria and options read from its grid), question and choice."""
+    matrix = clean_matrix(criteria, options)
+    return _matrix(matrix, v.text(data, "question", required=False, max_length=2000), data.get("chosen", ""))
+
+
+def decision_form(data, criteria, options) -> NewDecision:
+    """A new study from the page: the matrix, then the title, the question and the choice."""
+    matrix = clean_matrix(criteria, options)
+    title = v.text(data, "title")
+    return NewDecision(title=title, matrix=_matrix(matrix, v.text(data, "question", required=False, max_length=2000),
+                                                   data.get("chosen", "")))
+
+
+def decision(data) -> NewDecision:
+    """A new study from the API body: the title, the question and the choice, then the matrix."""
+    title = v.text(data, "title")
+    question = v.text(data, "question", required=False, max_length=2000)
+    chosen = v.text(data, "chosen", required=False)
+    return NewDecision(title=title, matrix=_matrix(clean_matrix(data.get("criteria"), data.get("options")),
+                                                   question, chosen))
+
+
+# -- standards -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewStandard:
+    title: str
+    kind: str
+    workstations: list[str]
+    safety: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NewStep:
+    text: str
+    key_point: str
+
+
+def workstations(value) -> list[str]:
+    if isinstance(value, str):
+        value = [part for line in value.splitlines() for part in line.split(",")]
+    if not isinstance(value, list):
+        raise ValidationError("« workstations » : une liste de postes.", "workstations")
+    stations = list(dict.fromkeys(str(each).strip()[:80] for each in value if str(each).strip()))
+    if not stations:
+        raise ValidationError("Indiquez au moins un poste de travail où le standard s'applique.", "workstations")
+    return stations[:50]
+
+
+def standard(data) -> NewStandard:
+    kind = data.get("kind", "")
+    if kind not in STANDARD_KINDS:
+        raise ValidationError(f"Type attendu : {', '.join(STANDARD_KINDS)}.", "kind")
+    return NewStandard(title=v.text(data, "title"), kind=kind, workstations=workstations(data.get("workstations", "")),
+                       safety=v.text(data, "safety", required=False, max_length=2000),
+                       description=v.text(data, "description", required=False, max_length=5000))
+
+
+def step(data) -> NewStep:
+    return NewStep(text=v.text(data, "text", max_length=1000),
+                   key_point=v.text(data, "key_point", required=False, max_length=500))
