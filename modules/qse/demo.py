@@ -268,7 +268,7 @@ def _after(day, wanted: datetime, now: datetime) -> datetime:
 
 def _context_and_planning(db: Session, people, now: datetime) -> None:
     nathan, today = people["nathan"], clock.paris_day(now)
-    analyses.save_context(db, nathan, {
+    analyses.save_context(db, nathan, inputs.context({
         "title": "Contexte de l'atelier vérins", "scope": "Atelier vérins hydrauliques – site école",
         "strengths": ["Équipe polyvalente et formée", "Certification ISO 9001 depuis 2019", "Atelier récent"],
         "weaknesses": ["Fournisseur unique de joints", "Traçabilité papier en réception"],
@@ -282,10 +282,11 @@ def _context_and_planning(db: Session, people, now: datetime) -> None:
                     {"party": "Fournisseurs", "needs": "Prévisions de commandes fiables", "priority": 2},
                     {"party": "DREAL / inspection du travail", "needs": "Conformité ICPE et code du travail",
                      "priority": 2},
-                    {"party": "Riverains", "needs": "Pas de nuisances sonores la nuit", "priority": 3}]},
+                    {"party": "Riverains", "needs": "Pas de nuisances sonores la nuit", "priority": 3}]}),
         now - timedelta(days=60))
     year = today.year + 1
-    analyses.save_planning(db, nathan, {"title": f"Planning QSE {year}", "horizon": str(year), "tasks": [
+    analyses.save_planning(db, nathan, inputs.planning({"title": f"Planning QSE {year}", "horizon": str(year),
+                                                       "tasks": [
         {"name": "Mise à jour du DUERP", "start": f"{year}-01-05", "end": f"{year}-01-30", "responsible": "Nathan"},
         {"name": "Audit interne réception", "start": f"{year}-02-09", "end": f"{year}-02-13", "responsible": "Nathan"},
         {"name": "Revue de la veille réglementaire", "start": f"{year}-03-02", "end": f"{year}-03-20",
@@ -294,4 +295,4 @@ def _context_and_planning(db: Session, people, now: datetime) -> None:
         {"name": "Campagne tri des déchets", "start": f"{year}-04-01", "end": f"{year}-06-30", "responsible": "Emma"},
         {"name": "Exercice d'évacuation", "start": f"{year}-05-12", "milestone": True, "responsible": "Nathan"},
         {"name": "Audit de certification ISO 9001", "start": f"{year}-10-05", "end": f"{year}-10-07",
-         "responsible": "Organisme certificateur"}]}, now - timedelta(days=10))
+         "responsible": "Organisme certificateur"}]}), now - timedelta(days=10))

@@ -4,12 +4,12 @@ the database or the time (a review date not in the past, a reference not yet in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from modules.qse.models import (
-    AUDIT_TYPES, DIRECTIONS, EVENT_KINDS, FINDING_KINDS, FREQUENCIES, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES, OBJECTIVE_STATUSES,
-    POLICY_AXES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS, VISUALS)
+    AUDIT_TYPES, DIRECTIONS, EVENT_KINDS, FINDING_KINDS, FREQUENCIES, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES,
+    OBJECTIVE_STATUSES, PESTEL, POLICY_AXES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS, SWOT, VISUALS)
 from modules.qse.standards import clause_titles, standards
 from shopfloor import clock
 from shopfloor import validation as v
@@ -426,3 +426,149 @@ def programme_entry(data: dict) -> NewProgrammeEntry:
                              month=v.integer(data, "month", minimum=1, maximum=12),
                              process=v.text(data, "process", max_length=120),
                              standard=v.choice(data, "standard", tuple(standards()), default="iso9001"))
+
+
+# -- context analysis, regulatory reviews, planning -------------------------------------------
+
+MAX_LINES = 30
+MAX_PARTIES = 40
+MAX_TASKS = 100
+
+
+@dataclass(frozen=True)
+class ContextInput:
+    swot: dict[str, list[str]]
+    pestel: dict[str, list[str]]
+    parties: list[dict]
+    scope: str
+    title: str            # "": the service's default
+    description: str
+
+
+def context(data: dict) -> ContextInput:
+    """A context analysis: SWOT, PESTEL and interested parties, at least one line among them."""
+    swot = {key: _lines(data, key) for key in SWOT}
+    pestel = {key: _lines(data, key) for key in PESTEL}
+    parties = _parties(data)
+    if not any(swot.values()) and not any(pestel.values()) and not parties:
+        raise ValidationError("Une analyse de contexte contient au moins une ligne SWOT, PESTEL ou une partie "
+                              "intéressée.", "strengths")
+    scope = v.text(data, "scope", required=False, max_length=300)
+    return ContextInput(swot, pestel, parties, scope, *_title_and_description(data))
+
+
+def _title_and_description(data: dict) -> tuple[str, str]:
+    return (v.text(data, "title", required=False, max_length=200),
+            v.text(data, "description", required=False, max_length=3000))
+
+
+def _lines(data: dict, field: str) -> list[str]:
+    """A list of short texts: a JSON list, or one line per item (a form's textarea)."""
+    value = data.get(field) or []
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list) or not all(isinstance(line, str) for line in value):
+        raise ValidationError(f"Le champ « {field} » doit être une liste de textes.", field)
+    lines = [line.strip() for line in value if line.strip()]
+    if len(lines) > MAX_LINES or any(len(line) > 300 for line in lines):
+        raise ValidationError(f"Le champ « {field} » : au plus {MAX_LINES} lignes de 300 caractères.", field)
+    return lines
+
+
+def _parties(data: dict) -> list[dict]:
+    value = data.get("parties") or []
+    if not isinstance(value, list) or len(value) > MAX_PARTIES:
+        raise ValidationError(f"Le champ « parties » doit être une liste d'au plus {MAX_PARTIES} parties.", "parties")
+    parties = []
+    for index, row in enumerate(value):
+        if not isinstance(row, dict):
+            raise ValidationError(f"Partie intéressée n° {index + 1} : objet attendu.", "parties")
+        if not str(row.get("party") or "").strip() and not str(row.get("needs") or "").strip():
+            continue   # an empty line of the form
+        try:
+            parties.append({"party": v.text(row, "party", max_length=200), "needs": v.text(row, "needs", max_length=1000),
+                            "priority": v.integer(row, "priority", minimum=1, maximum=3)})
+        except ValidationError as exc:
+            raise ValidationError(f"Partie intéressée n° {index + 1} : {exc.message}", "parties") from None
+    return sorted(parties, key=lambda p: p["priority"])
+
+
+@dataclass(frozen=True)
+class ReviewItemInput:
+    text_id: int
+    compliance: str
+    action: str
+    findings: str
+
+
+@dataclass(frozen=True)
+class RegulatoryReviewInput:
+    items: tuple[ReviewItemInput, ...]
+    title: str            # "": the service's default
+    description: str
+    conclusions: str
+
+
+def regulatory_review(data: dict) -> RegulatoryReviewInput:
+    """items: [{"text_id", "compliance", "findings", "action"}], each text once."""
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        raise ValidationError("Choisissez au moins un texte du registre à revoir.", "items")
+    ids = [v.identifier(item if isinstance(item, dict) else {}, "text_id") for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("Un même texte est revu deux fois.", "items")
+    conclusions = v.text(data, "conclusions", required=False, max_length=5000)
+    title, description = _title_and_description(data)
+    reviewed = tuple(ReviewItemInput(text_id, v.choice(item, "compliance", REVIEWED_COMPLIANCE),
+                                     v.text(item, "action", required=False, max_length=2000),
+                                     v.text(item, "findings", required=False, max_length=3000))
+                     for text_id, item in zip(ids, items))
+    return RegulatoryReviewInput(reviewed, title, description, conclusions)
+
+
+REVIEWED_COMPLIANCE = tuple(k for k in REG_COMPLIANCE if k != "to_assess")
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    name: str
+    start: date
+    end: date
+    milestone: bool
+    responsible: str
+
+
+@dataclass(frozen=True)
+class PlanningInput:
+    tasks: tuple[TaskInput, ...]
+    horizon: str
+    title: str            # "": the service's default
+    description: str
+
+
+def planning(data: dict) -> PlanningInput:
+    """A QSE planning: 1 to MAX_TASKS activities or milestones (a form's blank rows are dropped)."""
+    rows = data.get("tasks")
+    if not isinstance(rows, list):
+        raise ValidationError("Le champ « tasks » doit être une liste d'activités.", "tasks")
+    rows = [row for row in rows if not isinstance(row, dict) or any(str(val).strip() for val in row.values())]
+    if not rows or len(rows) > MAX_TASKS:
+        raise ValidationError(f"Un planning compte de 1 à {MAX_TASKS} activités ou jalons.", "tasks")
+    tasks = tuple(_task(row if isinstance(row, dict) else {}, index) for index, row in enumerate(rows))
+    horizon = v.text(data, "horizon", required=False, max_length=120)
+    return PlanningInput(tasks, horizon, *_title_and_description(data))
+
+
+def _task(row: dict, index: int) -> TaskInput:
+    try:
+        name = v.text(row, "name", max_length=200)
+        start = v.date_field(row, "start")
+        milestone = v.boolean(row, "milestone")
+        end = start if milestone else v.date_field(row, "end")
+    except ValidationError as exc:
+        raise ValidationError(f"Ligne {index + 1} du planning : {exc.message}", exc.field) from None
+    if end < start:
+        raise ValidationError(f"Ligne {index + 1} du planning : la fin précède le début.", "end")
+    if (end - start) > timedelta(days=3 * 366):
+        raise ValidationError(f"Ligne {index + 1} du planning : plus de trois ans.", "end")
+    return TaskInput(name, start, end, milestone, v.text(row, "responsible", required=False, max_length=120))

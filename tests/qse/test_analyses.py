@@ -20,7 +20,7 @@ def _context_data(**extra):
 
 
 def test_context_analysis_keeps_swot_pestel_and_parties(db, people, now):
-    analysis = analyses.save_context(db, people.apprentice, _context_data(), now)
+    analysis = analyses.save_context(db, people.apprentice, inputs.context(_context_data()), now)
     assert analysis.type == "qse_context"
     assert analysis.swot == {"strengths": ["Équipe polyvalente", "Atelier certifié ISO 9001"],
                              "weaknesses": ["Fournisseur unique de joints"], "opportunities": [], "threats": []}
@@ -31,17 +31,17 @@ def test_context_analysis_keeps_swot_pestel_and_parties(db, people, now):
                         ({"parties": "clients"}, "parties"), ({"strengths": 12}, "strengths"),
                         ({"strengths": "", "weaknesses": [], "legal": "", "parties": []}, "strengths")]:
         with pytest.raises(ValidationError) as caught:
-            analyses.save_context(db, people.apprentice, _context_data(**data), now)
+            analyses.save_context(db, people.apprentice, inputs.context(_context_data(**data)), now)
         assert caught.value.field == field, data
 
 
 def test_regulatory_review_links_register_texts(db, people, now):
     texts = [regulatory.save_text(db, people.tutor, inputs.regulatory_text({"reference": ref, "title": title, "domain": "S"}))
              for ref, title in [("R4323-22", "Levage"), ("R4412-1", "Risque chimique")]]
-    review = analyses.create_regulatory_review(db, people.apprentice, {"items": [
+    review = analyses.create_regulatory_review(db, people.apprentice, inputs.regulatory_review({"items": [
         {"text_id": texts[0].id, "compliance": "compliant", "findings": "VGP à jour"},
         {"text_id": texts[1].id, "compliance": "partial", "action": "Mettre les FDS au poste"}],
-        "conclusions": "Une action"}, now)
+        "conclusions": "Une action"}), now)
     assert review.type == "qse_regulatory_review" and [i.text.reference for i in review.items] == ["R4323-22", "R4412-1"]
     assert [i.owning_activity for i in review.items] == [review, review]
     assert analyses.reviews_of_text(db, texts[1].id)[0].action == "Mettre les FDS au poste"
@@ -51,15 +51,15 @@ def test_regulatory_review_links_register_texts(db, people, now):
                          ([{"text_id": "abc"}], "text_id"),
                          ([{"text_id": texts[0].id, "compliance": "compliant"}] * 2, "items")]:
         with pytest.raises(ValidationError) as caught:
-            analyses.create_regulatory_review(db, people.apprentice, {"items": items}, now)
+            analyses.create_regulatory_review(db, people.apprentice, inputs.regulatory_review({"items": items}), now)
         assert caught.value.field == field, items
 
 
 def test_planning_tasks_milestones_and_gantt(db, people, now):
-    planning = analyses.save_planning(db, people.apprentice, {"horizon": "2027", "tasks": [
+    planning = analyses.save_planning(db, people.apprentice, inputs.planning({"horizon": "2027", "tasks": [
         {"name": "Audit interne réception", "start": "2027-02-01", "end": "2027-02-05", "responsible": "Nathan"},
         {"name": "Revue de direction", "start": "2027-03-15", "milestone": True},
-        {"name": "Mise à jour du DUERP", "start": "2027-01-10", "end": "2027-01-31"}]}, now)
+        {"name": "Mise à jour du DUERP", "start": "2027-01-10", "end": "2027-01-31"}]}), now)
     assert planning.type == "qse_planning"
     assert [(t.name, t.end) for t in planning.tasks if t.milestone] == [("Revue de direction", date(2027, 3, 15))]
     figure = json.loads(analyses.gantt_figure(planning, date(2026, 11, 20)))
@@ -72,7 +72,7 @@ def test_planning_tasks_milestones_and_gantt(db, people, now):
                          ([{"name": "", "start": "2027-02-05", "end": "2027-02-06"}], "name"),
                          ([{"name": "x", "start": "bientôt", "end": "2027-02-06"}], "start"), ("x", "tasks")]:
         with pytest.raises(ValidationError) as caught:
-            analyses.save_planning(db, people.apprentice, {"tasks": tasks}, now)
+            analyses.save_planning(db, people.apprentice, inputs.planning({"tasks": tasks}), now)
         assert caught.value.field == field, tasks
 
 

@@ -182,7 +182,8 @@ def _new_context_page(error=None):
 def new_context():
     if request.method != "POST":
         return _new_context_page()
-    analysis = analyses.save_context(session(), current_actor(), _context_data(request.form), clock.now())
+    analysis = analyses.save_context(session(), current_actor(), inputs.context(_context_data(request.form)),
+                                     clock.now())
     flash("Analyse du contexte enregistrée.", "success")
     return redirect(url_for("qse.context", analysis_id=analysis.id))
 
@@ -216,8 +217,9 @@ def new_regulatory_review():
     items = [{"text_id": text_id, "compliance": form.get(f"compliance_{text_id}", ""),
               "findings": form.get(f"findings_{text_id}", ""), "action": form.get(f"action_{text_id}", "")}
              for text_id in form.getlist("text_id")]
-    review = analyses.create_regulatory_review(session(), current_actor(), {
-        "title": form.get("title", ""), "conclusions": form.get("conclusions", ""), "items": items}, clock.now())
+    spec = inputs.regulatory_review({"title": form.get("title", ""), "conclusions": form.get("conclusions", ""),
+                                     "items": items})
+    review = analyses.create_regulatory_review(session(), current_actor(), spec, clock.now())
     flash("Revue réglementaire enregistrée.", "success")
     return redirect(url_for("qse.regulatory_review", review_id=review.id))
 
@@ -250,7 +252,8 @@ def _new_planning_page(error=None):
 def new_planning():
     if request.method != "POST":
         return _new_planning_page()
-    planning = analyses.save_planning(session(), current_actor(), _planning_data(request.form), clock.now())
+    planning = analyses.save_planning(session(), current_actor(), inputs.planning(_planning_data(request.form)),
+                                      clock.now())
     flash("Planning QSE enregistré.", "success")
     return redirect(url_for("qse.planning", planning_id=planning.id))
 
