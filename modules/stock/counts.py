@@ -26,7 +26,6 @@ from shopfloor.evidence.services import ensure_editable
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
 from modules.stock.models import COUNT_SCOPES, Balance, Count, CountLine, Item, Location, Lot, Move, activity_title
-from modules.stock.quantities import parse_qty
 
 # Scrap and waste are not stock any more; every other kind of location is counted.
 COUNTED_KINDS = ("storage", "quarantine", "line", "shipping", "reception")
@@ -142,7 +141,7 @@ def can_validate(actor: User, count: Count) -> bool:
 # -- Counting ---------------------------------------------------------------------
 
 def record_line(db: Session, actor: User, count: Count, *, location_code: str, sku: str, lot_number: str | None,
-                counted_qty, now: datetime) -> CountLine:
+                counted_qty: Decimal, now: datetime) -> CountLine:
     """One scanned entry: location → item → lot → quantity. A line over the threshold needs a recount;
     the recount is what counts. Counting a location the sheet did not list adds a line."""
     if count.author_id != actor.id:
@@ -153,17 +152,16 @@ def record_line(db: Session, actor: User, count: Count, *, location_code: str, s
     location = location_by_code(db, location_code)
     _check_in_scope(db, count, location)
     item = item_by_sku(db, sku)
-    qty = _quantity(counted_qty)
     ledger.lock_item(db, item.id)
     line = _line_for(db, count, location, item, (lot_number or "").strip())
     book = ledger.balance(db, item.id, line.lot_id, location.id)
     line.expected_qty = book.qty if book else Decimal(0)
     if line.status in ("recount", "recounted"):
-        line.recount_qty = qty
+        line.recount_qty = counted_qty
         line.status = "recounted"
     else:
-        line.counted_qty, line.recount_qty = qty, None
-        line.status = "recount" if exceeds_threshold(count, line.item, qty - line.expected_qty, line.expected_qty) \
+        line.counted_qty, line.recount_qty = counted_qty, None
+        line.status = "recount" if exceeds_threshold(count, line.item, counted_qty - line.expected_qty, line.expected_qty) \
             else "counted"
     line.counted_by_id, line.counted_at = actor.id, now
     db.flush()
@@ -182,13 +180,6 @@ def _lock(db: Session, count: Count) -> None:
 def _ensure_open(count: Count) -> None:
     if count.status != "open":
         raise Conflict("Cet inventaire est déjà validé : il ne peut plus changer.", "count_id")
-
-
-def _quantity(value) -> Decimal:
-    qty = parse_qty({"counted_qty": value}, "counted_qty", positive=False)
-    if qty != qty.quantize(Decimal("0.001")):
-        raise ValidationError("La quantité comptée a au plus 3 décimales.", "counted_qty")
-    return qty
 
 
 def _check_in_scope(db: Session, count: Count, location: Location) -> None:

@@ -17,7 +17,7 @@ from shopfloor import clock
 from modules.stock import counts, layout, ledger, picking, reception as receiving, replenishment, rounds, shipping
 from modules.stock.inputs import parse_address
 from modules.stock.models import Balance, Carrier, Count, Item, Location, Lot, PurchaseProposal, Supplier
-from modules.stock.inputs import LineInput, NewExpected
+from modules.stock.inputs import LineInput, NewExpected, NewShipment, ShipmentLineInput
 
 SUPPLIERS = [("Hydrauliq SA", 10, "commandes@hydrauliq.example"), ("Colles & Peintures Durand", 5, "adv@durand.example"),
              ("Visserie du Rhône", 3, "contact@visserie-rhone.example")]
@@ -316,8 +316,8 @@ def _shipment(db: Session, lucas: User, when: datetime) -> None:
     if row is None or row.free < 1 or shipping_location is None:
         return
     qty = min(Decimal(2), Decimal(row.free))
-    order = shipping.create_shipment(db, lucas, order_ref="CDE-2026-0412", now=when,
-                                     lines=[{"sku": row.Item.sku, "qty": qty, "customer": "Hydrauliq SA"}])
+    order = shipping.create_shipment(db, lucas, NewShipment("CDE-2026-0412", [
+        ShipmentLineInput(sku=row.Item.sku, qty=qty, customer="Hydrauliq SA")]), when)
     shipping.prepare(db, lucas, order, when + timedelta(minutes=30))
     shipping.check_line(db, lucas, order, sku=row.Item.sku, qty=qty, now=when + timedelta(minutes=45))
     shipping.load(db, lucas, order, when + timedelta(hours=1))

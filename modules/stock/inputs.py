@@ -9,12 +9,12 @@ import csv
 import io
 import re
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
-from modules.stock.models import CATEGORIES, DECISIONS, LOCATION_KINDS, STRATEGIES
+from modules.stock.models import CATEGORIES, DECISIONS, LOCATION_KINDS, ROUND_KINDS, STRATEGIES
 from modules.stock.quantities import ANY_UNIT_MAX, QTY_PLACES
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
@@ -301,3 +301,82 @@ def correction(data: dict) -> Correction:
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError("La raison de la correction est obligatoire.", "reason")
     return Correction(qty, v.text(data, "reason", max_length=CORRECTION_REASON_MAX))  # no NUL, no lone surrogate
+
+
+# -- Shipping ----------------------------------------------------------------------------
+
+MAX_SHIPMENT_LINES = 50
+
+
+@dataclass(frozen=True)
+class ShipmentLineInput:
+    sku: str | None        # found by the service, whose error names lines[n].sku
+    qty: Decimal
+    customer: str
+
+
+@dataclass(frozen=True)
+class NewShipment:
+    order_ref: str
+    lines: list[ShipmentLineInput]
+
+
+@dataclass(frozen=True)
+class Departure:
+    carrier: str
+    truck: str
+    departed_at: datetime | None
+
+
+def shipment(data: dict) -> NewShipment:
+    """A shipping order: {order_ref, lines: [{sku, qty, customer}]}."""
+    order_ref = v.text(data, "order_ref", max_length=60)
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise ValidationError("Ajoutez au moins une ligne (article, quantité, client).", "lines")
+    if len(lines) > MAX_SHIPMENT_LINES:
+        raise ValidationError(f"Au plus {MAX_SHIPMENT_LINES} lignes par expédition.", "lines")
+    return NewShipment(order_ref, [_shipment_line(number, raw) for number, raw in enumerate(lines, start=1)])
+
+
+def _shipment_line(number: int, raw) -> ShipmentLineInput:
+    if not isinstance(raw, dict):
+        raise ValidationError(f"Ligne {number} : objet attendu.", "lines")
+    return ShipmentLineInput(sku=raw.get("sku"), qty=parse_qty(raw, "qty"),
+                             customer=v.text(raw, "customer", max_length=120))
+
+
+def checked_qty(data: dict) -> Decimal:
+    return parse_qty(data, "qty", positive=False)
+
+
+def departure(data: dict) -> Departure:
+    departed_at = v.datetime_field(data, "departed_at", required=False)
+    return Departure(carrier=v.text(data, "carrier", max_length=120), truck=v.text(data, "truck", max_length=40),
+                     departed_at=departed_at)
+
+
+# -- Collection rounds and counts --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Collection:
+    kind: str
+    from_code: str
+    to_code: str
+    sku: str
+    lot_number: str | None
+    qty: Decimal
+
+
+def collection(data: dict) -> Collection:
+    """One quantity brought back from a line-side location; the codes are looked up by the service."""
+    kind = v.choice(data, "kind", tuple(ROUND_KINDS))
+    return Collection(kind=kind, from_code=data.get("from", ""), to_code=data.get("to", ""), sku=data.get("sku", ""),
+                      lot_number=data.get("lot"), qty=parse_qty(data, "qty"))
+
+
+def counted_qty(data: dict) -> Decimal:
+    qty = parse_qty(data, "counted_qty", positive=False)
+    if qty != qty.quantize(Decimal("0.001")):
+        raise ValidationError("La quantité comptée a au plus 3 décimales.", "counted_qty")
+    return qty

@@ -10,26 +10,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
 QTY_PLACES = 3  # the scale of QTY = Numeric(14, 3)
 DEFAULT_MAX_QTY = Decimal(1_000_000)
 MAX_QTY_BY_UNIT = {"g": Decimal(1_000_000_000), "mg": Decimal(10_000_000_000), "ml": Decimal(1_000_000_000),
                    "mm": Decimal(1_000_000_000), "cm": Decimal(100_000_000)}
-ANY_UNIT_MAX = max(MAX_QTY_BY_UNIT.values())
+ANY_UNIT_MAX = max(MAX_QTY_BY_UNIT.values())  # the bound inputs.parse_qty applies before the unit is known
 
 
 def max_qty(unit: str | None) -> Decimal:
     """The largest quantity of an item counted in this unit that one operation may carry."""
     return MAX_QTY_BY_UNIT.get((unit or "u").strip().lower(), DEFAULT_MAX_QTY)
-
-
-def parse_qty(data: dict, field: str, *, required: bool = True, positive: bool = True) -> Decimal | None:
-    """A quantity as typed: a number with at most three decimals, positive (or ≥ 0 with
-    positive=False), below the largest any unit allows; `check_qty` then applies the item's unit."""
-    return v.decimal(data, field, required=required, positive=positive,
-                     minimum=None if positive else Decimal(0), maximum=ANY_UNIT_MAX, max_places=QTY_PLACES)
 
 
 def check_qty(item, qty: Decimal | None, field: str = "qty") -> Decimal | None:

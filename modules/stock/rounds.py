@@ -7,12 +7,12 @@ A move into a scrap location has reason "scrap", every other one "collection".
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shopfloor import access
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
@@ -21,7 +21,6 @@ from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code, lot_by_number
 from modules.stock.models import (
     LOCATION_KINDS, ROUND_KINDS, Balance, CollectionLine, CollectionRound, Location, activity_title)
-from modules.stock.quantities import parse_qty
 
 TARGET_KINDS = {"finished": ("storage",), "waste": ("waste", "scrap"), "packaging": ("storage", "waste")}
 
@@ -41,7 +40,8 @@ def visible_round(db: Session, actor: User, round_id: int) -> CollectionRound:
                           options=[selectinload(CollectionRound.lines)])
 
 
-def _own_open(actor: User, collection: CollectionRound) -> None:
+def own_open(actor: User, collection: CollectionRound) -> None:
+    """The round's state rule; the collect handler applies it before reading the form (a 403 or 409 first)."""
     if collection.author_id != actor.id:
         raise Forbidden("Seul l'auteur de la tournée la complète.", "round_id")
     ensure_editable(collection)
@@ -50,10 +50,10 @@ def _own_open(actor: User, collection: CollectionRound) -> None:
 
 
 def collect(db: Session, actor: User, collection: CollectionRound, *, kind: str, from_code: str, to_code: str,
-            sku: str, lot_number: str | None, qty, now: datetime, note: str = "") -> CollectionLine:
-    """Bring one quantity back from a line-side location; the move is posted immediately."""
-    _own_open(actor, collection)
-    kind = v.choice({"kind": kind}, "kind", tuple(ROUND_KINDS))
+            sku: str, lot_number: str | None, qty: Decimal, now: datetime, note: str = "") -> CollectionLine:
+    """Bring one quantity back from a line-side location (as inputs.collection reads it); the move is
+    posted immediately."""
+    own_open(actor, collection)
     source = location_by_code(db, from_code, "from")
     if source.kind != "line":
         raise ValidationError(f"{source.code} n'est pas un emplacement bord de ligne.", "from")
@@ -63,13 +63,12 @@ def collect(db: Session, actor: User, collection: CollectionRound, *, kind: str,
         raise ValidationError(f"{ROUND_KINDS[kind]} : la destination doit être un emplacement {allowed} "
                               f"({target.code} est {LOCATION_KINDS.get(target.kind, target.kind).lower()}).", "to")
     item = item_by_sku(db, sku)
-    amount = parse_qty({"qty": qty}, "qty")
     ledger.lock_item(db, item.id)
     lot = _lot(db, item, source, (lot_number or "").strip())
-    move = ledger.move(db, item=item, lot=lot, qty=amount, source=source, target=target,
+    move = ledger.move(db, item=item, lot=lot, qty=qty, source=source, target=target,
                        reason="scrap" if target.kind == "scrap" else "collection", user=actor, at=now,
                        activity_id=collection.id, note=f"Tournée de collecte : {ROUND_KINDS[kind].lower()}")
-    line = CollectionLine(kind=kind, item=item, lot=lot, from_location=source, to_location=target, qty=amount,
+    line = CollectionLine(kind=kind, item=item, lot=lot, from_location=source, to_location=target, qty=qty,
                           move_id=move.id, note=note or "")
     collection.lines.append(line)
     db.flush()
@@ -89,7 +88,7 @@ def _lot(db: Session, item, source, lot_number: str):
 
 
 def close_round(db: Session, actor: User, collection: CollectionRound, now: datetime) -> None:
-    _own_open(actor, collection)
+    own_open(actor, collection)
     if not collection.lines:
         raise ValidationError("La tournée n'a rien collecté : ajoutez au moins une ligne.", "lines")
     collection.closed_at = now

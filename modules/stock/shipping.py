@@ -19,41 +19,28 @@ from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
-from shopfloor import validation as v
 from modules.stock import ledger
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import (
     Balance, Carrier, Item, Location, Lot, Move, Shipment, ShipmentLine, ShipmentPick, activity_title)
-from modules.stock.quantities import parse_qty
-
-MAX_LINES = 50
+from modules.stock.inputs import NewShipment
 
 
 def _fmt(qty: Decimal) -> str:
     return f"{Decimal(qty).normalize():f}"
 
 
-def create_shipment(db: Session, actor: User, *, order_ref: str, lines: list[dict], now: datetime,
+def create_shipment(db: Session, actor: User, spec: NewShipment, now: datetime,
                     shipping_location: str | None = None) -> Shipment:
-    """A shipping order: lines of {sku, qty, customer}."""
     if actor.role != "apprentice":
         raise Forbidden("Une expédition est une activité d'apprenti.", "order_ref")
-    order_ref = v.text({"order_ref": order_ref}, "order_ref", max_length=60)
-    if not isinstance(lines, list) or not lines:
-        raise ValidationError("Ajoutez au moins une ligne (article, quantité, client).", "lines")
-    if len(lines) > MAX_LINES:
-        raise ValidationError(f"Au plus {MAX_LINES} lignes par expédition.", "lines")
     location = _shipping_location(db, shipping_location)
-    shipment = new_activity(Shipment, actor, now, title=activity_title(f"Expédition commande {order_ref}"),
-                            order_ref=order_ref,
+    shipment = new_activity(Shipment, actor, now, title=activity_title(f"Expédition commande {spec.order_ref}"),
+                            order_ref=spec.order_ref,
                             status="draft", shipping_location_id=location.id)
-    for number, raw in enumerate(lines, start=1):
-        if not isinstance(raw, dict):
-            raise ValidationError(f"Ligne {number} : objet attendu.", "lines")
-        item = item_by_sku(db, raw.get("sku"), f"lines[{number}].sku")
-        qty = parse_qty(raw, "qty")
-        customer = v.text(raw, "customer", max_length=120)
-        shipment.lines.append(ShipmentLine(item_id=item.id, item=item, qty=qty, customer=customer))
+    for number, line in enumerate(spec.lines, start=1):
+        item = item_by_sku(db, line.sku, f"lines[{number}].sku")
+        shipment.lines.append(ShipmentLine(item_id=item.id, item=item, qty=line.qty, customer=line.customer))
     db.add(shipment)
     db.flush()
     return shipment
@@ -83,6 +70,16 @@ def _own_step(actor: User, shipment: Shipment, expected_status: str, step: str) 
     ensure_editable(shipment)
     if shipment.status != expected_status:
         raise Conflict(f"Impossible de {step} : l'expédition n'est pas à cette étape.", "status")
+
+
+def ready_to_check(actor: User, shipment: Shipment) -> None:
+    """The check's state rule, which its handler applies before reading the quantity (a 403 or 409 first)."""
+    _own_step(actor, shipment, "prepared", "contrôler")
+
+
+def ready_to_depart(actor: User, shipment: Shipment) -> None:
+    """The departure's state rule, which its handler applies before reading the carrier and the truck."""
+    _own_step(actor, shipment, "loaded", "enregistrer le départ")
 
 
 def removal_order(item: Item, rows: list[tuple[Balance, Lot]]) -> list[tuple[Balance, Lot]]:
@@ -141,11 +138,11 @@ def prepare(db: Session, actor: User, shipment: Shipment, now: datetime) -> list
     return moves
 
 
-def check_line(db: Session, actor: User, shipment: Shipment, *, sku: str, qty, now: datetime) -> ShipmentLine:
+def check_line(db: Session, actor: User, shipment: Shipment, *, sku: str, qty: Decimal, now: datetime) -> ShipmentLine:
     """Check a prepared line against the order by scanning its item and typing the quantity seen."""
-    _own_step(actor, shipment, "prepared", "contrôler")
+    ready_to_check(actor, shipment)
     item = item_by_sku(db, sku)
-    counted = parse_qty({"qty": qty}, "qty", positive=False)
+    counted = qty
     line = next((line for line in shipment.lines if line.item_id == item.id and line.checked_qty is None), None)
     if line is None:
         if any(line.item_id == item.id for line in shipment.lines):
@@ -170,13 +167,12 @@ def load(db: Session, actor: User, shipment: Shipment, now: datetime) -> Shipmen
 
 def depart(db: Session, actor: User, shipment: Shipment, *, carrier: str, truck: str, departed_at: datetime | None,
            now: datetime) -> list[Move]:
-    """Record the carrier and the truck's departure: the goods leave the stock (exit moves)."""
-    _own_step(actor, shipment, "loaded", "enregistrer le départ")
-    name = v.text({"carrier": carrier}, "carrier", max_length=120)
-    found = db.scalars(select(Carrier).where(Carrier.name == name)).one_or_none()
+    """Record the carrier and the truck's departure (as inputs.departure reads them): the goods leave the stock
+    (exit moves)."""
+    ready_to_depart(actor, shipment)
+    found = db.scalars(select(Carrier).where(Carrier.name == carrier)).one_or_none()
     if found is None:
-        raise ValidationError(f"Transporteur « {name} » inconnu.", "carrier")
-    truck = v.text({"truck": truck}, "truck", max_length=40)
+        raise ValidationError(f"Transporteur « {carrier} » inconnu.", "carrier")
     departed_at = departed_at or now
     if departed_at > now:
         raise ValidationError("Le départ du camion ne peut pas être dans le futur.", "departed_at")
@@ -188,7 +184,7 @@ def depart(db: Session, actor: User, shipment: Shipment, *, carrier: str, truck:
             moves.append(ledger.move(db, item=line.item, lot=pick.lot, qty=pick.qty, source=shipment.shipping_location,
                                      target=None, reason="shipment", user=actor, at=departed_at,
                                      activity_id=shipment.id,
-                                     note=f"Commande {shipment.order_ref} pour {line.customer}, {name} {truck}"))
+                                     note=f"Commande {shipment.order_ref} pour {line.customer}, {carrier} {truck}"))
     shipment.carrier_id, shipment.truck, shipment.departed_at, shipment.status = found.id, truck, departed_at, "shipped"
     db.flush()
     return moves

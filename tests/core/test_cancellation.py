@@ -16,7 +16,7 @@ from modules.improvement import actions as improvement
 from modules.improvement.models import Action
 from modules.maintenance.models import WorkOrder
 from modules.qse import inputs as qse_inputs, nonconformities as ncs
-from modules.stock import counts, ledger, picking, reception as receiving, shipping
+from modules.stock import counts, inputs as stock_inputs, ledger, picking, reception as receiving, shipping
 from modules.stock.models import Balance, Move, PickList
 from shopfloor.errors import Conflict
 from shopfloor.evidence.models import Activity, Evidence
@@ -151,7 +151,7 @@ def test_a_validated_count_has_its_adjustments_reversed(client, db, people, shop
     count = counts.create_count(db, people.apprentice, scope="rack", value="A-01-02", now=now,
                                 threshold_pct=None, threshold_value=None)
     counts.record_line(db, people.apprentice, count, location_code="A-01-02-2", sku="VIS-M8", lot_number=None,
-                       counted_qty="8", now=now)
+                       counted_qty=Decimal("8"), now=now)
     counts.validate_count(db, people.tutor, count, now)
     db.commit()
     assert stock(db, shop.screw, "A-01-02-2") == 8
@@ -162,8 +162,8 @@ def test_a_validated_count_has_its_adjustments_reversed(client, db, people, shop
 
 def test_a_prepared_shipment_puts_its_goods_back_in_storage(client, db, people, shop, now):
     receive(db, shop, people, 6, location="A-01-02-2")
-    shipment = shipping.create_shipment(db, people.apprentice, order_ref="CMD-1", now=now,
-                                        lines=[{"sku": "VIS-M8", "qty": "4", "customer": "Atelier B"}])
+    shipment = shipping.create_shipment(db, people.apprentice, stock_inputs.shipment(
+        {"order_ref": "CMD-1", "lines": [{"sku": "VIS-M8", "qty": "4", "customer": "Atelier B"}]}), now)
     shipping.prepare(db, people.apprentice, shipment, now)
     db.commit()
     assert stock(db, shop.screw, "EXP-01") == 4
@@ -174,10 +174,10 @@ def test_a_prepared_shipment_puts_its_goods_back_in_storage(client, db, people, 
 
 def test_a_shipped_shipment_comes_back_to_storage(client, db, people, shop, now):
     receive(db, shop, people, 5, location="A-01-02-2")
-    shipment = shipping.create_shipment(db, people.apprentice, order_ref="CMD-2", now=now,
-                                        lines=[{"sku": "VIS-M8", "qty": "2", "customer": "Client C"}])
+    shipment = shipping.create_shipment(db, people.apprentice, stock_inputs.shipment(
+        {"order_ref": "CMD-2", "lines": [{"sku": "VIS-M8", "qty": "2", "customer": "Client C"}]}), now)
     shipping.prepare(db, people.apprentice, shipment, now)
-    shipping.check_line(db, people.apprentice, shipment, sku="VIS-M8", qty="2", now=now)
+    shipping.check_line(db, people.apprentice, shipment, sku="VIS-M8", qty=Decimal("2"), now=now)
     shipping.load(db, people.apprentice, shipment, now)
     shipping.depart(db, people.apprentice, shipment, carrier="Transports Martin", truck="AB-123-CD", departed_at=None,
                     now=now)
@@ -193,7 +193,7 @@ def test_a_collection_round_puts_the_line_side_stock_back(client, db, people, sh
     receive(db, shop, people, 4, location="L1")
     collection = rounds.create_round(db, people.apprentice, now)
     rounds.collect(db, people.apprentice, collection, kind="finished", from_code="L1", to_code="A-01-02-2",
-                   sku="VIS-M8", lot_number=None, qty="3", now=now)
+                   sku="VIS-M8", lot_number=None, qty=Decimal("3"), now=now)
     db.commit()
     assert stock(db, shop.screw, "L1") == 1
     refuses_deletion_then_cancels(client, people, collection.id)

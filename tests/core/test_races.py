@@ -18,6 +18,7 @@ from sqlalchemy import event, func, select
 from dashboards import meetings
 from dashboards.models import Escalation
 from modules.maintenance import equipment as eq_services
+from modules.maintenance import inputs as maintenance_inputs
 from modules.maintenance import workorders as wos
 from modules.maintenance.models import Intervention, WorkOrder
 from modules.qse import inputs as qse_inputs, nonconformities as ncs
@@ -165,7 +166,7 @@ def test_two_validations_of_one_count_adjust_the_stock_once(app, db, people, sto
     for round_ in range(ROUNDS):
         count = counts.create_count(db, people.apprentice, scope="rack", value="A-01-02", now=now)
         counts.record_line(db, people.apprentice, count, location_code="A-01-02-1", sku="VIS-M8", lot_number=None,
-                           counted_qty=str(99 - round_), now=now)  # one screw less than the book each time
+                           counted_qty=Decimal(99 - round_), now=now)  # one screw less than the book each time
         db.commit()
         url = f"/api/v1/stock/counts/{count.id}/validate"
         results = race(("tutor", clients[0], lambda c: c.post(url, json={}, headers=tutor)),
@@ -267,16 +268,16 @@ def test_an_edit_racing_a_validation_lands_before_it_or_is_refused(app, db, peop
 # -- Maintenance: two starts of one work order ---------------------------------------------------
 
 def test_two_starts_of_one_work_order_one_wins_with_one_intervention(app, db, people, now, monkeypatch):
-    press = eq_services.create_equipment(db, people.tutor, {
+    press = eq_services.create_equipment(db, people.tutor, maintenance_inputs.new_equipment({
         "code": "PRESSE-01", "name": "Presse manuelle", "technologies": ["mecanique"], "criticality": "B",
-        "energies": [], "meters": []})
+        "energies": [], "meters": []}))
     db.commit()
     (headers,) = primed(app, people, people.apprentice)
     slowed(monkeypatch, wos, "lockout_missing")
     clients = app.test_client(), app.test_client()
     for round_ in range(ROUNDS):
-        wo = wos.request_breakdown(db, people.apprentice, press, {"symptom": f"Bruit anormal {round_}",
-                                                                  "stopped": False}, now)
+        wo = wos.request_breakdown(db, people.apprentice, press, maintenance_inputs.breakdown(
+            {"symptom": f"Bruit anormal {round_}", "stopped": False}, now), now)
         db.commit()
         url = f"/api/v1/maintenance/work-orders/{wo.id}/start"
         results = race(("first", clients[0], lambda c: c.post(url, json={}, headers=headers)),

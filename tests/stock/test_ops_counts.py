@@ -84,7 +84,7 @@ def test_the_value_threshold_also_asks_for_a_recount(db, people, shop, now):
     count = counts.create_count(db, people.apprentice, scope="rack", value="A-01-02", now=now,
                                 threshold_pct=Decimal(50), threshold_value=Decimal(20))
     line = counts.record_line(db, people.apprentice, count, location_code="A-01-02-1", sku="COL-100", lot_number="G-A",
-                              counted_qty="8", now=now)  # 20 % under 50 %, but 2 × 12.50 € = 25 € > 20 €
+                              counted_qty=Decimal("8"), now=now)  # 20 % under 50 %, but 2 × 12.50 € = 25 € > 20 €
     assert line.status == "recount"
 
 

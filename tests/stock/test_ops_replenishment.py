@@ -8,7 +8,7 @@ import pytest
 from barcode.charsets.code128 import CODES as CODE128_PATTERNS
 from sqlalchemy import func, select
 
-from modules.stock import indicators, labels, layout, replenishment, rounds, shipping
+from modules.stock import indicators, inputs, labels, layout, replenishment, rounds, shipping
 from modules.stock.jobs import replenishment as replenishment_job
 from modules.stock.models import LotFlag, Move, PurchaseProposal, PurchaseRequest
 from shopfloor.errors import Conflict, ValidationError
@@ -201,18 +201,18 @@ def test_shipment_prepare_check_load_depart_posts_exit_moves(db, people, shop, n
     shop.put(shop.jack, first, 3, "A-01-02-2")
     shop.put(shop.jack, second, 10, "B-02-01-1")
     apprentice = people.apprentice
-    order = shipping.create_shipment(db, apprentice, order_ref="CDE-2026-118", now=now,
-                                     lines=[{"sku": "VER-50", "qty": 5, "customer": "Hydrauliq SA"}])
+    order = shipping.create_shipment(db, apprentice, inputs.shipment(
+        {"order_ref": "CDE-2026-118", "lines": [{"sku": "VER-50", "qty": 5, "customer": "Hydrauliq SA"}]}), now)
     with pytest.raises(Conflict):
         shipping.load(db, apprentice, order, now)  # not checked yet
     shipping.prepare(db, apprentice, order, now)
     assert [(p.lot.number, p.qty) for p in order.lines[0].picks] == [("V-1", 3), ("V-2", 2)]  # FIFO
     assert shop.qty(shop.jack, first, "EXP-01") == 3 and shop.qty(shop.jack, second, "EXP-01") == 2
     with pytest.raises(ValidationError, match="n'est pas sur la commande"):
-        shipping.check_line(db, apprentice, order, sku="VIS-M8", qty=5, now=now)
+        shipping.check_line(db, apprentice, order, sku="VIS-M8", qty=Decimal(5), now=now)
     with pytest.raises(ValidationError, match="commandé"):
-        shipping.check_line(db, apprentice, order, sku="VER-50", qty=4, now=now)
-    shipping.check_line(db, apprentice, order, sku="VER-50", qty=5, now=now)
+        shipping.check_line(db, apprentice, order, sku="VER-50", qty=Decimal(4), now=now)
+    shipping.check_line(db, apprentice, order, sku="VER-50", qty=Decimal(5), now=now)
     shipping.load(db, apprentice, order, now)
     moves = shipping.depart(db, apprentice, order, carrier="Transports Martin", truck="AB-123-CD", departed_at=None, now=now)
     assert [(m.lot.number, m.qty, m.from_location.code, m.to_location_id, m.reason) for m in moves] == [
@@ -224,8 +224,8 @@ def test_shipment_prepare_check_load_depart_posts_exit_moves(db, people, shop, n
 def test_shipment_shortage_moves_nothing(db, people, shop, now):
     lot = shop.lot(shop.jack, "V-1")
     shop.put(shop.jack, lot, 2, "A-01-02-2")
-    order = shipping.create_shipment(db, people.apprentice, order_ref="CDE-1", now=now,
-                                     lines=[{"sku": "VER-50", "qty": 5, "customer": "Client"}])
+    order = shipping.create_shipment(db, people.apprentice, inputs.shipment(
+        {"order_ref": "CDE-1", "lines": [{"sku": "VER-50", "qty": 5, "customer": "Client"}]}), now)
     with pytest.raises(Conflict, match="2 disponible"):
         shipping.prepare(db, people.apprentice, order, now)
     assert db.scalar(select(func.count(Move.id)).where(Move.reason == "pick")) == 0
@@ -237,18 +237,18 @@ def test_collection_round_moves_line_stock_back(db, people, shop, now):
     tour = rounds.create_round(db, people.apprentice, now)
     with pytest.raises(ValidationError) as wrong_target:
         rounds.collect(db, people.apprentice, tour, kind="finished", from_code="L1", to_code="DECH", sku="VER-50",
-                       lot_number=None, qty=1, now=now)
+                       lot_number=None, qty=Decimal(1), now=now)
     assert wrong_target.value.field == "to"
     line = rounds.collect(db, people.apprentice, tour, kind="finished", from_code="L1", to_code="A-01-02-2",
-                          sku="VER-50", lot_number=None, qty=5, now=now)
+                          sku="VER-50", lot_number=None, qty=Decimal(5), now=now)
     scrap = rounds.collect(db, people.apprentice, tour, kind="waste", from_code="L1", to_code="REBUT", sku="VER-50",
-                           lot_number="V-9", qty=1, now=now)
+                           lot_number="V-9", qty=Decimal(1), now=now)
     assert shop.qty(shop.jack, lot, "A-01-02-2") == 5 and shop.qty(shop.jack, lot, "REBUT") == 1
     assert db.get(Move, line.move_id).reason == "collection" and db.get(Move, scrap.move_id).reason == "scrap"
     rounds.close_round(db, people.apprentice, tour, now)
     with pytest.raises(Conflict):
         rounds.collect(db, people.apprentice, tour, kind="waste", from_code="L1", to_code="DECH", sku="VER-50",
-                       lot_number="V-9", qty=1, now=now)
+                       lot_number="V-9", qty=Decimal(1), now=now)
 
 
 # -- Indicators -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from shopfloor import validation as v
 from shopfloor.api import BOOLEAN, INTEGER, NUMBER, STRING, array, body, doc, nullable, record
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
-from modules.stock import counts
+from modules.stock import counts, inputs
 from modules.stock.models import COUNT_SCOPES, Count, CountLine
 from modules.stock.api.common import _num, bp
 
@@ -103,7 +103,7 @@ def add_line(count_id: int):
     line = counts.record_line(db, current_actor(), count, location_code=v.text(data, "location", max_length=40),
                               sku=v.text(data, "sku", max_length=40),
                               lot_number=v.text(data, "lot", required=False, max_length=60),
-                              counted_qty=data.get("counted_qty"), now=clock.now())
+                              counted_qty=inputs.counted_qty(data), now=clock.now())
     return jsonify(line_json(line, reveal=False)), 201
 
 @bp.post("/counts/<int:count_id>/validate")

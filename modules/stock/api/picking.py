@@ -12,7 +12,8 @@ from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from modules.stock import picking
 from modules.stock.lookup import item_by_sku, location_by_code
-from modules.stock.quantities import check_qty, parse_qty
+from modules.stock.inputs import parse_qty
+from modules.stock.quantities import check_qty
 from modules.stock.api.common import QTY, bp
 
 

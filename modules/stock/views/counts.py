@@ -12,7 +12,7 @@ from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.forms import form_handler
-from modules.stock import counts
+from modules.stock import counts, inputs
 from modules.stock.models import COUNT_SCOPES, Count
 from modules.stock.views.common import ALL, bp
 
@@ -80,7 +80,7 @@ def count_line(count_id: int):
     line = counts.record_line(db, current_actor(), item, location_code=v.text(form, "location", max_length=40),
                               sku=v.text(form, "sku", max_length=40),
                               lot_number=v.text(form, "lot", required=False, max_length=60),
-                              counted_qty=form.get("counted_qty"), now=clock.now())
+                              counted_qty=inputs.counted_qty(form), now=clock.now())
     if line.status == "recount":
         flash(f"Écart important sur {line.location.code} {line.item.sku} : recomptez cet emplacement.", "error")
     else:

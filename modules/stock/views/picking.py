@@ -16,7 +16,7 @@ from shopfloor.forms import form_handler, on_error
 from modules.stock import picking
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Item, LineCall, Location, PickList, ProgrammeLine
-from modules.stock.quantities import parse_qty
+from modules.stock.inputs import parse_qty
 from modules.stock.views.common import PAGE, bp, page_number
 
 

@@ -15,7 +15,7 @@ from shopfloor.forms import form_handler, on_error
 from modules.stock import inputs, masterdata, picking, reception as receiving
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import ANOMALY_KINDS, DECISIONS, Carrier, ExpectedReceipt, Reception, Supplier
-from modules.stock.quantities import parse_qty
+from modules.stock.inputs import parse_qty
 from modules.stock.views.common import PAGE, bp, page_number
 
 

@@ -16,7 +16,7 @@ from modules.stock import replenishment
 from modules.stock.jobs import expiry_warning_days
 from modules.stock.lookup import supplier_by_name
 from modules.stock.models import PurchaseProposal, Supplier
-from modules.stock.quantities import parse_qty
+from modules.stock.inputs import parse_qty
 from modules.stock.views.common import ALL, bp
 
 

@@ -9,7 +9,7 @@ from shopfloor import clock
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.forms import form_handler
-from modules.stock import rounds
+from modules.stock import inputs, rounds
 from modules.stock.models import Location
 from modules.stock.views.common import ALL, bp
 
@@ -55,9 +55,10 @@ def round_line(round_id: int):
     db = session()
     item = rounds.visible_round(db, current_actor(), round_id)
     form = request.form
-    line = rounds.collect(db, current_actor(), item, kind=form.get("kind", ""), from_code=form.get("from", ""),
-                          to_code=form.get("to", ""), sku=form.get("sku", ""), lot_number=form.get("lot"),
-                          qty=form.get("qty"), now=clock.now())
+    rounds.own_open(current_actor(), item)
+    spec = inputs.collection(form)
+    line = rounds.collect(db, current_actor(), item, kind=spec.kind, from_code=spec.from_code, to_code=spec.to_code,
+                          sku=spec.sku, lot_number=spec.lot_number, qty=spec.qty, now=clock.now())
     flash(f"{line.item.sku} : {line.from_location.code} → {line.to_location.code}.", "success")
     return redirect(url_for("stock.round", round_id=round_id))
 

@@ -6,12 +6,11 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from shopfloor import clock
-from shopfloor import validation as v
 from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from shopfloor.forms import form_handler
-from modules.stock import shipping
+from modules.stock import inputs, shipping
 from modules.stock.models import SHIPMENT_STATUSES, Carrier
 from modules.stock.views.common import ALL, bp
 
@@ -39,7 +38,8 @@ def create_shipment():
     lines = [{"sku": sku, "qty": qty, "customer": customer}
              for sku, qty, customer in zip(form.getlist("sku"), form.getlist("qty"), form.getlist("customer"))
              if sku.strip() or qty.strip()]
-    created = shipping.create_shipment(db, current_actor(), order_ref=form.get("order_ref", ""), lines=lines, now=clock.now())
+    spec = inputs.shipment({"order_ref": form.get("order_ref", ""), "lines": lines})
+    created = shipping.create_shipment(db, current_actor(), spec, clock.now())
     flash("Commande d'expédition créée : préparez-la.", "success")
     return redirect(url_for("stock.shipment", shipment_id=created.id))
 
@@ -69,14 +69,18 @@ def shipment_step(shipment_id: int, step: str):
         shipping.prepare(db, current_actor(), item, now)
         message = "Commande préparée en zone d'expédition."
     elif step == "check":
-        line = shipping.check_line(db, current_actor(), item, sku=form.get("sku", ""), qty=form.get("qty"), now=now)
+        shipping.ready_to_check(current_actor(), item)
+        line = shipping.check_line(db, current_actor(), item, sku=form.get("sku", ""), qty=inputs.checked_qty(form),
+                                   now=now)
         message = f"{line.item.sku} contrôlé."
     elif step == "load":
         shipping.load(db, current_actor(), item, now)
         message = "Chargement enregistré."
     elif step == "depart":
-        shipping.depart(db, current_actor(), item, carrier=form.get("carrier", ""), truck=form.get("truck", ""),
-                        departed_at=v.datetime_field(form, "departed_at", required=False), now=now)
+        shipping.ready_to_depart(current_actor(), item)
+        departure = inputs.departure(form)
+        shipping.depart(db, current_actor(), item, carrier=departure.carrier, truck=departure.truck,
+                        departed_at=departure.departed_at, now=now)
         message = "Départ du camion enregistré : la marchandise est sortie du stock."
     else:
         raise ValidationError(f"Étape inconnue : {step}.", "step")
