@@ -96,7 +96,8 @@ def plan_json(p: Plan) -> dict:
 @requires("tutor", "admin")
 @doc("Register a piece of equipment", body_schema=EQUIPMENT_SCHEMA, response=EQUIPMENT_JSON, status=201)
 def create_equipment():
-    return jsonify(equipment_json(eq_services.create_equipment(session(), current_actor(), body()))), 201
+    spec = inputs.new_equipment(body())
+    return jsonify(equipment_json(eq_services.create_equipment(session(), current_actor(), spec))), 201
 
 
 @bp.get("/equipment/<code>")
@@ -112,7 +113,8 @@ def get_equipment(code):
      "condition/predictive: parameter, threshold, lead_days)", body_schema=PLAN_SCHEMA, response=PLAN_JSON,
      status=201)
 def create_plan():
-    return jsonify(plan_json(eq_services.create_plan(session(), current_actor(), body(), clock.now()))), 201
+    spec = inputs.new_plan(body(), clock.now())
+    return jsonify(plan_json(eq_services.create_plan(session(), current_actor(), spec))), 201
 
 
 @bp.post("/readings")
@@ -166,8 +168,9 @@ def request_breakdown():
     db, data = session(), body()
     if not data.get("equipment"):
         raise v.ValidationError("Le champ « equipment » est obligatoire.", "equipment")
-    equipment = eq_services.get_equipment(db, data["equipment"])
-    return jsonify(wo_json(wos.request_breakdown(db, current_actor(), equipment, data, clock.now()))), 201
+    equipment, now = eq_services.get_equipment(db, data["equipment"]), clock.now()
+    report = inputs.breakdown(data, now)
+    return jsonify(wo_json(wos.request_breakdown(db, current_actor(), equipment, report, now))), 201
 
 
 def _visible(db, wo_id: int) -> WorkOrder:
@@ -215,7 +218,8 @@ def results(wo_id):
     values = body().get("values")
     if not isinstance(values, dict):
         raise v.ValidationError("« values » doit être un objet {position: valeur}.", "values")
-    return _action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, values, clock.now()))
+    return _action(wo_id, lambda db, wo: wos.record_results(db, current_actor(), wo, inputs.results(values),
+                                                            clock.now()), wos.RESULTS)
 
 
 @bp.post("/work-orders/<int:wo_id>/diagnosis")
@@ -239,9 +243,10 @@ def diagnosis(wo_id):
     response=record({"picked": BOOLEAN, "message": STRING, "pick": nullable(INTEGER),
                      "purchase_proposal": nullable(INTEGER), "work_order": WO_SCHEMA}))
 def pick_parts(wo_id):
-    db, data = session(), body()
+    db, data, actor, now = session(), body(), current_actor(), clock.now()
     wo = _visible(db, wo_id)
-    outcome = parts.pick_parts(db, current_actor(), wo, data, clock.now())
+    wos.authorise(db, actor, wo, parts.PARTS, now)
+    outcome = parts.pick_parts(db, actor, wo, inputs.parts_request(data), now)
     return jsonify({"picked": outcome.picked, "message": outcome.message, "pick": outcome.pick_id,
                     "purchase_proposal": outcome.proposal_id, "work_order": wo_json(wo)})
 

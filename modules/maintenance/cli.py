@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from modules.maintenance import equipment, schedule
+from modules.maintenance import importer, schedule
 from shopfloor import clock
 from shopfloor.auth.permissions import act_as, current_actor
 from shopfloor.auth.services import get_user
@@ -32,5 +32,5 @@ def import_equipment(file: Path, username: str):
     """Import equipment from FILE (CSV or XLSX): all lines or none, errors listed line by line."""
     with transaction(command_app()) as db:
         act_as(get_user(db, username))
-        created, _ = equipment.import_equipment(db, current_actor(), file.read_bytes(), file.name)
+        created, _ = importer.import_equipment(db, current_actor(), file.read_bytes(), file.name)
     click.echo(f"{created} équipement(s) importé(s).")

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from modules.maintenance import analysis as an
+from modules.maintenance import inputs
 from modules.maintenance import readings as rd
 from modules.maintenance import schedule
 from modules.maintenance.equipment import create_equipment, create_plan
@@ -50,9 +51,10 @@ def load(db: Session, now: datetime) -> None:
     if tutor is None or team is None or db.scalar(select(Equipment.id).limit(1)) is not None:
         return  # loaded once: a second `shopfloor demo` adds nothing
     for code, name, techs, crit, energies, maker, model in MACHINES:
-        create_equipment(db, tutor, {"code": code, "name": name, "technologies": techs, "criticality": crit,
-                                     "energies": energies, "maker": maker, "model": model, "team_id": team.id,
-                                     "meters": ["hours"], "reference_values": _reference(code)})
+        create_equipment(db, tutor, inputs.new_equipment({
+            "code": code, "name": name, "technologies": techs, "criticality": crit, "energies": energies,
+            "maker": maker, "model": model, "team_id": team.id, "meters": ["hours"],
+            "reference_values": _reference(code)}))
     _plans(db, tutor, now)
     _readings(db, now)
     _usage_due(db)
@@ -98,7 +100,7 @@ def _plans(db: Session, tutor: User, now: datetime) -> None:
                         {"label": "Température après nettoyage", "expected": 75, "tolerance": 8, "unit": "°C"}]},
     ]
     for data in plans:
-        create_plan(db, tutor, data, now)
+        create_plan(db, tutor, inputs.new_plan(data, now))
 
 
 def _readings(db: Session, now: datetime) -> None:

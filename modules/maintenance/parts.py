@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from modules.maintenance.inputs import PartsRequest
 from modules.maintenance.models import WorkOrder
 from modules.maintenance.workorders import _acting, _require
 from modules.stock import services as stock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, NotFound
 
@@ -27,18 +27,19 @@ class PartsOutcome:
     proposal_id: int | None = None
 
 
-def pick_parts(db: Session, actor: User, wo: WorkOrder, data: dict, now: datetime) -> PartsOutcome:
-    _require(wo, "in_progress", "on_hold", "planned", "requested", action="sortir des pièces")
+PARTS = (("in_progress", "on_hold", "planned", "requested"), "sortir des pièces")
+
+
+def pick_parts(db: Session, actor: User, wo: WorkOrder, request: PartsRequest, now: datetime) -> PartsOutcome:
+    _require(wo, *PARTS[0], action=PARTS[1])
     _acting(db, actor, wo, now)
-    sku = v.text(data, "sku", max_length=60)
-    qty = v.decimal(data, "qty", positive=True)
-    item = stock.find_item(db, sku)
+    qty = request.qty
+    item = stock.find_item(db, request.sku)
     if item is None:
-        raise NotFound(f"Article « {sku} » introuvable au magasin.", "sku")
-    code = v.text(data, "destination", max_length=40)
-    destination = stock.find_location(db, code)
+        raise NotFound(f"Article « {request.sku} » introuvable au magasin.", "sku")
+    destination = stock.find_location(db, request.destination)
     if destination is None:
-        raise NotFound(f"Emplacement « {code} » introuvable.", "destination")
+        raise NotFound(f"Emplacement « {request.destination} » introuvable.", "destination")
     try:
         with db.begin_nested():
             pick = stock.pick_to_destination(db, actor, item, qty, destination, now,

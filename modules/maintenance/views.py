@@ -13,7 +13,7 @@ from sqlalchemy import select
 from modules.maintenance import analysis as an
 from modules.maintenance import equipment as eq_services
 from modules.maintenance import forms as fields
-from modules.maintenance import inputs, parts, progress
+from modules.maintenance import importer, inputs, parts, progress
 from modules.maintenance import readings as rd
 from modules.maintenance import workorders as wos
 from modules.maintenance.api import period
@@ -144,7 +144,8 @@ def breakdown(code):
     db = session()
     eq = eq_services.get_equipment(db, code)
     data = dict(request.form.items(), stopped=bool(request.form.get("stopped")))
-    wo = wos.request_breakdown(db, current_actor(), eq, data, clock.now())
+    now = clock.now()
+    wo = wos.request_breakdown(db, current_actor(), eq, inputs.breakdown(data, now), now)
     flash(f"Demande OT-{wo.id} enregistrée : le service maintenance est prévenu.", "success")
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 
@@ -219,9 +220,11 @@ def hold(wo_id):
 @requires()
 @form_handler(_work_order_page)
 def results(wo_id):
+    db, actor, now = session(), current_actor(), clock.now()
     wo = _work_order(wo_id)
+    wos.authorise(db, actor, wo, wos.RESULTS, now)
     values = {k[2:]: ("ok" if val == "on" else val) for k, val in request.form.items() if k.startswith("r_")}
-    wos.record_results(session(), current_actor(), wo, values, clock.now())
+    wos.record_results(db, actor, wo, inputs.results(values), now)
     return _done(wo, "Résultats de la gamme enregistrés.")
 
 
@@ -246,8 +249,10 @@ def diagnosis(wo_id):
 @requires()
 @form_handler(_work_order_page)
 def pick_parts(wo_id):
+    db, actor, now = session(), current_actor(), clock.now()
     wo = _work_order(wo_id)
-    outcome = parts.pick_parts(session(), current_actor(), wo, dict(request.form.items()), clock.now())
+    wos.authorise(db, actor, wo, parts.PARTS, now)
+    outcome = parts.pick_parts(db, actor, wo, inputs.parts_request(dict(request.form.items())), now)
     flash(outcome.message, "success" if outcome.picked else "error")
     return redirect(url_for("maintenance.work_order", wo_id=wo.id))
 
@@ -455,7 +460,8 @@ def _new_equipment_page(error=None):
 def new_equipment():
     if request.method == "GET":
         return _new_equipment_page()
-    eq = eq_services.create_equipment(session(), current_actor(), fields.equipment_data(request.form))
+    eq = eq_services.create_equipment(session(), current_actor(),
+                                     inputs.new_equipment(fields.equipment_data(request.form)))
     flash(f"Équipement {eq.code} créé.", "success")
     return redirect(url_for("maintenance.equipment", code=eq.code))
 
@@ -472,14 +478,15 @@ def edit_equipment(code):
         return _edit_equipment_page(code)
     db = session()
     eq = eq_services.get_equipment(db, code)
-    eq_services.update_equipment(db, current_actor(), eq, fields.equipment_data(request.form))
+    change = inputs.equipment_change(fields.equipment_data(request.form))
+    eq_services.update_equipment(db, current_actor(), eq, change)
     flash(f"Équipement {eq.code} modifié.", "success")
     return redirect(url_for("maintenance.equipment", code=eq.code))
 
 
 def _import_page(error=None, created=None):
     return render_template("maintenance/import.html", **_ctx(
-        error=error, lines=getattr(error, "lines", []), created=created, columns=eq_services.IMPORT_COLUMNS))
+        error=error, lines=getattr(error, "lines", []), created=created, columns=importer.IMPORT_COLUMNS))
 
 
 @bp.route("/equipment/import", methods=["GET", "POST"])
@@ -491,7 +498,7 @@ def import_equipment():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError("Choisissez un fichier CSV ou XLSX.", "file")
-    created, _ = eq_services.import_equipment(session(), current_actor(), upload.read(), upload.filename)
+    created, _ = importer.import_equipment(session(), current_actor(), upload.read(), upload.filename)
     return _import_page(created=created)
 
 
@@ -508,6 +515,7 @@ def _plan_page(error=None):
 def new_plan():
     if request.method == "GET":
         return _plan_page()
-    plan = eq_services.create_plan(session(), current_actor(), fields.plan_data(request.form), clock.now())
+    spec = inputs.new_plan(fields.plan_data(request.form), clock.now())
+    plan = eq_services.create_plan(session(), current_actor(), spec)
     flash(f"Plan « {plan.title} » créé.", "success")
     return redirect(url_for("maintenance.equipment", code=plan.equipment.code))

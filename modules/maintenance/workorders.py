@@ -10,13 +10,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from modules.maintenance.inputs import Finish, Lockout
+from modules.maintenance.inputs import Breakdown, Finish, Lockout
 from modules.maintenance.models import (
     LOCKOUT_STEPS, WO_KINDS, CheckIntervention, Equipment, Intervention,
     PreventiveIntervention, Reading, RoutineResult, WorkOrder, LockoutStep)
 from modules.maintenance.schedule import on_completion
 from shopfloor import access
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock
@@ -24,19 +23,12 @@ from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 
-def request_breakdown(db: Session, actor: User, equipment: Equipment, data: dict, now: datetime) -> WorkOrder:
+def request_breakdown(db: Session, actor: User, equipment: Equipment, report: Breakdown, now: datetime) -> WorkOrder:
     """A breakdown reported from the floor (QR label form or API): a curative WO, requested."""
-    symptom = v.text(data, "symptom", max_length=2000)
-    stopped = v.boolean(data, "stopped", default=True)
-    kind = v.choice(data, "kind", ("curative", "palliative", "improvement"), default="curative")
-    downtime_start = v.datetime_field(data, "downtime_start", required=False) or (now if stopped else None)
-    if downtime_start and downtime_start > now:
-        raise ValidationError("Le début d'arrêt ne peut pas être dans le futur.", "downtime_start")
-    wo = WorkOrder(equipment=equipment, kind=kind, trigger="request", status="requested",
-                   title=v.text(data, "title", required=False) or f"Panne {equipment.name} : {symptom}"[:200],
-                   symptom=symptom, requested_by=actor, requested_at=now, due=now,
-                   downtime_start=downtime_start,
-                   downtime_reason=v.text(data, "downtime_reason", required=False) or ("Panne" if stopped else ""))
+    wo = WorkOrder(equipment=equipment, kind=report.kind, trigger="request", status="requested",
+                   title=report.title or f"Panne {equipment.name} : {report.symptom}"[:200],
+                   symptom=report.symptom, requested_by=actor, requested_at=now, due=now,
+                   downtime_start=report.downtime_start, downtime_reason=report.downtime_reason)
     db.add(wo)
     db.flush()
     return wo
@@ -77,6 +69,7 @@ def _require(wo: WorkOrder, *states: str, action: str) -> None:
 LOCKOUT = (("requested", "planned", "on_hold"), "consigner")
 DIAGNOSIS = (("requested", "planned", "in_progress", "on_hold"), "diagnostiquer")
 FINISH = (("in_progress",), "terminer")
+RESULTS = (("in_progress",), "saisir la gamme")
 
 
 def _corrective(wo: WorkOrder) -> None:
@@ -158,24 +151,23 @@ def hold(db: Session, actor: User, wo: WorkOrder, reason: str, now: datetime) ->
 
 
 def record_results(db: Session, actor: User, wo: WorkOrder, values: dict, now: datetime) -> list[RoutineResult]:
-    """values: {position: measured | "ok"}. Out of tolerance is flagged (and proposes a corrective WO)."""
-    _require(wo, "in_progress", action="saisir la gamme")
+    """values as inputs.results reads them: {position: measured | True | None}. Out of tolerance is
+    flagged (and proposes a corrective WO)."""
+    _require(wo, *RESULTS[0], action=RESULTS[1])
     _acting(db, actor, wo, now)
     by_position = {r.position: r for r in wo.results}
-    for key, raw in values.items():
+    for key, value in values.items():
         digits = str(key).isascii() and str(key).isdigit() and len(str(key)) <= 9
         result = by_position.get(int(key)) if digits else None
         if result is None:
             raise ValidationError(f"Opération {key} inconnue dans la gamme.", f"results.{key}")
-        if raw in (None, ""):
+        if value is None:
             continue
-        if raw is True or raw == "ok":
-            result.done = True
-            continue
-        measured = float(v.decimal({f"results.{key}": raw}, f"results.{key}"))
-        result.measured, result.done = measured, True
-        result.out_of_tolerance = ((result.minimum is not None and measured < result.minimum)
-                                   or (result.maximum is not None and measured > result.maximum))
+        result.done = True
+        if value is not True:
+            result.measured = value
+            result.out_of_tolerance = ((result.minimum is not None and value < result.minimum)
+                                       or (result.maximum is not None and value > result.maximum))
     db.flush()
     return [r for r in wo.results if r.out_of_tolerance]
 

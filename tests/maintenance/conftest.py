@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from modules.maintenance import equipment as eq_services
+from modules.maintenance import inputs
 from modules.maintenance import workorders as wos
 from modules.maintenance.inputs import Finish, Lockout
 from modules.maintenance.models import Reading
@@ -14,13 +15,14 @@ from modules.maintenance.models import Reading
 class Workshop:
     def __init__(self, db, people, now):
         self.db, self.people, self.now = db, people, now
-        self.lathe = eq_services.create_equipment(db, people.tutor, {
+        self.lathe = eq_services.create_equipment(db, people.tutor, inputs.new_equipment({
             "code": "TOUR-01", "name": "Tour conventionnel", "technologies": ["mecanique", "electrique"],
-            "criticality": "A", "energies": ["electrique"], "meters": ["hours"]})
+            "criticality": "A", "energies": ["electrique"], "meters": ["hours"]}))
         db.commit()
 
     def plan(self, **data):
-        plan = eq_services.create_plan(self.db, self.people.tutor, {"equipment": "TOUR-01", **data}, self.now)
+        plan = eq_services.create_plan(self.db, self.people.tutor,
+                                       inputs.new_plan({"equipment": "TOUR-01", **data}, self.now))
         self.db.commit()
         return plan
 
@@ -34,7 +36,8 @@ class Workshop:
         wos.record_lockout(self.db, actor, wo, Lockout(steps=tuple(("electrique", s, "") for s in
                                                                    ("separate", "lock", "tag", "purge", "verify"))), at)
         wos.start(self.db, actor, wo, at)
-        wos.record_results(self.db, actor, wo, values or {str(r.position): "ok" for r in wo.results}, at)
+        wos.record_results(self.db, actor, wo, inputs.results(values or {str(r.position): "ok" for r in wo.results}),
+                           at)
         wos.finish(self.db, actor, wo, Finish(report=report, lockout_removed=True), at + timedelta(minutes=30))
         self.db.commit()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from modules.maintenance.equipment import import_equipment
+from modules.maintenance.importer import import_equipment
 from modules.maintenance.models import Equipment
 from shopfloor.errors import ValidationError
 

@@ -191,12 +191,12 @@ def test_who_sees_a_work_order_one_rule_for_the_record_and_the_lists(db, people,
     """Nobody's yet: everyone (the queue). Taken: its technician, their tutor, admins, and the tutors
     of the equipment's site or of the intervention's site; nobody else, neither on a page nor in a list."""
     from modules.maintenance import workorders as wos
-    from modules.maintenance.inputs import Lockout
+    from modules.maintenance.inputs import Lockout, breakdown
     from shopfloor import access
     from shopfloor.auth.models import Site
     here, there = Site(name="Usine A"), Site(name="Usine B")
     db.add_all([here, there])
-    wo = wos.request_breakdown(db, people.apprentice, shop.lathe, {"symptom": "Bruit de roulement"}, now)
+    wo = wos.request_breakdown(db, people.apprentice, shop.lathe, breakdown({"symptom": "Bruit de roulement"}, now), now)
     db.commit()
 
     def sees(user):
