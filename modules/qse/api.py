@@ -55,9 +55,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
                                                      "severity": STRING, "source": STRING, "detected_at": STRING}))}))
 def list_nonconformities():
     args = request.args
-    result = ncs.register(session(), current_actor(), status=args.get("status", ""),
-                          severity=args.get("severity", ""), source=args.get("source", ""), q=args.get("q", ""),
-                          page=v.page_number(args))
+    number = v.page_number(args)
+    result = ncs.register(session(), current_actor(), page=number, **inputs.nc_filters(args))
     return jsonify({"page": result.page, "pages": result.pages, "total": result.total,
                     "items": [{"id": nc.id, "title": nc.title, "status": nc.status, "severity": nc.severity,
                                "source": nc.source, "detected_at": nc.detected_at.isoformat()} for nc in result.rows]})
@@ -256,10 +255,10 @@ def create_risk():
      response=record({**PAGE, "items": array(RISK_JSON)}))
 def list_risks():
     args = request.args
-    result = risks.register(session(), current_actor(), category=args.get("category", ""),
-                            process=args.get("process", ""),
-                            min_score=v.integer(args, "min_score", required=False, minimum=1, maximum=16),
-                            page=v.page_number(args))
+    min_score = v.integer(args, "min_score", required=False, minimum=1, maximum=16)
+    number = v.page_number(args)
+    result = risks.register(session(), current_actor(), category=inputs.risk_category(args),
+                            process=args.get("process", ""), min_score=min_score, page=number)
     return jsonify({"page": result.page, "pages": result.pages, "total": result.total,
                     "items": [risks.as_json(r) for r in result.rows]})
 

@@ -8,10 +8,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from modules.qse.inputs import NewEvent
 from modules.qse.pagination import Page, paginate
-from modules.qse.models import EVENT_KINDS, SafetyEvent
+from modules.qse.models import SafetyEvent
 from modules.stock import services as stock
 from shopfloor import clock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 
 
@@ -31,7 +30,7 @@ def events_page(db: Session, actor: User, *, kind: str = "", page: int = 1) -> P
         conditions.append(SafetyEvent.team_id == actor.team_id if actor.team_id is not None
                           else SafetyEvent.reported_by_id == actor.id)
     if kind:
-        conditions.append(SafetyEvent.kind == v.choice({"kind": kind}, "kind", tuple(EVENT_KINDS)))
+        conditions.append(SafetyEvent.kind == kind)
     query = (select(SafetyEvent).options(joinedload(SafetyEvent.reported_by)).where(*conditions)
              .order_by(SafetyEvent.at.desc(), SafetyEvent.id.desc()))
     return paginate(db, query, page, select(func.count(SafetyEvent.id)).where(*conditions))

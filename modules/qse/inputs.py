@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from modules.qse.models import (
     AUDIT_TYPES, DIRECTIONS, EVENT_KINDS, FINDING_KINDS, FREQUENCIES, NC_REQUIREMENTS, NC_SEVERITIES, NC_SOURCES,
-    OBJECTIVE_STATUSES, PESTEL, POLICY_AXES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS, SWOT, VISUALS)
+    NC_STATUSES, OBJECTIVE_STATUSES, PESTEL, POLICY_AXES, REG_COMPLIANCE, REG_DOMAINS, RISK_CATEGORIES, RISK_KINDS, SWOT, VISUALS)
 from modules.qse.standards import clause_titles, standards
 from shopfloor import clock
 from shopfloor import validation as v
@@ -572,3 +572,52 @@ def _task(row: dict, index: int) -> TaskInput:
     if (end - start) > timedelta(days=3 * 366):
         raise ValidationError(f"Ligne {index + 1} du planning : plus de trois ans.", "end")
     return TaskInput(name, start, end, milestone, v.text(row, "responsible", required=False, max_length=120))
+
+
+# -- the filters of the lists (query strings) --------------------------------------------------
+
+def _filter(args, field: str, choices) -> str:
+    """One filter of a list: "" (no filter) or one of `choices`."""
+    value = args.get(field, "")
+    return v.choice({field: value}, field, tuple(choices)) if value else ""
+
+
+def nc_filters(args) -> dict[str, str]:
+    """The non-conformity register's filters; status "active" is every NC not closed."""
+    status = args.get("status", "")
+    return {"status": status if status == "active" else _filter(args, "status", NC_STATUSES),
+            "severity": _filter(args, "severity", NC_SEVERITIES), "source": _filter(args, "source", NC_SOURCES),
+            "q": args.get("q", "")}
+
+
+def audit_filters(args) -> dict[str, str]:
+    return {"status": _filter(args, "status", ("in_progress", "done")), "process": args.get("process", "")}
+
+
+def event_kind(args) -> str:
+    return _filter(args, "kind", EVENT_KINDS)
+
+
+def regulatory_filters(args) -> dict[str, str]:
+    return {"domain": _filter(args, "domain", REG_DOMAINS), "compliance": _filter(args, "compliance", REG_COMPLIANCE),
+            "q": args.get("q", "")}
+
+
+def risk_category(args) -> str:
+    return _filter(args, "category", RISK_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class ReceptionReference:
+    number: int | None    # a reception number, or
+    delivery_note: str    # the delivery note a scanner reads on the BL
+    label: str            # as typed, for the error when it is not found
+
+
+def reception_reference(reference) -> ReceptionReference:
+    value = str(reference or "").strip()
+    if not value:
+        raise ValidationError("Indiquez le n° de réception ou le bon de livraison.", "reception")
+    if value.isdigit():
+        return ReceptionReference(v.identifier({"reception": value}, "reception"), "", value)
+    return ReceptionReference(None, value.upper(), value)

@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
-from modules.qse.inputs import Effectiveness, LotReference, NewNonConformity
-from modules.qse.models import (
-    NC_SEVERITIES, NC_SOURCES, NC_STATUSES, Finding, NonConformity, NonConformityLot)
+from modules.qse.inputs import Effectiveness, LotReference, NewNonConformity, ReceptionReference
+from modules.qse.models import NC_SEVERITIES, NC_STATUSES, Finding, NonConformity, NonConformityLot
 from modules.qse.pagination import Page, paginate
 from modules.qse.editing import can_change, editable
 from modules.stock import services as stock
@@ -19,7 +18,6 @@ from shopfloor.auth.models import User
 from shopfloor.db import lock
 from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
 from shopfloor.evidence.activities import new_activity
-from shopfloor import validation as v
 
 
 
@@ -59,17 +57,14 @@ def create_nonconformity(db: Session, actor: User, spec: NewNonConformity, now: 
     return nc
 
 
-def find_reception(db: Session, reference):
+def find_reception(db: Session, reference: ReceptionReference):
     """A reception by its number or by its delivery note (what a scanner reads on the BL)."""
-    value = str(reference or "").strip()
-    if not value:
-        raise ValidationError("Indiquez le n° de réception ou le bon de livraison.", "reception")
-    if value.isdigit():
-        reception = stock.reception(db, v.identifier({"reception": value}, "reception"))
+    if reference.number is not None:
+        reception = stock.reception(db, reference.number)
     else:
-        reception = stock.reception_by_delivery_note(db, value.upper())
+        reception = stock.reception_by_delivery_note(db, reference.delivery_note)
     if reception is None:
-        raise NotFound(f"Réception introuvable : {value}.", "reception")
+        raise NotFound(f"Réception introuvable : {reference.label}.", "reception")
     return reception
 
 
@@ -101,17 +96,17 @@ def get_nonconformity(db: Session, actor: User, nc_id: int) -> NonConformity:
 
 def register(db: Session, actor: User, *, status: str = "", severity: str = "", source: str = "", q: str = "",
              page: int = 1) -> Page:
-    """The register, newest first, filtered and paginated."""
+    """The register, newest first, filtered (as inputs.nc_filters reads them) and paginated."""
     query = select(NonConformity).options(joinedload(NonConformity.author))
     conditions = [access.visible_filter(NonConformity, actor)]
     if status == "active":
         conditions.append(NonConformity.status != "closed")
     elif status:
-        conditions.append(NonConformity.status == v.choice({"status": status}, "status", tuple(NC_STATUSES)))
+        conditions.append(NonConformity.status == status)
     if severity:
-        conditions.append(NonConformity.severity == v.choice({"severity": severity}, "severity", tuple(NC_SEVERITIES)))
+        conditions.append(NonConformity.severity == severity)
     if source:
-        conditions.append(NonConformity.source == v.choice({"source": source}, "source", tuple(NC_SOURCES)))
+        conditions.append(NonConformity.source == source)
     if q:
         conditions.append(NonConformity.title.ilike(f"%{q.strip()}%"))
     query = query.where(*conditions).order_by(NonConformity.detected_at.desc(), NonConformity.id.desc())

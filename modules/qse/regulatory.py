@@ -13,7 +13,6 @@ from modules.qse.inputs import REGULATORY_FIELDS, RegulatoryTextInput
 from modules.qse.models import REG_COMPLIANCE, REG_DOMAINS, RegulatoryText
 from modules.qse.pagination import Page, paginate
 from shopfloor import access, clock
-from shopfloor import validation as v
 from shopfloor.auth.models import User
 from shopfloor.errors import Conflict, Forbidden
 from shopfloor.notifications.services import notify_many
@@ -51,10 +50,9 @@ def get_text(db: Session, text_id: int) -> RegulatoryText:
 def _conditions(domain: str, compliance: str, q: str) -> list:
     conditions = []
     if domain:
-        conditions.append(RegulatoryText.domain == v.choice({"domain": domain}, "domain", tuple(REG_DOMAINS)))
+        conditions.append(RegulatoryText.domain == domain)
     if compliance:
-        conditions.append(RegulatoryText.compliance == v.choice({"compliance": compliance}, "compliance",
-                                                                tuple(REG_COMPLIANCE)))
+        conditions.append(RegulatoryText.compliance == compliance)
     if q:
         pattern = f"%{q.strip()}%"
         conditions.append(or_(RegulatoryText.reference.ilike(pattern), RegulatoryText.title.ilike(pattern)))

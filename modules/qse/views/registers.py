@@ -39,7 +39,8 @@ def nonconformities():
     filters = {k: request.args.get(k, "") for k in ("status", "severity", "source", "q")}
 
     def page():
-        result = ncs.register(session(), current_actor(), page=v.page_number(request.args), **filters)
+        result = ncs.register(session(), current_actor(), page=v.page_number(request.args),
+                              **inputs.nc_filters(filters))
         return render_template("qse/nonconformities.html", result=result, filters=filters)
     return or_back_to("qse.nonconformities", page)
 
@@ -60,7 +61,7 @@ def new_nonconformity():
     def act():
         nonlocal reception
         reference = form.get("reception", "").strip()
-        reception = ncs.find_reception(db, reference) if reference else None
+        reception = ncs.find_reception(db, inputs.reception_reference(reference)) if reference else None
         if request.method != "POST":
             return render()
         data = {k: form.get(k, "") for k in NC_FIELDS}
@@ -129,8 +130,8 @@ def audits_list():
     args = request.args
 
     def page():
-        result = audits.audits_page(session(), current_actor(), status=args.get("status", ""),
-                                    process=args.get("process", ""), page=v.page_number(args))
+        filters = inputs.audit_filters(args)
+        result = audits.audits_page(session(), current_actor(), page=v.page_number(args), **filters)
         return render_template("qse/audits.html", result=result, args=args)
     return or_back_to("qse.audits_list", page)
 
@@ -276,12 +277,13 @@ RISK_FIELDS = ("title", "process", "category", "kind", "description", "likelihoo
 @requires()
 def risks_list():
     db, args, me = session(), request.args, current_actor()
-    category, process = args.get("category", ""), args.get("process", "")
+    process = args.get("process", "")
 
     def page():
         min_score = v.integer(args, "min_score", required=False, minimum=1, maximum=16)
-        result = risks.register(db, me, category=category, process=process, min_score=min_score,
-                                page=v.page_number(args))
+        number = v.page_number(args)
+        category = inputs.risk_category(args)
+        result = risks.register(db, me, category=category, process=process, min_score=min_score, page=number)
         figure = risks.heat_map_figure(risks.heat_counts(db, me, category=category, process=process))
         return render_template("qse/risks.html", result=result, args=args, figure=figure,
                                processes=risks.processes(db), level=risks.level, level_labels=risks.LEVEL_LABELS)
@@ -319,7 +321,8 @@ def risk(risk_id: int):
 def _events_page(error=None):
     db, me = session(), current_actor()
     today, kind = clock.paris_day(), request.args.get("kind", "")
-    result = events.events_page(db, me, kind=kind, page=v.page_number(request.args))
+    number = v.page_number(request.args)
+    result = events.events_page(db, me, kind=inputs.event_kind(request.args), page=number)
     return render_template("qse/events.html", result=result, error=error, form=request.form, kind=kind,
                            days=events.days_without_accident(db, today, me.team_id),
                            near_misses=events.count_in_month(db, "near_miss", today, me.team_id),
@@ -351,7 +354,8 @@ def regulatory_list():
     filters = {k: request.args.get(k, "") for k in REGULATORY_FILTERS}
 
     def page():
-        result = regulatory.register(session(), page=v.page_number(request.args), **filters)
+        number = v.page_number(request.args)
+        result = regulatory.register(session(), page=number, **inputs.regulatory_filters(filters))
         return render_template("qse/regulatory.html", result=result, filters=filters, today=clock.paris_day())
     return or_back_to("qse.regulatory_list", page)
 
@@ -359,7 +363,7 @@ def regulatory_list():
 @bp.get("/regulatory/export.csv")
 @requires()
 def regulatory_export():
-    content = regulatory.export_csv(session(), **{k: request.args.get(k, "") for k in REGULATORY_FILTERS})
+    content = regulatory.export_csv(session(), **inputs.regulatory_filters(request.args))
     return Response(content, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="veille-reglementaire.csv"'})
 
