@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from dashboards import indicators as ind
-from dashboards import read, services
+from dashboards import inputs, read, services
 from dashboards.models import LETTERS
 from shopfloor.api import (ARRAY, BOOLEAN, INTEGER, NUMBER, STRING, api_blueprint, array, body, doc,
                            nullable, record)
@@ -85,10 +85,8 @@ def create_board():
 def create_entry(board_id: int):
     data, db = body(), session()
     board = services.get_board(db, board_id)
-    entry = services.record_entry(db, current_actor(), board, indicator=text(data, "indicator", max_length=80),
-                                  day=date_field(data, "date"), value=data.get("value"),
-                                  comment=text(data, "comment", required=False, max_length=2000),
-                                  today=clock.paris_day())
+    services.check_may_enter(current_actor(), board)
+    entry = services.record_entry(db, current_actor(), board, inputs.entry(data), clock.paris_day())
     return jsonify({"id": entry.id, "board": board.id, "indicator": entry.indicator_key,
                     "date": entry.day.isoformat(), "value": entry.value, "comment": entry.comment}), 201
 

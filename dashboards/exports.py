@@ -13,9 +13,6 @@ from sqlalchemy.orm import Session
 from dashboards import indicators as ind
 from dashboards import read, services
 from dashboards.models import LETTER_LABELS, Board, Meeting, Problem
-from shopfloor import clock
-from shopfloor.errors import ValidationError
-from shopfloor.validation import parse_date
 
 FILLS = {"green": "B2F2BB", "orange": "FFD8A8", "red": "FFA8A8", "grey": "E9ECEF"}
 
@@ -23,16 +20,6 @@ FILLS = {"green": "B2F2BB", "orange": "FFD8A8", "red": "FFA8A8", "grey": "E9ECEF
 CROSS = ([(0, c) for c in (2, 3, 4)] + [(1, c) for c in (2, 3, 4)]
          + [(r, c) for r in (2, 3, 4) for c in range(7)]
          + [(5, c) for c in (2, 3, 4)] + [(6, c) for c in (2, 3, 4)])
-
-
-def parse_month(value: str | None, today: date) -> date:
-    """'YYYY-MM' → the first day of that month (default: this month); never a month to come."""
-    if not value:
-        return clock.month_start(today)
-    first = parse_date(f"{value}-01" if len(str(value)) == 7 else value, "month").replace(day=1)
-    if first > today:
-        raise ValidationError("Ce mois n'a pas encore commencé.", "month")
-    return first
 
 
 def month_view(db: Session, board: Board, first: date, today: date) -> dict:

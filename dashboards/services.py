@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
+from dashboards.inputs import NewEntry
 from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, IndicatorDefinition, Problem
 from shopfloor import access, clock
 from shopfloor.auth.models import Team, User
@@ -155,11 +156,16 @@ def _check_manual_value(key: str, value: float) -> None:
         raise ValidationError("Humeur : une note de 1 à 5.", "value")
 
 
-def record_entry(db: Session, actor: User, board: Board, *, indicator: str, day: date, value, comment: str,
-                 today: date) -> DailyValue:
-    """Enter (or correct) a manual indicator's value for a day; one value per board, indicator and day."""
+def check_may_enter(actor: User, board: Board) -> None:
+    """The board's team, a tutor or an admin enters its values (the handlers check it before parsing)."""
     if not can_enter(actor, board):
         raise Forbidden("Seule l'équipe du tableau, un tuteur ou un administrateur peut y saisir.", "board_id")
+
+
+def record_entry(db: Session, actor: User, board: Board, spec: NewEntry, today: date) -> DailyValue:
+    """Enter (or correct) a manual indicator's value for a day; one value per board, indicator and day."""
+    check_may_enter(actor, board)
+    indicator, day, number = spec.indicator, spec.day, spec.value
     row = next((r for r in board.rows if r.indicator_key == indicator), None)
     if row is None:
         raise ValidationError(f"L'indicateur {indicator!r} ne figure pas sur ce tableau.", "indicator")
@@ -170,21 +176,18 @@ def record_entry(db: Session, actor: User, board: Board, *, indicator: str, day:
         raise ValidationError(f"{info.label} est calculé par son module : il ne se saisit pas.", "indicator")
     if day > today:
         raise ValidationError("On ne saisit pas un indicateur pour un jour à venir.", "date")
-    number = float(parse_decimal({"value": value}, "value"))
     _check_manual_value(indicator, number)
     unit = (info.unit or "").strip().lower()
     if unit == "%" and not 0 <= number <= 100:
         raise ValidationError("Le champ « value » est un pourcentage : de 0 à 100.", "value")
     if unit in COUNT_UNITS and (number < 0 or not number.is_integer()):
         raise ValidationError(f"Le champ « value » compte des {info.unit} : un nombre entier positif ou nul.", "value")
-    if len(comment or "") > 2000:
-        raise ValidationError("Le commentaire dépasse 2000 caractères.", "comment")
     entry = db.scalar(select(DailyValue).where(DailyValue.board_id == board.id, DailyValue.indicator_key == indicator,
                                                DailyValue.day == day))
     if entry is None:
         entry = DailyValue(board_id=board.id, indicator_key=indicator, day=day)
         db.add(entry)
-    entry.value, entry.comment, entry.source, entry.author_id = number, (comment or "").strip(), "manual", actor.id
+    entry.value, entry.comment, entry.source, entry.author_id = number, spec.comment, "manual", actor.id
     db.flush()
     return entry
 

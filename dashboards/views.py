@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from dashboards import exports, figures, meetings, read, screens, services
+from dashboards import exports, figures, inputs, meetings, read, screens, services
 from dashboards import indicators as ind
 from dashboards.models import LETTERS, LEVELS, Meeting
 from shopfloor import access, clock
@@ -120,11 +120,8 @@ def board(board_id: int):
 def board_entry(board_id: int):
     db = session()
     board = services.get_board(db, board_id)
-    entry = services.record_entry(db, current_actor(), board,
-                                  indicator=v.text(request.form, "indicator", max_length=80),
-                                  day=v.date_field(request.form, "date"), value=request.form.get("value"),
-                                  comment=v.text(request.form, "comment", required=False, max_length=2000),
-                                  today=clock.paris_day())
+    services.check_may_enter(current_actor(), board)
+    entry = services.record_entry(db, current_actor(), board, inputs.entry(request.form), clock.paris_day())
     flash(f"Valeur enregistrée pour le {entry.day:%d/%m/%Y}.", "success")
     return redirect(url_for("dashboards.board", board_id=board.id, date=entry.day.isoformat()))
 
@@ -157,7 +154,7 @@ def trends(board_id: int):
 def export_xlsx(board_id: int):
     db = session()
     board = services.get_board(db, board_id)
-    first = exports.parse_month(request.args.get("month"), clock.paris_day())
+    first = inputs.month(request.args, clock.paris_day())
     content = exports.month_xlsx(db, board, first, clock.paris_day())
     name = f"aic-{board.id}-{first:%Y-%m}.xlsx"
     return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -169,7 +166,7 @@ def export_xlsx(board_id: int):
 def print_month(board_id: int):
     db = session()
     board = services.get_board(db, board_id)
-    first = exports.parse_month(request.args.get("month"), clock.paris_day())
+    first = inputs.month(request.args, clock.paris_day())
     return render_template("dashboards/print.html", board=board, first=first,
                            view=exports.month_view(db, board, first, clock.paris_day()),
                            problems=exports.month_problems(db, board, first))

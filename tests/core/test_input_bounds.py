@@ -344,7 +344,7 @@ def test_a_database_overflow_the_backstop_missed_is_a_422_never_a_500(app, clien
 # -- meaningful ranges of a manual AIC indicator --------------------------------------------------
 
 def test_manual_indicator_values_keep_to_their_unit(db, people, now):
-    from dashboards import services as boards
+    from dashboards import inputs, services as boards
     from dashboards.models import DailyValue
     today = date(2026, 11, 20)
     errors = boards.define_indicator(db, people.tutor, label="Erreurs de picking", letter="Q", unit="erreurs",
@@ -358,13 +358,14 @@ def test_manual_indicator_values_keep_to_their_unit(db, people, now):
     for key, value in [(errors.key, "2.5"), (errors.key, -1), (share.key, "100.5"), (share.key, -3),
                        (errors.key, "1e400")]:
         with pytest.raises(ValidationError) as refused:
-            boards.record_entry(db, people.tutor, board, indicator=key, day=today, value=value, comment="",
-                                today=today)
+            boards.record_entry(db, people.tutor, board, inputs.entry({"indicator": key, "date": today, "value": value}),
+                                today)
         assert refused.value.field == "value", (key, value)
     db.rollback()
     assert _count(db, DailyValue) == 0
-    boards.record_entry(db, people.tutor, board, indicator=errors.key, day=today, value=3, comment="", today=today)
-    boards.record_entry(db, people.tutor, board, indicator=share.key, day=today, value="97,5", comment="",
-                        today=today)
+    boards.record_entry(db, people.tutor, board, inputs.entry({"indicator": errors.key, "date": today, "value": 3}),
+                        today)
+    boards.record_entry(db, people.tutor, board, inputs.entry({"indicator": share.key, "date": today, "value": "97,5"}),
+                        today)
     db.commit()
     assert _count(db, DailyValue) == 2

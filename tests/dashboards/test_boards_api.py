@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from dashboards import read, services
+from dashboards import inputs, read, services
 from dashboards.models import Board, BoardRow, DailyValue
 from tests.conftest import fresh
 from tests.dashboards.conftest import TODAY
@@ -163,7 +163,7 @@ def test_manual_indicator_defined_by_a_team(client, db, people, org):
 def test_indicators_from_two_modules(client, db, people, org, now):
     """improvement.late_actions and stock.value land on a board: live today, snapshots for past days."""
     from modules.improvement.services import create_action
-    from modules.stock import ledger
+    from modules.stock import inputs as stock_inputs, ledger
     from modules.stock.masterdata import create_item, create_location
     from modules.stock.models import Lot
 
@@ -171,8 +171,8 @@ def test_indicators_from_two_modules(client, db, people, org, now):
     for title in ("Refaire le marquage au sol", "Changer la batterie du chariot"):
         create_action(db, people.tutor, title=title, deliverable="fait", owner=people.apprentice,
                       due=TODAY - timedelta(days=3), now=long_ago, team_id=org.logistics.id)
-    item = create_item(db, {"sku": "JT-20", "name": "Joint torique 20 mm", "unit_cost": "12.5"})
-    shelf = create_location(db, {"code": "A-01-02-3", "kind": "storage"})
+    item = create_item(db, stock_inputs.item({"sku": "JT-20", "name": "Joint torique 20 mm", "unit_cost": "12.5"}))
+    shelf = create_location(db, stock_inputs.location({"code": "A-01-02-3", "kind": "storage"}))
     lot = Lot(item_id=item.id, number="L1")
     db.add(lot)
     db.flush()
@@ -225,14 +225,14 @@ def test_workshop_board_aggregates_team_safety_and_mood(db, people, org):
     other = org.board(people.tutor, name="Maintenance AIC", team="Maintenance", parent_id=workshop.id)
     for board, safety, mood in ((team_board, 0, 5), (other, 2, 3)):
         for key, value in (("aic.safety", safety), ("aic.mood", mood)):
-            services.record_entry(db, people.tutor, board, indicator=key, day=TODAY, value=value, comment="",
-                                  today=TODAY)
+            services.record_entry(db, people.tutor, board,
+                                  inputs.entry({"indicator": key, "date": TODAY, "value": value}), TODAY)
     db.commit()
     rows = {r["indicator"]: r for r in read.board_data(db, workshop, TODAY, TODAY)["rows"]}
     assert (rows["aic.safety"]["value"], rows["aic.safety"]["status"]) == (2.0, "red")   # the worst event
     assert (rows["aic.mood"]["value"], rows["aic.mood"]["status"]) == (4.0, "green")      # the mean mood
     # the workshop's own entry wins over the aggregate
-    services.record_entry(db, people.tutor, workshop, indicator="aic.safety", day=TODAY, value=1, comment="",
-                          today=TODAY)
+    services.record_entry(db, people.tutor, workshop,
+                          inputs.entry({"indicator": "aic.safety", "date": TODAY, "value": 1}), TODAY)
     rows = {r["indicator"]: r for r in read.board_data(db, workshop, TODAY, TODAY)["rows"]}
     assert rows["aic.safety"]["value"] == 1.0

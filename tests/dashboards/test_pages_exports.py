@@ -5,7 +5,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from dashboards import services
+from dashboards import inputs, services
 from dashboards.models import Board, DailyValue
 from tests.conftest import fresh, login
 from tests.dashboards.conftest import TODAY
@@ -14,10 +14,10 @@ from tests.dashboards.conftest import TODAY
 def _fill(db, people, board):
     for n, (safety, mood) in enumerate([(0, 4), (1, 3), (2, 5)]):
         day = TODAY - timedelta(days=n)
-        services.record_entry(db, people.tutor, board, indicator="aic.safety", day=day, value=safety, comment="",
-                              today=TODAY)
-        services.record_entry(db, people.tutor, board, indicator="aic.mood", day=day, value=mood, comment="",
-                              today=TODAY)
+        services.record_entry(db, people.tutor, board,
+                              inputs.entry({"indicator": "aic.safety", "date": day, "value": safety}), TODAY)
+        services.record_entry(db, people.tutor, board,
+                              inputs.entry({"indicator": "aic.mood", "date": day, "value": mood}), TODAY)
     db.commit()
 
 

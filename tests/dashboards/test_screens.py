@@ -26,8 +26,9 @@ def test_token_is_long_random_and_stored_hashed(db, people, org):
 def test_screen_shows_its_boards_without_login(client, db, people, org):
     board = org.board(people.tutor)
     other = org.board(people.tutor, name="Maintenance AIC", team="Maintenance")
-    from dashboards import services
-    services.record_entry(db, people.tutor, board, indicator="aic.safety", day=TODAY, value=0, comment="", today=TODAY)
+    from dashboards import inputs, services
+    services.record_entry(db, people.tutor, board, inputs.entry({"indicator": "aic.safety", "date": TODAY, "value": 0}),
+                          TODAY)
     db.commit()
     _, token = _screen(db, people, [board])
     page = client.get(f"/screen/{token}")

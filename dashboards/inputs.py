@@ -1,0 +1,39 @@
+"""Raw input → the typed values the dashboards' services take (issue 13: input is parsed in handlers).
+
+A page's form, an API body or a query string is read here with shopfloor.validation, every error naming
+its field; the services keep the rules that need the board, its indicators or the day."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from shopfloor import clock
+from shopfloor import validation as v
+from shopfloor.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    indicator: str
+    day: date
+    value: float
+    comment: str = ""
+
+
+def entry(data) -> NewEntry:
+    """A manual indicator's value for a day, from the board's form or the API body."""
+    indicator = v.text(data, "indicator", max_length=80)
+    day = v.date_field(data, "date")
+    return NewEntry(indicator=indicator, day=day, value=float(v.decimal(data, "value")),
+                    comment=v.text(data, "comment", required=False, max_length=2000))
+
+
+def month(args, today: date) -> date:
+    """`?month=YYYY-MM` → the first day of that month (default: this month); never a month to come."""
+    value = args.get("month")
+    if not value:
+        return clock.month_start(today)
+    first = v.parse_date(f"{value}-01" if len(str(value)) == 7 else value, "month").replace(day=1)
+    if first > today:
+        raise ValidationError("Ce mois n'a pas encore commencé.", "month")
+    return first
