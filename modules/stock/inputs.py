@@ -303,6 +303,25 @@ def correction(data: dict) -> Correction:
     return Correction(qty, v.text(data, "reason", max_length=CORRECTION_REASON_MAX))  # no NUL, no lone surrogate
 
 
+# -- Labels ------------------------------------------------------------------------------
+
+LABEL_FORMATS = {"code128": "Code 128", "qr": "QR code"}
+
+
+@dataclass(frozen=True)
+class LabelSheet:
+    key: str               # a location code prefix or an item reference, upper case
+    fmt: str               # a key of LABEL_FORMATS
+
+
+def label_sheet(args: dict, field: str) -> LabelSheet:
+    """A sheet's query: the prefix (or sku) in `field` and the symbol's format."""
+    fmt = args.get("format", "code128")
+    if fmt not in LABEL_FORMATS:
+        raise ValidationError("Le format vaut « code128 » ou « qr ».", "format")
+    return LabelSheet(key=(args.get(field, "") or "").strip().upper(), fmt=fmt)
+
+
 # -- Shipping ----------------------------------------------------------------------------
 
 MAX_SHIPMENT_LINES = 50

@@ -19,9 +19,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shopfloor.errors import ValidationError
+from modules.stock.inputs import LABEL_FORMATS
 from modules.stock.models import LOCATION_KINDS, Item, Location, Lot
 
-FORMATS = {"code128": "Code 128", "qr": "QR code"}
+FORMATS = LABEL_FORMATS
 MAX_LABELS = 240  # ten A4 sheets of 24
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 CODE128_OPTIONS = {"module_width": 0.3, "module_height": 11.0, "quiet_zone": 3.0, "font_size": 0,
@@ -48,8 +49,7 @@ def qr_svg(data: str) -> str:
 
 
 def symbol(data: str, fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ValidationError("Le format vaut « code128 » ou « qr ».", "format")
+    """`fmt` a key of FORMATS (inputs.label_sheet checks it)."""
     return qr_svg(data) if fmt == "qr" else code128_svg(data)
 
 
@@ -61,8 +61,8 @@ class Label:
 
 
 def location_labels(db: Session, prefix: str, fmt: str) -> list[Label]:
-    """Labels of the active locations whose code is `prefix` or starts with `prefix-` (all when empty)."""
-    prefix = (prefix or "").strip().upper()
+    """Labels of the active locations whose code is `prefix` (upper case, from inputs.label_sheet) or starts
+    with `prefix-` (all when empty)."""
     query = select(Location).where(Location.active.is_(True)).order_by(Location.code).limit(MAX_LABELS)
     if prefix:
         query = query.where(or_(Location.code == prefix, Location.code.like(prefix + "-%")))
@@ -73,11 +73,10 @@ def location_labels(db: Session, prefix: str, fmt: str) -> list[Label]:
 
 
 def lot_labels(db: Session, sku: str, fmt: str) -> list[Label]:
-    """Labels of an item's lots, latest first."""
-    code = (sku or "").strip().upper()
-    item = db.scalars(select(Item).where(Item.sku == code)).one_or_none() if code else None
+    """Labels of an item's lots, latest first; `sku` upper case, from inputs.label_sheet."""
+    item = db.scalars(select(Item).where(Item.sku == sku)).one_or_none() if sku else None
     if item is None:
-        raise ValidationError(f"Article « {code} » inconnu." if code else "Indiquez la référence article.", "sku")
+        raise ValidationError(f"Article « {sku} » inconnu." if sku else "Indiquez la référence article.", "sku")
     lots = list(db.scalars(select(Lot).where(Lot.item_id == item.id).order_by(Lot.received_at.desc(), Lot.id.desc())
                            .limit(MAX_LABELS)))
     if not lots:

@@ -7,7 +7,7 @@ from flask import render_template, request
 from shopfloor.auth.permissions import requires
 from shopfloor.db import session
 from shopfloor.forms import on_error
-from modules.stock import labels
+from modules.stock import inputs, labels
 from modules.stock.views.common import ALL, bp
 
 
@@ -19,18 +19,21 @@ def labels_page():
     return render_template("stock/labels.html", formats=labels.FORMATS)
 
 
-def _label_sheet(build, kind: str):
-    fmt = request.args.get("format", "code128")
-
+def _label_sheet(build, kind: str, field: str):
     def render(error):
         return render_template("stock/labels.html", formats=labels.FORMATS, error=error, kind=kind, form=request.args)
-    return on_error(render, lambda: render_template("stock/label_sheet.html", labels=build(fmt), kind=kind, fmt=fmt))
+
+    def sheet():
+        query = inputs.label_sheet(request.args, field)
+        return render_template("stock/label_sheet.html", labels=build(session(), query.key, query.fmt), kind=kind,
+                               fmt=query.fmt)
+    return on_error(render, sheet)
 
 
 @bp.get("/labels/locations")
 @requires(*ALL)
 def location_labels():
-    return _label_sheet(lambda fmt: labels.location_labels(session(), request.args.get("prefix", ""), fmt), "locations")
+    return _label_sheet(labels.location_labels, "locations", "prefix")
 
 
 @bp.get("/labels/lots")
@@ -38,4 +41,4 @@ def location_labels():
 def lot_labels():
     if not request.args.get("sku"):
         return render_template("stock/labels.html", formats=labels.FORMATS, kind="lots", form=request.args)
-    return _label_sheet(lambda fmt: labels.lot_labels(session(), request.args.get("sku", ""), fmt), "lots")
+    return _label_sheet(labels.lot_labels, "lots", "sku")
