@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
 from dashboards import meetings, screens
+from dashboards.inputs import NewScreen
 from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition
 from shopfloor.auth.models import Team, User
 from shopfloor import clock
@@ -85,8 +86,8 @@ def load(db: Session, now: datetime) -> list[str]:
     _history(db, boards, today)
     _meetings(db, boards, now)
     admin = db.scalar(select(User).where(User.username == "admin"))
-    screen, token = screens.create_screen(db, admin, name="Écran allée centrale", refresh_seconds=60, cycle_seconds=30,
-                                          board_ids=[boards[WORKSHOP].id, boards["Logistique – AIC équipe"].id])
+    screen, token = screens.create_screen(db, admin, NewScreen(
+        name="Écran allée centrale", board_ids=[boards[WORKSHOP].id, boards["Logistique – AIC équipe"].id]))
     return [f"écran AIC « {screen.name} » : /screen/{token}"]
 
 

@@ -28,6 +28,40 @@ def entry(data) -> NewEntry:
                     comment=v.text(data, "comment", required=False, max_length=2000))
 
 
+@dataclass(frozen=True)
+class NewScreen:
+    name: str
+    board_ids: list[int]
+    refresh_seconds: int = 60
+    cycle_seconds: int = 30
+
+
+def board_ids(raw_ids) -> list[int]:
+    """The boards a screen shows, in order, each once."""
+    if not isinstance(raw_ids, (list, tuple)) or not raw_ids:
+        raise ValidationError("Choisissez au moins un tableau à afficher.", "boards")
+    ids = []
+    for raw in raw_ids:
+        try:
+            board_id = int(raw)
+            if not 1 <= board_id <= v.ID_MAX:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValidationError(f"Tableau invalide : {raw!r}.", "boards") from None
+        if board_id not in ids:
+            ids.append(board_id)
+    return ids
+
+
+def screen(form) -> NewScreen:
+    """A workshop screen from the admin's form (the boards are a multi-valued field)."""
+    name = v.text(form, "name", max_length=120)
+    refresh = v.integer(form, "refresh_seconds", minimum=10, maximum=3600)
+    cycle = v.integer(form, "cycle_seconds", minimum=5, maximum=3600)
+    return NewScreen(name=name, board_ids=board_ids(form.getlist("boards")), refresh_seconds=refresh,
+                     cycle_seconds=cycle)
+
+
 def month(args, today: date) -> date:
     """`?month=YYYY-MM` → the first day of that month (default: this month); never a month to come."""
     value = args.get("month")

@@ -8,48 +8,29 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboards.inputs import NewScreen
 from dashboards.models import Board, Screen
 from shopfloor.auth.models import User
 from shopfloor import access
 from shopfloor.errors import Conflict, ValidationError
-from shopfloor.validation import ID_MAX
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _board_ids(db: Session, board_ids) -> list[int]:
-    if not isinstance(board_ids, (list, tuple)) or not board_ids:
-        raise ValidationError("Choisissez au moins un tableau à afficher.", "boards")
-    ids = []
-    for raw in board_ids:
-        try:
-            board_id = int(raw)
-            if not 1 <= board_id <= ID_MAX:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValidationError(f"Tableau invalide : {raw!r}.", "boards") from None
+def _check_boards(db: Session, board_ids: list[int]) -> None:
+    for board_id in board_ids:
         if db.get(Board, board_id) is None:
             raise ValidationError(f"Tableau {board_id} introuvable.", "boards")
-        if board_id not in ids:
-            ids.append(board_id)
-    return ids
 
 
-def create_screen(db: Session, actor: User, *, name: str, board_ids, refresh_seconds: int = 60,
-                  cycle_seconds: int = 30) -> tuple[Screen, str]:
+def create_screen(db: Session, actor: User, spec: NewScreen) -> tuple[Screen, str]:
     """Register a screen; the clear token exists only in the return value (show it once)."""
-    name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise ValidationError("Le nom de l'écran est obligatoire (120 caractères au plus).", "name")
-    if not isinstance(refresh_seconds, int) or not 10 <= refresh_seconds <= 3600:
-        raise ValidationError("L'actualisation se fait toutes les 10 à 3600 secondes.", "refresh_seconds")
-    if not isinstance(cycle_seconds, int) or not 5 <= cycle_seconds <= 3600:
-        raise ValidationError("Chaque tableau reste affiché de 5 à 3600 secondes.", "cycle_seconds")
+    _check_boards(db, spec.board_ids)
     token = secrets.token_urlsafe(32)
-    screen = Screen(name=name, token_hash=_hash(token), prefix=token[:6], board_ids=_board_ids(db, board_ids),
-                    refresh_seconds=refresh_seconds, cycle_seconds=cycle_seconds, created_by_id=actor.id)
+    screen = Screen(name=spec.name, token_hash=_hash(token), prefix=token[:6], board_ids=list(spec.board_ids),
+                    refresh_seconds=spec.refresh_seconds, cycle_seconds=spec.cycle_seconds, created_by_id=actor.id)
     db.add(screen)
     db.flush()
     return screen, token

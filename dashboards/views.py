@@ -325,11 +325,7 @@ def _screens_page(error: DomainError | None = None, created=None) -> str:
 def screens_page():
     if request.method == "GET":
         return _screens_page()
-    screen, token = screens.create_screen(
-        session(), current_actor(), name=v.text(request.form, "name", max_length=120),
-        board_ids=request.form.getlist("boards"),
-        refresh_seconds=v.integer(request.form, "refresh_seconds", minimum=10, maximum=3600),
-        cycle_seconds=v.integer(request.form, "cycle_seconds", minimum=5, maximum=3600))
+    screen, token = screens.create_screen(session(), current_actor(), inputs.screen(request.form))
     return _screens_page(created=(screen, token, url_for("dashboards_screen.screen", token=token, _external=True)))
 
 

@@ -3,13 +3,15 @@
 from sqlalchemy import select
 
 from dashboards import screens
+from dashboards.inputs import NewScreen
 from dashboards.models import Screen
 from tests.conftest import fresh, login
 from tests.dashboards.conftest import TODAY
 
 
 def _screen(db, people, boards):
-    screen, token = screens.create_screen(db, people.admin, name="Allée centrale", board_ids=[b.id for b in boards])
+    screen, token = screens.create_screen(db, people.admin, NewScreen(name="Allée centrale",
+                                                                      board_ids=[b.id for b in boards]))
     db.commit()
     return screen, token
 
