@@ -206,8 +206,7 @@ def patch_problem(problem_id: int):
 def add_cause(problem_id: int):
     data, db = body(), session()
     sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
-    cause = services.add_cause(db, current_actor(), sheet, v.text(data, "category", max_length=20),
-                               v.text(data, "text", max_length=300))
+    cause = services.add_cause(db, current_actor(), sheet, inputs.cause(data))
     return jsonify({"id": cause.id, "category": cause.category, "text": cause.text, "weight": cause.weight}), 201
 
 
@@ -220,7 +219,7 @@ def cause_votes(problem_id: int, cause_id: int):
     data, db = body(), session()
     sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
     cause = services.sheet_cause(sheet, cause_id)
-    voter = v.text(data, "voter", required=False, max_length=120)
+    voter = inputs.voter(data)
     if request.method == "DELETE":
         services.unvote(db, current_actor(), sheet, cause, voter)
     else:
@@ -237,8 +236,8 @@ def cause_votes(problem_id: int, cause_id: int):
 def add_why(problem_id: int):
     data, db = body(), session()
     sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
-    why = services.add_why(db, current_actor(), sheet, v.text(data, "answer", max_length=300),
-                           v.text(data, "question", required=False, max_length=300))
+    why = inputs.why(data)
+    why = services.add_why(db, current_actor(), sheet, why.answer, why.question)
     return jsonify({"position": why.position, "question": why.question, "answer": why.answer,
                     "root_cause": sheet.root_cause}), 201
 

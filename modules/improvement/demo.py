@@ -37,7 +37,7 @@ def load(db: Session, now: datetime) -> None:
 def _causes(db, author, sheet, causes, when, voters=("Karim (chef d'équipe)", "Julie (opératrice)", "Marc")):
     created = []
     for family, label, votes in causes:
-        cause = services.add_cause(db, author, sheet, family, label)
+        cause = services.add_cause(db, author, sheet, inputs.NewCause(family, label))
         for voter in voters[:votes]:
             services.vote(db, author, sheet, cause, when, voter)
         created.append(cause)

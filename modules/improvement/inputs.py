@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modules.improvement.models import IDEA_STATUSES, STANDARD_KINDS
+from modules.improvement.models import CATEGORIES_5M, IDEA_STATUSES, STANDARD_KINDS
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
@@ -190,3 +190,34 @@ def standard(data) -> NewStandard:
 def step(data) -> NewStep:
     return NewStep(text=v.text(data, "text", max_length=1000),
                    key_point=v.text(data, "key_point", required=False, max_length=500))
+
+
+# -- problem sheets: Ishikawa, bâtonnage, 5 pourquoi ------------------------------------------
+
+@dataclass(frozen=True)
+class NewCause:
+    category: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NewWhy:
+    answer: str
+    question: str
+
+
+def cause(data) -> NewCause:
+    category = data.get("category", "")
+    if category not in CATEGORIES_5M:
+        raise ValidationError(f"Famille 5M attendue : {', '.join(CATEGORIES_5M)}.", "category")
+    return NewCause(category=category, text=v.text(data, "text", max_length=300))
+
+
+def voter(data) -> str:
+    """A colleague named on the shared tablet (empty: the actor votes)."""
+    return v.text(data, "voter", required=False, max_length=120)
+
+
+def why(data) -> NewWhy:
+    return NewWhy(answer=v.text(data, "answer", max_length=300),
+                  question=v.text(data, "question", required=False, max_length=300))

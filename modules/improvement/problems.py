@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from modules.improvement.actions import create_action, origin_actions
-from modules.improvement.models import CATEGORIES_5M, METHODS, Action, Cause, CauseVote, ProblemSheet, Why
+from modules.improvement.inputs import NewCause
+from modules.improvement.models import METHODS, Action, Cause, CauseVote, ProblemSheet, Why
 from modules.improvement.pareto import clean_items
 from shopfloor import access
 from shopfloor.auth.models import User
@@ -149,12 +150,9 @@ def update_problem(db: Session, actor: User, sheet: ProblemSheet, changes: dict)
 
 # -- Ishikawa and bâtonnage -----------------------------------------------------------
 
-def add_cause(db: Session, actor: User, sheet: ProblemSheet, category: str, cause_text: str) -> Cause:
+def add_cause(db: Session, actor: User, sheet: ProblemSheet, spec: NewCause) -> Cause:
     _participant(db, actor, sheet)
-    if category not in CATEGORIES_5M:
-        raise ValidationError(f"Famille 5M attendue : {', '.join(CATEGORIES_5M)}.", "category")
-    cause = Cause(sheet=sheet, category=category, text=text({"text": cause_text}, "text", max_length=300),
-                  weight=0, created_by_id=actor.id)
+    cause = Cause(sheet=sheet, category=spec.category, text=spec.text, weight=0, created_by_id=actor.id)
     db.add(cause)
     db.flush()
     return cause
@@ -170,7 +168,7 @@ def sheet_cause(sheet: ProblemSheet, cause_id) -> Cause:
 def vote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, now: datetime, voter_label: str = "") -> Cause:
     """One bâton for the cause, once per person (the actor, or a colleague named on the shared tablet)."""
     _participant(db, actor, sheet)
-    label = text({"voter": voter_label}, "voter", required=False, max_length=120)
+    label = voter_label
     if db.scalar(select(CauseVote.id).where(CauseVote.cause_id == cause.id, CauseVote.voter_id == actor.id,
                                             CauseVote.voter_label == label)):
         raise Conflict(f"{label or 'Vous'} a déjà voté pour cette cause." if label else
@@ -187,7 +185,7 @@ def vote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, now: datet
 def unvote(db: Session, actor: User, sheet: ProblemSheet, cause: Cause, voter_label: str = "") -> Cause:
     _participant(db, actor, sheet)
     row = db.scalar(select(CauseVote).where(CauseVote.cause_id == cause.id, CauseVote.voter_id == actor.id,
-                                            CauseVote.voter_label == (voter_label or "").strip()))
+                                            CauseVote.voter_label == voter_label))
     if row is None:
         raise NotFound("Aucun vote à retirer pour cette cause.", "cause_id")
     db.delete(row)
@@ -230,16 +228,25 @@ def ranked_causes(sheet: ProblemSheet) -> list[Cause]:
 
 # -- 5 pourquoi ---------------------------------------------------------------------
 
-def add_why(db: Session, actor: User, sheet: ProblemSheet, answer: str, question: str = "") -> Why:
+def check_participant(db: Session, actor: User, sheet: ProblemSheet) -> None:
+    """The sheet's team adds causes and votes while it is open (the handlers check it before parsing)."""
+    _participant(db, actor, sheet)
+
+
+def check_why_addable(actor: User, sheet: ProblemSheet) -> None:
+    """The author adds a why to an open sheet, from a chosen cause, up to MAX_WHYS (checked before parsing)."""
     _author(actor, sheet)
     _open(sheet)
     if sheet.chosen_cause is None:
         raise Conflict("Choisissez d'abord, dans l'Ishikawa, la cause à analyser.", "chosen_cause_id")
     if len(sheet.whys) >= MAX_WHYS:
         raise Conflict(f"{MAX_WHYS} pourquoi au plus : la cause racine est atteinte.", "answer")
-    answer = text({"answer": answer}, "answer", max_length=300)
+
+
+def add_why(db: Session, actor: User, sheet: ProblemSheet, answer: str, question: str = "") -> Why:
+    check_why_addable(actor, sheet)
     previous = sheet.whys[-1].answer if sheet.whys else sheet.chosen_cause.text
-    question = text({"question": question}, "question", required=False, max_length=300) or f"Pourquoi : {previous} ?"
+    question = question or f"Pourquoi : {previous} ?"
     why = Why(position=len(sheet.whys) + 1, question=question[:300], answer=answer)
     sheet.whys.append(why)
     sheet.root_cause = answer   # the deepest answer so far is the root cause until the author says otherwise

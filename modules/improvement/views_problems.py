@@ -5,7 +5,7 @@ import json
 
 from flask import flash, redirect, render_template, request, url_for
 
-from modules.improvement import figures, services
+from modules.improvement import figures, inputs, services
 from modules.improvement.models import CATEGORIES_5M, METHODS, ProblemSheet
 from shopfloor.origins import describe, origins, parse_origin
 from modules.improvement.pareto import clean_items, pareto as pareto_bars
@@ -137,9 +137,10 @@ def edit_problem(problem_id: int, section: str):
 @bp.post("/problems/<int:problem_id>/causes")
 @requires()
 def add_cause(problem_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.add_cause(
-        db, current_actor(), sheet, request.form.get("category", ""), request.form.get("text", "")),
-        "Cause ajoutée à l'Ishikawa.", "ishikawa")
+    def work(db, sheet):
+        services.check_participant(db, current_actor(), sheet)
+        services.add_cause(db, current_actor(), sheet, inputs.cause(request.form))
+    return _sheet_action(problem_id, work, "Cause ajoutée à l'Ishikawa.", "ishikawa")
 
 
 @bp.post("/problems/<int:problem_id>/causes/<int:cause_id>/vote")
@@ -148,9 +149,9 @@ def vote(problem_id: int, cause_id: int):
     def work(db, sheet):
         cause = services.sheet_cause(sheet, cause_id)
         if request.form.get("remove"):
-            services.unvote(db, current_actor(), sheet, cause, request.form.get("voter", ""))
+            services.unvote(db, current_actor(), sheet, cause, inputs.voter(request.form))
         else:
-            services.vote(db, current_actor(), sheet, cause, clock.now(), request.form.get("voter", ""))
+            services.vote(db, current_actor(), sheet, cause, clock.now(), inputs.voter(request.form))
     return _sheet_action(problem_id, work, "Vote enregistré.", "ishikawa")
 
 
@@ -171,9 +172,11 @@ def remove_cause(problem_id: int, cause_id: int):
 @bp.post("/problems/<int:problem_id>/whys")
 @requires()
 def add_why(problem_id: int):
-    return _sheet_action(problem_id, lambda db, sheet: services.add_why(
-        db, current_actor(), sheet, request.form.get("answer", ""), request.form.get("question", "")),
-        "Pourquoi ajouté.", "whys")
+    def work(db, sheet):
+        services.check_why_addable(current_actor(), sheet)
+        why = inputs.why(request.form)
+        services.add_why(db, current_actor(), sheet, why.answer, why.question)
+    return _sheet_action(problem_id, work, "Pourquoi ajouté.", "whys")
 
 
 @bp.post("/problems/<int:problem_id>/whys/clear")

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.models import ProblemSheet
 from shopfloor.registry import Module, Origin
 from shopfloor.errors import Conflict, Forbidden, ValidationError
@@ -43,10 +43,11 @@ def test_origin_from_another_module_adds_its_competence(app, db, people, now):
 
 def test_ishikawa_votes_and_five_whys(db, people, now):
     sheet = _sheet(db, people, now)
-    worn = services.add_cause(db, people.apprentice, sheet, "materiel", "Guide usé")
-    setting = services.add_cause(db, people.apprentice, sheet, "methodes", "Pas de réglage au changement de série")
+    worn = services.add_cause(db, people.apprentice, sheet, inputs.cause({"category": "materiel", "text": "Guide usé"}))
+    setting = services.add_cause(db, people.apprentice, sheet, inputs.cause(
+        {"category": "methodes", "text": "Pas de réglage au changement de série"}))
     with pytest.raises(ValidationError):
-        services.add_cause(db, people.apprentice, sheet, "management", "?")
+        services.add_cause(db, people.apprentice, sheet, inputs.cause({"category": "management", "text": "?"}))
     services.vote(db, people.apprentice, sheet, worn, now)
     services.vote(db, people.apprentice, sheet, worn, now, "Karim")
     services.vote(db, people.tutor, sheet, setting, now)            # the author's tutor takes part
@@ -89,7 +90,7 @@ def test_closure_refused_until_actions_finished_and_effectiveness_recorded(in_ap
     services.close_problem(db, people.apprentice, sheet, now + timedelta(days=1))
     assert sheet.status == "closed"
     with pytest.raises(Conflict):
-        services.add_cause(db, people.apprentice, sheet, "milieu", "trop tard")
+        services.add_cause(db, people.apprentice, sheet, inputs.cause({"category": "milieu", "text": "trop tard"}))
 
 
 def test_problem_api_with_sub_resources_and_409(client, db, people):
