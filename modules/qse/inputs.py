@@ -1,6 +1,7 @@
-"""What the QSE pages and API accept, parsed in the handlers: raw form or JSON values become typed
-values (each error names its field) before a service is called. Services check the rules that need
-the database or the time (a review date not in the past, a reference not yet in the register)."""
+"""What the QSE pages and API accept, parsed in the handlers: raw form or JSON values (and list filters)
+become typed values, each error naming its field, before a service is called. A parser given `now` also
+refuses a date in the future where the field asks for it. Services check the rules that need the database
+or the record's state (a user or text that must exist, an audit still in progress, a closed NC)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
