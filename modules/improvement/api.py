@@ -173,7 +173,7 @@ def create_problem():
                                     method=v.text(data, "method", max_length=10), now=clock.now(),
                                     origin=parse_origin(data.get("origin")),
                                     what=v.text(data, "what", required=False, max_length=5000),
-                                    pareto=data.get("pareto"))
+                                    pareto=inputs.pareto(data.get("pareto")))
     return jsonify(problem_dict(db, sheet)), 201
 
 
@@ -193,7 +193,8 @@ def get_problem(problem_id: int):
 def patch_problem(problem_id: int):
     data, db = body(), session()
     sheet = access.visible(db, ProblemSheet, current_actor(), problem_id, field="problem_id")
-    services.update_problem(db, current_actor(), sheet, data)
+    services.check_may_edit(current_actor(), sheet)
+    services.update_problem(db, current_actor(), sheet, inputs.sheet_changes(data))
     return jsonify(problem_dict(db, sheet))
 
 

@@ -50,16 +50,16 @@ def _qrqc(db: Session, p: dict, now: datetime) -> None:
     sheet = services.create_problem(
         db, ines, title=QRQC_TITLE, method="QRQC", now=start,
         what="La ligne vérins s'arrête sur bourrage du convoyeur à l'entrée du poste 3 (sertissage).",
-        pareto={"label": "Arrêts de la ligne vérins par cause (4 semaines)", "items": [
+        pareto=inputs.pareto({"label": "Arrêts de la ligne vérins par cause (4 semaines)", "items": [
             ["Bourrage convoyeur poste 3", 14], ["Capteur de présence", 6], ["Manque de pièces", 4],
-            ["Réglage presse", 3], ["Autres", 2]]})
-    services.update_problem(db, ines, sheet, {
+            ["Réglage presse", 3], ["Autres", 2]]}))
+    services.update_problem(db, ines, sheet, inputs.sheet_changes({
         "qui": "Équipe de jour, ligne vérins (Karim, Julie, Inès)", "ou": "Convoyeur d'entrée du poste 3",
         "quand": "Depuis le changement de série du 2 novembre, surtout en début de poste",
         "comment": "Les corps de vérin se mettent en travers dans le guide et bloquent le convoyeur",
         "combien": "14 arrêts en 4 semaines, 6 h 20 d'arrêt cumulé, 180 vérins en retard",
         "pourquoi": "Retards de livraison client et heures supplémentaires le samedi",
-        "data_note": "Relevé des arrêts sur le cahier de ligne et la supervision, semaines 44 à 47."})
+        "data_note": "Relevé des arrêts sur le cahier de ligne et la supervision, semaines 44 à 47."}))
     causes = _causes(db, ines, sheet, [
         ("materiel", "Guide du convoyeur usé", 3), ("methodes", "Pas de réglage du guide au changement de série", 2),
         ("matiere", "Corps de vérin avec bavure", 1), ("main_oeuvre", "Opérateurs intérimaires non formés", 1),
@@ -94,13 +94,13 @@ def _eight_d(db: Session, p: dict, now: datetime) -> None:
     sheet = services.create_problem(
         db, author, title="8D – fuites d'étanchéité sur joints fournisseur Hydrauliq SA", method="8D", now=start,
         what="Fuites au test d'étanchéité sur les vérins montés avec le lot de joints J-2291 de Hydrauliq SA.",
-        pareto={"label": "Rebuts au test d'étanchéité par défaut (lot J-2291)", "items": [
-            ["Joint déformé", 23], ["Rayure de tige", 5], ["Mauvais serrage", 3], ["Autres", 1]]})
-    services.update_problem(db, author, sheet, {
+        pareto=inputs.pareto({"label": "Rebuts au test d'étanchéité par défaut (lot J-2291)", "items": [
+            ["Joint déformé", 23], ["Rayure de tige", 5], ["Mauvais serrage", 3], ["Autres", 1]]}))
+    services.update_problem(db, author, sheet, inputs.sheet_changes({
         "team_members": "Sarah (pilote), Nathan (qualité), Lucas (réception), acheteur, Hydrauliq SA",
         "qui": "Test final d'étanchéité", "ou": "Poste de test, ligne vérins",
         "quand": "Depuis la réception du lot J-2291", "comment": "Fuite > 2 bar/min au test",
-        "combien": "32 vérins rebutés sur 410 (7,8 %)", "pourquoi": "Coût de rebut et risque client"})
+        "combien": "32 vérins rebutés sur 410 (7,8 %)", "pourquoi": "Coût de rebut et risque client"}))
     causes = _causes(db, author, sheet, [
         ("matiere", "Joints hors tolérance de dureté", 3), ("methodes", "Contrôle réception par échantillon trop faible", 2),
         ("milieu", "Stockage des joints près du four", 1), ("materiel", "Outil de montage des joints abîmé", 1),

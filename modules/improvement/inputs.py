@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modules.improvement.models import CATEGORIES_5M, IDEA_STATUSES, STANDARD_KINDS
+from modules.improvement.models import CATEGORIES_5M, IDEA_STATUSES, METHODS, STANDARD_KINDS
+from modules.improvement.pareto import clean_items
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
 
 MAX_SCORE = 10
+# The problem sheet's free texts: QQOQCCP, then its team, data, root cause, standardisation, effectiveness.
+SHEET_TEXTS = ("qui", "quoi", "ou", "quand", "comment", "combien", "pourquoi", "team_members", "data_note",
+               "root_cause", "standardisation", "effectiveness")
 
 
 # -- ideas -------------------------------------------------------------------------------
@@ -190,6 +194,42 @@ def standard(data) -> NewStandard:
 def step(data) -> NewStep:
     return NewStep(text=v.text(data, "text", max_length=1000),
                    key_point=v.text(data, "key_point", required=False, max_length=500))
+
+
+# -- problem sheets ---------------------------------------------------------------------------
+
+def pareto(value) -> dict | None:
+    """The Pareto a sheet was opened from (or given later): {label, start, end, source, items}."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationError("« pareto » doit être un objet {label, items}.", "pareto")
+    items = clean_items(value.get("items"), "pareto")
+    return {"label": str(value.get("label") or "Saisie manuelle")[:200], "start": str(value.get("start") or "")[:10],
+            "end": str(value.get("end") or "")[:10], "source": str(value.get("source") or "")[:60], "items": items}
+
+
+def sheet_changes(changes: dict) -> dict:
+    """The fields a sheet's edit sends, typed (only those sent: an absent field stays as it is)."""
+    unknown = set(changes) - set(SHEET_TEXTS) - {"title", "method", "pareto", "effective", "chosen_cause_id"}
+    if unknown:
+        raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
+    typed = {key: v.text(changes, key, required=False, max_length=5000) for key in SHEET_TEXTS if key in changes}
+    if "title" in changes:
+        typed["title"] = v.text(changes, "title")
+    if "method" in changes:
+        if changes["method"] not in METHODS:
+            raise ValidationError(f"Méthode attendue : {', '.join(METHODS)}.", "method")
+        typed["method"] = changes["method"]
+    if "pareto" in changes:
+        typed["pareto"] = pareto(changes["pareto"])
+    if "effective" in changes:
+        if changes["effective"] not in (True, False, None):
+            raise ValidationError("« effective » vaut true, false ou null.", "effective")
+        typed["effective"] = changes["effective"]
+    if "chosen_cause_id" in changes:
+        typed["chosen_cause_id"] = changes["chosen_cause_id"]
+    return typed
 
 
 # -- problem sheets: Ishikawa, bâtonnage, 5 pourquoi ------------------------------------------

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, object_session
 from modules.improvement.actions import create_action, origin_actions
 from modules.improvement.inputs import NewCause
 from modules.improvement.models import METHODS, Action, Cause, CauseVote, ProblemSheet, Why
-from modules.improvement.pareto import clean_items
 from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.db import lock
@@ -22,8 +21,6 @@ from shopfloor.validation import text
 
 QQOQCCP = (("qui", "Qui ?"), ("quoi", "Quoi ?"), ("ou", "Où ?"), ("quand", "Quand ?"), ("comment", "Comment ?"),
            ("combien", "Combien ?"), ("pourquoi", "Pourquoi est-ce un problème ?"))
-TEXT_FIELDS = tuple(key for key, _ in QQOQCCP) + ("team_members", "data_note", "root_cause", "standardisation",
-                                                  "effectiveness")
 MAX_WHYS = 7
 
 # The steps of each method, in order, and the section of the sheet that carries each one.
@@ -103,45 +100,25 @@ def create_problem(db: Session, actor: User, *, title: str, method: str, now: da
                          quoi=text({"what": what}, "what", required=False, max_length=5000),
                          origin_type=origin[0] if origin else None, origin_id=origin[1] if origin else None)
     if pareto is not None:
-        sheet.pareto = clean_pareto(pareto)
+        sheet.pareto = pareto
     db.add(sheet)
     db.flush()
     return sheet
 
 
-def clean_pareto(value) -> dict | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ValidationError("« pareto » doit être un objet {label, items}.", "pareto")
-    items = clean_items(value.get("items"), "pareto")
-    return {"label": str(value.get("label") or "Saisie manuelle")[:200], "start": str(value.get("start") or "")[:10],
-            "end": str(value.get("end") or "")[:10], "source": str(value.get("source") or "")[:60], "items": items}
+def check_may_edit(actor: User, sheet: ProblemSheet) -> None:
+    """The author changes an open sheet (the handlers check it before parsing the changes)."""
+    _author(actor, sheet)
+    _open(sheet)
 
 
 def update_problem(db: Session, actor: User, sheet: ProblemSheet, changes: dict) -> ProblemSheet:
-    """Change the sheet's texts (QQOQCCP, team, data, root cause, standardisation, effectiveness), its title,
-    method, Pareto or the effectiveness verdict `effective` (true/false)."""
-    _author(actor, sheet)
-    _open(sheet)
-    unknown = set(changes) - set(TEXT_FIELDS) - {"title", "method", "pareto", "effective", "chosen_cause_id"}
-    if unknown:
-        raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
-    for key in TEXT_FIELDS:
-        if key in changes:
-            setattr(sheet, key, text(changes, key, required=False, max_length=5000))
-    if "title" in changes:
-        sheet.title = text(changes, "title")
-    if "method" in changes:
-        if changes["method"] not in METHODS:
-            raise ValidationError(f"Méthode attendue : {', '.join(METHODS)}.", "method")
-        sheet.method = changes["method"]
-    if "pareto" in changes:
-        sheet.pareto = clean_pareto(changes["pareto"])
-    if "effective" in changes:
-        if changes["effective"] not in (True, False, None):
-            raise ValidationError("« effective » vaut true, false ou null.", "effective")
-        sheet.effective = changes["effective"]
+    """Apply inputs.sheet_changes: the sheet's texts (QQOQCCP, team, data, root cause, standardisation,
+    effectiveness), its title, method, Pareto, the effectiveness verdict or the cause the 5 pourquoi starts from."""
+    check_may_edit(actor, sheet)
+    for key, value in changes.items():
+        if key != "chosen_cause_id":
+            setattr(sheet, key, value)
     if "chosen_cause_id" in changes:
         choose_cause(db, actor, sheet, changes["chosen_cause_id"])
     db.flush()

@@ -9,7 +9,8 @@ from modules.improvement.ideas import IDEA_LABELS, answer_idea, list_ideas, subm
 from modules.improvement.models import (  # noqa: F401
     CATEGORY_LABELS, METHODS, OPEN_STATUSES, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)
 from modules.improvement.problems import (  # noqa: F401
-    METHOD_STEPS, QQOQCCP, add_cause, add_problem_action, add_why, check_participant, check_why_addable,
+    METHOD_STEPS, QQOQCCP, add_cause, add_problem_action, add_why, check_may_edit, check_participant,
+    check_why_addable,
     choose_cause, clear_whys,
     close_problem, closure_missing, create_problem, list_sheets, ranked_causes, remove_cause, reopen_problem,
     sheet_actions, sheet_cause, steps, unvote, update_problem, vote)

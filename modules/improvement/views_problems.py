@@ -72,7 +72,7 @@ def new_problem():
             origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
         sheet = services.create_problem(db, current_actor(), title=form.get("title", ""), method=form.get("method", ""),
                                         now=clock.now(), origin=origin, what=form.get("what", ""),
-                                        pareto=read["pareto"])
+                                        pareto=inputs.pareto(read["pareto"]))
         flash("Fiche problème ouverte : décrivez le problème, puis cherchez ses causes.", "success")
         return redirect(url_for("improvement.problem", problem_id=sheet.id))
     return on_error(render, create)
@@ -130,7 +130,8 @@ def edit_problem(problem_id: int, section: str):
         if section == "effectiveness":
             verdict = request.form.get("effective", "")
             changes["effective"] = {"yes": True, "no": False}.get(verdict)
-        services.update_problem(db, current_actor(), sheet, changes)
+        services.check_may_edit(current_actor(), sheet)
+        services.update_problem(db, current_actor(), sheet, inputs.sheet_changes(changes))
     return _sheet_action(problem_id, work, "Fiche enregistrée.", section)
 
 

@@ -86,7 +86,8 @@ def test_closure_refused_until_actions_finished_and_effectiveness_recorded(in_ap
     with pytest.raises(Conflict) as e:
         services.close_problem(db, people.apprentice, sheet, now)
     assert "action" not in e.value.message.split(":")[1] and "efficacité n'est pas enregistrée" in e.value.message
-    services.update_problem(db, people.apprentice, sheet, {"effectiveness": "0 arrêt en 3 semaines", "effective": True})
+    services.update_problem(db, people.apprentice, sheet,
+                            inputs.sheet_changes({"effectiveness": "0 arrêt en 3 semaines", "effective": True}))
     services.close_problem(db, people.apprentice, sheet, now + timedelta(days=1))
     assert sheet.status == "closed"
     with pytest.raises(Conflict):
