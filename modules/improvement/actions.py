@@ -144,7 +144,6 @@ def update_action(db: Session, actor: User, action: Action, now: datetime, *, st
     _lock(db, action)
     today = clock.paris_day(now)
     if due is not None:
-        due = parse_date(due, "due")
         if due < action.planned_start:
             raise ValidationError("L'échéance précède le début prévu.", "due")
         if due != action.due:
@@ -252,10 +251,7 @@ def plan_follow_up(db: Session, plan: ActionPlan, today: date) -> FollowUp:
 
 def create_plan(db: Session, actor: User, *, title: str, objective: str, scope: str, now: datetime,
                 team_id: int | None = None) -> ActionPlan:
-    values = {"title": title, "objective": objective, "scope": scope}
-    plan = new_activity(ActionPlan, actor, now, team_id=team_id, title=text(values, "title"),
-                        objective=text(values, "objective", max_length=2000),
-                        scope=text(values, "scope", required=False, max_length=2000))
+    plan = new_activity(ActionPlan, actor, now, team_id=team_id, title=title, objective=objective, scope=scope)
     db.add(plan)
     db.flush()
     return plan

@@ -18,6 +18,20 @@ SHEET_TEXTS = ("qui", "quoi", "ou", "quand", "comment", "combien", "pourquoi", "
                "root_cause", "standardisation", "effectiveness")
 
 
+# -- action plans -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewPlan:
+    title: str
+    objective: str
+    scope: str
+
+
+def plan(data) -> NewPlan:
+    return NewPlan(title=v.text(data, "title"), objective=v.text(data, "objective", max_length=2000),
+                   scope=v.text(data, "scope", required=False, max_length=2000))
+
+
 # -- ideas -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

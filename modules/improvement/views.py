@@ -132,9 +132,9 @@ def new_plan():
         return render_template("improvement/plan_form.html", form=request.form, error=error)
 
     def create():
-        plan = services.create_plan(session(), current_actor(), title=request.form.get("title", ""),
-                                    objective=request.form.get("objective", ""),
-                                    scope=request.form.get("scope", ""), now=clock.now())
+        spec = inputs.plan(request.form)
+        plan = services.create_plan(session(), current_actor(), title=spec.title, objective=spec.objective,
+                                    scope=spec.scope, now=clock.now())
         flash("Plan d'actions créé : ajoutez ses actions.", "success")
         return redirect(url_for("improvement.plan", plan_id=plan.id))
     return on_error(render, create) if request.method == "POST" else render()
