@@ -72,7 +72,8 @@ def list_boards():
 def create_board():
     data, db = body(), session()
     board = services.create_board(db, current_actor(), name=data.get("name"), level=data.get("level"),
-                                  team=data.get("team"), rows=data.get("rows"), parent_id=data.get("parent"),
+                                  team=inputs.team(data.get("team")), rows=data.get("rows"),
+                                  parent_id=data.get("parent"),
                                   today=clock.paris_day())
     return jsonify(board_json(board)), 201
 
@@ -123,7 +124,7 @@ def list_indicators():
                       "higher_is_better": BOOLEAN}), status=201)
 def define_indicator():
     data, db = body(), session()
-    team = services.find_team(db, data.get("team"))
+    team = services.find_team(db, inputs.team(data.get("team")))
     if "higher_is_better" not in data:
         raise ValidationError("Le champ « higher_is_better » est obligatoire (true : plus haut = mieux).",
                               "higher_is_better")

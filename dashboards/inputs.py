@@ -20,6 +20,17 @@ class NewEntry:
     comment: str = ""
 
 
+def team(value) -> int | str | None:
+    """A team named by its id (a number, or digits) or its name; None when none is given."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationError("Le champ « team » doit être le nom ou l'identifiant d'une équipe.", "team")
+    if isinstance(value, int) or value.isdigit():
+        return v.integer({"team": value}, "team", minimum=1, maximum=v.ID_MAX)
+    return value.strip()
+
+
 def entry(data) -> NewEntry:
     """A manual indicator's value for a day, from the board's form or the API body."""
     indicator = v.text(data, "indicator", max_length=80)

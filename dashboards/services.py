@@ -37,15 +37,14 @@ def list_boards(db: Session) -> list[Board]:
     return list(db.scalars(select(Board).order_by(Board.level.desc(), Board.name)))
 
 
-def find_team(db: Session, team) -> Team | None:
-    if team in (None, ""):
+def find_team(db: Session, team: int | str | None) -> Team | None:
+    """The team inputs.team names: by id (an int) or by name (a str)."""
+    if team is None:
         return None
-    if isinstance(team, bool) or not isinstance(team, (int, str)):
-        raise ValidationError("Le champ « team » doit être le nom ou l'identifiant d'une équipe.", "team")
-    if isinstance(team, int) or (isinstance(team, str) and team.isdigit()):
-        found = db.get(Team, parse_integer({"team": team}, "team", minimum=1, maximum=ID_MAX))
+    if isinstance(team, int):
+        found = db.get(Team, team)
     else:
-        found = db.scalar(select(Team).where(Team.name == team.strip()))
+        found = db.scalar(select(Team).where(Team.name == team))
     if found is None:
         raise ValidationError(f"Équipe inconnue : {team}.", "team")
     return found

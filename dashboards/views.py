@@ -45,7 +45,7 @@ def _board_form_values(form) -> dict:
                          "target": form.get(f"target_{i}"), "threshold": form.get(f"threshold_{i}")})
     level = v.integer(form, "level", minimum=1, maximum=3)
     parent = v.identifier(form, "parent", required=False)
-    return {"name": v.text(form, "name", max_length=120), "level": level, "team": form.get("team") or None,
+    return {"name": v.text(form, "name", max_length=120), "level": level, "team": inputs.team(form.get("team")),
             "rows": rows, "parent_id": parent}
 
 
@@ -188,7 +188,7 @@ def indicators_page():
     if request.method == "GET":
         return _indicators_page()
     db = session()
-    team = services.find_team(db, request.form.get("team") or None)
+    team = services.find_team(db, inputs.team(request.form.get("team")))
     definition = services.define_indicator(
         db, current_actor(), label=v.text(request.form, "label", max_length=120),
         letter=v.choice(request.form, "letter", LETTERS),
