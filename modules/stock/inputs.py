@@ -394,6 +394,20 @@ def collection(data: dict) -> Collection:
                       lot_number=data.get("lot"), qty=parse_qty(data, "qty"))
 
 
+@dataclass(frozen=True)
+class CountEntry:
+    location_code: str
+    sku: str
+    lot_number: str
+    counted_qty: Decimal
+
+
+def count_entry(data: dict) -> CountEntry:
+    """One scanned entry of a count, from the page or the API: location → item → lot → quantity."""
+    return CountEntry(location_code=v.text(data, "location", max_length=40), sku=v.text(data, "sku", max_length=40),
+                      lot_number=v.text(data, "lot", required=False, max_length=60), counted_qty=counted_qty(data))
+
+
 def counted_qty(data: dict) -> Decimal:
     qty = parse_qty(data, "counted_qty", positive=False)
     if qty != qty.quantize(Decimal("0.001")):

@@ -100,10 +100,9 @@ def add_line(count_id: int):
     db = session()
     data = body()
     count = counts.visible_count(db, current_actor(), count_id)
-    line = counts.record_line(db, current_actor(), count, location_code=v.text(data, "location", max_length=40),
-                              sku=v.text(data, "sku", max_length=40),
-                              lot_number=v.text(data, "lot", required=False, max_length=60),
-                              counted_qty=inputs.counted_qty(data), now=clock.now())
+    entry = inputs.count_entry(data)
+    line = counts.record_line(db, current_actor(), count, location_code=entry.location_code, sku=entry.sku,
+                              lot_number=entry.lot_number, counted_qty=entry.counted_qty, now=clock.now())
     return jsonify(line_json(line, reveal=False)), 201
 
 @bp.post("/counts/<int:count_id>/validate")

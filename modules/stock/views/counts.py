@@ -76,11 +76,9 @@ def _count_page(count_id: int, error=None):
 def count_line(count_id: int):
     db = session()
     item = counts.visible_count(db, current_actor(), count_id)
-    form = request.form
-    line = counts.record_line(db, current_actor(), item, location_code=v.text(form, "location", max_length=40),
-                              sku=v.text(form, "sku", max_length=40),
-                              lot_number=v.text(form, "lot", required=False, max_length=60),
-                              counted_qty=inputs.counted_qty(form), now=clock.now())
+    entry = inputs.count_entry(request.form)
+    line = counts.record_line(db, current_actor(), item, location_code=entry.location_code, sku=entry.sku,
+                              lot_number=entry.lot_number, counted_qty=entry.counted_qty, now=clock.now())
     if line.status == "recount":
         flash(f"Écart important sur {line.location.code} {line.item.sku} : recomptez cet emplacement.", "error")
     else:
