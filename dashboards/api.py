@@ -73,7 +73,7 @@ def create_board():
     data, db = body(), session()
     board = services.create_board(db, current_actor(), name=data.get("name"), level=data.get("level"),
                                   team=inputs.team(data.get("team")), rows=data.get("rows"),
-                                  parent_id=data.get("parent"),
+                                  parent_id=inputs.parent(data.get("parent")),
                                   today=clock.paris_day())
     return jsonify(board_json(board)), 201
 

@@ -31,6 +31,15 @@ def team(value) -> int | str | None:
     return value.strip()
 
 
+def parent(value) -> int | None:
+    """The next level's board, by id (the API's « parent »)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("Le champ « parent » doit être l'identifiant d'un tableau.", "parent")
+    return v.integer({"parent": value}, "parent", minimum=1, maximum=v.ID_MAX)
+
+
 def entry(data) -> NewEntry:
     """A manual indicator's value for a day, from the board's form or the API body."""
     indicator = v.text(data, "indicator", max_length=80)

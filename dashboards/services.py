@@ -16,7 +16,7 @@ from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, Indi
 from shopfloor import access, clock
 from shopfloor.auth.models import Team, User
 from shopfloor.errors import Forbidden, ValidationError
-from shopfloor.validation import ID_MAX, decimal as parse_decimal, integer as parse_integer
+from shopfloor.validation import decimal as parse_decimal
 
 BACKFILL_DAYS = 62        # past days a read computes when no snapshot is kept; older gaps stay empty
 JOB_DAYS = 7              # the nightly job fills the last week (catches up after a stop)
@@ -101,10 +101,8 @@ def create_board(db: Session, actor: User, *, name: str, level, team=None, rows,
     if level == 1 and team_row is None:
         raise ValidationError("Un tableau d'équipe (niveau 1) doit indiquer son équipe (« team »).", "team")
     parent = None
-    if parent_id not in (None, ""):
-        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
-            raise ValidationError("Le champ « parent » doit être l'identifiant d'un tableau.", "parent")
-        parent = db.get(Board, parse_integer({"parent": parent_id}, "parent", minimum=1, maximum=ID_MAX))
+    if parent_id is not None:
+        parent = db.get(Board, parent_id)
         if parent is None or parent.level != level + 1:
             raise ValidationError(f"Le tableau parent doit être un tableau de niveau {level + 1}.", "parent")
     board = Board(name=name, level=level, team=team_row, parent=parent, created_on=today,
