@@ -14,6 +14,7 @@ from dashboards.inputs import NewScreen
 from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition
 from shopfloor.auth.models import Team, User
 from shopfloor import clock
+from shopfloor.registry import registry_of
 
 WORKSHOP = "Atelier école – tableau de niveau 2"
 # (key, label, letter, unit, higher_is_better, typical value, spread)
@@ -153,11 +154,7 @@ def _value(rng: random.Random, key: str, days_ago: int) -> float:
 
 def _meetings(db: Session, boards: dict[str, Board], now: datetime) -> None:
     users = {u.username: u for u in db.scalars(select(User))}
-    try:
-        import modules.improvement.services  # noqa: F401
-        has_improvement = True
-    except ImportError:
-        has_improvement = False
+    has_improvement = registry_of(db).has("improvement")
     problems = {}
     for board_name, days_ago, author, led, raised in MEETINGS:
         board = boards[board_name]

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from dashboards.models import LETTERS, Board, Escalation, Meeting, Problem
 from dashboards.services import can_enter
+from modules.improvement import services as improvement
 from shopfloor import access, clock
 from shopfloor.auth.models import User
 from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Conflict, Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.registry import ActivityType, Origin, ParetoSource
+from shopfloor.registry import ActivityType, Origin, ParetoSource, registry_of
 from shopfloor.urls import link
 
 TREATMENTS = {"action": "Action (responsable et échéance)", "problem": "Fiche problème",
@@ -124,18 +125,19 @@ def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, lette
         raise ValidationError("Le traitement doit valoir action, problem ou none.", "treatment")
     if treatment == "action" and (owner is None or due is None):
         raise ValidationError("Une action a un responsable et une échéance.", "owner" if owner is None else "due")
+    if treatment != "none" and not registry_of(db).has("improvement"):
+        raise ValidationError("Le module Amélioration n'est pas installé : traitez le problème sans action "
+                              "ni fiche problème.", "treatment")
     problem = Problem(meeting=meeting, board_id=meeting.board_id, letter=letter, category=category, title=title,
                       raised_on=clock.paris_day(meeting.performed_at))
     db.add(problem)
     db.flush()
     if treatment == "action":
-        from modules.improvement.services import create_action
-        action = create_action(db, actor, title=title, deliverable=deliverable or title, owner=owner, due=due,
+        action = improvement.create_action(db, actor, title=title, deliverable=deliverable or title, owner=owner, due=due,
                                now=now, origin=("aic_problem", problem.id), team_id=meeting.board.team_id)
         problem.action_id = action.id
     elif treatment == "problem":
-        from modules.improvement.services import create_problem
-        sheet = create_problem(db, actor, title=title, method=method, now=now, origin=("aic_problem", problem.id),
+        sheet = improvement.create_problem(db, actor, title=title, method=method, now=now, origin=("aic_problem", problem.id),
                                team_id=meeting.board.team_id, what=title)
         problem.problem_sheet_id = sheet.id
     db.flush()
@@ -225,11 +227,9 @@ def sent_escalations(db: Session, board_id: int, limit: int = 10) -> list[Escala
 def board_actions(db: Session, board: Board, today: date) -> list[dict]:
     """The improvement module's actions of the board's team (all teams on a workshop or site board):
     late first, then open, then done this week."""
-    try:
-        from modules.improvement.services import team_actions
-    except ImportError:     # the improvement module is not installed
+    if not registry_of(db).has("improvement"):
         return []
-    groups = team_actions(db, board.team_id, today)
+    groups = improvement.team_actions(db, board.team_id, today)
     late_ids = {a.id for a in groups.get("late", [])}
     result = []
     for state, actions in (("late", groups.get("late", [])),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from dashboards import exports, figures, inputs, meetings, read, screens, services
 from dashboards import indicators as ind
 from dashboards.models import LETTERS, LEVELS, Meeting
+from modules.improvement import services as improvement
 from shopfloor import access, clock
 from shopfloor import validation as v
 from shopfloor.auth.models import Team, User
@@ -16,6 +17,7 @@ from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import DomainError, ValidationError
 from shopfloor.forms import form_handler, on_error
+from shopfloor.registry import registry_of
 
 bp = Blueprint("dashboards", __name__, template_folder="templates", static_folder="static",
                static_url_path="/aic-static")
@@ -244,11 +246,7 @@ def _meeting_page(meeting_id: int, error: DomainError | None = None, form=None) 
 
 
 def _methods() -> tuple[str, ...]:
-    try:
-        from modules.improvement.services import METHODS
-    except ImportError:     # the improvement module is not installed
-        return ("QRQC",)
-    return METHODS
+    return improvement.METHODS if registry_of(session()).has("improvement") else ("QRQC",)
 
 
 @bp.get("/boards/meetings/<int:meeting_id>")

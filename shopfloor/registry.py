@@ -115,6 +115,10 @@ class Registry:
     def add(self, module: Module) -> None:
         self.modules.append(module)
 
+    def has(self, name: str) -> bool:
+        """Whether the module of that name is loaded (SHOPFLOOR_MODULES) in this app."""
+        return any(m.name == name for m in self.modules)
+
     @property
     def activity_types(self) -> dict[str, ActivityType]:
         return {t.key: t for m in self.modules for t in m.activity_types}

@@ -13,6 +13,7 @@ from modules.qse import analyses, audits, events, inputs, nonconformities as ncs
 from modules.qse.models import NonConformity, ProgrammeEntry, QseIndicator
 from shopfloor import clock
 from shopfloor.auth.models import User
+from shopfloor.registry import registry_of
 
 MARKER = "Rayures sur capots de vérins D32 – retour client Hydrauliq"
 
@@ -112,6 +113,8 @@ def _nonconformities(db: Session, people, now: datetime, rng: random.Random) -> 
         "description": "12 vérins D32 livrés avec des rayures profondes sur le capot ; réclamation client n° RC-2611.",
         "place": "Expédition", "quantity": 12, "cost": "860", "detected_at": (now - timedelta(days=9)).isoformat()},
         now), now)
+    if not registry_of(db).has("improvement"):   # the 8D of the customer claim lives in that module
+        return
     sheet = improvement.create_problem(db, nathan, title="8D – rayures capots D32", method="8D",
                                        now=now - timedelta(days=8), origin=("qse_nonconformity", major.id),
                                        what="Rayures profondes sur capots, 12 pièces, lot client du 11/11")

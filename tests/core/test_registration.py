@@ -28,7 +28,7 @@ def _traces(app, module) -> dict[str, list]:
     }
 
 
-@pytest.mark.parametrize("left_out", ["modules.qse", "modules.maintenance", "dashboards"])
+@pytest.mark.parametrize("left_out", ["modules.qse", "modules.maintenance", "modules.improvement", "dashboards"])
 def test_an_app_without_a_module_has_no_trace_of_it(app_config, left_out):
     module = importlib.import_module(left_out).registration   # imported: import alone must register nothing
     full = create_app(app_config)
