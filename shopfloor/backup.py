@@ -83,7 +83,7 @@ def backup(site: Site, target: Path, now: datetime) -> dict:
 
 def _dump_database(site: Site, dump: Path) -> None:
     if site.kind == "sqlite":
-        source = sqlite3.connect(f"file:{_sqlite_path(site.database_url)}?mode=ro", uri=True)
+        source = sqlite3.connect(_sqlite_path(site.database_url))   # a plain path: no URI quoting of ?, # or %
         copy = sqlite3.connect(dump)
         try:
             source.backup(copy)
