@@ -2,6 +2,8 @@
 view, and the sheet submitted as evidence of LEAN-1."""
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import log_in, screenshot
 
 
@@ -29,7 +31,8 @@ def test_problem_sheet_from_pareto_to_evidence(page, live_server):
     for family, cause in (("materiel", "Guide usé"), ("methodes", "Pas de réglage au changement de série")):
         page.select_option("#category", family)
         page.fill("#cause-text", cause)
-        page.get_by_role("button", name="Ajouter la cause").click()
+        with page.expect_navigation():   # the flash of the previous round is still on the page
+            page.get_by_role("button", name="Ajouter la cause").click()
         page.get_by_text("Cause ajoutée").wait_for()
     page.get_by_role("button", name="Voter pour Guide usé").click()
     page.get_by_text("Vote enregistré").wait_for()
@@ -37,7 +40,8 @@ def test_problem_sheet_from_pareto_to_evidence(page, live_server):
     page.get_by_text("Cause choisie").wait_for()
     for answer in ("Le guide a 4 mm de jeu", "Les patins sont usés jusqu'au métal", "Aucune inspection des patins"):
         page.fill("#why-answer", answer)
-        page.locator("#add-why button[type=submit]").click()
+        with page.expect_navigation():   # the flash of the previous round is still on the page
+            page.locator("#add-why button[type=submit]").click()
         page.get_by_text("Pourquoi ajouté").wait_for()
     due = (date.today() + timedelta(days=14)).isoformat()
     for title, deliverable in (("Remplacer les patins du guide", "Patins neufs, jeu < 1 mm"),
@@ -45,9 +49,10 @@ def test_problem_sheet_from_pareto_to_evidence(page, live_server):
         page.fill("#corrective-title", title)
         page.fill("#corrective-deliverable", deliverable)
         page.fill("#corrective-due", due)
-        page.locator("#add-corrective button[type=submit]").click()
+        with page.expect_navigation():   # the flash of the previous round is still on the page
+            page.locator("#add-corrective button[type=submit]").click()
         page.get_by_text("Action planifiée").wait_for()
-    assert page.locator("#actions tbody tr").count() == 2
+    expect(page.locator("#actions tbody tr")).to_have_count(2)
     screenshot(page, "improvement-sheet")
 
     page.get_by_role("link", name="Vue A3").click()

@@ -2,11 +2,14 @@
 tolerance, report), then a breakdown with its diagnosis; both submitted to the tutor as evidence."""
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import log_in, screenshot
 
 
 def _lock_out_and_start(page):
     boxes = page.locator("#lockout input[name=step]:not([disabled])")
+    boxes.first.wait_for()   # the work order page has loaded
     assert boxes.count() >= 5
     page.get_by_role("button", name="Démarrer l'intervention").click()
     page.get_by_text("la consignation n'est pas complète").first.wait_for()   # refused without the lockout
@@ -23,11 +26,12 @@ def _submit_evidence(page, statement):
     page.get_by_role("link", name="Preuves").click()
     page.fill("#statement", statement)
     page.get_by_role("button", name="Relier").click()
+    page.get_by_text("Compétence reliée").wait_for()
     buttons = page.get_by_role("button", name="Soumettre au tuteur")
     submitted = 0
-    while buttons.count():
+    while left := buttons.count():
         buttons.first.click()
-        page.get_by_text("soumise à votre tuteur").first.wait_for()
+        expect(buttons).to_have_count(left - 1)   # the page after the submission, not the one before
         submitted += 1
     return submitted
 

@@ -66,6 +66,7 @@ def _storage_stock(page, base, sku: str) -> list[tuple[str, date, float]]:
     page.goto(f"{base}/stock/?q={sku}")
     page.get_by_role("link", name=sku).first.click()
     rows = page.locator("#balances tbody tr")
+    rows.first.wait_for()   # the item page has loaded
     stock = []
     for i in range(rows.count()):
         cells = rows.nth(i).locator("td")
