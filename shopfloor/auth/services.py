@@ -4,10 +4,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from threading import Lock
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -301,24 +303,77 @@ def revoke_tokens(db: Session, user: User, now: datetime, prefix: str | None = N
     return len(tokens)
 
 
+class _VerifiedTokens:
+    """Token hashes already verified in this process, the most recent first, at most `size`: the token
+    row id each one was found at, so that a request reads its token and user by primary key."""
+
+    def __init__(self, size: int = 1024):
+        self.size, self._ids, self._lock = size, OrderedDict(), Lock()
+
+    def get(self, digest: str) -> int | None:
+        with self._lock:
+            if digest in self._ids:
+                self._ids.move_to_end(digest)
+            return self._ids.get(digest)
+
+    def put(self, digest: str, token_id: int) -> None:
+        with self._lock:
+            self._ids[digest] = token_id
+            self._ids.move_to_end(digest)
+            while len(self._ids) > self.size:
+                self._ids.popitem(last=False)
+
+    def drop(self, digest: str) -> None:
+        with self._lock:
+            self._ids.pop(digest, None)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+VERIFIED_TOKENS = _VerifiedTokens()
+TOKEN_USE_EVERY = timedelta(minutes=5)
+
+
 def user_for_token(db: Session, token: str, now: datetime) -> User | None:
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.active:
+    """The active user behind a live token, in one statement. The cache only says where the token was
+    found: the same statement re-reads its revocation and the user's `active`, so revoking or
+    deactivating takes effect on the next request, in every process."""
+    digest = _hash_token(token)
+    cached = VERIFIED_TOKENS.get(digest)
+    found = _live_token(db, digest, cached) if cached is not None else None
+    if found is None:
+        VERIFIED_TOKENS.drop(digest)
+        found = _live_token(db, digest)
+    if found is None:
         return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        _record_token_use(db, row, now)
-    return row.user
+    user, token_id, last_used_at = found
+    VERIFIED_TOKENS.put(digest, token_id)
+    if last_used_at is None or now - last_used_at > TOKEN_USE_EVERY:
+        _record_token_use(db, token_id, now)
+    return user
 
 
-def _record_token_use(db: Session, row: ApiToken, now: datetime) -> None:
+def _live_token(db: Session, digest: str, token_id: int | None = None):
+    """(user, token id, last use) of an unrevoked token of an active user; by id when it is known (the
+    digest is checked too: the id may come from another database the process served)."""
+    query = (select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+             .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True)))
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    return db.execute(query).first()
+
+
+def _record_token_use(db: Session, token_id: int, now: datetime) -> None:
     """At most every five minutes. A reading request must stay a read: on SQLite a write in its
     deferred transaction would hold the database's write lock until the request ends, so the
     time is written in its own short transaction instead."""
+    use = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
     if db.get_bind().get_execution_options().get("write"):
-        row.last_used_at = now
+        db.execute(use)
         return
     with side_transaction(db) as writer:
-        writer.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        writer.execute(use)
 
 
 def can_see_apprentice(actor: User, apprentice: User) -> bool:
