@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from modules.maintenance.inputs import NewReading
@@ -68,14 +69,27 @@ def _hours(delta: timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
+OPEN_STATUSES = ("requested", "planned", "in_progress", "on_hold")
+
+
+def _scope(equipment_ids) -> list:
+    return [] if equipment_ids is None else [WorkOrder.equipment_id.in_(equipment_ids)]
+
+
+def _stopped_during(start: datetime, end: datetime):
+    """Corrective WOs whose downtime overlaps the period."""
+    return and_(WorkOrder.kind.in_(CORRECTIVE_KINDS), WorkOrder.downtime_start.is_not(None),
+                WorkOrder.downtime_start < end, or_(WorkOrder.downtime_end.is_(None), WorkOrder.downtime_end > start))
+
+
+def _preventive_due(start: datetime, end: datetime):
+    return and_(WorkOrder.kind == "preventive", WorkOrder.due >= start, WorkOrder.due < end)
+
+
 def failures_in(db: Session, start: datetime, end: datetime, equipment_ids=None):
     """Corrective WOs that stopped the equipment during the period (downtime clipped to it)."""
-    q = select(WorkOrder.equipment_id, WorkOrder.downtime_start, WorkOrder.downtime_end).where(
-        WorkOrder.kind.in_(CORRECTIVE_KINDS), WorkOrder.downtime_start.is_not(None),
-        WorkOrder.downtime_start < end, or_(WorkOrder.downtime_end.is_(None), WorkOrder.downtime_end > start))
-    if equipment_ids is not None:
-        q = q.where(WorkOrder.equipment_id.in_(equipment_ids))
-    return db.execute(q).all()
+    return db.execute(select(WorkOrder.equipment_id, WorkOrder.downtime_start, WorkOrder.downtime_end)
+                      .where(_stopped_during(start, end), *_scope(equipment_ids))).all()
 
 
 def downtime_hours(rows, start: datetime, end: datetime) -> float:
@@ -83,20 +97,18 @@ def downtime_hours(rows, start: datetime, end: datetime) -> float:
 
 
 def compute_kpis(db: Session, equipment_ids: list[int] | None, start: datetime, end: datetime, now: datetime) -> Kpis:
+    """Two statements: the failures and preventive occurrences of the period (their downtime is clipped
+    and their due day read in Paris, here), then the backlog and the parts cost, counted in SQL."""
     if end <= start:
         raise ValidationError("La fin de période doit suivre son début.", "to")
     end_eff = min(end, now)
     period = _hours(end_eff - start) * (len(equipment_ids) if equipment_ids is not None else 1)
-    rows = failures_in(db, start, end_eff, equipment_ids)
-    down = downtime_hours(rows, start, end_eff)
+    failures, preventive = _history(db, equipment_ids, start, end_eff)
+    down = downtime_hours(failures, start, end_eff)
     uptime = max(period - down, 0.0)
-    n = len(rows)
-    due, on_time = pm_compliance_counts(db, equipment_ids, start, end_eff)
-    scope = [] if equipment_ids is None else [WorkOrder.equipment_id.in_(equipment_ids)]
-    backlog = db.scalar(select(func.count(WorkOrder.id)).where(
-        *scope, WorkOrder.status.in_(("requested", "planned", "in_progress", "on_hold")))) or 0
-    cost = db.scalar(select(func.coalesce(func.sum(WorkOrder.parts_cost), 0.0)).where(
-        *scope, WorkOrder.finished_at >= start, WorkOrder.finished_at < end_eff)) or 0.0
+    n = len(failures)
+    due, on_time = _pm_counts(preventive, start, end_eff)
+    backlog, cost = _backlog_and_cost(db, equipment_ids, start, end_eff)
     return Kpis(period_hours=period, failures=n, downtime_hours=down, uptime_hours=uptime,
                 mtbf_hours=uptime / n if n else None, mttr_hours=down / n if n else None,
                 availability=100 * uptime / period if period > 0 else None,
@@ -104,15 +116,55 @@ def compute_kpis(db: Session, equipment_ids: list[int] | None, start: datetime, 
                 backlog=backlog, parts_cost=float(cost))
 
 
+def _history(db: Session, equipment_ids, start: datetime, end: datetime) -> tuple[list, list]:
+    """(failure rows as `failures_in` gives them, preventive rows as `_pm_counts` reads them), in one query."""
+    failures, preventive = [], []
+    for kind, equipment_id, begin, stop, due, finished, skipped in db.execute(
+            _kpi_statements(equipment_ids is not None)[0], _kpi_params(equipment_ids, start, end)):
+        if kind == "preventive":
+            preventive.append((due, finished, skipped))
+        else:
+            failures.append((equipment_id, begin, stop))
+    return failures, preventive
+
+
+def _backlog_and_cost(db: Session, equipment_ids, start: datetime, end: datetime) -> tuple[int, float]:
+    backlog, cost = db.execute(_kpi_statements(equipment_ids is not None)[1],
+                               _kpi_params(equipment_ids, start, end)).one()
+    return backlog or 0, cost or 0.0
+
+
+def _kpi_params(equipment_ids, start: datetime, end: datetime) -> dict:
+    return {"start": start, "end": end, **({"ids": list(equipment_ids)} if equipment_ids is not None else {})}
+
+
+@lru_cache(maxsize=2)
+def _kpi_statements(scoped: bool):
+    """The two KPI statements, built once (building them cost more than running them): the history of
+    the period, then the backlog and parts cost."""
+    start, end = bindparam("start"), bindparam("end")
+    scope = [WorkOrder.equipment_id.in_(bindparam("ids", expanding=True))] if scoped else []
+    history = (select(WorkOrder.kind, WorkOrder.equipment_id, WorkOrder.downtime_start, WorkOrder.downtime_end,
+                      WorkOrder.due, WorkOrder.finished_at, WorkOrder.skipped)
+               .where(or_(_stopped_during(start, end), _preventive_due(start, end)), *scope))
+    open_now = WorkOrder.status.in_(OPEN_STATUSES)
+    finished = and_(WorkOrder.finished_at >= start, WorkOrder.finished_at < end)
+    cost = func.coalesce(func.sum(case((finished, WorkOrder.parts_cost))), 0.0)
+    totals = select(func.count(case((open_now, 1))), cost).where(or_(open_now, finished), *scope)
+    return history, totals
+
+
 def pm_compliance_counts(db: Session, equipment_ids, start: datetime, end: datetime) -> tuple[int, int]:
+    rows = db.execute(select(WorkOrder.due, WorkOrder.finished_at, WorkOrder.skipped)
+                      .where(_preventive_due(start, end), *_scope(equipment_ids)))
+    return _pm_counts(rows, start, end)
+
+
+def _pm_counts(rows, start: datetime, end: datetime) -> tuple[int, int]:
     """Preventive occurrences due in the period (WOs and the occurrences skipped on them) and those
     done by the end of their due day (Paris)."""
-    q = select(WorkOrder.due, WorkOrder.finished_at, WorkOrder.skipped).where(
-        WorkOrder.kind == "preventive", WorkOrder.due >= start, WorkOrder.due < end)
-    if equipment_ids is not None:
-        q = q.where(WorkOrder.equipment_id.in_(equipment_ids))
     due = on_time = 0
-    for wo_due, finished, skipped in db.execute(q):
+    for wo_due, finished, skipped in rows:
         due += 1 + sum(1 for s in skipped or [] if _skip_in(s, start, end))
         deadline = clock.day_bounds(clock.paris_day(wo_due))[1]
         if finished is not None and finished < deadline:
