@@ -6,8 +6,9 @@ today's module values are computed live."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
@@ -33,31 +34,32 @@ def values_for(db: Session, board: Board, first: date, last: date, today: date,
     return values
 
 
-def _lower_boards(db: Session, board: Board) -> list[int]:
-    ids, level = [], [board.id]
-    while level:
-        level = list(db.scalars(select(Board.id).where(Board.parent_id.in_(level))))
-        ids += level
-    return ids
-
-
 def _aggregate_lower_boards(db: Session, board: Board, values: dict, first: date, last: date,
                             catalog: dict[str, ind.IndicatorInfo]) -> None:
     """A workshop or site board shows its teams' manual indicators (the worst safety event, the mean of
-    the others) on the days it has no entry of its own."""
+    the others) on the days it has no entry of its own: one statement for every level below and every
+    manual indicator."""
     manual = [r.indicator_key for r in board.rows if (info := catalog.get(r.indicator_key)) and info.manual]
-    lower = _lower_boards(db, board) if manual else []
-    if not lower:
+    if not manual:
         return
-    for key in manual:
-        aggregate = func.max if key == ind.SAFETY_KEY else func.avg
-        rows = db.execute(select(DailyValue.day, aggregate(DailyValue.value))
-                          .where(DailyValue.board_id.in_(lower), DailyValue.indicator_key == key,
-                                 DailyValue.source == "manual", DailyValue.day.between(first, last))
-                          .group_by(DailyValue.day))
-        for day, value in rows:
-            if value is not None:
-                values.setdefault((key, day), round(float(value), 2))
+    for key, day, value in db.execute(_lower_aggregate(), {"board_id": board.id, "keys": manual,
+                                                           "first": first, "last": last}):
+        if value is not None:
+            values.setdefault((key, day), round(float(value), 2))
+
+
+@lru_cache(maxsize=1)
+def _lower_aggregate():
+    """Per indicator and day, over the boards below (recursively): max for safety, mean for the others."""
+    lower = select(Board.id).where(Board.parent_id == bindparam("board_id")).cte("lower_boards", recursive=True)
+    lower = lower.union_all(select(Board.id).where(Board.parent_id == lower.c.id))
+    value = case((DailyValue.indicator_key == ind.SAFETY_KEY, func.max(DailyValue.value)),
+                 else_=func.avg(DailyValue.value))
+    return (select(DailyValue.indicator_key, DailyValue.day, value)
+            .where(DailyValue.board_id.in_(select(lower.c.id)), DailyValue.source == "manual",
+                   DailyValue.indicator_key.in_(bindparam("keys", expanding=True)),
+                   DailyValue.day.between(bindparam("first"), bindparam("last")))
+            .group_by(DailyValue.indicator_key, DailyValue.day))
 
 
 def _row_data(row: BoardRow, info: ind.IndicatorInfo | None, values: dict, days: list[date]) -> dict:
