@@ -5,13 +5,25 @@ On PostgreSQL that is a row lock on the item (SELECT … FOR UPDATE), so two pic
 item queue up and the second reads what the first committed. On SQLite a writing request
 already holds the database write lock from BEGIN (see shopfloor.db). Balances are then
 re-read with populate_existing so a stale identity map never decides.
+
+The set-based functions (lock_item_rows, reserve_balances, release_balances, post_pick_moves) do the
+same work on plain rows, one statement per step: the picking hot path (issue 19). Their UPDATEs are
+guarded in SQL (`reserved + qty <= qty`, `reserved >= qty`), so the database itself refuses an oversell
+whatever a caller read before; a refused UPDATE is the same Conflict as the ORM path's. They write
+balances and moves only (no activity, nor a row an activity owns), so the flush guards of
+shopfloor.guards have nothing of theirs to see: the callers keep their activity's change in the ORM
+flush, where those guards run.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import case, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shopfloor.auth.models import User
@@ -30,6 +42,166 @@ def lock_items(db: Session, item_ids) -> dict[int, Item]:
     """Lock several items in id order, so two actions locking the same items never deadlock."""
     return {item_id: lock_item(db, item_id) for item_id in sorted(set(item_ids))}
 
+
+# -- Set-based, on plain rows ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """What allocation and confirmation read of an item, without an ORM object."""
+    id: int
+    sku: str
+    name: str
+    unit: str
+    strategy: str
+    lot_tracked: bool
+    removal_margin_days: int
+
+
+ITEM_COLUMNS = (Item.id, Item.sku, Item.name, Item.unit, Item.strategy, Item.lot_tracked, Item.removal_margin_days)
+
+
+def _held_locks(db: Session) -> dict[int, ItemRow]:
+    """Item rows read under their lock in the session's current transaction (a lock lasts until it ends;
+    a savepoint rolled back releases the locks taken inside it, so the innermost transaction is the key)."""
+    key = db.get_nested_transaction() or db.get_transaction()
+    held = db.info.get("stock_item_locks")
+    if held is None or held[0] is not key:
+        held = (key, {})
+        db.info["stock_item_locks"] = held
+    return held[1]
+
+
+def remember_locked(db: Session, rows) -> dict[int, ItemRow]:
+    """Record item rows that a statement read FOR UPDATE: the lock holds, the row stays fresh."""
+    held = _held_locks(db)
+    for row in rows:
+        item = row if isinstance(row, ItemRow) else ItemRow(*row)
+        held[item.id] = item
+    return held
+
+
+def lock_item_rows(db: Session, item_ids) -> dict[int, ItemRow]:
+    """lock_items in one statement, as rows: the items locked in id order and read under the lock.
+    An item this transaction already locked is neither locked nor read again (the lock keeps it fresh)."""
+    wanted = sorted(set(item_ids))
+    held = _held_locks(db)
+    missing = [item_id for item_id in wanted if item_id not in held]
+    if missing:
+        rows = db.execute(select(*ITEM_COLUMNS).where(Item.id.in_(missing)).order_by(Item.id)
+                          .with_for_update(of=Item.__table__)).all()
+        held = remember_locked(db, rows)
+    return {item_id: held[item_id] for item_id in wanted if item_id in held}
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    balance_id: int
+    qty: Decimal
+    free: Decimal          # as the candidates query read it, for the refusal's message
+    location_code: str
+
+
+def reserve_balances(db: Session, parts: list[Reservation]) -> None:
+    """reserve() for several balances: one UPDATE each, refused by the database beyond the free stock."""
+    table = Balance.__table__
+    for part in parts:
+        if part.qty <= 0:
+            raise Conflict(f"Plus que {part.free.normalize()} de libre en {part.location_code}.", "qty")
+        done = db.execute(update(table).where(table.c.id == part.balance_id,
+                                              table.c.reserved + part.qty <= table.c.qty)
+                          .values(reserved=table.c.reserved + part.qty))
+        if done.rowcount != 1:
+            raise Conflict(f"Plus que {part.free.normalize()} de libre en {part.location_code}.", "qty")
+    _forget(db, Balance, [part.balance_id for part in parts])
+
+
+def release_balances(db: Session, parts: list[tuple[int, int, int, Decimal]]) -> None:
+    """release() for several (item, lot, location, qty): one UPDATE each, never below nothing reserved."""
+    table = Balance.__table__
+    for item_id, lot_id, location_id, qty in parts:
+        db.execute(update(table).where(table.c.item_id == item_id, table.c.lot_id == lot_id,
+                                       table.c.location_id == location_id)
+                   .values(reserved=case((table.c.reserved > qty, table.c.reserved - qty), else_=0)))
+    _forget_balances(db, [(item_id, lot_id, location_id) for item_id, lot_id, location_id, _ in parts])
+
+
+@dataclass(frozen=True, slots=True)
+class ReservedMove:
+    """A reserved quantity moving from its storage balance to a destination (a pick being confirmed)."""
+    item: ItemRow
+    lot_id: int
+    lot_number: str
+    source_id: int
+    source_code: str
+    target_id: int
+    qty: Decimal
+
+
+def post_pick_moves(db: Session, moves: list[ReservedMove], *, user_id: int, at: datetime,
+                    activity_id: int | None) -> None:
+    """move(..., from_reserved=qty) for several moves: one guarded UPDATE per source balance, one upsert
+    of the target balances, one multi-row INSERT of the moves."""
+    if not moves:
+        return
+    for entry in moves:
+        check_qty(entry.item, entry.qty)
+        if entry.qty <= 0:
+            raise ValidationError("La quantité doit être positive.", "qty")
+    for entry in moves:
+        _take_reserved(db, entry)
+    _add_to_targets(db, moves)
+    db.execute(insert(Move.__table__).values([
+        {"item_id": m.item.id, "lot_id": m.lot_id, "from_location_id": m.source_id, "to_location_id": m.target_id,
+         "qty": m.qty, "reason": "pick", "note": "", "activity_id": activity_id, "user_id": user_id, "at": at}
+        for m in moves]))
+    _forget_balances(db, [(m.item.id, m.lot_id, loc) for m in moves for loc in (m.source_id, m.target_id)])
+
+
+def _take_reserved(db: Session, entry: ReservedMove) -> None:
+    table = Balance.__table__
+    key = (table.c.item_id == entry.item.id, table.c.lot_id == entry.lot_id, table.c.location_id == entry.source_id)
+    done = db.execute(update(table).where(*key, table.c.reserved >= entry.qty, table.c.qty >= entry.qty)
+                      .values(qty=table.c.qty - entry.qty, reserved=table.c.reserved - entry.qty))
+    if done.rowcount != 1:
+        row = db.execute(select(table.c.qty - table.c.reserved).where(*key)).first()
+        free = row[0].normalize() if row else 0
+        raise Conflict(f"Stock insuffisant de {entry.item.sku} lot {entry.lot_number} en {entry.source_code} : "
+                       f"{free} disponible(s), {entry.qty.normalize()} demandé(s).", "qty")
+
+
+def _add_to_targets(db: Session, moves: list[ReservedMove]) -> None:
+    """One upsert of the target balances (one row per item, lot and target: a statement may not touch a row twice)."""
+    added: dict[tuple[int, int, int], Decimal] = {}
+    for m in moves:
+        key = (m.item.id, m.lot_id, m.target_id)
+        added[key] = added.get(key, Decimal(0)) + m.qty
+    dialect_insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(Balance.__table__).values(
+        [{"item_id": i, "lot_id": lot, "location_id": loc, "qty": qty, "reserved": 0}
+         for (i, lot, loc), qty in added.items()])
+    db.execute(statement.on_conflict_do_update(
+        index_elements=["item_id", "lot_id", "location_id"],
+        set_={"qty": Balance.__table__.c.qty + statement.excluded.qty}))
+
+
+def _forget(db: Session, model, ids) -> None:
+    """Expire the loaded ORM copies of rows a Core statement changed, so no stale value decides or flushes."""
+    for ident in ids:
+        obj = db.identity_map.get(db.identity_key(model, ident))
+        if obj is not None:
+            db.expire(obj)
+
+
+def _forget_balances(db: Session, keys) -> None:
+    wanted = set(keys)
+    for obj in list(db.identity_map.values()):
+        if isinstance(obj, Balance):
+            loaded = inspect(obj).dict  # not the attributes: reading an expired one would load it
+            if (loaded.get("item_id"), loaded.get("lot_id"), loaded.get("location_id")) in wanted:
+                db.expire(obj)
+
+
+# -- One row at a time, on ORM objects -----------------------------------------------------
 
 def balances(db: Session, item_id: int, *, location_id: int | None = None) -> list[Balance]:
     """Fresh balances of an item (after lock_item when the answer decides a write)."""

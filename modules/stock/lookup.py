@@ -1,29 +1,90 @@
 """Finding master data by the codes people type or scan; unknown codes are a 422 on that field."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopfloor.errors import ValidationError
+from modules.stock import ledger
+from modules.stock.ledger import ItemRow
 from modules.stock.models import Item, Location, Lot, Supplier
 
 
+def _sku(sku: str) -> str:
+    return (sku or "").strip().upper()  # SKUs and location codes are stored upper-case
+
+
+def _unknown_item(code: str, field: str) -> ValidationError:
+    return ValidationError(f"Article « {code} » inconnu." if code else "La référence article est obligatoire.", field)
+
+
 def item_by_sku(db: Session, sku: str, field: str = "sku") -> Item:
-    code = (sku or "").strip().upper()  # SKUs and location codes are stored upper-case
+    code = _sku(sku)
     item = db.scalars(select(Item).where(Item.sku == code)).one_or_none() if code else None
     if item is None:
-        raise ValidationError(f"Article « {code} » inconnu." if code else "La référence article est obligatoire.", field)
+        raise _unknown_item(code, field)
     return item
 
 
-def location_by_code(db: Session, code: str, field: str = "location") -> Location:
-    text = (code or "").strip().upper()
-    location = db.scalars(select(Location).where(Location.code == text)).one_or_none() if text else None
+def item_row_by_sku(db: Session, sku: str, field: str = "sku", *, lock: bool = False) -> ItemRow:
+    """item_by_sku as a plain row (what picking reads), no ORM object. With `lock` the same statement
+    locks the item (SELECT … FOR UPDATE), and the ledger knows this transaction holds it."""
+    code = _sku(sku)
+    query = select(*ledger.ITEM_COLUMNS).where(Item.sku == code)
+    row = db.execute(query.with_for_update(of=Item.__table__) if lock else query).first() if code else None
+    if row is None:
+        raise _unknown_item(code, field)
+    return ledger.remember_locked(db, [row])[row.id] if lock else ItemRow(*row)
+
+
+def item_row_and_location(db: Session, sku: str, location_code: str, field: str = "sku"):
+    """item_row_by_sku(lock=True) and the location of that code (None when unknown: checked_location says
+    why), in one statement: the two lookups of a one-line pick."""
+    code, text = _sku(sku), _sku(location_code)
+    row = db.execute(select(*ledger.ITEM_COLUMNS, *LOCATION_COLUMNS).select_from(Item)
+                     .outerjoin(Location, Location.code == text).where(Item.sku == code)
+                     .with_for_update(of=Item.__table__)).first() if code else None
+    if row is None:
+        raise _unknown_item(code, field)
+    width = len(ledger.ITEM_COLUMNS)
+    item = ledger.remember_locked(db, [row[:width]])[row[0]]
+    return item, (LocationRow(*row[width:]) if row[width] is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRow:
+    id: int
+    code: str
+    kind: str
+    active: bool
+
+
+def checked_location(location, text: str, field: str):
+    """The location found for the code `text` (None when none was), or the 422 location_by_code answers."""
+    text = _sku(text)
     if location is None:
         raise ValidationError(f"Emplacement « {text} » inconnu." if text else "L'emplacement est obligatoire.", field)
     if not location.active:
         raise ValidationError(f"L'emplacement {text} est désactivé.", field)
     return location
+
+
+LOCATION_COLUMNS = (Location.id, Location.code, Location.kind, Location.active)
+
+
+def location_by_code(db: Session, code: str, field: str = "location") -> Location:
+    text = _sku(code)
+    location = db.scalars(select(Location).where(Location.code == text)).one_or_none() if text else None
+    return checked_location(location, text, field)
+
+
+def location_row_by_code(db: Session, code: str, field: str = "location") -> LocationRow:
+    """location_by_code as a plain row, no ORM object."""
+    text = _sku(code)
+    row = db.execute(select(*LOCATION_COLUMNS).where(Location.code == text)).first() if text else None
+    return checked_location(LocationRow(*row) if row else None, text, field)
 
 
 def lot_by_number(db: Session, item: Item, number: str, field: str = "lot") -> Lot:

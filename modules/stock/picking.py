@@ -12,12 +12,13 @@ Rules (issue #4 §5):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shopfloor import access
 from shopfloor import clock
@@ -26,33 +27,86 @@ from shopfloor.auth.services import can_see_apprentice
 from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Conflict, ValidationError
 from shopfloor.evidence.activities import new_activity
+from shopfloor.evidence.freeze import exclude_frozen
 from shopfloor.evidence.models import Activity
 from shopfloor.evidence.services import ensure_editable
 from modules.stock import flags, ledger
+from modules.stock.ledger import ItemRow, Reservation, ReservedMove
 from modules.stock.lookup import item_by_sku, location_by_code
 from modules.stock.models import Balance, Item, LineCall, Location, Lot, PickLine, PickList, ProgrammeLine
 
 PICKABLE_KINDS = ("storage",)
 DESTINATION_KINDS = ("line", "shipping")
+ACTIVITY = Activity.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class LotRef:
+    number: str
+    expiry: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRef:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A balance with free stock in a pickable location, as the candidates query reads it (no ORM object);
+    `usable` is the query's verdict on the lot's expiry against the item's removal margin."""
+    id: int
+    item_id: int
+    sku: str
+    lot_id: int
+    location_id: int
+    qty: Decimal
+    reserved: Decimal
+    usable: bool
+    lot: LotRef
+    location: LocationRef
+
+    @property
+    def free(self) -> Decimal:
+        return self.qty - self.reserved
 
 
 @dataclass
 class Allocation:
-    balance: Balance
+    balance: Candidate
     qty: Decimal
 
 
 @dataclass
 class Flagged:
-    balance: Balance
+    balance: Candidate
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLine:
+    """A pick line as allocation inserted it: what the answer reads of a PickLine, without reloading it."""
+    rank: int
+    item: ItemRow
+    lot: LotRef
+    location: LocationRef
+    qty: Decimal
+    picked_at: datetime | None = None
+
+
+@dataclass
+class Allocated:
+    pick: PickList
+    destination_code: str
+    lines: list[PlannedLine]
+    flagged: list[Flagged] = field(default_factory=list)
 
 
 def fmt(qty: Decimal) -> str:
     return f"{Decimal(qty).normalize():f}"
 
 
-def _order(item: Item):
+def _order(item):
     if item.strategy == "fefo":
         return (Lot.expiry.is_(None), Lot.expiry, Lot.received_at, Lot.id, Location.code)
     if item.strategy == "lifo":
@@ -60,22 +114,31 @@ def _order(item: Item):
     return (Lot.received_at, Lot.id, Location.code)
 
 
-def candidates(db: Session, item: Item, today: date) -> tuple[list[Balance], list[Flagged]]:
-    """Free storage stock of the item in strategy order, and the lots refused for their expiry."""
-    rows = db.scalars(
-        select(Balance).join(Balance.lot).join(Balance.location)
-        .options(contains_eager(Balance.lot), contains_eager(Balance.location))
+def _first_usable_expiry(item, today: date) -> date:
+    """A lot expiring before this day is refused: expired, or under the item's removal margin."""
+    return today + timedelta(days=max(item.removal_margin_days or 0, 0))
+
+
+def candidates(db: Session, item, today: date) -> tuple[list[Candidate], list[Flagged]]:
+    """Free storage stock of the item in strategy order, and the lots refused for their expiry: one query,
+    the order, the exclusions and the margin in SQL (`item`: an Item or a locked ItemRow)."""
+    usable = or_(Lot.expiry.is_(None), Lot.expiry >= _first_usable_expiry(item, today))
+    rows = db.execute(
+        select(Balance.id, Balance.lot_id, Balance.location_id, Balance.qty, Balance.reserved, usable.label("usable"),
+               Lot.number, Lot.expiry, Location.code)
+        .join(Lot, Lot.id == Balance.lot_id).join(Location, Location.id == Balance.location_id)
         .where(Balance.item_id == item.id, Balance.qty > Balance.reserved,
                Location.kind.in_(PICKABLE_KINDS), Location.active.is_(True))
-        .order_by(*_order(item)).execution_options(populate_existing=True)).all()
-    usable, flagged = [], []
-    for row in rows:
-        reason = expiry_problem(item, row.lot, today)
-        (flagged.append(Flagged(row, reason)) if reason else usable.append(row))
-    return usable, flagged
+        .order_by(*_order(item))).all()
+    found, flagged = [], []
+    for row_id, lot_id, location_id, qty, reserved, ok, number, expiry, code in rows:
+        row = Candidate(row_id, item.id, item.sku, lot_id, location_id, qty, reserved, bool(ok),
+                        LotRef(number, expiry), LocationRef(code))
+        (found.append(row) if row.usable else flagged.append(Flagged(row, expiry_problem(item, row.lot, today))))
+    return found, flagged
 
 
-def expiry_problem(item: Item, lot: Lot, today: date) -> str | None:
+def expiry_problem(item, lot, today: date) -> str | None:
     if lot.expiry is None:
         return None
     remaining = (lot.expiry - today).days
@@ -87,40 +150,52 @@ def expiry_problem(item: Item, lot: Lot, today: date) -> str | None:
     return None
 
 
-def plan(db: Session, item: Item, qty: Decimal, today: date) -> tuple[list[Allocation], list[Flagged], Decimal]:
+def plan(db: Session, item, qty: Decimal, today: date) -> tuple[list[Allocation], list[Flagged], Decimal]:
     """How `qty` would be taken (without reserving), what was refused, and the total free usable stock."""
     usable, flagged = candidates(db, item, today)
     taken, left = [], qty
     for row in usable:
         if left <= 0:
             break
-        part = min(left, row.qty - row.reserved)
+        part = min(left, row.free)
         taken.append(Allocation(row, part))
         left -= part
-    available = sum((row.qty - row.reserved for row in usable), Decimal(0))
+    available = sum((row.free for row in usable), Decimal(0))
     return taken, flagged, available
 
 
-def _destination(location: Location) -> Location:
+def _destination(location):
     if location.kind not in DESTINATION_KINDS:
         raise ValidationError(f"{location.code} n'est pas un emplacement bord de ligne (ni d'expédition).", "destination")
     return location
 
 
-def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], destination: Location,
-             now: datetime, needed_at: datetime | None = None, title: str | None = None) -> PickList:
-    """Reserve stock for a pick list, all or nothing; lines split across lots and locations."""
-    _destination(destination)
+def _wanted(requests) -> dict[int, Decimal]:
     wanted: dict[int, Decimal] = {}
-    items: dict[int, Item] = {}
     for item, qty in requests:
         if qty is None or Decimal(qty) <= 0:
             raise ValidationError("La quantité doit être strictement positive.", "qty")
         wanted[item.id] = wanted.get(item.id, Decimal(0)) + Decimal(qty)
-        items[item.id] = item
     if not wanted:
         raise ValidationError("Aucun article à prélever.", "sku")
-    ledger.lock_items(db, wanted)
+    return wanted
+
+
+def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], destination: Location,
+             now: datetime, needed_at: datetime | None = None, title: str | None = None) -> PickList:
+    """Reserve stock for a pick list, all or nothing; lines split across lots and locations."""
+    return allocate_pick(db, actor, requests=requests, destination=destination, now=now, needed_at=needed_at,
+                         title=title).pick
+
+
+def allocate_pick(db: Session, actor: User, *, requests, destination, now: datetime,
+                  needed_at: datetime | None = None, title: str | None = None) -> Allocated:
+    """allocate(), answering the lines it inserted and the lots it refused as well (items and destination:
+    ORM objects or the rows of modules.stock.lookup). Set-based: the items locked in one statement, one
+    candidates query per item, one INSERT of the lines, one guarded UPDATE per balance reserved."""
+    _destination(destination)
+    wanted = _wanted(requests)
+    items = ledger.lock_item_rows(db, wanted)
     today = clock.paris_day(now)
     plans, shortages, flagged = [], [], []
     for item_id, qty in wanted.items():
@@ -133,22 +208,30 @@ def allocate(db: Session, actor: User, *, requests: list[tuple[Item, Decimal]], 
         plans.append((item, taken))
     if shortages:
         raise Conflict("Stock insuffisant, rien n'a été réservé — " + " ; ".join(shortages) + ".", "qty")
-    pick = new_activity(PickList, actor, now, destination=destination, needed_at=needed_at, status="allocated",
-                        title=title or _title(plans, destination))
-    rank = 0
-    for item, taken in plans:
-        for part in taken:
-            ledger.reserve(db, part.balance, part.qty)
-            pick.lines.append(PickLine(rank=rank, item_id=item.id, lot_id=part.balance.lot_id,
-                                       location_id=part.balance.location_id, qty=part.qty))
-            rank += 1
-    flags.flag_for_disposal(db, [(r.balance.lot_id, r.balance.lot.expiry, r.reason) for r in flagged], now)
+    pick = new_activity(PickList, actor, now, destination_id=destination.id, needed_at=needed_at,
+                        status="allocated", title=title or _title(plans, destination))
     db.add(pick)
-    db.flush()
-    return pick
+    db.flush()  # the activity through the ORM: the flush guards see it
+    lines = _insert_lines(db, pick, plans)
+    flags.flag_for_disposal(db, [(r.balance.lot_id, r.balance.lot.expiry, r.reason) for r in flagged], now)
+    return Allocated(pick, destination.code, lines, flagged)
 
 
-def _title(plans, destination: Location) -> str:
+def _insert_lines(db: Session, pick: PickList, plans) -> list[PlannedLine]:
+    """The reservations (guarded UPDATEs) and the pick lines (one multi-row INSERT) of a new pick list: it
+    was just inserted by this transaction, so it is neither frozen nor cancelled."""
+    parts = [(item, part) for item, taken in plans for part in taken]
+    ledger.reserve_balances(db, [Reservation(p.balance.id, p.qty, p.balance.free, p.balance.location.code)
+                                 for _, p in parts])
+    db.execute(insert(PickLine.__table__).values([
+        {"pick_list_id": pick.id, "rank": rank, "item_id": item.id, "lot_id": p.balance.lot_id,
+         "location_id": p.balance.location_id, "qty": p.qty, "released": False}
+        for rank, (item, p) in enumerate(parts)]))
+    db.expire(pick, ["lines"])  # read from the database when asked for
+    return [PlannedLine(rank, item, p.balance.lot, p.balance.location, p.qty) for rank, (item, p) in enumerate(parts)]
+
+
+def _title(plans, destination) -> str:
     items = ", ".join(f"{item.sku} × {fmt(sum((p.qty for p in taken), Decimal(0)))}" for item, taken in plans)
     return f"Prélèvement {items} → {destination.code}"[:200]
 
@@ -176,17 +259,24 @@ def _open(pick: PickList) -> None:
 
 def _lock_open(db: Session, pick: PickList) -> None:
     """Lock the pick list and re-read it and its lines before deciding: of two confirms (or a
-    confirm and a cancel) sent together, the second waits for the first, then finds its state."""
+    confirm and a cancel) sent together, the second waits for the first, then finds its state.
+    The lines come in one query with their item, lot and location (the round needs them all);
+    populate_existing stays there: the lock keeps the rows fresh, not copies loaded before it."""
     lock(db, pick)
-    db.scalars(select(PickLine).where(PickLine.pick_list_id == pick.id)
-               .execution_options(populate_existing=True)).all()
-    db.expire(pick, ["lines"])
+    lines = db.scalars(select(PickLine).where(PickLine.pick_list_id == pick.id).order_by(PickLine.rank)
+                       .options(joinedload(PickLine.item), joinedload(PickLine.lot), joinedload(PickLine.location))
+                       .execution_options(populate_existing=True)).all()
+    set_committed_value(pick, "lines", list(lines))
     _open(pick)
+
+
+def round_key(line) -> tuple[str, int]:
+    return line.location.code, line.rank
 
 
 def round_order(pick: PickList) -> list[PickLine]:
     """The lines along the storage addresses (the round), whatever their allocation order."""
-    return sorted(pick.lines, key=lambda line: (line.location.code, line.rank))
+    return sorted(pick.lines, key=round_key)
 
 
 def next_line(pick: PickList) -> PickLine | None:
@@ -214,11 +304,17 @@ def confirm_scan(db: Session, actor: User, pick: PickList, location_code: str, c
 
 
 def confirm_all(db: Session, actor: User, pick: PickList, now: datetime) -> PickList:
+    """Confirm every remaining line, set-based: the items locked in one statement (in id order), the
+    moves and balances written by ledger.post_pick_moves, the lines marked in one UPDATE."""
     _lock_open(db, pick)
-    ledger.lock_items(db, [line.item_id for line in pick.lines if line.picked_at is None])  # in id order
-    for line in round_order(pick):
-        if line.picked_at is None:
-            _pick_line(db, actor, pick, line, now)
+    waiting = [line for line in round_order(pick) if line.picked_at is None]
+    items = ledger.lock_item_rows(db, [line.item_id for line in waiting])
+    ledger.post_pick_moves(db, [ReservedMove(items[line.item_id], line.lot_id, line.lot.number, line.location_id,
+                                             line.location.code, pick.destination_id, line.qty) for line in waiting],
+                           user_id=actor.id, at=now, activity_id=pick.id)
+    _mark_lines(db, pick, waiting, picked_at=now)
+    _close_if_done(db, pick, now)
+    db.flush()
     return pick
 
 
@@ -227,27 +323,51 @@ def _pick_line(db: Session, actor: User, pick: PickList, line: PickLine, now: da
     ledger.move(db, item=item, lot=line.lot, qty=line.qty, source=line.location, target=pick.destination,
                 reason="pick", user=actor, at=now, activity_id=pick.id, from_reserved=line.qty)
     line.picked_at = now
-    if all(other.picked_at is not None for other in pick.lines):
-        pick.status, pick.confirmed_at = "confirmed", now
-        for call in db.scalars(select(LineCall).where(LineCall.pick_list_id == pick.id, LineCall.status == "picking")):
-            call.status, call.served_at = "served", now
+    _close_if_done(db, pick, now)
     db.flush()
 
 
+def _close_if_done(db: Session, pick: PickList, now: datetime) -> None:
+    """Every line picked: the pick list is confirmed (an ORM change: the flush guards check the activity)
+    and the line calls it serves are served."""
+    if all(other.picked_at is not None for other in pick.lines):
+        pick.status, pick.confirmed_at = "confirmed", now
+        db.execute(update(LineCall).where(LineCall.pick_list_id == pick.id, LineCall.status == "picking")
+                   .values(status="served", served_at=now).execution_options(synchronize_session="evaluate"))
+
+
+def _mark_lines(db: Session, pick: PickList, lines: list[PickLine], **values) -> None:
+    """Picked or released, in one UPDATE: only lines still waiting, of a pick list neither frozen
+    (exclude_frozen, which the bulk-statement guard asks for) nor cancelled; the caller locked the pick
+    and checked its state, so a line the UPDATE skips is a race lost: a 409 naming the state."""
+    if not lines:
+        return
+    done = db.execute(exclude_frozen(
+        update(PickLine).where(PickLine.id.in_([line.id for line in lines]), PickLine.picked_at.is_(None),
+                               PickLine.released.is_(False),
+                               ~select(ACTIVITY.c.id).where(ACTIVITY.c.id == PickLine.pick_list_id,
+                                                            ACTIVITY.c.cancelled_at.is_not(None)).exists())
+        .values(**values), PickLine.pick_list_id).execution_options(synchronize_session=False))
+    if done.rowcount != len(lines):
+        raise Conflict(f"Liste de prélèvement {pick.id} modifiée entre-temps : rechargez-la.", "id")
+    for line in lines:
+        for key, value in values.items():
+            set_committed_value(line, key, value)
+
+
 def cancel(db: Session, actor: User, pick: PickList, now: datetime) -> PickList:
-    """Give back every reservation not yet picked; lines already picked stay at the line."""
+    """Give back every reservation not yet picked; lines already picked stay at the line. Set-based: one
+    UPDATE per balance released, one for the lines, one for the programme, one for the line calls."""
     _lock_open(db, pick)
-    ledger.lock_items(db, [line.item_id for line in pick.lines])
-    for line in pick.lines:
-        if line.picked_at is None and not line.released:
-            row = ledger.balance(db, line.item_id, line.lot_id, line.location_id)
-            ledger.release(db, row, line.qty)
-            line.released = True
+    ledger.lock_item_rows(db, [line.item_id for line in pick.lines])
+    held = [line for line in pick.lines if line.picked_at is None and not line.released]
+    ledger.release_balances(db, [(line.item_id, line.lot_id, line.location_id, line.qty) for line in held])
+    _mark_lines(db, pick, held, released=True)
+    db.execute(update(ProgrammeLine).where(ProgrammeLine.pick_list_id == pick.id).values(pick_list_id=None)
+               .execution_options(synchronize_session="evaluate"))
+    db.execute(update(LineCall).where(LineCall.pick_list_id == pick.id, LineCall.status == "picking")
+               .values(status="open", pick_list_id=None).execution_options(synchronize_session="evaluate"))
     pick.status, pick.cancelled_at = "cancelled", now
-    for programme_line in db.scalars(select(ProgrammeLine).where(ProgrammeLine.pick_list_id == pick.id)):
-        programme_line.pick_list_id = None
-    for call in db.scalars(select(LineCall).where(LineCall.pick_list_id == pick.id, LineCall.status == "picking")):
-        call.status, call.pick_list_id = "open", None
     db.flush()
     return pick
 

@@ -11,7 +11,7 @@ from shopfloor.auth.permissions import current_actor, requires
 from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from modules.stock import picking
-from modules.stock.lookup import item_by_sku, location_by_code
+from modules.stock.lookup import checked_location, item_row_and_location, item_row_by_sku, location_row_by_code
 from modules.stock.inputs import parse_qty
 from modules.stock.quantities import check_qty
 from modules.stock.api.common import QTY, bp
@@ -32,11 +32,21 @@ def pick_line_json(line) -> dict:
     return {"sku": line.item.sku, "lot": line.lot.number, "expiry": line.lot.expiry.isoformat() if line.lot.expiry else None,
             "location": line.location.code, "qty": float(line.qty), "picked": line.picked_at is not None}
 
-def pick_json(pick, flagged=()) -> dict:
-    return {"id": pick.id, "status": pick.status, "destination": pick.destination.code,
-            "lines": [pick_line_json(line) for line in sorted(pick.lines, key=lambda line: line.rank)],
-            "round": [pick_line_json(line) for line in picking.round_order(pick)],
-            "flagged": [{"sku": f.balance.item.sku, "lot": f.balance.lot.number, "location": f.balance.location.code,
+def pick_json(pick) -> dict:
+    return _pick_body(pick.id, pick.status, pick.destination.code, pick.lines)
+
+
+def allocated_json(allocated: picking.Allocated, requests) -> dict:
+    """The new pick list from what allocation wrote (no reload); the lots it refused, for each requested line."""
+    flagged = [f for item, _ in requests for f in allocated.flagged if f.balance.item_id == item.id]
+    return _pick_body(allocated.pick.id, allocated.pick.status, allocated.destination_code, allocated.lines, flagged)
+
+
+def _pick_body(pick_id, status, destination_code, lines, flagged=()) -> dict:
+    return {"id": pick_id, "status": status, "destination": destination_code,
+            "lines": [pick_line_json(line) for line in sorted(lines, key=lambda line: line.rank)],
+            "round": [pick_line_json(line) for line in sorted(lines, key=picking.round_key)],
+            "flagged": [{"sku": f.balance.sku, "lot": f.balance.lot.number, "location": f.balance.location.code,
                          "qty": float(f.balance.qty), "reason": f.reason} for f in flagged]}
 
 @bp.post("/picks")
@@ -50,25 +60,43 @@ def pick_json(pick, flagged=()) -> dict:
      response=PICK_SCHEMA, status=201)
 def create_pick():
     db, data = session(), body()
-    requests = []
     raw_lines = data.get("lines") if "lines" in data else [{"sku": data.get("sku"), "qty": data.get("qty")}]
     if not isinstance(raw_lines, list) or not raw_lines:
         raise ValidationError("« lines » doit être une liste non vide.", "lines")
+    code, code_error = _destination_code(data)
+    one_line = len(raw_lines) == 1 and code_error is None
+    requests, found = [], None
     for index, line in enumerate(raw_lines):
         prefix = f"lines[{index}]." if "lines" in data else ""
         if not isinstance(line, dict):
             raise ValidationError("Chaque ligne est un objet JSON.", f"lines[{index}]")
         try:
-            item = item_by_sku(db, v.text(line, "sku", max_length=40))
+            sku = v.text(line, "sku", max_length=40)
+            # one line: one statement finds and locks the item and finds the destination (several
+            # items: allocation locks them itself, in id order)
+            if one_line:
+                item, found = item_row_and_location(db, sku, code)
+            else:
+                item = item_row_by_sku(db, sku)
             requests.append((item, check_qty(item, parse_qty(line, "qty"))))
         except ValidationError as exc:
             raise ValidationError(exc.message, f"{prefix}{exc.field}") from None
-    destination = location_by_code(db, v.text(data, "destination", max_length=40), "destination")
-    now = clock.now()
-    pick = picking.allocate(db, current_actor(), requests=requests, destination=destination, now=now,
-                            needed_at=v.datetime_field(data, "needed_at", required=False))
-    flagged = [f for item, _ in requests for f in picking.flagged_lots(db, item, now)]
-    return jsonify(pick_json(pick, flagged)), 201
+    if code_error is not None:
+        raise code_error
+    destination = (checked_location(found, code, "destination") if one_line
+                   else location_row_by_code(db, code, "destination"))
+    allocated = picking.allocate_pick(db, current_actor(), requests=requests, destination=destination,
+                                      now=clock.now(), needed_at=v.datetime_field(data, "needed_at", required=False))
+    return jsonify(allocated_json(allocated, requests)), 201
+
+
+def _destination_code(data) -> tuple[str | None, ValidationError | None]:
+    """The destination as typed, or its error: raised after the lines', as it always was."""
+    try:
+        return v.text(data, "destination", max_length=40), None
+    except ValidationError as exc:
+        return None, exc
+
 
 @bp.get("/picks/<int:pick_id>")
 @requires()
