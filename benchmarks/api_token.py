@@ -1,8 +1,9 @@
 """What the API token check costs a request (issue 19), on SQLite and PostgreSQL.
 
 Prints, median over --runs requests through the app (Flask test client):
-1. `user_for_token` alone (the check: find the token, its user, maybe record its last use), with the
-   SQL statements it runs, beside the hand-written SQL reading the same token and user;
+1. the check alone (find the token, its user, maybe record its last use) as it was before issue 19 and
+   as `user_for_token` does it now, with the SQL statements each runs (BEGIN included where the driver
+   sends one), beside the hand-written SQL reading the same token and user, interleaved run by run;
 2. `GET /api/v1/me` with the token, and its share spent in the check;
 3. a revoked token's next request (must answer 401 at once).
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import statistics
 import sys
 import tempfile
@@ -23,7 +25,7 @@ from sqlalchemy import create_engine, event, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shopfloor import clock, create_app  # noqa: E402
-from shopfloor.auth.models import User  # noqa: E402
+from shopfloor.auth.models import ApiToken, User  # noqa: E402
 from shopfloor.auth.services import UserInput, create_token, create_user, revoke_tokens, user_for_token  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
@@ -59,33 +61,56 @@ def build(url: str, instance: Path):
     return app, tokens[0]
 
 
-def check_cost(app, token: str, runs: int, counter: Counter) -> tuple[float, float]:
+def previous_check(db, token: str):
+    """The check as it was before issue 19, for the before/after figure: the token by its hash, then its
+    user (two statements, two objects)."""
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest(),
+                                           ApiToken.revoked_at.is_(None)))
+    return row.user if row is not None and row.user.active else None
+
+
+def check_cost(app, token: str, runs: int, counter: Counter) -> float:
+    """The previous check, the current one and the hand-written SQL, interleaved run by run so that the
+    machine's load weighs on the three alike."""
     sessions = app.extensions["shopfloor_sessions"]
-    samples = []
-    now = clock.now()
-    for n in range(runs + 1):
-        db = sessions.open(write=False)
-        counter.counting, counter.count = n == runs, 0
-        started = time.perf_counter()
-        assert user_for_token(db, token, now) is not None
-        elapsed = time.perf_counter() - started
-        counter.counting = False
-        db.close()
-        if n:
-            samples.append(elapsed)
-    statements = counter.count
-    floor = []
     digest = hashlib.sha256(token.encode()).hexdigest()
     sql = text("SELECT u.* FROM core_api_token t JOIN core_user u ON u.id = t.user_id "
                "WHERE t.token_hash = :h AND t.revoked_at IS NULL AND u.active")
-    with sessions.engine.connect() as conn:
-        for _ in range(runs):
-            started = time.perf_counter()
+    now = clock.now()
+
+    def floor():   # like the check: a pooled connection, its transaction, one read
+        with sessions.engine.connect() as conn:
             assert conn.execute(sql, {"h": digest}).first() is not None
-            floor.append(time.perf_counter() - started)
-    print(f"  user_for_token: median {median_ms(samples):.3f} ms, {statements} statement(s); hand-written SQL "
-          f"{median_ms(floor):.3f} ms; ratio {median_ms(samples) / median_ms(floor):.1f}×")
-    return median_ms(samples), statements
+
+    def in_session(check):
+        def timed():
+            db = sessions.open(write=False)
+            try:
+                assert check(db) is not None
+            finally:
+                db.close()
+        return timed
+
+    sides = {"before (token, then user)": in_session(lambda db: previous_check(db, token)),
+             "user_for_token now": in_session(lambda db: user_for_token(db, token, now)),
+             "hand-written SQL": floor}
+    samples = {name: [] for name in sides}
+    statements = {}
+    for n in range(runs + 1):
+        for name, action in sides.items():
+            counter.counting, counter.count = True, 0
+            started = time.perf_counter()
+            action()
+            elapsed = time.perf_counter() - started
+            counter.counting = False
+            statements[name] = counter.count
+            if n:
+                samples[name].append(elapsed)
+    bottom = median_ms(samples["hand-written SQL"])
+    for name, values in samples.items():
+        print(f"  {name:<28} median {median_ms(values):7.3f} ms, {statements[name]} statement(s) "
+              f"(ratio {median_ms(values) / bottom:4.1f}x)")
+    return median_ms(samples["user_for_token now"])
 
 
 def request_cost(app, token: str, runs: int, check_ms: float, counter: Counter) -> None:
@@ -119,8 +144,8 @@ def revocation(app, token: str) -> None:
 def run(backend: str, url: str, instance: Path, runs: int) -> None:
     app, token = build(url, instance)
     counter = Counter(app.extensions["shopfloor_sessions"].engine)
-    print(f"{backend}:")
-    check_ms, _ = check_cost(app, token, runs, counter)
+    print(f"{backend} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
+    check_ms = check_cost(app, token, runs, counter)
     request_cost(app, token, runs, check_ms, counter)
     revocation(app, token)
     app.extensions["shopfloor_sessions"].engine.dispose()

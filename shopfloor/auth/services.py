@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from threading import Lock
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -357,11 +357,16 @@ def user_for_token(db: Session, token: str, now: datetime) -> User | None:
 def _live_token(db: Session, digest: str, token_id: int | None = None):
     """(user, token id, last use) of an unrevoked token of an active user; by id when it is known (the
     digest is checked too: the id may come from another database the process served)."""
+    params = {"digest": digest} if token_id is None else {"digest": digest, "token_id": token_id}
+    return db.execute(_live_token_query(token_id is not None), params).first()
+
+
+@lru_cache(maxsize=2)
+def _live_token_query(by_id: bool):
+    """Built once: building the statement cost as much as running it."""
     query = (select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
-             .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True)))
-    if token_id is not None:
-        query = query.where(ApiToken.id == token_id)
-    return db.execute(query).first()
+             .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True)))
+    return query.where(ApiToken.id == bindparam("token_id")) if by_id else query
 
 
 def _record_token_use(db: Session, token_id: int, now: datetime) -> None:
