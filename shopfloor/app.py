@@ -45,9 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     registry.add(core_module)
     for name in app.config["MODULES"]:
         registry.add(config_module.module_registration(name))
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["shopfloor_sessions"] = Sessions(engine, registry)
-    guards.install(app.extensions["shopfloor_sessions"])  # every flush: bounds, cancellation, freeze
+    attach_database(app, app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
     for module in registry.modules:
         if module.template_globals:
@@ -63,6 +61,13 @@ def create_app(config: dict | None = None) -> Flask:
     from shopfloor.web import init_templates
     init_templates(app)
     return app
+
+
+def attach_database(app: Flask, url: str) -> None:
+    """The app's sessions on the database at `url`, with the guards every flush goes through."""
+    sessions = Sessions(make_engine(url), app.extensions["shopfloor_registry"])
+    guards.install(sessions)  # every flush: bounds, cancellation, freeze
+    app.extensions["shopfloor_sessions"] = sessions
 
 
 def _refuse_unguarded_views(app: Flask, registry: Registry) -> None:

@@ -326,17 +326,17 @@ def test_the_backstop_checks_dates_and_json_and_uses_the_column_label(db, people
 
 # -- the one error handler ---------------------------------------------------------------------
 
-def test_a_database_overflow_the_backstop_missed_is_a_422_never_a_500(app, client, people, db):
+def test_a_database_overflow_the_backstop_missed_is_a_422_never_a_500(own_app, people, db):
     from sqlalchemy import text
 
     from shopfloor.db import session
 
-    @app.post("/api/v1/_overflow")
+    @own_app.post("/api/v1/_overflow")
     def _overflow():
         session().execute(text("SELECT CAST(:n AS INTEGER)"), {"n": BIG * BIG})  # overflows either driver
         return {"reached": True}
 
-    answer = client.post("/api/v1/_overflow", json={})
+    answer = own_app.test_client().post("/api/v1/_overflow", json={})
     assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
     assert answer.json["error"]["code"] == "invalid"
 
