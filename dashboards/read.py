@@ -52,7 +52,7 @@ def _aggregate_lower_boards(db: Session, board: Board, values: dict, first: date
 def _lower_aggregate():
     """Per indicator and day, over the boards below (recursively): max for safety, mean for the others."""
     lower = select(Board.id).where(Board.parent_id == bindparam("board_id")).cte("lower_boards", recursive=True)
-    lower = lower.union_all(select(Board.id).where(Board.parent_id == lower.c.id))
+    lower = lower.union(select(Board.id).where(Board.parent_id == lower.c.id))   # UNION: ends even on a cycle
     value = case((DailyValue.indicator_key == ind.SAFETY_KEY, func.max(DailyValue.value)),
                  else_=func.avg(DailyValue.value))
     return (select(DailyValue.indicator_key, DailyValue.day, value)
