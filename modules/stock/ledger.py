@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, insert, inspect, select, update
+from sqlalchemy import bindparam, case, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -58,6 +58,17 @@ class ItemRow:
 
 
 ITEM_COLUMNS = (Item.id, Item.sku, Item.name, Item.unit, Item.strategy, Item.lot_tracked, Item.removal_margin_days)
+LOCK_ITEMS = (select(*ITEM_COLUMNS).where(Item.id.in_(bindparam("ids", expanding=True))).order_by(Item.id)
+              .with_for_update(of=Item.__table__))
+
+
+def read(db: Session, statement, params=None):
+    """A SELECT of plain rows on the session's connection and transaction, without the ORM's execution
+    layer (no entity to build; the bulk-statement guard watches writes only). What the session has
+    pending is flushed first, as autoflush would."""
+    if db.new or db.dirty or db.deleted:
+        db.flush()
+    return db.connection().execute(statement, params)
 
 
 def _held_locks(db: Session) -> dict[int, ItemRow]:
@@ -87,8 +98,7 @@ def lock_item_rows(db: Session, item_ids) -> dict[int, ItemRow]:
     held = _held_locks(db)
     missing = [item_id for item_id in wanted if item_id not in held]
     if missing:
-        rows = db.execute(select(*ITEM_COLUMNS).where(Item.id.in_(missing)).order_by(Item.id)
-                          .with_for_update(of=Item.__table__)).all()
+        rows = read(db, LOCK_ITEMS, {"ids": missing}).all()
         held = remember_locked(db, rows)
     return {item_id: held[item_id] for item_id in wanted if item_id in held}
 
@@ -101,15 +111,18 @@ class Reservation:
     location_code: str
 
 
+BALANCE = Balance.__table__
+RESERVE = (update(BALANCE).where(BALANCE.c.id == bindparam("balance_id"),
+                                 BALANCE.c.reserved + bindparam("take") <= BALANCE.c.qty)
+           .values(reserved=BALANCE.c.reserved + bindparam("take")))  # built once
+
+
 def reserve_balances(db: Session, parts: list[Reservation]) -> None:
     """reserve() for several balances: one UPDATE each, refused by the database beyond the free stock."""
-    table = Balance.__table__
     for part in parts:
         if part.qty <= 0:
             raise Conflict(f"Plus que {part.free.normalize()} de libre en {part.location_code}.", "qty")
-        done = db.execute(update(table).where(table.c.id == part.balance_id,
-                                              table.c.reserved + part.qty <= table.c.qty)
-                          .values(reserved=table.c.reserved + part.qty))
+        done = db.execute(RESERVE, {"balance_id": part.balance_id, "take": part.qty})
         if done.rowcount != 1:
             raise Conflict(f"Plus que {part.free.normalize()} de libre en {part.location_code}.", "qty")
     _forget(db, Balance, [part.balance_id for part in parts])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shopfloor.errors import ValidationError
@@ -28,12 +28,21 @@ def item_by_sku(db: Session, sku: str, field: str = "sku") -> Item:
     return item
 
 
+LOCATION_COLUMNS = (Location.id, Location.code, Location.kind, Location.active)
+# built once: the hot path's lookups (a pick request) only bind their codes
+ITEM = select(*ledger.ITEM_COLUMNS).where(Item.sku == bindparam("sku"))
+ITEM_LOCKED = ITEM.with_for_update(of=Item.__table__)
+ITEM_LOCKED_AND_LOCATION = (select(*ledger.ITEM_COLUMNS, *LOCATION_COLUMNS).select_from(Item)
+                            .outerjoin(Location, Location.code == bindparam("code")).where(Item.sku == bindparam("sku"))
+                            .with_for_update(of=Item.__table__))
+LOCATION = select(*LOCATION_COLUMNS).where(Location.code == bindparam("code"))
+
+
 def item_row_by_sku(db: Session, sku: str, field: str = "sku", *, lock: bool = False) -> ItemRow:
     """item_by_sku as a plain row (what picking reads), no ORM object. With `lock` the same statement
     locks the item (SELECT … FOR UPDATE), and the ledger knows this transaction holds it."""
     code = _sku(sku)
-    query = select(*ledger.ITEM_COLUMNS).where(Item.sku == code)
-    row = db.execute(query.with_for_update(of=Item.__table__) if lock else query).first() if code else None
+    row = ledger.read(db, ITEM_LOCKED if lock else ITEM, {"sku": code}).first() if code else None
     if row is None:
         raise _unknown_item(code, field)
     return ledger.remember_locked(db, [row])[row.id] if lock else ItemRow(*row)
@@ -43,9 +52,7 @@ def item_row_and_location(db: Session, sku: str, location_code: str, field: str 
     """item_row_by_sku(lock=True) and the location of that code (None when unknown: checked_location says
     why), in one statement: the two lookups of a one-line pick."""
     code, text = _sku(sku), _sku(location_code)
-    row = db.execute(select(*ledger.ITEM_COLUMNS, *LOCATION_COLUMNS).select_from(Item)
-                     .outerjoin(Location, Location.code == text).where(Item.sku == code)
-                     .with_for_update(of=Item.__table__)).first() if code else None
+    row = ledger.read(db, ITEM_LOCKED_AND_LOCATION, {"sku": code, "code": text}).first() if code else None
     if row is None:
         raise _unknown_item(code, field)
     width = len(ledger.ITEM_COLUMNS)
@@ -71,7 +78,6 @@ def checked_location(location, text: str, field: str):
     return location
 
 
-LOCATION_COLUMNS = (Location.id, Location.code, Location.kind, Location.active)
 
 
 def location_by_code(db: Session, code: str, field: str = "location") -> Location:
@@ -83,7 +89,7 @@ def location_by_code(db: Session, code: str, field: str = "location") -> Locatio
 def location_row_by_code(db: Session, code: str, field: str = "location") -> LocationRow:
     """location_by_code as a plain row, no ORM object."""
     text = _sku(code)
-    row = db.execute(select(*LOCATION_COLUMNS).where(Location.code == text)).first() if text else None
+    row = ledger.read(db, LOCATION, {"code": text}).first() if text else None
     return checked_location(LocationRow(*row) if row else None, text, field)
 
 
