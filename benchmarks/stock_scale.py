@@ -37,7 +37,7 @@ from shopfloor.auth.services import UserInput, create_token, create_user  # noqa
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
 from modules.stock import ledger, picking, reception as receiving  # noqa: E402
-from modules.stock.lookup import item_row_by_sku, location_row_by_code  # noqa: E402
+from modules.stock.lookup import checked_location, item_row_and_location  # noqa: E402
 from modules.stock.models import Balance, Item, Location, Lot, Move, Supplier  # noqa: E402
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)  # the clock is frozen there while measuring
@@ -181,10 +181,11 @@ def sql_pick(conn, backend: str, item_id: int, user_id: int, destination_id: int
 
 
 def service_pick(db, actor, sku: str, destination: str = "L1"):
-    """What POST /api/v1/stock/picks does below HTTP: one-statement lookups, then the set-based allocation."""
-    item = item_row_by_sku(db, sku, lock=True)
+    """What POST /api/v1/stock/picks does below HTTP: one statement finds and locks the item and finds the
+    destination, then the set-based allocation."""
+    item, found = item_row_and_location(db, sku, destination)
     return picking.allocate_pick(db, actor, requests=[(item, Decimal(1))],
-                                 destination=location_row_by_code(db, destination, "destination"), now=NOW)
+                                 destination=checked_location(found, destination, "destination"), now=NOW)
 
 
 class Statements:

@@ -62,13 +62,15 @@ LOCK_ITEMS = (select(*ITEM_COLUMNS).where(Item.id.in_(bindparam("ids", expanding
               .with_for_update(of=Item.__table__))
 
 
-def read(db: Session, statement, params=None):
-    """A SELECT of plain rows on the session's connection and transaction, without the ORM's execution
-    layer (no entity to build; the bulk-statement guard watches writes only). What the session has
-    pending is flushed first, as autoflush would."""
+def core(db: Session, statement, params=None):
+    """A Core statement on the session's connection and transaction, without the ORM's execution layer:
+    SELECTs of plain rows, INSERTs, and UPDATEs of balances (shopfloor.evidence.freeze's bulk-statement
+    guard watches UPDATE/DELETE of activities and of the rows they own: those go through db.execute).
+    What the session has pending is flushed first, as autoflush would."""
     if db.new or db.dirty or db.deleted:
         db.flush()
     return db.connection().execute(statement, params)
+
 
 
 def _held_locks(db: Session) -> dict[int, ItemRow]:
@@ -98,7 +100,7 @@ def lock_item_rows(db: Session, item_ids) -> dict[int, ItemRow]:
     held = _held_locks(db)
     missing = [item_id for item_id in wanted if item_id not in held]
     if missing:
-        rows = read(db, LOCK_ITEMS, {"ids": missing}).all()
+        rows = core(db, LOCK_ITEMS, {"ids": missing}).all()
         held = remember_locked(db, rows)
     return {item_id: held[item_id] for item_id in wanted if item_id in held}
 
@@ -122,7 +124,7 @@ def reserve_balances(db: Session, parts: list[Reservation]) -> None:
     for part in parts:
         if part.qty <= 0:
             raise Conflict(f"Plus que {part.free.normalize()} de libre en {part.location_code}.", "qty")
-        done = db.execute(RESERVE, {"balance_id": part.balance_id, "take": part.qty})
+        done = core(db, RESERVE, {"balance_id": part.balance_id, "take": part.qty})
         if done.rowcount != 1:
             raise Conflict(f"Plus que {part.free.normalize()} de libre en {part.location_code}.", "qty")
     _forget(db, Balance, [part.balance_id for part in parts])

@@ -42,7 +42,7 @@ def item_row_by_sku(db: Session, sku: str, field: str = "sku", *, lock: bool = F
     """item_by_sku as a plain row (what picking reads), no ORM object. With `lock` the same statement
     locks the item (SELECT … FOR UPDATE), and the ledger knows this transaction holds it."""
     code = _sku(sku)
-    row = ledger.read(db, ITEM_LOCKED if lock else ITEM, {"sku": code}).first() if code else None
+    row = ledger.core(db, ITEM_LOCKED if lock else ITEM, {"sku": code}).first() if code else None
     if row is None:
         raise _unknown_item(code, field)
     return ledger.remember_locked(db, [row])[row.id] if lock else ItemRow(*row)
@@ -52,7 +52,7 @@ def item_row_and_location(db: Session, sku: str, location_code: str, field: str 
     """item_row_by_sku(lock=True) and the location of that code (None when unknown: checked_location says
     why), in one statement: the two lookups of a one-line pick."""
     code, text = _sku(sku), _sku(location_code)
-    row = ledger.read(db, ITEM_LOCKED_AND_LOCATION, {"sku": code, "code": text}).first() if code else None
+    row = ledger.core(db, ITEM_LOCKED_AND_LOCATION, {"sku": code, "code": text}).first() if code else None
     if row is None:
         raise _unknown_item(code, field)
     width = len(ledger.ITEM_COLUMNS)
@@ -89,7 +89,7 @@ def location_by_code(db: Session, code: str, field: str = "location") -> Locatio
 def location_row_by_code(db: Session, code: str, field: str = "location") -> LocationRow:
     """location_by_code as a plain row, no ORM object."""
     text = _sku(code)
-    row = ledger.read(db, LOCATION, {"code": text}).first() if text else None
+    row = ledger.core(db, LOCATION, {"code": text}).first() if text else None
     return checked_location(LocationRow(*row) if row else None, text, field)
 
 

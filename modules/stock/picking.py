@@ -139,7 +139,7 @@ def _first_usable_expiry(item, today: date) -> date:
 def candidates(db: Session, item, today: date) -> tuple[list[Candidate], list[Flagged]]:
     """Free storage stock of the item in strategy order, and the lots refused for their expiry: one query,
     the order, the exclusions and the margin in SQL (`item`: an Item or a locked ItemRow)."""
-    rows = ledger.read(db, CANDIDATES.get(item.strategy, CANDIDATES["fifo"]),
+    rows = ledger.core(db, CANDIDATES.get(item.strategy, CANDIDATES["fifo"]),
                        {"item_id": item.id, "first_usable_expiry": _first_usable_expiry(item, today)}).all()
     found, flagged = [], []
     for row_id, lot_id, location_id, qty, reserved, ok, number, expiry, code in rows:
@@ -227,6 +227,8 @@ def allocate_pick(db: Session, actor: User, *, requests, destination, now: datet
 
 
 NEW_ACTIVITY = insert(ACTIVITY).returning(ACTIVITY.c.id)
+NEW_PICK_LIST = insert(PICK_LIST)
+NEW_PICK_LINE = insert(PICK_LINE)
 
 
 def _insert_pick(db: Session, pick: PickList) -> PickList:
@@ -235,10 +237,10 @@ def _insert_pick(db: Session, pick: PickList) -> PickList:
     attached to the session as if loaded. The bounds guard checks its values here, as at a flush; the
     freeze and cancellation guards have nothing to refuse on a new activity that has no origin."""
     bounds.check_object(pick)
-    pick.id = db.execute(NEW_ACTIVITY, {
+    pick.id = ledger.core(db, NEW_ACTIVITY, {
         "type": pick.type, "author_id": pick.author.id, "performed_at": pick.performed_at, "site_id": pick.site_id,
         "team_id": pick.team_id, "title": pick.title}).scalar_one()
-    db.execute(insert(PICK_LIST), {"id": pick.id, "destination_id": pick.destination_id, "status": pick.status,
+    ledger.core(db, NEW_PICK_LIST, {"id": pick.id, "destination_id": pick.destination_id, "status": pick.status,
                                    "needed_at": pick.needed_at})
     pick.author_id = pick.author.id
     make_transient_to_detached(pick)
@@ -256,7 +258,7 @@ def _insert_lines(db: Session, pick: PickList, plans) -> list[PlannedLine]:
              "location_id": p.balance.location_id, "qty": p.qty, "released": False}
             for rank, (item, p) in enumerate(parts)]
     # one row: the cached single-row statement; several: one multi-row VALUES (compiled each time)
-    db.execute(insert(PICK_LINE), rows[0]) if len(rows) == 1 else db.execute(insert(PICK_LINE).values(rows))
+    ledger.core(db, NEW_PICK_LINE, rows[0]) if len(rows) == 1 else ledger.core(db, NEW_PICK_LINE.values(rows))
     return [PlannedLine(rank, item, p.balance.lot, p.balance.location, p.qty) for rank, (item, p) in enumerate(parts)]
 
 
