@@ -157,5 +157,4 @@ def _before_flush(db: Session, _context, _instances) -> None:
 
 def install(factory: sessionmaker) -> None:
     """Check every flush of the sessions this factory opens (see shopfloor.guards)."""
-    if not event.contains(factory, "before_flush", _before_flush):
-        event.listen(factory, "before_flush", _before_flush)
+    event.listen(factory, "before_flush", _before_flush)

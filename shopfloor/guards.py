@@ -31,8 +31,9 @@ def _refuse_changes_to_cancelled_or_frozen(db: Session, _context, _instances) ->
 
 
 def install(sessions: Sessions) -> None:
+    """Once per new Sessions, whose factories have no listener yet. (No `event.contains` check:
+    SQLAlchemy keys it by id(), which a new factory may reuse from a collected one.)"""
     for factory in (sessions.reader, sessions.writer):
         bounds.install(factory)           # first: a value that does not fit is refused before any lock
-        if not event.contains(factory, "before_flush", _refuse_changes_to_cancelled_or_frozen):
-            event.listen(factory, "before_flush", _refuse_changes_to_cancelled_or_frozen)
+        event.listen(factory, "before_flush", _refuse_changes_to_cancelled_or_frozen)
         freeze.install(factory)           # bulk UPDATE/DELETE

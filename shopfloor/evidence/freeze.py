@@ -223,5 +223,4 @@ def _refuse_bulk_writes_to_frozen(state: ORMExecuteState) -> None:
 
 def install(factory: sessionmaker) -> None:
     """Guard the bulk statements of the sessions this factory opens (the flush: shopfloor.guards)."""
-    if not event.contains(factory, "do_orm_execute", _refuse_bulk_writes_to_frozen):
-        event.listen(factory, "do_orm_execute", _refuse_bulk_writes_to_frozen)
+    event.listen(factory, "do_orm_execute", _refuse_bulk_writes_to_frozen)
