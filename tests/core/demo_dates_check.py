@@ -13,6 +13,7 @@ link the demo prints.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -21,6 +22,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 from click.testing import CliRunner
+from jinja2 import FileSystemBytecodeCache
 from werkzeug.exceptions import HTTPException
 
 # the demo admin, the demo tutor and a demo apprentice (LOG: the stock pages are theirs)
@@ -36,6 +38,8 @@ MAX_LINKS_PER_ENDPOINT = 1
 def main() -> int:
     started = time.monotonic()
     from shopfloor import clock
+    from shopfloor.auth import services as auth_services
+    auth_services.PASSWORD_METHOD = "pbkdf2:sha256:1"   # as in every test process: scrypt is not a matter of dates
     print(f"CLOCK {clock.now().isoformat()}")   # the (faked) clock the demo and the pages run at
     from shopfloor.cli import main as cli
     result = CliRunner().invoke(cli, ["demo"], catch_exceptions=True)
@@ -51,6 +55,8 @@ def main() -> int:
     from shopfloor import create_app
     from shopfloor.demo import PASSWORDS
     app = create_app({"WTF_CSRF_ENABLED": False})
+    if os.environ.get("DEMO_DATES_TEMPLATE_CACHE"):   # the dates' processes compile each template once between them
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(os.environ["DEMO_DATES_TEMPLATE_CACHE"])
     failures = checked = 0
     notes: list[str] = []
     try:

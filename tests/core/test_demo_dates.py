@@ -59,8 +59,10 @@ def test_hard_dates_are_the_ones_announced():
     assert as_paris["29-february-2028"].date().isoformat() == "2028-02-29"
 
 
-def _environment(folder: Path) -> dict:
+def _environment(folder: Path, template_cache: Path | None = None) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SHOPFLOOR_", "FAKETIME"))}
+    if template_cache:
+        env["DEMO_DATES_TEMPLATE_CACHE"] = str(template_cache)
     env.update({"TZ": "UTC",   # faketime reads the instant in the local zone
                 "SHOPFLOOR_INSTANCE_PATH": str(folder / "instance"),
                 "SHOPFLOOR_DATABASE_URL": f"sqlite:///{folder / 'shopfloor.db'}",
@@ -76,7 +78,8 @@ def _run_at(moment: datetime, folder: Path, schema: Path) -> subprocess.Complete
         shutil.copyfile(part, folder / part.name)
     faketime = shutil.which("faketime")
     return subprocess.run([faketime, "-f", f"@{moment:%Y-%m-%d %H:%M:%S}", sys.executable, str(CHECK)],
-                          cwd=ROOT, env=_environment(folder), capture_output=True, text=True, timeout=1200)
+                          cwd=ROOT, env=_environment(folder, schema.parent.parent / "templates"), capture_output=True,
+                          text=True, timeout=1200)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +88,7 @@ def runs(request, tmp_path_factory):
     assert shutil.which("faketime"), "libfaketime is needed: apt-get install faketime (scripts/test installs it)"
     base = tmp_path_factory.mktemp("demo_dates")
     (base / "schema").mkdir()
+    (base / "templates").mkdir()
     init = subprocess.run([sys.executable, "-c", "from shopfloor.cli import main; main()", "init"], cwd=ROOT,
                           env=_environment(base / "schema"), capture_output=True, text=True, timeout=600)
     assert init.returncode == 0, init.stdout + init.stderr
