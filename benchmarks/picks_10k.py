@@ -6,7 +6,8 @@ Prints, for each database:
 - 10,000 FEFO picks through the service layer (what POST /api/v1/stock/picks runs below HTTP), each committed,
   beside the hand-written SQL doing the same statements (stock_scale.sql_pick), as a ratio;
 - 10,000 `POST /api/v1/stock/picks` through HTTP on a real server (werkzeug's make_server, threaded, in its
-  own process) with 1 client, then 4 clients (threads with keep-alive connections): picks/s, median and p95.
+  own process; --server waitress or both: waitress, in the venv, 4 threads) with 1 client, then 4 clients
+  (threads with keep-alive connections): picks/s, median and p95.
 Targets (issue 19, printed, never asserted): 10,000 picks <= 10 s on SQLite, <= 30 s on PostgreSQL; one client
 <= 4 ms a pick on SQLite; 4 clients >= 250 picks/s and p95 <= 50 ms on both.
 
@@ -29,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import stock_scale as scale  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 from shopfloor import clock  # noqa: E402
 from shopfloor.auth.models import User  # noqa: E402
@@ -84,8 +84,16 @@ def sql_picks(app, data, backend: str, picks: int) -> tuple[float, list[float]]:
 
 # -- A real server -----------------------------------------------------------------------------
 
-def serve(url: str, folder: str, ports) -> None:
-    """The app on werkzeug's threaded server, on a free loopback port (in a process of its own)."""
+def serve(url: str, folder: str, ports, kind: str) -> None:
+    """The app on a threaded server on a free loopback port, in a process of its own: werkzeug's
+    make_server, or waitress (in the venv) with 4 threads."""
+    app = scale.bench_app(url, Path(folder))
+    if kind == "waitress":
+        from waitress.server import create_server
+        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        ports.put(server.effective_port)
+        server.run()
+        return
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     class KeepAlive(WSGIRequestHandler):
@@ -94,17 +102,16 @@ def serve(url: str, folder: str, ports) -> None:
         def log_request(self, *args, **kwargs):
             pass
 
-    app = scale.bench_app(url, Path(folder))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=KeepAlive)
     ports.put(server.server_port)
     server.serve_forever()
 
 
 class Server:
-    def __init__(self, url: str, folder: Path):
+    def __init__(self, url: str, folder: Path, kind: str):
         context = multiprocessing.get_context("spawn")
         ports = context.Queue()
-        self.process = context.Process(target=serve, args=(url, str(folder), ports), daemon=True)
+        self.process = context.Process(target=serve, args=(url, str(folder), ports, kind), daemon=True)
         self.process.start()
         self.port = ports.get(timeout=120)
 
@@ -145,7 +152,7 @@ def http_picks(port: int, token: str, skus: list[str], picks: int, clients: int)
     return elapsed, latencies
 
 
-def run(backend: str, url: str, folder: Path, moves: int, picks: int) -> None:
+def run(backend: str, url: str, folder: Path, moves: int, picks: int, servers: tuple[str, ...]) -> None:
     app, data = scale.built(backend, url, folder, moves)
     target = "(target <= 10 s)" if backend == "sqlite" else "(target <= 30 s)"
     with clock.frozen(scale.NOW), app.app_context():
@@ -154,16 +161,17 @@ def run(backend: str, url: str, folder: Path, moves: int, picks: int) -> None:
     report("hand-written SQL, same statements, committed", picks, sql_elapsed, sql_latencies)
     report("service layer (lookups + allocate_pick), committed", picks, elapsed, latencies, target, sql_elapsed)
     app.extensions["shopfloor_sessions"].engine.dispose()
-    server = Server(url, folder / backend)
-    try:
-        skus = fefo_skus(data)
-        http_picks(server.port, data["token"], skus, 50, 1)  # warm up
-        for clients, goal in ((1, "(target <= 4 ms a pick on SQLite)" if backend == "sqlite" else ""),
-                              (4, "(target >= 250 picks/s, p95 <= 50 ms)")):
-            elapsed, latencies = http_picks(server.port, data["token"], skus, picks, clients)
-            report(f"HTTP POST /api/v1/stock/picks, {clients} client(s)", len(latencies), elapsed, latencies, goal)
-    finally:
-        server.stop()
+    for kind in servers:
+        server = Server(url, folder / backend, kind)
+        try:
+            skus = fefo_skus(data)
+            http_picks(server.port, data["token"], skus, 50, 1)  # warm up
+            for clients, goal in ((1, "(target <= 4 ms a pick on SQLite)" if backend == "sqlite" else ""),
+                                  (4, "(target >= 250 picks/s, p95 <= 50 ms)")):
+                elapsed, latencies = http_picks(server.port, data["token"], skus, picks, clients)
+                report(f"HTTP POST /picks, {kind}, {clients} client(s)", len(latencies), elapsed, latencies, goal)
+        finally:
+            server.stop()
     print(f"   (load average after: {scale.load()})")
 
 
@@ -173,13 +181,15 @@ def main():
     parser.add_argument("--moves", type=int, default=200_000)
     parser.add_argument("--db", choices=("all", "sqlite", "postgresql"), default="all")
     parser.add_argument("--quick", action="store_true", help="1,000 picks on 50,000 moves, for development")
+    parser.add_argument("--server", choices=("werkzeug", "waitress", "both"), default="werkzeug")
     args = parser.parse_args()
     picks, moves = (1000, 50_000) if args.quick else (args.picks, args.moves)
     folder = Path(scale.tempfile.mkdtemp(prefix="picks-bench-"))
     print(f"{picks} picks a run (load average {scale.load()}, {os.cpu_count()} cores)")
     with scale.databases(args.db, folder) as found:
         for backend, url in found:
-            run(backend, url, folder, moves, picks)
+            run(backend, url, folder, moves, picks,
+                ("werkzeug", "waitress") if args.server == "both" else (args.server,))
 
 
 if __name__ == "__main__":

@@ -271,12 +271,29 @@ def measure(app, data, backend: str, runs: int) -> None:
                   "(target <= 4 ms on SQLite, 8 statements)"),
                  ("item balances read (ledger.balance_rows)", balances, balances_sql, ""))
         for label, service, sql, goal in cases:
-            timed(service, 10)
-            timed(sql, 10)
+            timed(service, 30)
+            timed(sql, 30)
             med, p95 = timed(service, runs)
             smed, sp95 = timed(sql, runs)
             statements = f"{counter.during(service):2d} vs {counter.during(sql):2d} statements"
             line(label, med, p95, smed, sp95, goal, statements)
+
+        def then(action):
+            """POST /api/v1/stock/picks/<id>/<action> on a pick allocated just before (not timed)."""
+            def run():
+                response = client.post("/api/v1/stock/picks", headers=headers,
+                                       json={"sku": skus[rng.choice(fefo)], "qty": 1, "destination": "L1"})
+                url = f"/api/v1/stock/picks/{response.json['id']}/{action}"
+                start = time.perf_counter()
+                seen = counter.during(lambda: client.post(url, headers=headers, json={}))
+                return time.perf_counter() - start, seen
+            return run
+
+        for action in ("confirm", "cancel"):
+            samples = [then(action)() for _ in range(max(10, runs // 3))]
+            times = [seconds * 1000 for seconds, _ in samples]
+            line(f"POST /api/v1/stock/picks/<id>/{action}", statistics.median(times), percentile(times, 0.95),
+                 0, 0, "", f"{samples[-1][1]:2d} statements")
 
 
 def measure_pages(app, data, runs: int) -> None:

@@ -12,14 +12,13 @@ guarded in SQL (`reserved + qty <= qty`, `reserved >= qty`), so the database its
 whatever a caller read before; a refused UPDATE is the same Conflict as the ORM path's. They write
 balances and moves only (no activity, nor a row an activity owns), so the flush guards of
 shopfloor.guards have nothing of theirs to see: the callers keep their activity's change in the ORM
-flush, where those guards run.
+flush, where those guards run. Loaded ORM copies of the balances they change are expired.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -70,7 +69,6 @@ def core(db: Session, statement, params=None):
     if db.new or db.dirty or db.deleted:
         db.flush()
     return db.connection().execute(statement, params)
-
 
 
 def _held_locks(db: Session) -> dict[int, ItemRow]:
@@ -130,13 +128,19 @@ def reserve_balances(db: Session, parts: list[Reservation]) -> None:
     _forget(db, Balance, [part.balance_id for part in parts])
 
 
+_KEY = (BALANCE.c.item_id == bindparam("of_item"), BALANCE.c.lot_id == bindparam("of_lot"),
+        BALANCE.c.location_id == bindparam("at_location"))
+RELEASE = (update(BALANCE).where(*_KEY).values(
+    reserved=case((BALANCE.c.reserved > bindparam("give"), BALANCE.c.reserved - bindparam("give")), else_=0)))
+TAKE_RESERVED = (update(BALANCE).where(*_KEY, BALANCE.c.reserved >= bindparam("take"), BALANCE.c.qty >= bindparam("take"))
+                 .values(qty=BALANCE.c.qty - bindparam("take"), reserved=BALANCE.c.reserved - bindparam("take")))
+FREE = select(BALANCE.c.qty - BALANCE.c.reserved).where(*_KEY)
+
+
 def release_balances(db: Session, parts: list[tuple[int, int, int, Decimal]]) -> None:
     """release() for several (item, lot, location, qty): one UPDATE each, never below nothing reserved."""
-    table = Balance.__table__
     for item_id, lot_id, location_id, qty in parts:
-        db.execute(update(table).where(table.c.item_id == item_id, table.c.lot_id == lot_id,
-                                       table.c.location_id == location_id)
-                   .values(reserved=case((table.c.reserved > qty, table.c.reserved - qty), else_=0)))
+        core(db, RELEASE, {"of_item": item_id, "of_lot": lot_id, "at_location": location_id, "give": qty})
     _forget_balances(db, [(item_id, lot_id, location_id) for item_id, lot_id, location_id, _ in parts])
 
 
@@ -165,7 +169,7 @@ def post_pick_moves(db: Session, moves: list[ReservedMove], *, user_id: int, at:
     for entry in moves:
         _take_reserved(db, entry)
     _add_to_targets(db, moves)
-    db.execute(insert(Move.__table__).values([
+    core(db, insert(Move.__table__).values([
         {"item_id": m.item.id, "lot_id": m.lot_id, "from_location_id": m.source_id, "to_location_id": m.target_id,
          "qty": m.qty, "reason": "pick", "note": "", "activity_id": activity_id, "user_id": user_id, "at": at}
         for m in moves]))
@@ -173,12 +177,10 @@ def post_pick_moves(db: Session, moves: list[ReservedMove], *, user_id: int, at:
 
 
 def _take_reserved(db: Session, entry: ReservedMove) -> None:
-    table = Balance.__table__
-    key = (table.c.item_id == entry.item.id, table.c.lot_id == entry.lot_id, table.c.location_id == entry.source_id)
-    done = db.execute(update(table).where(*key, table.c.reserved >= entry.qty, table.c.qty >= entry.qty)
-                      .values(qty=table.c.qty - entry.qty, reserved=table.c.reserved - entry.qty))
+    key = {"of_item": entry.item.id, "of_lot": entry.lot_id, "at_location": entry.source_id}
+    done = core(db, TAKE_RESERVED, {**key, "take": entry.qty})
     if done.rowcount != 1:
-        row = db.execute(select(table.c.qty - table.c.reserved).where(*key)).first()
+        row = core(db, FREE, key).first()
         free = row[0].normalize() if row else 0
         raise Conflict(f"Stock insuffisant de {entry.item.sku} lot {entry.lot_number} en {entry.source_code} : "
                        f"{free} disponible(s), {entry.qty.normalize()} demandé(s).", "qty")
@@ -194,7 +196,7 @@ def _add_to_targets(db: Session, moves: list[ReservedMove]) -> None:
     statement = dialect_insert(Balance.__table__).values(
         [{"item_id": i, "lot_id": lot, "location_id": loc, "qty": qty, "reserved": 0}
          for (i, lot, loc), qty in added.items()])
-    db.execute(statement.on_conflict_do_update(
+    core(db, statement.on_conflict_do_update(
         index_elements=["item_id", "lot_id", "location_id"],
         set_={"qty": Balance.__table__.c.qty + statement.excluded.qty}))
 

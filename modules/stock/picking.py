@@ -244,6 +244,9 @@ def _insert_pick(db: Session, pick: PickList) -> PickList:
                                    "needed_at": pick.needed_at})
     pick.author_id = pick.author.id
     make_transient_to_detached(pick)
+    stale = db.identity_map.get(db.identity_key(PickList, pick.id))
+    if stale is not None:  # a pick list of a rolled-back transaction that had this id (SQLite hands it out again)
+        db.expunge(stale)
     db.add(pick)
     return pick
 
