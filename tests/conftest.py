@@ -41,6 +41,7 @@ from shopfloor.app import attach_database  # noqa: E402
 from shopfloor.auth.models import User  # noqa: E402
 from shopfloor.auth.services import UserInput, create_token, create_user  # noqa: E402
 from shopfloor.db import Sessions, make_engine  # noqa: E402
+from shopfloor.migrate import upgrade  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
 
@@ -129,6 +130,18 @@ def pytest_xdist_make_scheduler(config, log):
 def _build_schema(url: str) -> None:
     engine = make_engine(url)
     metadata.create_all(engine)
+    engine.dispose()
+    _load_referential(url)
+
+
+def _migrate(url: str) -> None:
+    """What `shopfloor init` makes of an empty database: the migrations, then the referential."""
+    upgrade(url)
+    _load_referential(url)
+
+
+def _load_referential(url: str) -> None:
+    engine = make_engine(url)
     db = Sessions(engine).open(write=True)
     load_referential(db)
     db.commit()
@@ -146,7 +159,8 @@ def _add_people(url: str) -> None:
     engine.dispose()
 
 
-TEMPLATE_KINDS = ("base", "people")   # schema and referential; the same with the People cast
+# schema and referential; the same with the People cast; what `shopfloor init` makes (migrations, referential)
+TEMPLATE_KINDS = ("base", "people", "initialised")
 
 
 class Templates:
@@ -162,6 +176,8 @@ class Templates:
             path = self._tmp_path_factory.mktemp("template") / f"{kind}.db"
             if kind == "base":
                 _build_schema(f"sqlite:///{path}")
+            elif kind == "initialised":
+                _migrate(f"sqlite:///{path}")
             else:
                 shutil.copyfile(self.sqlite("base"), path)
                 _add_people(f"sqlite:///{path}")
@@ -174,12 +190,12 @@ class Templates:
         if key not in self._built:
             server = self._request.getfixturevalue("postgres_server")
             name = f"sf_{WORKER}_template_{kind}"
-            source = None if kind == "base" else self.postgresql("base")
+            source = self.postgresql("base") if kind == "people" else None
             admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {source}" if source else "")))
             admin.dispose()
-            (_build_schema if kind == "base" else _add_people)(server.url(name))
+            {"base": _build_schema, "people": _add_people, "initialised": _migrate}[kind](server.url(name))
             self._built[key] = name
         return self._built[key]
 
@@ -367,6 +383,18 @@ def fresh(db):
 
 def login(client, username: str, password: str):
     return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def initialised_database_url(backend, templates, tmp_path, request):
+    """A copy of a database `shopfloor init` made, for the commands that come after it."""
+    if backend == "sqlite":
+        path = tmp_path / "initialised.db"
+        shutil.copyfile(templates.sqlite("initialised"), path)
+        yield f"sqlite:///{path}"
+        return
+    with pg_database(request.getfixturevalue("postgres_server"), templates.postgresql("initialised")) as url:
+        yield url
 
 
 @pytest.fixture

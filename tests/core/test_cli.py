@@ -7,17 +7,28 @@ from shopfloor.cli import main
 from shopfloor.referential.models import Block, Certification, Competence, Criterion
 
 
-@pytest.fixture
-def run(empty_database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("SHOPFLOOR_DATABASE_URL", empty_database_url)
+def _command_on(url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPFLOOR_DATABASE_URL", url)
     monkeypatch.setenv("SHOPFLOOR_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("SHOPFLOOR_SECRET_KEY", raising=False)
     runner = CliRunner()
 
     def invoke(*args):
         return runner.invoke(main, list(args), catch_exceptions=False)
-    invoke.url = empty_database_url
+    invoke.url = url
     return invoke
+
+
+@pytest.fixture
+def run(empty_database_url, tmp_path, monkeypatch):
+    """`shopfloor …` on an empty database."""
+    return _command_on(empty_database_url, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def run_after_init(initialised_database_url, tmp_path, monkeypatch):
+    """`shopfloor …` on a database `shopfloor init` made (a copy of one made once: the migrations take seconds)."""
+    return _command_on(initialised_database_url, tmp_path, monkeypatch)
 
 
 def counts(url):
@@ -38,8 +49,8 @@ def test_init_twice_leaves_exactly_the_referential(run, tmp_path):
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_user_create_and_token_lifecycle(run):
-    run("init")
+def test_user_create_and_token_lifecycle(run_after_init):
+    run = run_after_init
     result = run("user", "create", "--username", "tt", "--password", "clef-formateur-2026", "--role", "tutor")
     assert result.exit_code == 0, result.output
     result = run("user", "create", "--username", "aa", "--password", "clef-atelier-2026", "--role", "apprentice",
@@ -67,8 +78,8 @@ def test_user_create_and_token_lifecycle(run):
      "Certification inconnue"),
     (["--username", "bob", "--password", "clef-nouvelle-2026", "--role", "apprentice", "--tutor", "ghost"], "Tuteur inconnu"),
 ])
-def test_bad_user_arguments_exit_non_zero_and_write_nothing(run, args, message):
-    run("init")
+def test_bad_user_arguments_exit_non_zero_and_write_nothing(run_after_init, args, message):
+    run = run_after_init
     result = run("user", "create", *args)
     assert result.exit_code == 1 and message in result.output
     engine = create_engine(run.url)
@@ -77,21 +88,21 @@ def test_bad_user_arguments_exit_non_zero_and_write_nothing(run, args, message):
     engine.dispose()
 
 
-def test_click_rejects_unknown_role_and_bad_now(run):
-    run("init")
+def test_click_rejects_unknown_role_and_bad_now(run_after_init):
+    run = run_after_init
     assert run("user", "create", "--username", "bob", "--password", "clef-nouvelle-2026", "--role", "boss").exit_code == 2
     result = run("jobs", "run", "--now", "tomorrow")
     assert result.exit_code == 2 and "--now" in result.output
 
 
-def test_token_for_unknown_user(run):
-    run("init")
+def test_token_for_unknown_user(run_after_init):
+    run = run_after_init
     result = run("token", "create", "ghost")
     assert result.exit_code == 1 and "Utilisateur inconnu" in result.output
 
 
-def test_jobs_run_at_a_given_time(run):
-    run("init")
+def test_jobs_run_at_a_given_time(run_after_init):
+    run = run_after_init
     result = run("jobs", "run", "--now", "2026-11-20T06:00:00+01:00")
     assert result.exit_code == 0 and "2026-11-20T05:00:00+00:00" in result.output
 

@@ -15,7 +15,7 @@ from shopfloor.auth.models import ApiToken, AuditEvent, User
 from shopfloor.auth.services import UserInput, authenticate, create_user
 from shopfloor.errors import ValidationError
 from tests.conftest import fresh, login
-from tests.core.test_cli import run  # noqa: F401  (the CLI fixture)
+from tests.core.test_cli import run, run_after_init  # noqa: F401  (the CLI fixtures)
 
 PASSWORDS = {"admin": "clef-direction-2026", "tutor": "clef-formateur-2026", "appr": "clef-atelier-2026"}
 
@@ -307,8 +307,8 @@ def test_init_creates_no_user(run):  # noqa: F811
     assert _users(run.url) == ([], 0)
 
 
-def test_demo_refuses_a_database_with_a_real_user_and_writes_nothing(run):  # noqa: F811
-    run("init")
+def test_demo_refuses_a_database_with_a_real_user_and_writes_nothing(run_after_init):  # noqa: F811
+    run = run_after_init
     assert run("user", "create", "--username", "chef", "--password", "clef-de-site-2026", "--role", "admin").exit_code == 0
     before = _users(run.url)
     result = run("demo")
