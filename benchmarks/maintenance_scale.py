@@ -171,10 +171,17 @@ def floor_kpis(conn, backend: str, eq: int, start: datetime, end: datetime) -> t
         if backend == "sqlite":
             wo_due, finished = (v and datetime.fromisoformat(v) for v in (wo_due, finished))
             skipped = json.loads(skipped) if skipped else []
-        due += 1 + sum(1 for label in skipped or () if label[:1].isdigit() and start <= _aware(label) < end)
+        due += 1 + sum(1 for label in skipped or () if _skip_within(label, start, end))
         if finished is not None and _aware(finished) < clock.day_bounds(clock.paris_day(_aware(wo_due)))[1]:
             on_time += 1
     return (*aggregate, due, on_time)
+
+
+def _skip_within(label: str, start: datetime, end: datetime) -> bool:
+    try:
+        return start <= _aware(label) < end
+    except ValueError:
+        return False   # a usage occurrence is labelled by its meter value
 
 
 def _aware(moment) -> datetime:
