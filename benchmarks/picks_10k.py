@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import logging
 import multiprocessing
 import os
 import statistics
@@ -90,6 +91,7 @@ def serve(url: str, folder: str, ports, kind: str) -> None:
     app = scale.bench_app(url, Path(folder))
     if kind == "waitress":
         from waitress.server import create_server
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1" per request
         server = create_server(app, host="127.0.0.1", port=0, threads=4)
         ports.put(server.effective_port)
         server.run()

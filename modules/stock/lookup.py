@@ -20,12 +20,12 @@ def _unknown_item(code: str, field: str) -> ValidationError:
     return ValidationError(f"Article « {code} » inconnu." if code else "La référence article est obligatoire.", field)
 
 
-def item_by_sku(db: Session, sku: str, field: str = "sku") -> Item:
-    code = _sku(sku)
-    item = db.scalars(select(Item).where(Item.sku == code)).one_or_none() if code else None
-    if item is None:
-        raise _unknown_item(code, field)
-    return item
+@dataclass(frozen=True, slots=True)
+class LocationRow:
+    id: int
+    code: str
+    kind: str
+    active: bool
 
 
 LOCATION_COLUMNS = (Location.id, Location.code, Location.kind, Location.active)
@@ -36,6 +36,14 @@ ITEM_LOCKED_AND_LOCATION = (select(*ledger.ITEM_COLUMNS, *LOCATION_COLUMNS).sele
                             .outerjoin(Location, Location.code == bindparam("code")).where(Item.sku == bindparam("sku"))
                             .with_for_update(of=Item.__table__))
 LOCATION = select(*LOCATION_COLUMNS).where(Location.code == bindparam("code"))
+
+
+def item_by_sku(db: Session, sku: str, field: str = "sku") -> Item:
+    code = _sku(sku)
+    item = db.scalars(select(Item).where(Item.sku == code)).one_or_none() if code else None
+    if item is None:
+        raise _unknown_item(code, field)
+    return item
 
 
 def item_row_by_sku(db: Session, sku: str, field: str = "sku", *, lock: bool = False) -> ItemRow:
@@ -60,14 +68,6 @@ def item_row_and_location(db: Session, sku: str, location_code: str, field: str 
     return item, (LocationRow(*row[width:]) if row[width] is not None else None)
 
 
-@dataclass(frozen=True, slots=True)
-class LocationRow:
-    id: int
-    code: str
-    kind: str
-    active: bool
-
-
 def checked_location(location, text: str, field: str):
     """The location found for the code `text` (None when none was), or the 422 location_by_code answers."""
     text = _sku(text)
@@ -76,8 +76,6 @@ def checked_location(location, text: str, field: str):
     if not location.active:
         raise ValidationError(f"L'emplacement {text} est désactivé.", field)
     return location
-
-
 
 
 def location_by_code(db: Session, code: str, field: str = "location") -> Location:
