@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload
 
+from modules.improvement.inputs import Effectiveness
 from modules.improvement.models import (
     ACTION_KINDS, ACTION_STATUSES, OPEN_STATUSES, PDCA_STAGES, Action, ActionPlan)
 from shopfloor.origins import check_origin
@@ -16,7 +17,7 @@ from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.validation import decimal, parse_date, text
+from shopfloor.validation import parse_date, text
 
 STATUS_LABELS = {"todo": "À faire", "in_progress": "En cours", "done": "Faite", "abandoned": "Abandonnée",
                  "late": "En retard"}
@@ -106,21 +107,17 @@ def set_status(action: Action, status: str, today: date, reason: str = "") -> No
     action.status = status
 
 
-def record_effectiveness(action: Action, actor: User, data: dict, today: date) -> None:
+def record_effectiveness(action: Action, actor: User, check: Effectiveness, today: date) -> None:
     """Indicator, value before, target, value after (once done), checked by the actor on a date."""
-    if not isinstance(data, dict):
-        raise ValidationError("« effectiveness » doit être un objet {indicator, before, target, after}.",
-                              "effectiveness")
-    action.eff_indicator = text(data, "indicator", max_length=200, required=not action.eff_indicator,
-                                default=action.eff_indicator)
-    for key, column in (("before", "eff_before"), ("target", "eff_target"), ("after", "eff_after")):
-        if key in data:
-            number = decimal(data, key, required=False)
-            setattr(action, column, float(number) if number is not None else None)
+    if not check.indicator and not action.eff_indicator:
+        raise ValidationError("Le champ « indicator » est obligatoire.", "indicator")
+    action.eff_indicator = check.indicator or action.eff_indicator
+    for key, number in check.numbers.items():
+        setattr(action, f"eff_{key}", number)
     if action.eff_after is not None:
         if action.status != "done":
             raise ValidationError("La valeur après se mesure une fois l'action faite.", "effectiveness")
-        checked_on = parse_date(data["checked_on"], "checked_on") if data.get("checked_on") else today
+        checked_on = check.checked_on or today
         if checked_on > today:
             raise ValidationError("La date de vérification ne peut pas être dans le futur.", "checked_on")
         action.eff_checked_on, action.eff_checked_by_id = checked_on, actor.id
@@ -137,7 +134,8 @@ def _lock(db: Session, action: Action) -> None:
 
 
 def update_action(db: Session, actor: User, action: Action, now: datetime, *, status: str | None = None,
-                  abandon_reason: str = "", due: date | None = None, effectiveness: dict | None = None) -> Action:
+                  abandon_reason: str = "", due: date | None = None,
+                  effectiveness: Effectiveness | None = None) -> Action:
     if not can_edit_action(actor, action):
         raise Forbidden("Seuls le responsable, le créateur de l'action, leur tuteur ou un administrateur "
                         "peuvent la modifier.", "action_id")

@@ -119,12 +119,13 @@ def patch_action(action_id: int):
         raise ValidationError(f"Champ inconnu : {', '.join(sorted(unknown))}.", sorted(unknown)[0])
     if data.get("effectiveness") is not None and not isinstance(data["effectiveness"], dict):
         raise ValidationError("« effectiveness » doit être un objet.", "effectiveness")
-    services.update_action(db, current_actor(), action, clock.now(),
-                           status=v.choice(data, "status", ("todo", "in_progress", "done", "abandoned"),
-                                           required=False),
-                           abandon_reason=v.text(data, "abandon_reason", required=False, max_length=2000)
-                           or v.text(data, "reason", required=False, max_length=2000),
-                           due=v.date_field(data, "due", required=False), effectiveness=data.get("effectiveness"))
+    status = v.choice(data, "status", ("todo", "in_progress", "done", "abandoned"), required=False)
+    reason = (v.text(data, "abandon_reason", required=False, max_length=2000)
+              or v.text(data, "reason", required=False, max_length=2000))
+    due = v.date_field(data, "due", required=False)
+    check = inputs.effectiveness(data["effectiveness"]) if data.get("effectiveness") is not None else None
+    services.update_action(db, current_actor(), action, clock.now(), status=status, abandon_reason=reason, due=due,
+                           effectiveness=check)
     return jsonify(action_dict(action, clock.paris_day()))
 
 

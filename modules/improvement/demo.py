@@ -122,8 +122,8 @@ def _eight_d(db: Session, p: dict, now: datetime) -> None:
                                        deliverable="Cahier des charges joints rév. D", owner=p.get("nathan", author),
                                        due=clock.paris_day(now - timedelta(days=10)), now=when)
     services.update_action(db, author, spec, now - timedelta(days=9), status="done")
-    services.update_action(db, author, spec, now - timedelta(days=2), effectiveness={
-        "indicator": "Taux de rebut au test d'étanchéité (%)", "before": 7.8, "target": 1, "after": 0.6})
+    services.update_action(db, author, spec, now - timedelta(days=2), effectiveness=inputs.Effectiveness(
+        "Taux de rebut au test d'étanchéité (%)", {"before": 7.8, "target": 1, "after": 0.6}))
 
 
 def _plan(db: Session, p: dict, now: datetime) -> None:
@@ -147,8 +147,8 @@ def _plan(db: Session, p: dict, now: datetime) -> None:
         if status == "done":
             services.update_action(db, ines, action, now + timedelta(days=due - 1), status="done")
     first = services.plan_follow_up(db, plan, clock.paris_day(now)).actions[0]
-    services.update_action(db, ines, first, now - timedelta(days=1), effectiveness={
-        "indicator": "Temps pour trouver un outil (s)", "before": 140, "target": 30, "after": 35})
+    services.update_action(db, ines, first, now - timedelta(days=1), effectiveness=inputs.Effectiveness(
+        "Temps pour trouver un outil (s)", {"before": 140, "target": 30, "after": 35}))
 
 
 def _decision(db: Session, p: dict, now: datetime) -> None:

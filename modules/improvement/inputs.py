@@ -5,7 +5,8 @@ request's fields with shopfloor.validation, every error naming its field. Servic
 that need the database or the record's state (who may change it, the freeze, a step limit)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from modules.improvement.models import CATEGORIES_5M, IDEA_STATUSES, METHODS, STANDARD_KINDS
 from modules.improvement.pareto import clean_items
@@ -16,6 +17,33 @@ MAX_SCORE = 10
 # The problem sheet's free texts: QQOQCCP, then its team, data, root cause, standardisation, effectiveness.
 SHEET_TEXTS = ("qui", "quoi", "ou", "quand", "comment", "combien", "pourquoi", "team_members", "data_note",
                "root_cause", "standardisation", "effectiveness")
+
+
+# -- action effectiveness --------------------------------------------------------------------
+
+EFFECTIVENESS_NUMBERS = ("before", "target", "after")
+
+
+@dataclass(frozen=True)
+class Effectiveness:
+    """An action's effectiveness check as sent: the numbers named change (None clears one), the others stay."""
+    indicator: str = ""                       # "": the one already recorded
+    numbers: dict[str, float | None] = field(default_factory=dict)
+    checked_on: date | None = None            # None: the day the value after is recorded
+
+
+def effectiveness(data) -> Effectiveness:
+    if not isinstance(data, dict):
+        raise ValidationError("« effectiveness » doit être un objet {indicator, before, target, after}.",
+                              "effectiveness")
+    indicator = v.text(data, "indicator", max_length=200, required=False)
+    numbers = {}
+    for key in EFFECTIVENESS_NUMBERS:
+        if key in data:
+            number = v.decimal(data, key, required=False)
+            numbers[key] = float(number) if number is not None else None
+    checked_on = v.parse_date(data["checked_on"], "checked_on") if data.get("checked_on") else None
+    return Effectiveness(indicator, numbers, checked_on)
 
 
 # -- action plans -----------------------------------------------------------------------------

@@ -105,10 +105,8 @@ def action(action_id: int):
     def change():
         effectiveness = None
         if request.form.get("eff_indicator", "").strip() or act.eff_indicator:
-            effectiveness = {"indicator": request.form.get("eff_indicator", ""),
-                             "before": request.form.get("eff_before", ""),
-                             "target": request.form.get("eff_target", ""),
-                             "after": request.form.get("eff_after", "")}
+            effectiveness = inputs.effectiveness({key: request.form.get(f"eff_{key}", "")
+                                                  for key in ("indicator", *inputs.EFFECTIVENESS_NUMBERS)})
         services.update_action(db, me, act, clock.now(), status=request.form.get("status") or None,
                                abandon_reason=request.form.get("abandon_reason", ""),
                                due=v.date_field(request.form, "due", required=False), effectiveness=effectiveness)

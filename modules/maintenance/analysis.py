@@ -106,8 +106,8 @@ def start_progress(db: Session, actor: User, analysis: Analysis, progress: NewPr
         raise ValidationError(f"« {indicator_label(key)} » n'est pas calculable sur la période analysée "
                               "(aucune panne ou aucun préventif) : choisissez un autre indicateur.", "indicator")
     action = _new_action(db, actor, analysis, progress.action, now, pdca="do")
-    return improvement.update_action(db, actor, action, now, effectiveness={
-        "indicator": indicator_label(key), "before": before, "target": progress.target})
+    return improvement.update_action(db, actor, action, now, effectiveness=improvement.Effectiveness(
+        indicator_label(key), {"before": before, "target": progress.target}))
 
 
 def record_after(db: Session, actor: User, analysis: Analysis, after: float, now: datetime):
@@ -117,7 +117,7 @@ def record_after(db: Session, actor: User, analysis: Analysis, after: float, now
     if action is None:
         raise NotFound("Cette analyse n'a pas encore d'action de progrès.", "after")
     status = "done" if action.status != "done" else None
-    return improvement.update_action(db, actor, action, now, status=status, effectiveness={"after": after})
+    return improvement.update_action(db, actor, action, now, status=status, effectiveness=improvement.Effectiveness(numbers={"after": after}))
 
 
 def suggested_after(db: Session, analysis: Analysis, action, now: datetime) -> tuple[float | None, datetime]:

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from modules.improvement import services
+from modules.improvement import inputs, services
 from modules.improvement.jobs import mark_late_actions
 from modules.improvement.models import Action
 from shopfloor import access
@@ -59,12 +59,12 @@ def test_abandon_needs_a_reason_and_effectiveness_needs_done(db, people, now):
         services.update_action(db, people.apprentice, action, now, status="abandoned")
     assert e.value.field == "abandon_reason"
     with pytest.raises(ValidationError) as e:
-        services.update_action(db, people.apprentice, action, now, effectiveness={
-            "indicator": "Arrêts / semaine", "before": 4, "target": 1, "after": 0})
+        services.update_action(db, people.apprentice, action, now, effectiveness=inputs.effectiveness({
+            "indicator": "Arrêts / semaine", "before": 4, "target": 1, "after": 0}))
     assert e.value.field == "effectiveness"
     services.update_action(db, people.apprentice, action, now, status="done")
-    services.update_action(db, people.apprentice, action, now, effectiveness={
-        "indicator": "Arrêts / semaine", "before": 4, "target": 1, "after": 0})
+    services.update_action(db, people.apprentice, action, now, effectiveness=inputs.effectiveness({
+        "indicator": "Arrêts / semaine", "before": 4, "target": 1, "after": 0}))
     assert action.effectiveness_recorded and action.effective is True
     assert action.eff_checked_by_id == people.apprentice.id and action.eff_checked_on == date(2026, 11, 20)
 
