@@ -71,10 +71,7 @@ def list_boards():
      body_schema=BOARD_SCHEMA, response=BOARD_JSON, status=201)
 def create_board():
     data, db = body(), session()
-    board = services.create_board(db, current_actor(), name=data.get("name"), level=data.get("level"),
-                                  team=inputs.team(data.get("team")), rows=data.get("rows"),
-                                  parent_id=inputs.parent(data.get("parent")),
-                                  today=clock.paris_day())
+    board = services.create_board(db, current_actor(), inputs.new_board(data), clock.paris_day())
     return jsonify(board_json(board)), 201
 
 

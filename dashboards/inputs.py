@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from dashboards.models import LETTERS, LEVELS
 from shopfloor import clock
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
@@ -18,6 +19,70 @@ class NewEntry:
     day: date
     value: float
     comment: str = ""
+
+
+@dataclass(frozen=True)
+class NewRow:
+    letter: str
+    indicator: str
+    target: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class NewBoard:
+    name: str
+    level: int
+    team: int | str | None
+    rows: tuple[NewRow, ...]
+    parent_id: int | None = None
+
+
+def new_board(data: dict) -> NewBoard:
+    """The API's board: « level » a JSON number, « rows » a list of {letter, indicator, target, threshold}."""
+    name = data.get("name")
+    name = name.strip() if isinstance(name, str) else ""
+    if not name:
+        raise ValidationError("Le champ « name » est obligatoire.", "name")
+    if len(name) > 120:
+        raise ValidationError("Le champ « name » dépasse 120 caractères.", "name")
+    level = data.get("level")
+    if isinstance(level, bool) or level not in LEVELS:
+        raise ValidationError("Le champ « level » doit valoir 1 (équipe), 2 (atelier) ou 3 (site).", "level")
+    return NewBoard(name, level, team(data.get("team")), rows(data.get("rows")), parent(data.get("parent")))
+
+
+def board_form(form, row_count: int) -> NewBoard:
+    """The page's board: the numbered row fields that name an indicator."""
+    listed = [{"letter": form.get(f"letter_{i}"), "indicator": key, "target": form.get(f"target_{i}"),
+               "threshold": form.get(f"threshold_{i}")}
+              for i in range(row_count) if (key := (form.get(f"indicator_{i}") or "").strip())]
+    level = v.integer(form, "level", minimum=1, maximum=3)
+    parent_id = v.identifier(form, "parent", required=False)
+    return NewBoard(v.text(form, "name", max_length=120), level, team(form.get("team")), rows(listed), parent_id)
+
+
+def rows(value) -> tuple[NewRow, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Le champ « rows » doit être une liste d'au moins un indicateur.", "rows")
+    return tuple(_row(row, f"rows[{index}]") for index, row in enumerate(value))
+
+
+def _row(row, field: str) -> NewRow:
+    if not isinstance(row, dict):
+        raise ValidationError(f"« {field} » doit être un objet {{letter, indicator, target, threshold}}.", field)
+    letter = row.get("letter")
+    if letter not in LETTERS:
+        raise ValidationError(f"« {field}.letter » doit valoir S, Q, C, D, P ou M.", f"{field}.letter")
+    key = row.get("indicator")
+    if not isinstance(key, str):
+        raise ValidationError(f"Indicateur inconnu : {key!r}.", f"{field}.indicator")
+    return NewRow(letter, key, _number(row, "target", f"{field}.target"),
+                  _number(row, "threshold", f"{field}.threshold"))
+
+
+def _number(row: dict, name: str, field: str) -> float:
+    return float(v.decimal({field: row.get(name)}, field))
 
 
 def team(value) -> int | str | None:

@@ -11,12 +11,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dashboards import indicators as ind
-from dashboards.inputs import NewEntry
-from dashboards.models import LETTERS, LEVELS, Board, BoardRow, DailyValue, IndicatorDefinition, Problem
+from dashboards.inputs import NewBoard, NewEntry, NewRow
+from dashboards.models import LETTERS, Board, BoardRow, DailyValue, IndicatorDefinition, Problem
 from shopfloor import access, clock
 from shopfloor.auth.models import Team, User
 from shopfloor.errors import Forbidden, ValidationError
-from shopfloor.validation import decimal as parse_decimal
 
 BACKFILL_DAYS = 62        # past days a read computes when no snapshot is kept; older gaps stay empty
 JOB_DAYS = 7              # the nightly job fills the last week (catches up after a stop)
@@ -50,54 +49,36 @@ def find_team(db: Session, team: int | str | None) -> Team | None:
     return found
 
 
-def _number(row: dict, name: str, field: str) -> float:
-    return float(parse_decimal({field: row.get(name)}, field))
-
-
-def _rows(db: Session, rows, catalog: dict[str, ind.IndicatorInfo]) -> list[BoardRow]:
-    if not isinstance(rows, list) or not rows:
-        raise ValidationError("Le champ « rows » doit être une liste d'au moins un indicateur.", "rows")
+def _rows(rows: tuple[NewRow, ...], catalog: dict[str, ind.IndicatorInfo]) -> list[BoardRow]:
     built, seen = [], set()
     for index, row in enumerate(rows):
         field = f"rows[{index}]"
-        if not isinstance(row, dict):
-            raise ValidationError(f"« {field} » doit être un objet {{letter, indicator, target, threshold}}.", field)
-        letter = row.get("letter")
-        if letter not in LETTERS:
-            raise ValidationError(f"« {field}.letter » doit valoir S, Q, C, D, P ou M.", f"{field}.letter")
-        key = row.get("indicator")
-        if not isinstance(key, str) or key not in catalog:
-            raise ValidationError(f"Indicateur inconnu : {key!r}. Indicateurs disponibles : "
+        if row.indicator not in catalog:
+            raise ValidationError(f"Indicateur inconnu : {row.indicator!r}. Indicateurs disponibles : "
                                   f"{', '.join(sorted(catalog))}.", f"{field}.indicator")
-        if key in seen:
-            raise ValidationError(f"L'indicateur {key} figure deux fois sur le tableau.", f"{field}.indicator")
-        seen.add(key)
-        target, threshold = _number(row, "target", f"{field}.target"), _number(row, "threshold", f"{field}.threshold")
-        info = catalog[key]
+        if row.indicator in seen:
+            raise ValidationError(f"L'indicateur {row.indicator} figure deux fois sur le tableau.",
+                                  f"{field}.indicator")
+        seen.add(row.indicator)
+        info, target, threshold = catalog[row.indicator], row.target, row.threshold
         if info.higher_is_better and threshold > target:
             raise ValidationError(f"{info.label} : plus c'est haut, mieux c'est ; le seuil d'alerte ({threshold:g}) "
                                   f"doit être inférieur ou égal à l'objectif ({target:g}).", f"{field}.threshold")
         if not info.higher_is_better and threshold < target:
             raise ValidationError(f"{info.label} : plus c'est bas, mieux c'est ; le seuil d'alerte ({threshold:g}) "
                                   f"doit être supérieur ou égal à l'objectif ({target:g}).", f"{field}.threshold")
-        built.append(BoardRow(letter=letter, indicator_key=key, target=target, threshold=threshold, position=index))
+        built.append(BoardRow(letter=row.letter, indicator_key=row.indicator, target=target, threshold=threshold,
+                              position=index))
     return built
 
 
-def create_board(db: Session, actor: User, *, name: str, level, team=None, rows, today: date,
-                 parent_id: int | None = None) -> Board:
-    """A board for a team (level 1), a workshop (2) or a site (3); `parent_id` is the next level's
+def create_board(db: Session, actor: User, spec: NewBoard, today: date) -> Board:
+    """A board for a team (level 1), a workshop (2) or a site (3); its parent is the next level's
     board, where escalated problems go."""
-    name = (name or "").strip() if isinstance(name, str) else ""
-    if not name:
-        raise ValidationError("Le champ « name » est obligatoire.", "name")
-    if len(name) > 120:
-        raise ValidationError("Le champ « name » dépasse 120 caractères.", "name")
-    if isinstance(level, bool) or level not in LEVELS:
-        raise ValidationError("Le champ « level » doit valoir 1 (équipe), 2 (atelier) ou 3 (site).", "level")
+    name, level, parent_id = spec.name, spec.level, spec.parent_id
     if db.scalar(select(Board.id).where(Board.name == name)) is not None:
         raise ValidationError(f"Un tableau s'appelle déjà « {name} ».", "name")
-    team_row = find_team(db, team)
+    team_row = find_team(db, spec.team)
     if level == 1 and team_row is None:
         raise ValidationError("Un tableau d'équipe (niveau 1) doit indiquer son équipe (« team »).", "team")
     parent = None
@@ -107,7 +88,7 @@ def create_board(db: Session, actor: User, *, name: str, level, team=None, rows,
             raise ValidationError(f"Le tableau parent doit être un tableau de niveau {level + 1}.", "parent")
     board = Board(name=name, level=level, team=team_row, parent=parent, created_on=today,
                   site_id=team_row.site_id if team_row else (parent.site_id if parent else actor.site_id),
-                  rows=_rows(db, rows, ind.catalog(db)))
+                  rows=_rows(spec.rows, ind.catalog(db)))
     db.add(board)
     db.flush()
     return board

@@ -38,19 +38,6 @@ def boards():
     return render_template("dashboards/boards.html", boards=services.list_boards(session()), levels=LEVELS)
 
 
-def _board_form_values(form) -> dict:
-    rows = []
-    for i in range(FORM_ROWS):
-        key = (form.get(f"indicator_{i}") or "").strip()
-        if key:
-            rows.append({"letter": form.get(f"letter_{i}"), "indicator": key,
-                         "target": form.get(f"target_{i}"), "threshold": form.get(f"threshold_{i}")})
-    level = v.integer(form, "level", minimum=1, maximum=3)
-    parent = v.identifier(form, "parent", required=False)
-    return {"name": v.text(form, "name", max_length=120), "level": level, "team": inputs.team(form.get("team")),
-            "rows": rows, "parent_id": parent}
-
-
 def _board_form(error: DomainError | None = None) -> str:
     db = session()
     catalog = sorted(ind.catalog(db).values(), key=lambda i: (LETTERS.index(i.letter), i.label))
@@ -65,7 +52,8 @@ def _board_form(error: DomainError | None = None) -> str:
 def new_board():
     if request.method == "GET":
         return _board_form()
-    board = services.create_board(session(), current_actor(), today=clock.paris_day(), **_board_form_values(request.form))
+    spec = inputs.board_form(request.form, FORM_ROWS)
+    board = services.create_board(session(), current_actor(), spec, clock.paris_day())
     flash("Tableau créé.", "success")
     return redirect(url_for("dashboards.board", board_id=board.id))
 

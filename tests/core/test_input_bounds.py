@@ -351,9 +351,9 @@ def test_manual_indicator_values_keep_to_their_unit(db, people, now):
                                      higher_is_better=False, team_id=None)
     share = boards.define_indicator(db, people.tutor, label="Tri des déchets", letter="C", unit="%",
                                     higher_is_better=True, team_id=None)
-    board = boards.create_board(db, people.tutor, name="Atelier", level=2, team=None, today=today,
-                                rows=[{"letter": "Q", "indicator": errors.key, "target": 0, "threshold": 2},
-                                      {"letter": "C", "indicator": share.key, "target": 90, "threshold": 80}])
+    board = boards.create_board(db, people.tutor, inputs.new_board({"name": "Atelier", "level": 2, "rows": [
+        {"letter": "Q", "indicator": errors.key, "target": 0, "threshold": 2},
+        {"letter": "C", "indicator": share.key, "target": 90, "threshold": 80}]}), today)
     db.commit()
     for key, value in [(errors.key, "2.5"), (errors.key, -1), (share.key, "100.5"), (share.key, -3),
                        (errors.key, "1e400")]:

@@ -89,7 +89,7 @@ API_BODIES = {"results": {"values": {}}}
 def records(app, client, db, people, now):
     """A corrective WO taken and diagnosed by `appr` (Logistique), and a meeting `appr` led on the
     Logistique board with one problem; `appr2` is in Maintenance and follows `tutor2`."""
-    from dashboards import meetings, services as boards
+    from dashboards import inputs as board_inputs, meetings, services as boards
     from shopfloor.auth.models import Site, Team
     site = Site(name="Usine test")
     logistics, maintenance = Team(site=site, name="Logistique"), Team(site=site, name="Maintenance")
@@ -111,9 +111,9 @@ def records(app, client, db, people, now):
         "failure_mode": "COU", "failure_cause": "FAT",
         "hypotheses": [{"hypothesis": "Contacteur KM1", "test": "Mesure bobine", "result": "confirmed"}],
         "consequences": {"production": "Ligne 2 arrêtée 3 h"}}).status_code == 200, "diagnosis"
-    board = boards.create_board(db, people.tutor, name="Logistique AIC", level=1, team="Logistique",
-                                rows=[{"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1}],
-                                today=now.date())
+    board = boards.create_board(db, people.tutor, board_inputs.new_board({
+        "name": "Logistique AIC", "level": 1, "team": "Logistique",
+        "rows": [{"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1}]}), now.date())
     meeting = meetings.create_meeting(db, people.apprentice, board, performed_at=now, now=now,
                                       participants=["Alice Apprentie"], reviewed=[], led=True)
     problem = meetings.add_problem(db, people.apprentice, meeting, title="Rupture de colle", letter="D",

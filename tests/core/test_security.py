@@ -207,11 +207,10 @@ def test_the_camera_is_allowed_only_on_the_pages_that_scan(client, people):
 
 
 def test_the_workshop_screen_may_be_framed_by_this_site_only(client, db, people, now):
-    from dashboards import screens, services as boards
+    from dashboards import inputs as board_inputs, screens, services as boards
     from dashboards.inputs import NewScreen
-    board = boards.create_board(db, people.tutor, name="Atelier AIC", level=2, team=None,
-                                rows=[{"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1}],
-                                today=now.date())
+    board = boards.create_board(db, people.tutor, board_inputs.new_board({"name": "Atelier AIC", "level": 2, "rows": [
+        {"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1}]}), now.date())
     _, token = screens.create_screen(db, people.admin, NewScreen(name="Allée centrale", board_ids=[board.id]))
     db.commit()
     response = client.get(f"/screen/{token}")

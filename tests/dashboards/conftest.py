@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from dashboards import services
+from dashboards import inputs, services
 from shopfloor.auth.models import Site, Team
 
 TODAY = date(2026, 11, 20)   # the Paris day of tests.conftest.NOW
@@ -26,8 +26,8 @@ class Org:
     def board(self, actor, name="Logistique AIC", level=1, team="Logistique", rows=None, parent_id=None):
         rows = rows or [{"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1},
                         {"letter": "M", "indicator": "aic.mood", "target": 4, "threshold": 3}]
-        board = services.create_board(self.db, actor, name=name, level=level, team=team, rows=rows,
-                                       today=TODAY, parent_id=parent_id)
+        spec = inputs.new_board({"name": name, "level": level, "team": team, "rows": rows, "parent": parent_id})
+        board = services.create_board(self.db, actor, spec, TODAY)
         self.db.commit()
         return board
 
