@@ -8,6 +8,7 @@ a ratio, and the SQL statements each one sends:
   SQLite, <= 2.5x on PostgreSQL);
 - the same committed, and `POST /api/v1/stock/picks` through the app (token check and JSON included);
 - an item's balances read (ledger.balance_rows);
+- confirming and cancelling a one-line pick through the API, beside the hand-written SQL of the same work;
 then every GET page of the "stock" blueprint through the test client as a logged-in tutor (--pages),
 flagging any over 200 ms.
 
@@ -180,6 +181,63 @@ def sql_pick(conn, backend: str, item_id: int, user_id: int, destination_id: int
     assert conn.execute(RESERVE_SQL, {"qty": qty, "balance": first.id}).rowcount == 1
 
 
+FROZEN_SQL = text("SELECT 1 FROM core_evidence WHERE activity_id = :pick AND state = 'validated'")
+LINES_SQL = text("""SELECT id, item_id, lot_id, location_id, qty FROM stock_pick_line
+WHERE pick_list_id = :pick AND picked_at IS NULL AND NOT released""")
+TAKE_SQL = text("""UPDATE stock_balance SET qty = qty - :qty, reserved = reserved - :qty
+WHERE item_id = :item AND lot_id = :lot AND location_id = :location AND reserved >= :qty""")
+TARGET_SQL = text("""INSERT INTO stock_balance (item_id, lot_id, location_id, qty, reserved)
+VALUES (:item, :lot, :location, :qty, 0)
+ON CONFLICT (item_id, lot_id, location_id) DO UPDATE SET qty = stock_balance.qty + excluded.qty""")
+MOVE_SQL = text("""INSERT INTO stock_move (item_id, lot_id, from_location_id, to_location_id, qty, reason, note,
+activity_id, user_id, at) VALUES (:item, :lot, :source, :target, :qty, 'pick', '', :pick, :user, :now)""")
+RELEASE_SQL = text("""UPDATE stock_balance SET reserved = CASE WHEN reserved > :qty THEN reserved - :qty ELSE 0 END
+WHERE item_id = :item AND lot_id = :lot AND location_id = :location""")
+
+
+def _sql_open_pick(conn, backend: str, pick_id: int):
+    """Lock the pick list, check it is open and not frozen, read its waiting lines and lock their items."""
+    lock = " FOR UPDATE" if backend == "postgresql" else ""
+    assert conn.execute(text(f"SELECT status FROM stock_pick_list WHERE id = :pick{lock}"),
+                        {"pick": pick_id}).scalar_one() == "allocated"
+    assert conn.execute(FROZEN_SQL, {"pick": pick_id}).first() is None
+    lines = conn.execute(LINES_SQL, {"pick": pick_id}).all()
+    conn.execute(text(f"SELECT id FROM stock_item WHERE id = :item{lock}"), {"item": lines[0].item_id}).all()
+    return lines
+
+
+def sql_confirm(conn, backend: str, pick_id: int, user_id: int, destination_id: int) -> None:
+    """The hand-written floor of confirming a one-line pick: moves, balances, lines, the pick and its calls."""
+    now = NOW.replace(tzinfo=None)
+    for line in _sql_open_pick(conn, backend, pick_id):
+        key = {"item": line.item_id, "lot": line.lot_id, "qty": int(line.qty)}
+        assert conn.execute(TAKE_SQL, {**key, "location": line.location_id}).rowcount == 1
+        conn.execute(TARGET_SQL, {**key, "location": destination_id})
+        conn.execute(MOVE_SQL, {**key, "source": line.location_id, "target": destination_id, "pick": pick_id,
+                                "user": user_id, "now": now})
+    conn.execute(text("UPDATE stock_pick_line SET picked_at = :now WHERE pick_list_id = :pick AND picked_at IS NULL"),
+                 {"pick": pick_id, "now": now})
+    conn.execute(text("UPDATE stock_pick_list SET status = 'confirmed', confirmed_at = :now WHERE id = :pick"),
+                 {"pick": pick_id, "now": now})
+    conn.execute(text("UPDATE stock_line_call SET status = 'served', served_at = :now "
+                      "WHERE pick_list_id = :pick AND status = 'picking'"), {"pick": pick_id, "now": now})
+
+
+def sql_cancel(conn, backend: str, pick_id: int, *_ignored) -> None:
+    """The hand-written floor of cancelling a one-line pick: reservations, lines, programme, calls, the pick."""
+    now = NOW.replace(tzinfo=None)
+    for line in _sql_open_pick(conn, backend, pick_id):
+        conn.execute(RELEASE_SQL, {"item": line.item_id, "lot": line.lot_id, "location": line.location_id,
+                                   "qty": int(line.qty)})
+    conn.execute(text("UPDATE stock_pick_line SET released = true WHERE pick_list_id = :pick AND picked_at IS NULL"),
+                 {"pick": pick_id})
+    conn.execute(text("UPDATE stock_programme_line SET pick_list_id = NULL WHERE pick_list_id = :pick"), {"pick": pick_id})
+    conn.execute(text("UPDATE stock_line_call SET status = 'open', pick_list_id = NULL "
+                      "WHERE pick_list_id = :pick AND status = 'picking'"), {"pick": pick_id})
+    conn.execute(text("UPDATE stock_pick_list SET status = 'cancelled', cancelled_at = :now WHERE id = :pick"),
+                 {"pick": pick_id, "now": now})
+
+
 def service_pick(db, actor, sku: str, destination: str = "L1"):
     """What POST /api/v1/stock/picks does below HTTP: one statement finds and locks the item and finds the
     destination, then the set-based allocation."""
@@ -278,22 +336,36 @@ def measure(app, data, backend: str, runs: int) -> None:
             statements = f"{counter.during(service):2d} vs {counter.during(sql):2d} statements"
             line(label, med, p95, smed, sp95, goal, statements)
 
+        def allocated() -> int:
+            response = client.post("/api/v1/stock/picks", headers=headers,
+                                   json={"sku": skus[rng.choice(fefo)], "qty": 1, "destination": "L1"})
+            return response.json["id"]
+
         def then(action):
             """POST /api/v1/stock/picks/<id>/<action> on a pick allocated just before (not timed)."""
             def run():
-                response = client.post("/api/v1/stock/picks", headers=headers,
-                                       json={"sku": skus[rng.choice(fefo)], "qty": 1, "destination": "L1"})
-                url = f"/api/v1/stock/picks/{response.json['id']}/{action}"
+                url = f"/api/v1/stock/picks/{allocated()}/{action}"
                 start = time.perf_counter()
                 seen = counter.during(lambda: client.post(url, headers=headers, json={}))
                 return time.perf_counter() - start, seen
             return run
 
-        for action in ("confirm", "cancel"):
-            samples = [then(action)() for _ in range(max(10, runs // 3))]
-            times = [seconds * 1000 for seconds, _ in samples]
+        def by_hand(floor):
+            def run():
+                pick_id = allocated()
+                with engine.connect().execution_options(write=True) as conn:
+                    start = time.perf_counter()
+                    seen = counter.during(lambda: (floor(conn, backend, pick_id, user_id, line_id), conn.commit()))
+                    return time.perf_counter() - start, seen
+            return run
+
+        for action, floor in (("confirm", sql_confirm), ("cancel", sql_cancel)):
+            count = max(10, runs // 3)
+            samples, floors = [then(action)() for _ in range(count)], [by_hand(floor)() for _ in range(count)]
+            times, sql_times = [t * 1000 for t, _ in samples], [t * 1000 for t, _ in floors]
             line(f"POST /api/v1/stock/picks/<id>/{action}", statistics.median(times), percentile(times, 0.95),
-                 0, 0, "", f"{samples[-1][1]:2d} statements")
+                 statistics.median(sql_times), percentile(sql_times, 0.95), "",
+                 f"{samples[-1][1]:2d} vs {floors[-1][1]:2d} statements")
 
 
 def measure_pages(app, data, runs: int) -> None:
