@@ -24,6 +24,7 @@ import shutil
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -159,8 +160,18 @@ def _add_people(url: str) -> None:
     engine.dispose()
 
 
-# schema and referential; the same with the People cast; what `shopfloor init` makes (migrations, referential)
-TEMPLATE_KINDS = ("base", "people", "initialised")
+# kind → (the kind it starts from, what fills it): the schema and the referential; the same with the People
+# cast; what `shopfloor init` makes (the migrations, then the referential)
+BUILDS = {"base": (None, _build_schema), "people": ("base", _add_people), "initialised": (None, _migrate)}
+
+
+class DatabaseTemplate(NamedTuple):
+    """A test module's own template, named by its `DATABASE_TEMPLATE`: `build(url)` fills a copy of the base
+    template once per process and backend, and returns what its tests need to know of it (ids…), which the
+    `template_info` fixture hands them. For data that takes seconds to make and that every test of the
+    module starts from."""
+    name: str
+    build: Callable[[str], object]
 
 
 class Templates:
@@ -169,33 +180,32 @@ class Templates:
     def __init__(self, tmp_path_factory, request):
         self._tmp_path_factory, self._request = tmp_path_factory, request
         self._built: dict[tuple[str, str], object] = {}
+        self.info: dict[tuple[str, str], object] = {}
 
-    def sqlite(self, kind: str) -> Path:
+    def sqlite(self, kind: str, module_template: DatabaseTemplate | None = None) -> Path:
         key = ("sqlite", kind)
         if key not in self._built:
+            source, build = ("base", module_template.build) if module_template else BUILDS[kind]
             path = self._tmp_path_factory.mktemp("template") / f"{kind}.db"
-            if kind == "base":
-                _build_schema(f"sqlite:///{path}")
-            elif kind == "initialised":
-                _migrate(f"sqlite:///{path}")
-            else:
-                shutil.copyfile(self.sqlite("base"), path)
-                _add_people(f"sqlite:///{path}")
+            if source:
+                shutil.copyfile(self.sqlite(source), path)
+            self.info[key] = build(f"sqlite:///{path}")
             self._built[key] = path
         return self._built[key]
 
-    def postgresql(self, kind: str) -> str:
+    def postgresql(self, kind: str, module_template: DatabaseTemplate | None = None) -> str:
         """The name of the template database of that kind on this worker's server."""
         key = ("postgresql", kind)
         if key not in self._built:
+            source, build = ("base", module_template.build) if module_template else BUILDS[kind]
             server = self._request.getfixturevalue("postgres_server")
             name = f"sf_{WORKER}_template_{kind}"
-            source = self.postgresql("base") if kind == "people" else None
+            source_name = self.postgresql(source) if source else None
             admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
-                conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {source}" if source else "")))
+                conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {source_name}" if source_name else "")))
             admin.dispose()
-            {"base": _build_schema, "people": _add_people, "initialised": _migrate}[kind](server.url(name))
+            self.info[key] = build(server.url(name))
             self._built[key] = name
         return self._built[key]
 
@@ -231,22 +241,32 @@ def pg_database(server, template: str | None = None):
         admin.dispose()
 
 
-def _template_kind(request) -> str:
-    return "people" if "people" in request.fixturenames else "base"
+def _template_kind(request) -> tuple[str, DatabaseTemplate | None]:
+    module_template = getattr(request.module, "DATABASE_TEMPLATE", None)
+    if module_template is not None:
+        return module_template.name, module_template
+    return ("people" if "people" in request.fixturenames else "base"), None
 
 
 @pytest.fixture
 def database_url(backend, templates, tmp_path, request):
-    """A copy of the template: with the People cast when the test asks for `people`, without any user otherwise."""
-    kind = _template_kind(request)
+    """A copy of the template: the test module's own (DATABASE_TEMPLATE), else with the People cast when the
+    test asks for `people`, without any user otherwise."""
+    kind, module_template = _template_kind(request)
     if backend == "sqlite":
         path = tmp_path / "shopfloor.db"
-        shutil.copyfile(templates.sqlite(kind), path)
+        shutil.copyfile(templates.sqlite(kind, module_template), path)
         yield f"sqlite:///{path}"
         return
-    template = templates.postgresql(kind)
+    template = templates.postgresql(kind, module_template)
     with pg_database(request.getfixturevalue("postgres_server"), template) as url:
         yield url
+
+
+@pytest.fixture
+def template_info(database_url, backend, templates, request):
+    """What the test module's DATABASE_TEMPLATE build returned, for the copy this test works on."""
+    return templates.info[(backend, _template_kind(request)[0])]
 
 
 @pytest.fixture

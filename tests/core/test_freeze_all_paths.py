@@ -12,6 +12,7 @@ here, whatever it is called."""
 from __future__ import annotations
 
 import re
+import tempfile
 import uuid
 from datetime import date, timedelta
 
@@ -24,6 +25,7 @@ from modules.improvement.models import Action, ActionPlan, Cause, ProblemSheet, 
 from modules.maintenance.models import Equipment, Intervention, WorkOrder
 from modules.maintenance.schedule import run as maintenance_pass
 from modules.qse.models import Audit, Finding, NonConformity
+from shopfloor import clock, create_app
 from shopfloor.auth.models import User
 from shopfloor.auth.services import create_token
 from shopfloor.db import Base
@@ -33,7 +35,7 @@ from shopfloor.evidence.freeze import FrozenBulkWrite, activity_ids_of, exclude_
 from shopfloor.evidence.models import Activity, Attachment, Evidence
 from shopfloor.notifications.models import Notification
 from shopfloor.referential.models import Competence
-from tests.conftest import fresh
+from tests.conftest import NOW, DatabaseTemplate, fresh
 
 FROZEN = re.compile(r"Activité figée : elle est une preuve validée par le tuteur \([A-Z]+-\d+(, [A-Z]+-\d+)*\)")
 
@@ -126,8 +128,8 @@ class World:
     pass
 
 
-@pytest.fixture
-def world(app, db, now, frozen_clock, tmp_path) -> World:
+def _make_world(app, db, now) -> dict:
+    """The demo, a child of every kind it lacks, and every activity validated evidence: the ids the tests use."""
     with app.app_context():
         load_demo(app, db, now)
     db.commit()
@@ -170,6 +172,32 @@ def world(app, db, now, frozen_clock, tmp_path) -> World:
     w.audit = finding.audit_id
     w.plan = db.scalar(select(ActionPlan.id).order_by(ActionPlan.id))
     w.meeting_problem = db.scalar(select(Problem).join(Meeting).where(Problem.board.has()).order_by(Problem.id))
+    return {name: getattr(value, "id", value) for name, value in vars(w).items()}
+
+
+def _build_world(url: str) -> dict:
+    """Once per process and backend (the demo takes seconds to load): each test gets a copy."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "test-secret",
+                          "WTF_CSRF_ENABLED": False, "TESTING": True})
+        db = app.extensions["shopfloor_sessions"].open(write=False)
+        try:
+            with clock.frozen(NOW):
+                return _make_world(app, db, NOW)
+        finally:
+            db.close()
+            app.extensions["shopfloor_sessions"].engine.dispose()
+
+
+DATABASE_TEMPLATE = DatabaseTemplate("frozen_world", _build_world)
+
+
+@pytest.fixture
+def world(db, frozen_clock, template_info) -> World:
+    w = World()
+    vars(w).update(template_info)
+    w.admin, w.open_wo = db.get(User, w.admin), db.get(WorkOrder, w.open_wo)
+    w.meeting_problem = db.get(Problem, w.meeting_problem)
     return w
 
 
