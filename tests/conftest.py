@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -172,6 +173,23 @@ class DatabaseTemplate(NamedTuple):
     module starts from."""
     name: str
     build: Callable[[str], object]
+
+
+def filled_with_app(url: str, fill: Callable):
+    """`fill(app, db)` with an app of its own on the database at `url` (a DatabaseTemplate's build), committed;
+    answers what `fill` returns."""
+    with tempfile.TemporaryDirectory() as instance:
+        application = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "test-secret",
+                                  "WTF_CSRF_ENABLED": False, "TESTING": True})
+        db = application.extensions["shopfloor_sessions"].open(write=False)
+        try:
+            with application.app_context():
+                answer = fill(application, db)
+            db.commit()
+            return answer
+        finally:
+            db.close()
+            application.extensions["shopfloor_sessions"].engine.dispose()
 
 
 class Templates:

@@ -12,7 +12,6 @@ here, whatever it is called."""
 from __future__ import annotations
 
 import re
-import tempfile
 import uuid
 from datetime import date, timedelta
 
@@ -25,7 +24,7 @@ from modules.improvement.models import Action, ActionPlan, Cause, ProblemSheet, 
 from modules.maintenance.models import Equipment, Intervention, WorkOrder
 from modules.maintenance.schedule import run as maintenance_pass
 from modules.qse.models import Audit, Finding, NonConformity
-from shopfloor import clock, create_app
+from shopfloor import clock
 from shopfloor.auth.models import User
 from shopfloor.auth.services import create_token
 from shopfloor.db import Base
@@ -35,7 +34,7 @@ from shopfloor.evidence.freeze import FrozenBulkWrite, activity_ids_of, exclude_
 from shopfloor.evidence.models import Activity, Attachment, Evidence
 from shopfloor.notifications.models import Notification
 from shopfloor.referential.models import Competence
-from tests.conftest import NOW, DatabaseTemplate, fresh
+from tests.conftest import NOW, DatabaseTemplate, filled_with_app, fresh
 
 FROZEN = re.compile(r"Activité figée : elle est une preuve validée par le tuteur \([A-Z]+-\d+(, [A-Z]+-\d+)*\)")
 
@@ -130,8 +129,7 @@ class World:
 
 def _make_world(app, db, now) -> dict:
     """The demo, a child of every kind it lacks, and every activity validated evidence: the ids the tests use."""
-    with app.app_context():
-        load_demo(app, db, now)
+    load_demo(app, db, now)
     db.commit()
     w = World()
     apprentice = db.scalar(select(User).where(User.role == "apprentice").order_by(User.id))
@@ -177,16 +175,8 @@ def _make_world(app, db, now) -> dict:
 
 def _build_world(url: str) -> dict:
     """Once per process and backend (the demo takes seconds to load): each test gets a copy."""
-    with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "test-secret",
-                          "WTF_CSRF_ENABLED": False, "TESTING": True})
-        db = app.extensions["shopfloor_sessions"].open(write=False)
-        try:
-            with clock.frozen(NOW):
-                return _make_world(app, db, NOW)
-        finally:
-            db.close()
-            app.extensions["shopfloor_sessions"].engine.dispose()
+    with clock.frozen(NOW):
+        return filled_with_app(url, lambda app, db: _make_world(app, db, NOW))
 
 
 DATABASE_TEMPLATE = DatabaseTemplate("frozen_world", _build_world)

@@ -6,17 +6,22 @@ from modules.improvement.models import Action, ActionPlan, DecisionStudy, Proble
 from shopfloor.demo import load_demo
 from shopfloor.notifications.models import Notification
 from modules.improvement.demo import QRQC_TITLE
-from tests.conftest import NOW, fresh, login
+from tests.conftest import NOW, DatabaseTemplate, filled_with_app, fresh, login
 
 EIGHT_D = "8D – fuites d'étanchéité sur joints fournisseur Hydrauliq SA"
 
 
+def _load_demo_twice(app, db):
+    load_demo(app, db, NOW)
+    load_demo(app, db, NOW)   # a second run adds nothing
+
+
+DATABASE_TEMPLATE = DatabaseTemplate("improvement_demo", lambda url: filled_with_app(url, _load_demo_twice))
+
+
 @pytest.fixture
 def demo(app, db):
-    with app.app_context():
-        load_demo(app, db, NOW)
-        load_demo(app, db, NOW)   # a second run adds nothing
-    db.commit()
+    """The demo, loaded twice into this module's template (once per process and backend)."""
     return db
 
 
