@@ -107,11 +107,14 @@ def test_jobs_run_at_a_given_time(run_after_init):
     assert result.exit_code == 0 and "2026-11-20T05:00:00+00:00" in result.output
 
 
-def test_demo_twice_prints_working_logins(run):
+def test_demo_on_a_new_database_twice_prints_working_logins_and_marks_its_users(run):
     first = run("demo")
-    assert first.exit_code == 0 and "tuteur / demo-formation" in first.output
-    assert run("demo").exit_code == 0
+    assert first.exit_code == 0 and "tuteur / demo-formation" in first.output and "DÉMONSTRATION" in first.output
     engine = create_engine(run.url)
+    with engine.connect() as conn:
+        users = conn.execute(text("SELECT username, demo FROM core_user")).all()
+    assert users and all(demo for _, demo in users)
+    assert run("demo").exit_code == 0
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM core_user WHERE role = 'apprentice'")) == 5
         states = dict(conn.execute(text("SELECT state, count(*) FROM core_evidence GROUP BY state")).all())

@@ -319,12 +319,7 @@ def test_demo_refuses_a_database_with_a_real_user_and_writes_nothing(run_after_i
     assert not users["chef"] and users["admin"] and users["lucas"]
 
 
-def test_demo_on_a_new_database_marks_its_users_and_runs_again(run):  # noqa: F811
-    first = run("demo")
-    assert first.exit_code == 0 and "DÉMONSTRATION" in first.output
-    users, _ = _users(run.url)
-    assert users and all(demo for _, demo in users)
-    assert run("demo").exit_code == 0
+# The demo on a new database marks its users and runs again: tests/core/test_cli.py, with its logins.
 
 
 # -- Audit trail -------------------------------------------------------------------
