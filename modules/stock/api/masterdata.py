@@ -1,4 +1,4 @@
-"""Stock API: items, locations, stock on hand."""
+"""Stock API: items, locations, suppliers, carriers, stock on hand."""
 from __future__ import annotations
 
 
@@ -11,7 +11,7 @@ from shopfloor.db import session
 from shopfloor.errors import ValidationError
 from modules.stock import inputs, ledger, masterdata
 from modules.stock.lookup import item_by_sku, location_by_code
-from modules.stock.models import Item, Location
+from modules.stock.models import Carrier, Item, Location, Supplier
 from modules.stock.api.common import QTY, _num, bp
 
 
@@ -39,6 +39,12 @@ LOCATION_JSON = record({
     "id": INTEGER, "code": STRING, "kind": STRING, "zone": STRING, "aisle": STRING, "rack": STRING, "level": STRING,
     "max_weight_kg": nullable(NUMBER), "hazardous_ok": BOOLEAN, "temp_min": nullable(NUMBER),
     "temp_max": nullable(NUMBER), "near_dock": BOOLEAN, "categories": STRING, "active": BOOLEAN})
+
+SUPPLIER_SCHEMA = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string"}, "lead_time_days": {"type": "integer"}, "contact": {"type": "string"}}}
+SUPPLIER_JSON = record({"id": INTEGER, "name": STRING, "lead_time_days": INTEGER, "contact": STRING})
+CARRIER_SCHEMA = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+CARRIER_JSON = record({"id": INTEGER, "name": STRING})
 
 BALANCE_SCHEMA = array(record({"sku": STRING, "lot": STRING, "expiry": nullable(STRING), "location": STRING,
                                "qty": NUMBER, "reserved": NUMBER}))
@@ -92,6 +98,39 @@ def list_locations():
     if kind := request.args.get("kind"):
         query = query.where(Location.kind == kind)
     return jsonify([location_json(location) for location in session().scalars(query)])
+
+def supplier_json(supplier: Supplier) -> dict:
+    return {"id": supplier.id, "name": supplier.name, "lead_time_days": supplier.lead_time_days,
+            "contact": supplier.contact}
+
+@bp.post("/suppliers")
+@requires("tutor", "admin")
+@doc("Create a supplier (master data: receptions name it); 409 when the name is taken",
+     body_schema=SUPPLIER_SCHEMA, response=SUPPLIER_JSON, status=201)
+def create_supplier():
+    supplier = masterdata.create_supplier(session(), inputs.supplier(body()))
+    return jsonify(supplier_json(supplier)), 201
+
+@bp.get("/suppliers")
+@requires()
+@doc("Suppliers by name (at most 1000)", response=array(SUPPLIER_JSON))
+def list_suppliers():
+    return jsonify([supplier_json(s) for s in session().scalars(select(Supplier).order_by(Supplier.name).limit(1000))])
+
+@bp.post("/carriers")
+@requires("tutor", "admin")
+@doc("Create a carrier (master data: receptions and shipments name it); 409 when the name is taken",
+     body_schema=CARRIER_SCHEMA, response=CARRIER_JSON, status=201)
+def create_carrier():
+    carrier = masterdata.create_carrier(session(), inputs.carrier(body()))
+    return jsonify({"id": carrier.id, "name": carrier.name}), 201
+
+@bp.get("/carriers")
+@requires()
+@doc("Carriers by name (at most 1000)", response=array(CARRIER_JSON))
+def list_carriers():
+    return jsonify([{"id": c.id, "name": c.name}
+                    for c in session().scalars(select(Carrier).order_by(Carrier.name).limit(1000))])
 
 @bp.get("/balances")
 @requires()
