@@ -99,9 +99,17 @@ def lot_by_number(db: Session, item: Item, number: str, field: str = "lot") -> L
     return lot
 
 
+def by_name(db: Session, model, name: str):
+    """The row (a supplier, a carrier) of that name as typed, else one whose name differs by letter case.
+    Both databases lower ASCII letters only (SQLite always, PostgreSQL in the C locale), so a name with an
+    accented capital (« Électro Sud ») is found by the exact comparison."""
+    return (db.scalar(select(model).where(model.name == name))
+            or db.scalars(select(model).where(func.lower(model.name) == name.lower()).order_by(model.id)).first())
+
+
 def supplier_by_name(db: Session, name: str, field: str = "supplier") -> Supplier:
     text = (name or "").strip()
-    supplier = db.scalars(select(Supplier).where(func.lower(Supplier.name) == text.lower())).one_or_none() if text else None
+    supplier = by_name(db, Supplier, text) if text else None
     if supplier is None:
         raise ValidationError(f"Fournisseur « {text} » inconnu." if text else "Le fournisseur est obligatoire.", field)
     return supplier

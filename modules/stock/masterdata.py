@@ -3,21 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shopfloor.errors import Conflict, ValidationError
 from modules.stock.inputs import LocationChange, NewItem, NewLocation, NewSupplier
-from modules.stock.lookup import supplier_by_name
+from modules.stock.lookup import by_name, supplier_by_name
 from modules.stock.models import Balance, Carrier, Item, Location, Supplier
-
-
-def same_name(column, name: str):
-    """The name as typed, or the same in other letter case. Both databases lower only ASCII letters
-    (SQLite always, PostgreSQL in the C locale), so an accented capital (« Électro Sud ») is matched
-    by the exact comparison."""
-    return or_(column == name, func.lower(column) == name.lower())
 
 
 # -- Items --------------------------------------------------------------------------------
@@ -82,14 +75,14 @@ def _holds_stock(db: Session, location: Location) -> bool:
 
 def create_supplier(db: Session, spec: NewSupplier) -> Supplier:
     taken = f"Le fournisseur {spec.name} existe déjà."
-    if db.scalar(select(Supplier.id).where(same_name(Supplier.name, spec.name))) is not None:
+    if by_name(db, Supplier, spec.name) is not None:
         raise Conflict(taken, "name")
     return _insert_named(db, Supplier(name=spec.name, lead_time_days=spec.lead_time_days, contact=spec.contact), taken)
 
 
 def create_carrier(db: Session, name: str) -> Carrier:
     taken = f"Le transporteur {name} existe déjà."
-    if db.scalar(select(Carrier.id).where(same_name(Carrier.name, name))) is not None:
+    if by_name(db, Carrier, name) is not None:
         raise Conflict(taken, "name")
     return _insert_named(db, Carrier(name=name), taken)
 
@@ -106,7 +99,7 @@ def _insert_named(db: Session, row, taken: str):
 
 def carrier_by_name(db: Session, name: str, field: str = "carrier") -> Carrier:
     text = (name or "").strip()
-    carrier = db.scalar(select(Carrier).where(same_name(Carrier.name, text))) if text else None
+    carrier = by_name(db, Carrier, text) if text else None
     if carrier is None:
         raise ValidationError(f"Transporteur « {text} » inconnu." if text else "Le transporteur est obligatoire.", field)
     return carrier
