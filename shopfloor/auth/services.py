@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from threading import Lock
 
+from cachetools import LRUCache
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -304,24 +304,20 @@ def revoke_tokens(db: Session, user: User, now: datetime, prefix: str | None = N
 
 
 class _VerifiedTokens:
-    """Token hashes already verified in this process, the most recent first, at most `size`: the token
-    row id each one was found at, so that a request reads its token and user by primary key."""
+    """Token hashes already verified in this process, at most `size` (cachetools' LRU, behind a lock: the
+    server's threads share it): the token row id each one was found at, so that a request reads its
+    token and user by primary key."""
 
     def __init__(self, size: int = 1024):
-        self.size, self._ids, self._lock = size, OrderedDict(), Lock()
+        self._ids, self._lock = LRUCache(maxsize=size), Lock()
 
     def get(self, digest: str) -> int | None:
         with self._lock:
-            if digest in self._ids:
-                self._ids.move_to_end(digest)
             return self._ids.get(digest)
 
     def put(self, digest: str, token_id: int) -> None:
         with self._lock:
             self._ids[digest] = token_id
-            self._ids.move_to_end(digest)
-            while len(self._ids) > self.size:
-                self._ids.popitem(last=False)
 
     def drop(self, digest: str) -> None:
         with self._lock:
