@@ -1,6 +1,6 @@
 """A fresh site set up through the API alone: supplier, carrier, item and locations, then a reception posted
 through the API lands (issue 18, master data through the API)."""
-from tests.conftest import People
+from tests.conftest import People, login
 
 
 def test_a_fresh_site_sets_up_its_master_data_then_receives_through_the_api(client, people: People):
@@ -43,3 +43,10 @@ def test_master_data_is_refused_to_apprentices_and_twice(client, people: People)
     assert again.status_code == 409 and "existe déjà" in again.get_json()["error"]["message"]
     missing = client.post("/api/v1/stock/carriers", headers=tutor, json={})
     assert missing.status_code == 422 and missing.get_json()["error"]["field"] == "name"
+
+
+def test_the_partner_forms_address_opened_directly_leads_to_their_page(client, people: People):
+    login(client, "appr", "clef-atelier-2026")
+    for address in ("/stock/suppliers", "/stock/carriers"):
+        answer = client.get(address)
+        assert answer.status_code == 302 and answer.headers["Location"].endswith("/stock/partners")

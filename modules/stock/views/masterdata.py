@@ -130,6 +130,14 @@ def _partners(error=None):
                            form=request.form)
 
 
+@bp.get("/suppliers")
+@bp.get("/carriers")
+@requires()
+def partner_form_address():
+    """The forms' address opened directly (a bookmark, a reload after an error): the page that holds them."""
+    return redirect(url_for("stock.partners"))
+
+
 @bp.post("/suppliers")
 @requires("tutor", "admin")
 @form_handler(_partners)
