@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.orm import selectinload
 
 from shopfloor.auth import services as auth_services
@@ -411,6 +411,22 @@ def people(db) -> People:
     # the database is a copy of the template with the cast (see database_url), unless the test
     # asked for `people` in a way the fixture closure does not show: then it is made here
     return People.of(db) or People(db)
+
+
+@contextmanager
+def statements_sent(engine):
+    """Every SQL statement the engine sends while the block runs, whitespace folded: for tests that count
+    them (a count, never a time)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def fresh(db):

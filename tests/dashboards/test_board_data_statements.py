@@ -1,28 +1,11 @@
 """Board data near its SQL: the daily values in one query, every level below and every manual indicator
 in one more, whatever the depth; a GET of /data writes nothing."""
-from sqlalchemy import event
-
 from dashboards import inputs, read, services
-from tests.conftest import fresh
+from tests.conftest import fresh, statements_sent
 from tests.dashboards.conftest import TODAY
 
 MANUAL_ROWS = [{"letter": "S", "indicator": "aic.safety", "target": 0, "threshold": 1},
                {"letter": "M", "indicator": "aic.mood", "target": 4, "threshold": 3}]
-
-
-class Statements:
-    def __init__(self, engine):
-        self.engine, self.seen = engine, []
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self.seen
-
-    def __exit__(self, *_exc):
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn, _cursor, statement, *_args):
-        self.seen.append(" ".join(statement.split()))
 
 
 def _tree(db, people, org):
@@ -42,14 +25,14 @@ def test_a_site_board_aggregates_every_level_below_in_one_statement(app, db, peo
     site, workshop = _tree(db, people, org)
     engine = app.extensions["shopfloor_sessions"].engine
     fresh(db)
-    with Statements(engine) as seen:
+    with statements_sent(engine) as seen:
         rows = {r["indicator"]: r for r in read.board_data(db, site, TODAY, TODAY)["rows"]}
     assert rows["aic.safety"]["value"] == 2.0                     # the worst event, two levels down
     assert rows["aic.mood"]["value"] == 3.0                       # the mean of the workshop's and the teams'
     value_reads = [s for s in seen if "FROM aic_value" in s]
     assert len(value_reads) == 2, value_reads                     # the board's own values, the aggregate below
     fresh(db)
-    with Statements(engine) as seen_workshop:
+    with statements_sent(engine) as seen_workshop:
         read.board_data(db, workshop, TODAY, TODAY)
     assert len(seen_workshop) == len(seen), (seen_workshop, seen)  # one level less, the same statements
 
@@ -58,6 +41,6 @@ def test_reading_board_data_writes_nothing(client, db, people, org):
     site, _ = _tree(db, people, org)
     headers = people.headers(people.tutor)
     assert client.get(f"/api/v1/boards/{site.id}/data", headers=headers).status_code == 200  # the token's first use
-    with Statements(db.get_bind()) as seen:
+    with statements_sent(db.get_bind()) as seen:
         assert client.get(f"/api/v1/boards/{site.id}/data", headers=headers).status_code == 200
     assert not [s for s in seen if s.upper().startswith(("INSERT", "UPDATE", "DELETE"))], seen

@@ -2,31 +2,15 @@
 databases. A count, never a time: the listener sees every statement the app's engine sends."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
+from tests.conftest import statements_sent
 
 MAX_STATEMENTS_PER_PICK = 8
-
-
-@contextmanager
-def counted(engine):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _post_pick(app, client, people, **payload):
     headers = people.headers(people.apprentice)
     client.get("/api/v1/stock/picks/0", headers=headers)  # the token's first use is recorded apart, once
-    with counted(app.extensions["shopfloor_sessions"].engine) as statements:
+    with statements_sent(app.extensions["shopfloor_sessions"].engine) as statements:
         response = client.post("/api/v1/stock/picks", json=payload, headers=headers)
     assert response.status_code == 201, response.json
     return response, statements
