@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,6 +29,7 @@ from shopfloor.auth.models import ApiToken, User  # noqa: E402
 from shopfloor.auth.services import UserInput, create_token, create_user, revoke_tokens, user_for_token  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
+from benchmarks.common import postgres_database  # noqa: E402
 
 
 def median_ms(samples: list[float]) -> float:
@@ -163,16 +164,8 @@ def main() -> None:
         if args.db in ("all", "sqlite"):
             run("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp / "instance-sqlite", runs)
         if args.db in ("all", "postgresql"):
-            from tests.pgserver import PostgresServer
-            server = PostgresServer().start()
-            try:
-                admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text("CREATE DATABASE token_bench"))
-                admin.dispose()
-                run("postgresql", server.url("token_bench"), tmp / "instance-pg", runs)
-            finally:
-                server.stop()
+            with postgres_database("token_bench") as url:
+                run("postgresql", url, tmp / "instance-pg", runs)
 
 
 if __name__ == "__main__":

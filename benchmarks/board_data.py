@@ -25,7 +25,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import event, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,6 +37,7 @@ from shopfloor.auth.services import create_token  # noqa: E402
 from shopfloor.demo import load_demo  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
+from benchmarks.common import postgres_database  # noqa: E402
 
 MODULE_KEYS = ["improvement.late_actions", "stock.stockouts", "stock.inventory_accuracy", "maintenance.open_breakdowns"]
 
@@ -211,17 +212,9 @@ def main() -> None:
             (tmp / "instance-sqlite").mkdir()
             run("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp / "instance-sqlite", runs)
         if args.db in ("all", "postgresql"):
-            from tests.pgserver import PostgresServer
-            server = PostgresServer().start()
-            try:
-                admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text("CREATE DATABASE board_bench"))
-                admin.dispose()
+            with postgres_database("board_bench") as url:
                 (tmp / "instance-pg").mkdir()
-                run("postgresql", server.url("board_bench"), tmp / "instance-pg", runs)
-            finally:
-                server.stop()
+                run("postgresql", url, tmp / "instance-pg", runs)
 
 
 if __name__ == "__main__":

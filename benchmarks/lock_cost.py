@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,16 +33,16 @@ from shopfloor.evidence import freeze, services as evidence  # noqa: E402
 from shopfloor.evidence.models import Evidence  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
-from modules.stock import ledger, masterdata, picking, reception as receiving  # noqa: E402
+from modules.stock import inputs, ledger, masterdata, picking, reception as receiving  # noqa: E402
 from modules.stock.lookup import item_by_sku, location_by_code  # noqa: E402
-from modules.stock.models import PickList, Supplier  # noqa: E402
+from modules.stock.models import Item, PickList, Supplier  # noqa: E402
+from benchmarks.common import percentile, postgres_database  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+# the set-based allocation's item lock (ledger.LOCK_ITEMS) without FOR UPDATE
+ITEMS_UNLOCKED = select(*ledger.ITEM_COLUMNS).where(Item.id.in_(bindparam("ids", expanding=True))).order_by(Item.id)
 
 
 @contextlib.contextmanager
@@ -55,6 +55,7 @@ def without_locks():
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.object(picking, "_lock_open", lambda _db, pick: picking._open(pick)))
         stack.enter_context(mock.patch.object(ledger, "lock_items", lambda _db, ids: {}))
+        stack.enter_context(mock.patch.object(ledger, "LOCK_ITEMS", ITEMS_UNLOCKED))
         stack.enter_context(mock.patch.object(evidence, "lock", _no_lock))
         stack.enter_context(mock.patch.object(freeze, "validated_codes",
                                               lambda db, ids, lock=False: real_codes(db, ids, lock=False)))
@@ -72,10 +73,10 @@ class Bench:
         self.tutor = create_user(db, UserInput("tutor", "Théo Tuteur", "tutor", "clef-formateur-2026")).id
         self.appr = create_user(db, UserInput("appr", "Alice Apprentie", "apprentice", "clef-atelier-2026",
                                               tutor="tutor", certifications=("LOG",))).id
-        masterdata.create_supplier(db, {"name": "Fournisseur bench", "lead_time_days": 5})
+        masterdata.create_supplier(db, inputs.supplier({"name": "Fournisseur bench", "lead_time_days": 5}))
         for code, kind in (("A-01-01-1", "storage"), ("L1", "line")):
-            masterdata.create_location(db, {"code": code, "kind": kind})
-        masterdata.create_item(db, {"sku": "VIS-M8", "name": "Vis M8", "strategy": "fifo"})
+            masterdata.create_location(db, inputs.location({"code": code, "kind": kind}))
+        masterdata.create_item(db, inputs.item({"sku": "VIS-M8", "name": "Vis M8", "strategy": "fifo"}))
         db.commit()
         receiving.receive(db, db.get(User, self.appr), supplier=db.query(Supplier).one(),
                           delivery_note="BL-BENCH", now=NOW,
@@ -178,16 +179,8 @@ def main() -> None:
         if args.db in ("all", "sqlite"):
             run("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp / "instance-sqlite", args.runs)
         if args.db in ("all", "postgresql"):
-            from tests.pgserver import PostgresServer
-            server = PostgresServer().start()
-            try:
-                admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text("CREATE DATABASE lock_bench"))
-                admin.dispose()
-                run("postgresql", server.url("lock_bench"), tmp / "instance-pg", args.runs)
-            finally:
-                server.stop()
+            with postgres_database("lock_bench") as url:
+                run("postgresql", url, tmp / "instance-pg", args.runs)
 
 
 if __name__ == "__main__":

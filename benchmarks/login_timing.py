@@ -25,11 +25,7 @@ from shopfloor import create_app  # noqa: E402
 from shopfloor.auth.models import User  # noqa: E402
 from shopfloor.auth.services import UserInput, create_user  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+from benchmarks.common import percentile  # noqa: E402
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,6 +35,7 @@ from shopfloor.auth.models import User  # noqa: E402
 from shopfloor.auth.services import UserInput, create_token, create_user  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
+from benchmarks.common import postgres_database  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 EQUIPMENT, PLANS = 2000, 5000
@@ -310,18 +311,10 @@ def main():
             folder.mkdir(parents=True, exist_ok=True)
             run("sqlite", f"sqlite:///{folder}/bench.db", folder, readings, runs, reuse=(folder / "bench.db").exists())
         if args.db in ("all", "postgresql"):
-            from tests.pgserver import PostgresServer
-            server = PostgresServer().start()
-            try:
-                admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text("CREATE DATABASE maintenance_bench"))
-                admin.dispose()
+            with postgres_database("maintenance_bench") as url:
                 folder = Path(tmp) / "pg"
                 folder.mkdir()
-                run("postgresql", server.url("maintenance_bench"), folder, readings, runs)
-            finally:
-                server.stop()
+                run("postgresql", url, folder, readings, runs)
 
 
 if __name__ == "__main__":

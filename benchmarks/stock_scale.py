@@ -24,12 +24,12 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import event, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -40,14 +40,10 @@ from shopfloor.referential.services import load_referential  # noqa: E402
 from modules.stock import ledger, picking, reception as receiving  # noqa: E402
 from modules.stock.lookup import checked_location, item_row_and_location  # noqa: E402
 from modules.stock.models import Balance, Item, Location, Lot, Move, Supplier  # noqa: E402
+from benchmarks.common import percentile, postgres_database  # noqa: E402
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)  # the clock is frozen there while measuring
 ITEMS, LOTS = 5000, 20000
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def timed(fn, runs):
@@ -394,24 +390,12 @@ def load() -> str:
 
 @contextmanager
 def databases(choice: str, folder: Path):
-    """(backend, URL) of an empty database on each backend asked for; PostgreSQL as tests/conftest.py starts it."""
-    found = []
-    server = None
-    if choice in ("all", "sqlite"):
-        found.append(("sqlite", f"sqlite:///{folder / 'bench.db'}"))
-    if choice in ("all", "postgresql"):
-        from tests.pgserver import PostgresServer
-        server = PostgresServer().start()
-        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("CREATE DATABASE stock_bench"))
-        admin.dispose()
-        found.append(("postgresql", server.url("stock_bench")))
-    try:
+    """(backend, URL) of an empty database on each backend asked for."""
+    with ExitStack() as stack:
+        found = [("sqlite", f"sqlite:///{folder / 'bench.db'}")] if choice in ("all", "sqlite") else []
+        if choice in ("all", "postgresql"):
+            found.append(("postgresql", stack.enter_context(postgres_database("stock_bench"))))
         yield found
-    finally:
-        if server is not None:
-            server.stop()
 
 
 def bench_app(url: str, folder: Path):

@@ -1,0 +1,29 @@
+"""What the benchmarks share: a throw-away PostgreSQL database, percentiles."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+
+
+@contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A throw-away PostgreSQL server (tests/pgserver.py: loopback, fsync off) holding one empty database
+    of that name; yields its URL and removes the server afterwards."""
+    from tests.pgserver import PostgresServer
+    server = PostgresServer().start()
+    try:
+        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        yield server.url(name)
+    finally:
+        server.stop()
+
+
+def percentile(values, share: float):
+    """The value below which `share` of the values fall (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
