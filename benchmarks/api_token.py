@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,23 +29,12 @@ from shopfloor.auth.models import ApiToken, User  # noqa: E402
 from shopfloor.auth.services import UserInput, create_token, create_user, revoke_tokens, user_for_token  # noqa: E402
 from shopfloor.models import metadata  # noqa: E402
 from shopfloor.referential.services import load_referential  # noqa: E402
-from benchmarks.common import postgres_database  # noqa: E402
+from benchmarks.common import Statements, postgres_database  # noqa: E402
 
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
-
-class Counter:
-    """SQL statements run on an engine while `counting` is on."""
-
-    def __init__(self, engine):
-        self.count, self.counting = 0, False
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_args) -> None:
-        if self.counting:
-            self.count += 1
 
 
 def build(url: str, instance: Path):
@@ -70,7 +59,7 @@ def previous_check(db, token: str):
     return row.user if row is not None and row.user.active else None
 
 
-def check_cost(app, token: str, runs: int, counter: Counter) -> float:
+def check_cost(app, token: str, runs: int, counter: Statements) -> float:
     """The previous check, the current one and the hand-written SQL, interleaved run by run so that the
     machine's load weighs on the three alike."""
     sessions = app.extensions["shopfloor_sessions"]
@@ -99,12 +88,9 @@ def check_cost(app, token: str, runs: int, counter: Counter) -> float:
     statements = {}
     for n in range(runs + 1):
         for name, action in sides.items():
-            counter.counting, counter.count = True, 0
             started = time.perf_counter()
-            action()
+            statements[name] = counter.count(action)
             elapsed = time.perf_counter() - started
-            counter.counting = False
-            statements[name] = counter.count
             if n:
                 samples[name].append(elapsed)
     bottom = median_ms(samples["hand-written SQL"])
@@ -114,20 +100,22 @@ def check_cost(app, token: str, runs: int, counter: Counter) -> float:
     return median_ms(samples["user_for_token now"])
 
 
-def request_cost(app, token: str, runs: int, check_ms: float, counter: Counter) -> None:
+def request_cost(app, token: str, runs: int, check_ms: float, counter: Statements) -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    samples = []
-    for n in range(runs + 1):
-        counter.counting, counter.count = n == runs, 0
-        started = time.perf_counter()
+    samples, seen = [], []
+
+    def me():
         assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+    for n in range(runs + 1):
+        started = time.perf_counter()
+        seen = counter.during(me)
         elapsed = time.perf_counter() - started
-        counter.counting = False
         if n:
             samples.append(elapsed)
     request_ms = median_ms(samples)
-    print(f"  GET /api/v1/me: median {request_ms:.3f} ms, {counter.count} statement(s); the token check is "
+    print(f"  GET /api/v1/me: median {request_ms:.3f} ms, {len(seen)} statement(s); the token check is "
           f"{100 * check_ms / request_ms:.0f} % of it")
 
 
@@ -144,7 +132,7 @@ def revocation(app, token: str) -> None:
 
 def run(backend: str, url: str, instance: Path, runs: int) -> None:
     app, token = build(url, instance)
-    counter = Counter(app.extensions["shopfloor_sessions"].engine)
+    counter = Statements(app.extensions["shopfloor_sessions"].engine)
     print(f"{backend} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
     check_ms = check_cost(app, token, runs, counter)
     request_cost(app, token, runs, check_ms, counter)

@@ -25,19 +25,19 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboards import indicators as ind, read, services  # noqa: E402
-from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition  # noqa: E402
-from shopfloor import clock, create_app  # noqa: E402
-from shopfloor.auth.models import User  # noqa: E402
-from shopfloor.auth.services import create_token  # noqa: E402
-from shopfloor.demo import load_demo  # noqa: E402
-from shopfloor.models import metadata  # noqa: E402
-from shopfloor.referential.services import load_referential  # noqa: E402
-from benchmarks.common import postgres_database  # noqa: E402
+from dashboards import indicators as ind, read, services   # noqa: E402
+from dashboards.models import Board, BoardRow, DailyValue, IndicatorDefinition   # noqa: E402
+from shopfloor import clock, create_app   # noqa: E402
+from shopfloor.auth.models import User   # noqa: E402
+from shopfloor.auth.services import create_token   # noqa: E402
+from shopfloor.demo import load_demo   # noqa: E402
+from shopfloor.models import metadata   # noqa: E402
+from shopfloor.referential.services import load_referential   # noqa: E402
+from benchmarks.common import Statements, postgres_database  # noqa: E402
 
 MODULE_KEYS = ["improvement.late_actions", "stock.stockouts", "stock.inventory_accuracy", "maintenance.open_breakdowns"]
 
@@ -102,23 +102,6 @@ def build(app) -> tuple[dict[str, int], str]:
     db.close()
     return boards, token
 
-
-class Statements:
-    def __init__(self, engine):
-        self.seen, self.on = [], False
-        event.listen(engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn, _cursor, statement, *_args):
-        if self.on:
-            self.seen.append(statement)
-
-    def during(self, action) -> list[str]:
-        self.seen, self.on = [], True
-        try:
-            action()
-        finally:
-            self.on = False
-        return self.seen
 
 
 def floor(app, board_id: int, runs: int) -> tuple[float, float, int]:

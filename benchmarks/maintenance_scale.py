@@ -24,18 +24,18 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modules.maintenance import readings as rd, schedule  # noqa: E402
-from modules.maintenance.models import Equipment, Plan, Reading, WorkOrder  # noqa: E402
-from shopfloor import clock, create_app  # noqa: E402
-from shopfloor.auth.models import User  # noqa: E402
-from shopfloor.auth.services import UserInput, create_token, create_user  # noqa: E402
-from shopfloor.models import metadata  # noqa: E402
-from shopfloor.referential.services import load_referential  # noqa: E402
-from benchmarks.common import postgres_database  # noqa: E402
+from modules.maintenance import readings as rd, schedule   # noqa: E402
+from modules.maintenance.models import Equipment, Plan, Reading, WorkOrder   # noqa: E402
+from shopfloor import clock, create_app   # noqa: E402
+from shopfloor.auth.models import User   # noqa: E402
+from shopfloor.auth.services import UserInput, create_token, create_user   # noqa: E402
+from shopfloor.models import metadata   # noqa: E402
+from shopfloor.referential.services import load_referential   # noqa: E402
+from benchmarks.common import Statements, postgres_database  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 EQUIPMENT, PLANS = 2000, 5000
@@ -190,23 +190,6 @@ def _aware(moment) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-class Statements:
-    def __init__(self, engine):
-        self.count, self.on = 0, False
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_args):
-        if self.on:
-            self.count += 1
-
-    def during(self, action):
-        self.count, self.on = 0, True
-        try:
-            action()
-        finally:
-            self.on = False
-        return self.count
-
 
 def kpi_page(app, token, backend: str, runs: int):
     client = app.test_client()
@@ -245,9 +228,9 @@ def kpi_page(app, token, backend: str, runs: int):
     assert abs(kpis.downtime_hours - float(check[1])) < 1e-3, (kpis, check)
     counter = Statements(engine)
     db = sessions.open(write=False)
-    in_service = counter.during(lambda: rd.compute_kpis(db, [eq], start, end, clock.now()))
+    in_service = counter.count(lambda: rd.compute_kpis(db, [eq], start, end, clock.now()))
     db.close()
-    in_request = counter.during(lambda: client.get(api_url, headers=headers))
+    in_request = counter.count(lambda: client.get(api_url, headers=headers))
     floor = statistics.median(sql)
     show("KPI page, one equipment (HTML, Pareto of causes)", page)
     show("GET /api/v1/maintenance/kpis, one equipment", api)

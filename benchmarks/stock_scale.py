@@ -29,18 +29,18 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shopfloor import clock, create_app  # noqa: E402
-from shopfloor.auth.services import UserInput, create_token, create_user  # noqa: E402
-from shopfloor.models import metadata  # noqa: E402
-from shopfloor.referential.services import load_referential  # noqa: E402
-from modules.stock import ledger, picking, reception as receiving  # noqa: E402
-from modules.stock.lookup import checked_location, item_row_and_location  # noqa: E402
-from modules.stock.models import Balance, Item, Location, Lot, Move, Supplier  # noqa: E402
-from benchmarks.common import percentile, postgres_database  # noqa: E402
+from shopfloor import clock, create_app   # noqa: E402
+from shopfloor.auth.services import UserInput, create_token, create_user   # noqa: E402
+from shopfloor.models import metadata   # noqa: E402
+from shopfloor.referential.services import load_referential   # noqa: E402
+from modules.stock import ledger, picking, reception as receiving   # noqa: E402
+from modules.stock.lookup import checked_location, item_row_and_location   # noqa: E402
+from modules.stock.models import Balance, Item, Location, Lot, Move, Supplier   # noqa: E402
+from benchmarks.common import Statements, percentile, postgres_database  # noqa: E402
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)  # the clock is frozen there while measuring
 ITEMS, LOTS = 5000, 20000
@@ -242,25 +242,6 @@ def service_pick(db, actor, sku: str, destination: str = "L1"):
                                  destination=checked_location(found, destination, "destination"), now=NOW)
 
 
-class Statements:
-    """Counts what the engine sends (every cursor execute, BEGIN included) while an action runs."""
-
-    def __init__(self, engine):
-        self.count, self.on = 0, False
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_args):
-        if self.on:
-            self.count += 1
-
-    def during(self, action) -> int:
-        self.count, self.on = 0, True
-        try:
-            action()
-        finally:
-            self.on = False
-        return self.count
-
 
 def line(label, med, p95, smed, sp95, target="", statements=""):
     ratio = f"{med / smed:5.1f}x" if smed else "   - "
@@ -329,7 +310,7 @@ def measure(app, data, backend: str, runs: int) -> None:
             timed(sql, 30)
             med, p95 = timed(service, runs)
             smed, sp95 = timed(sql, runs)
-            statements = f"{counter.during(service):2d} vs {counter.during(sql):2d} statements"
+            statements = f"{counter.count(service):2d} vs {counter.count(sql):2d} statements"
             line(label, med, p95, smed, sp95, goal, statements)
 
         def allocated() -> int:
@@ -342,7 +323,7 @@ def measure(app, data, backend: str, runs: int) -> None:
             def run():
                 url = f"/api/v1/stock/picks/{allocated()}/{action}"
                 start = time.perf_counter()
-                seen = counter.during(lambda: client.post(url, headers=headers, json={}))
+                seen = counter.count(lambda: client.post(url, headers=headers, json={}))
                 return time.perf_counter() - start, seen
             return run
 
@@ -351,7 +332,7 @@ def measure(app, data, backend: str, runs: int) -> None:
                 pick_id = allocated()
                 with engine.connect().execution_options(write=True) as conn:
                     start = time.perf_counter()
-                    seen = counter.during(lambda: (floor(conn, backend, pick_id, user_id, line_id), conn.commit()))
+                    seen = counter.count(lambda: (floor(conn, backend, pick_id, user_id, line_id), conn.commit()))
                     return time.perf_counter() - start, seen
             return run
 
