@@ -96,3 +96,15 @@ def field_label(field: str) -> str:
     label = _field_labels().get(field)
     # the templates' _() formats every string, so their labels write « % » as « %% »
     return gettext(label).replace("%%", "%") if label else field
+
+
+def error_text(error: DomainError) -> str:
+    """The error as a page shows it, its field named by the label: « Le champ « Quantité » doit
+    être un nombre. » (the parsers write the machine name, which the API keeps in `field`)."""
+    if not error.field:
+        return error.message
+    label = field_label(error.field)
+    machine_name = f"« {error.field} »"
+    if machine_name in error.message:
+        return error.message.replace(machine_name, f"« {label} »")
+    return f"{gettext('Vérifiez le champ')} « {label} » : {error.message}"

@@ -150,7 +150,7 @@ def test_meeting_pages(client, db, people, boards, now):
     problem = db.scalar(select(Problem))
     assert client.post(f"/boards/problems/{problem.id}/escalate", data={"reason": "Budget réparation"}).status_code == 302
     bad = client.post(meeting_url + "/problems", data={"title": "", "letter": "S", "category": "x", "treatment": "none"})
-    assert bad.status_code == 422 and "Vérifiez le champ" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Le champ « Titre » est obligatoire." in bad.get_data(as_text=True)
     assert client.get(meeting_url).status_code == 200
     client.post("/logout")
     login(client, "tutor", "clef-formateur-2026")

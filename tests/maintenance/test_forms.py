@@ -3,11 +3,13 @@ tutors and admins only."""
 from __future__ import annotations
 
 import io
+from markupsafe import escape
 
 import pytest
 from sqlalchemy import func, select
 
 from modules.maintenance.models import Equipment, Plan
+from shopfloor.forms import field_label
 from tests.conftest import fresh, login
 
 EQUIPMENT = {"code": "COMP-02", "name": "Compresseur à vis", "level": "equipment", "criticality": "A",
@@ -54,7 +56,7 @@ def test_tutor_creates_and_edits_equipment(client, db, people):
 def test_bad_equipment_names_the_field_and_writes_nothing(client, db, people, change, field):
     login(client, "tutor", "clef-formateur-2026")
     response = client.post("/maintenance/equipment/new", data={**EQUIPMENT, **change})
-    assert response.status_code == 422 and f"« {field} »" in response.text
+    assert response.status_code == 422 and _named(client, field) in response.text
     assert _count(db, Equipment) == 0
 
 
@@ -94,7 +96,7 @@ def test_plan_form_creates_each_kind_with_its_routine(client, db, shop):
 def test_bad_plan_names_the_field_and_writes_nothing(client, db, shop, data, field):
     login(client, "tutor", "clef-formateur-2026")
     response = client.post("/maintenance/plans/new", data={"equipment": "TOUR-01", **data})
-    assert response.status_code == 422 and f"« {field} »" in response.text
+    assert response.status_code == 422 and _named(client, field) in response.text
     assert _count(db, Plan) == 0
 
 
@@ -124,8 +126,14 @@ def test_a_refused_reading_re_renders_the_equipment_page_with_its_error(client, 
     response = client.post("/maintenance/equipment/TOUR-01/readings", data={"parameter": "vibration", "value": "beaucoup"})
     assert response.status_code == 422 and "Location" not in response.headers
     page = response.get_data(as_text=True)
-    assert "TOUR-01" in page and "Enregistrer la mesure" in page and "« value »" in page
+    assert "TOUR-01" in page and "Enregistrer la mesure" in page and "« Valeur »" in page
     assert 'value="beaucoup"' in page   # what was typed is still in the form
     assert _count(db, Reading) == 0
     accepted = client.post("/maintenance/equipment/TOUR-01/readings", data={"parameter": "vibration", "value": "2,5"})
     assert accepted.status_code == 302 and _count(db, Reading) == 1
+
+
+def _named(client, field: str) -> str:
+    """The field as the page names it: by its form label (shopfloor.forms.field_label), HTML-escaped."""
+    with client.application.test_request_context():
+        return f"« {escape(field_label(field))} »"
