@@ -1,6 +1,6 @@
 """The core's own registration: its pages, its API and the generic activity type."""
 from shopfloor import access
-from shopfloor.forms import error_text, field_label
+from shopfloor.forms import error_text
 from shopfloor.auth.permissions import current_actor
 from shopfloor.db import session
 from shopfloor.api import core_api
@@ -32,8 +32,7 @@ core_module = Module(
     # reachable in templates as {{ core.state_labels }}, {{ core.activity_url(a) }}…
     template_globals={"state_labels": STATE_LABELS, "opinion_labels": OPINION_LABELS,
                       "opinion_levels": OPINION_LEVELS, "activity_url": activity_url,
-                      "criterion_heading": CRITERION_HEADING_LABELS.get, "field_label": field_label,
-                      "error_text": error_text,
+                      "criterion_heading": CRITERION_HEADING_LABELS.get, "error_text": error_text,
                       # {% if core.may_open(record) %}<a …>{% endif %}: no link to a page that would answer 404
                       "may_open": lambda record: access.may_open(session(), current_actor(), record)},
     public_endpoints=("auth.login", "auth.logout", "web.healthz", "web.openapi", "web.plotly_js"),

@@ -3,9 +3,9 @@ tutors and admins only."""
 from __future__ import annotations
 
 import io
-from markupsafe import escape
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from modules.maintenance.models import Equipment, Plan
