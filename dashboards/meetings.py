@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
-from dashboards.models import LETTERS, Board, Escalation, Meeting, Problem
+from dashboards.models import Board, Escalation, Meeting, Problem
 from dashboards.services import can_enter
 from modules.improvement import services as improvement
 from shopfloor import access, clock
@@ -112,17 +112,6 @@ def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, lette
     'problem' a problem sheet, 'none' when it was settled on the spot."""
     _may_edit_meeting(actor, meeting)
     ensure_editable(meeting)
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise ValidationError("Le problème doit être décrit (200 caractères au plus).", "title")
-    if letter not in LETTERS:
-        raise ValidationError("La lettre doit valoir S, Q, C, D, P ou M.", "letter")
-    category = (category or "").strip()
-    if not category or len(category) > 80:
-        raise ValidationError("La catégorie est obligatoire (80 caractères au plus), elle sert au Pareto.",
-                              "category")
-    if treatment not in TREATMENTS:
-        raise ValidationError("Le traitement doit valoir action, problem ou none.", "treatment")
     if treatment == "action" and (owner is None or due is None):
         raise ValidationError("Une action a un responsable et une échéance.", "owner" if owner is None else "due")
     if treatment != "none" and not registry_of(db).has("improvement"):
@@ -133,12 +122,14 @@ def add_problem(db: Session, actor: User, meeting: Meeting, *, title: str, lette
     db.add(problem)
     db.flush()
     if treatment == "action":
-        action = improvement.create_action(db, actor, title=title, deliverable=deliverable or title, owner=owner, due=due,
-                               now=now, origin=("aic_problem", problem.id), team_id=meeting.board.team_id)
+        spec = improvement.NewAction(title=title, deliverable=deliverable or title, due=due)
+        action = improvement.create_action(db, actor, spec, owner=owner, now=now, origin=("aic_problem", problem.id),
+                                           team_id=meeting.board.team_id)
         problem.action_id = action.id
     elif treatment == "problem":
-        sheet = improvement.create_problem(db, actor, title=title, method=method, now=now, origin=("aic_problem", problem.id),
-                               team_id=meeting.board.team_id, what=title)
+        spec = improvement.NewProblem(title=title, method=method, what=title)
+        sheet = improvement.create_problem(db, actor, spec, now=now, origin=("aic_problem", problem.id),
+                                           team_id=meeting.board.team_id)
         problem.problem_sheet_id = sheet.id
     db.flush()
     return problem

@@ -262,7 +262,7 @@ def add_problem(meeting_id: int):
                          treatment=treatment, now=clock.now(), owner=owner,
                          due=v.date_field(form, "due") if treatment == "action" else None,
                          deliverable=v.text(form, "deliverable", required=False, max_length=500),
-                         method=form.get("method") or "QRQC")
+                         method=v.choice(form, "method", _methods(), default="QRQC"))
     flash("Problème noté.", "success")
     return redirect(url_for("dashboards.meeting", meeting_id=meeting_id))
 

@@ -7,9 +7,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload
 
-from modules.improvement.inputs import Effectiveness
-from modules.improvement.models import (
-    ACTION_KINDS, ACTION_STATUSES, OPEN_STATUSES, PDCA_STAGES, Action, ActionPlan)
+from modules.improvement.inputs import Effectiveness, NewAction
+from modules.improvement.models import ACTION_STATUSES, OPEN_STATUSES, Action, ActionPlan
 from shopfloor.origins import check_origin
 from shopfloor import access, clock
 from shopfloor.auth.models import User
@@ -17,7 +16,6 @@ from shopfloor.db import lock, lock_by_id
 from shopfloor.errors import Forbidden, ValidationError
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
-from shopfloor.validation import parse_date, text
 
 STATUS_LABELS = {"todo": "À faire", "in_progress": "En cours", "done": "Faite", "abandoned": "Abandonnée",
                  "late": "En retard"}
@@ -60,33 +58,24 @@ def editable_plan(db: Session, actor: User, plan_id: int) -> ActionPlan:
     return plan
 
 
-def create_action(db: Session, actor: User, *, title: str, deliverable: str, owner: User, due: date,
-                  now: datetime, origin: tuple[str, int] | None = None, plan_id: int | None = None,
-                  team_id: int | None = None, pdca: str = "do", kind: str = "corrective",
-                  planned_start: date | None = None) -> Action:
+def create_action(db: Session, actor: User, spec: NewAction, *, owner: User, now: datetime,
+                  origin: tuple[str, int] | None = None, plan_id: int | None = None,
+                  team_id: int | None = None) -> Action:
     """A new action (status "todo"); team_id defaults to the owner's team."""
-    values = {"title": title, "deliverable": deliverable}
-    title = text(values, "title", max_length=200)
-    deliverable = text(values, "deliverable", max_length=500)
     owner = _check_owner(db, owner)
     today = clock.paris_day(now)
-    due = parse_date(due, "due")
-    start = parse_date(planned_start, "planned_start") if planned_start else today
-    if due < today:
+    start = spec.planned_start or today
+    if spec.due < today:
         raise ValidationError("L'échéance ne peut pas être dans le passé.", "due")
-    if due < start:
+    if spec.due < start:
         raise ValidationError("L'échéance précède le début prévu.", "due")
-    if pdca not in PDCA_STAGES:
-        raise ValidationError(f"Étape PDCA attendue : {', '.join(PDCA_STAGES)}.", "pdca")
-    if kind not in ACTION_KINDS:
-        raise ValidationError(f"Type d'action attendu : {', '.join(ACTION_KINDS)}.", "kind")
     origin = check_origin(db, origin)
     if plan_id is not None:
         editable_plan(db, actor, plan_id)
-    action = Action(title=title, deliverable=deliverable, owner=owner, created_by=actor,
+    action = Action(title=spec.title, deliverable=spec.deliverable, owner=owner, created_by=actor,
                     team_id=team_id if team_id is not None else owner.team_id, plan_id=plan_id,
                     origin_type=origin[0] if origin else None, origin_id=origin[1] if origin else None,
-                    pdca=pdca, kind=kind, status="todo", planned_start=start, due=due, created_at=now)
+                    pdca=spec.pdca, kind=spec.kind, status="todo", planned_start=start, due=spec.due, created_at=now)
     db.add(action)
     db.flush()
     return action

@@ -70,12 +70,8 @@ def _int_or_none(data: dict, field: str) -> int | None:
 def create_action():
     data, db = body(), session()
     action = services.create_action(
-        db, current_actor(), title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
-        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=clock.now(),
-        origin=parse_origin(data.get("origin")), plan_id=_int_or_none(data, "plan_id"),
-        pdca=v.choice(data, "pdca", ("plan", "do", "check", "act"), default="do"),
-        kind=v.choice(data, "kind", ("containment", "corrective", "standardisation"), default="corrective"),
-        planned_start=v.date_field(data, "planned_start", required=False))
+        db, current_actor(), inputs.new_action(data), owner=services.owner_by_username(db, data.get("owner")),
+        now=clock.now(), origin=parse_origin(data.get("origin")), plan_id=_int_or_none(data, "plan_id"))
     return jsonify({"id": action.id, "status": action.status}), 201
 
 
@@ -170,11 +166,8 @@ PROBLEM = record({
      response=PROBLEM, status=201)
 def create_problem():
     data, db = body(), session()
-    sheet = services.create_problem(db, current_actor(), title=v.text(data, "title"),
-                                    method=v.text(data, "method", max_length=10), now=clock.now(),
-                                    origin=parse_origin(data.get("origin")),
-                                    what=v.text(data, "what", required=False, max_length=5000),
-                                    pareto=inputs.pareto(data.get("pareto")))
+    sheet = services.create_problem(db, current_actor(), inputs.new_problem(data), now=clock.now(),
+                                    origin=parse_origin(data.get("origin")))
     return jsonify(problem_dict(db, sheet)), 201
 
 
@@ -259,10 +252,8 @@ def problem_actions(problem_id: int):
         return jsonify({"actions": [action_dict(a, today) for a in services.sheet_actions(db, sheet)]})
     data = body()
     action = services.add_problem_action(
-        db, current_actor(), sheet, title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
-        owner=services.owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"), now=clock.now(),
-        kind=v.choice(data, "kind", ("containment", "corrective", "standardisation"), default="corrective"),
-        pdca=v.choice(data, "pdca", ("plan", "do", "check", "act"), default="do"))
+        db, current_actor(), sheet, inputs.new_action(data), owner=services.owner_by_username(db, data.get("owner")),
+        now=clock.now())
     return jsonify({"id": action.id, "status": action.status}), 201
 
 

@@ -47,12 +47,12 @@ def _causes(db, author, sheet, causes, when, voters=("Karim (chef d'équipe)", "
 def _qrqc(db: Session, p: dict, now: datetime) -> None:
     ines = p["ines"]
     start = now - timedelta(days=12)
-    sheet = services.create_problem(
-        db, ines, title=QRQC_TITLE, method="QRQC", now=start,
+    sheet = services.create_problem(db, ines, inputs.NewProblem(
+        title=QRQC_TITLE, method="QRQC",
         what="La ligne vérins s'arrête sur bourrage du convoyeur à l'entrée du poste 3 (sertissage).",
         pareto=inputs.pareto({"label": "Arrêts de la ligne vérins par cause (4 semaines)", "items": [
             ["Bourrage convoyeur poste 3", 14], ["Capteur de présence", 6], ["Manque de pièces", 4],
-            ["Réglage presse", 3], ["Autres", 2]]}))
+            ["Réglage presse", 3], ["Autres", 2]]})), now=start)
     services.update_problem(db, ines, sheet, inputs.sheet_changes({
         "qui": "Équipe de jour, ligne vérins (Karim, Julie, Inès)", "ou": "Convoyeur d'entrée du poste 3",
         "quand": "Depuis le changement de série du 2 novembre, surtout en début de poste",
@@ -71,31 +71,32 @@ def _qrqc(db: Session, p: dict, now: datetime) -> None:
                    "La gamme de maintenance préventive du convoyeur ne cite pas les guides"):
         services.add_why(db, ines, sheet, answer)
     later = now - timedelta(days=11)
-    containment = services.add_problem_action(
-        db, ines, sheet, title="Caler le guide et contrôler chaque début de poste", kind="containment",
-        deliverable="Guide calé, contrôle noté sur le cahier de ligne", owner=p["ines"], due=clock.paris_day(later), now=later)
+    containment = services.add_problem_action(db, ines, sheet, inputs.NewAction(
+        title="Caler le guide et contrôler chaque début de poste", kind="containment",
+        deliverable="Guide calé, contrôle noté sur le cahier de ligne", due=clock.paris_day(later)),
+        owner=p["ines"], now=later)
     services.update_action(db, ines, containment, later, status="done")
-    replace = services.add_problem_action(
-        db, ines, sheet, title="Remplacer les patins PEHD du guide", deliverable="Patins neufs montés, jeu < 1 mm",
-        owner=p["emma"], due=clock.paris_day(now - timedelta(days=4)), now=later)
+    replace = services.add_problem_action(db, ines, sheet, inputs.NewAction(
+        title="Remplacer les patins PEHD du guide", deliverable="Patins neufs montés, jeu < 1 mm",
+        due=clock.paris_day(now - timedelta(days=4))), owner=p["emma"], now=later)
     services.update_action(db, ines, replace, now - timedelta(days=8), status="in_progress")
-    services.add_problem_action(
-        db, ines, sheet, title="Ajouter l'inspection des guides à la gamme préventive", kind="standardisation",
-        deliverable="Gamme préventive convoyeur v3 validée", owner=p["ines"],
-        due=clock.paris_day(now - timedelta(days=2)), now=later)
-    services.add_problem_action(
-        db, ines, sheet, title="Former les intérimaires au réglage du guide", deliverable="Feuille d'émargement",
-        owner=p["lucas"], due=clock.paris_day(now + timedelta(days=6)), now=now - timedelta(days=1))
+    services.add_problem_action(db, ines, sheet, inputs.NewAction(
+        title="Ajouter l'inspection des guides à la gamme préventive", kind="standardisation",
+        deliverable="Gamme préventive convoyeur v3 validée", due=clock.paris_day(now - timedelta(days=2))),
+        owner=p["ines"], now=later)
+    services.add_problem_action(db, ines, sheet, inputs.NewAction(
+        title="Former les intérimaires au réglage du guide", deliverable="Feuille d'émargement",
+        due=clock.paris_day(now + timedelta(days=6))), owner=p["lucas"], now=now - timedelta(days=1))
 
 
 def _eight_d(db: Session, p: dict, now: datetime) -> None:
     author = p.get("sarah") or p["ines"]
     start = now - timedelta(days=25)
-    sheet = services.create_problem(
-        db, author, title="8D – fuites d'étanchéité sur joints fournisseur Hydrauliq SA", method="8D", now=start,
+    sheet = services.create_problem(db, author, inputs.NewProblem(
+        title="8D – fuites d'étanchéité sur joints fournisseur Hydrauliq SA", method="8D",
         what="Fuites au test d'étanchéité sur les vérins montés avec le lot de joints J-2291 de Hydrauliq SA.",
         pareto=inputs.pareto({"label": "Rebuts au test d'étanchéité par défaut (lot J-2291)", "items": [
-            ["Joint déformé", 23], ["Rayure de tige", 5], ["Mauvais serrage", 3], ["Autres", 1]]}))
+            ["Joint déformé", 23], ["Rayure de tige", 5], ["Mauvais serrage", 3], ["Autres", 1]]})), now=start)
     services.update_problem(db, author, sheet, inputs.sheet_changes({
         "team_members": "Sarah (pilote), Nathan (qualité), Lucas (réception), acheteur, Hydrauliq SA",
         "qui": "Test final d'étanchéité", "ou": "Poste de test, ligne vérins",
@@ -111,16 +112,17 @@ def _eight_d(db: Session, p: dict, now: datetime) -> None:
                    "Le cahier des charges n'impose pas de notifier un changement de matière"):
         services.add_why(db, author, sheet, answer)
     when = now - timedelta(days=24)
-    sort = services.add_problem_action(db, author, sheet, title="Trier le stock de joints J-2291", kind="containment",
-                                       deliverable="Stock trié, lot bloqué en quarantaine", owner=p.get("lucas", author),
-                                       due=clock.paris_day(now - timedelta(days=22)), now=when)
+    sort = services.add_problem_action(db, author, sheet, inputs.NewAction(
+        title="Trier le stock de joints J-2291", kind="containment", deliverable="Stock trié, lot bloqué en quarantaine",
+        due=clock.paris_day(now - timedelta(days=22))), owner=p.get("lucas", author), now=when)
     services.update_action(db, author, sort, now - timedelta(days=22), status="done")
-    services.add_problem_action(db, author, sheet, title="Obtenir le 8D du fournisseur et son plan d'actions",
-                                deliverable="8D Hydrauliq SA signé", owner=author,
-                                due=clock.paris_day(now - timedelta(days=5)), now=when)
-    spec = services.add_problem_action(db, author, sheet, title="Ajouter la notification de changement au cahier des charges",
-                                       deliverable="Cahier des charges joints rév. D", owner=p.get("nathan", author),
-                                       due=clock.paris_day(now - timedelta(days=10)), now=when)
+    services.add_problem_action(db, author, sheet, inputs.NewAction(
+        title="Obtenir le 8D du fournisseur et son plan d'actions", deliverable="8D Hydrauliq SA signé",
+        due=clock.paris_day(now - timedelta(days=5))), owner=author, now=when)
+    spec = services.add_problem_action(db, author, sheet, inputs.NewAction(
+        title="Ajouter la notification de changement au cahier des charges",
+        deliverable="Cahier des charges joints rév. D", due=clock.paris_day(now - timedelta(days=10))),
+        owner=p.get("nathan", author), now=when)
     services.update_action(db, author, spec, now - timedelta(days=9), status="done")
     services.update_action(db, author, spec, now - timedelta(days=2), effectiveness=inputs.Effectiveness(
         "Taux de rebut au test d'étanchéité (%)", {"before": 7.8, "target": 1, "after": 0.6}))
@@ -139,9 +141,9 @@ def _plan(db: Session, p: dict, now: datetime) -> None:
             ("Former l'équipe au standard 5S", "Feuille d'émargement", ines, -3, 12, "todo")]
     for title, deliverable, owner, begin, due, status in rows:
         created = now + timedelta(days=begin)
-        action = services.create_action(db, ines, title=title, deliverable=deliverable, owner=owner,
-                                        due=clock.paris_day(now + timedelta(days=due)), now=created, plan_id=plan.id,
-                                        planned_start=clock.paris_day(created), pdca="do")
+        action = services.create_action(db, ines, inputs.NewAction(
+            title=title, deliverable=deliverable, due=clock.paris_day(now + timedelta(days=due)),
+            planned_start=clock.paris_day(created), pdca="do"), owner=owner, now=created, plan_id=plan.id)
         if status != "todo":
             services.update_action(db, ines, action, created + timedelta(days=1), status="in_progress")
         if status == "done":

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from modules.improvement.models import CATEGORIES_5M, IDEA_STATUSES, METHODS, STANDARD_KINDS
+from modules.improvement.models import (
+    ACTION_KINDS, CATEGORIES_5M, IDEA_STATUSES, METHODS, PDCA_STAGES, STANDARD_KINDS)
 from modules.improvement.pareto import clean_items
 from shopfloor import validation as v
 from shopfloor.errors import ValidationError
@@ -44,6 +45,28 @@ def effectiveness(data) -> Effectiveness:
             numbers[key] = float(number) if number is not None else None
     checked_on = v.parse_date(data["checked_on"], "checked_on") if data.get("checked_on") else None
     return Effectiveness(indicator, numbers, checked_on)
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewAction:
+    """An action as typed by a person or a client: the service adds its owner, origin, plan and team."""
+    title: str
+    deliverable: str
+    due: date
+    pdca: str = "do"
+    kind: str = "corrective"
+    planned_start: date | None = None     # None: the day it is created
+
+
+def new_action(data) -> NewAction:
+    return NewAction(title=v.text(data, "title", max_length=200),
+                     deliverable=v.text(data, "deliverable", max_length=500),
+                     due=v.date_field(data, "due"),
+                     pdca=v.choice(data, "pdca", PDCA_STAGES, default="do"),
+                     kind=v.choice(data, "kind", ACTION_KINDS, default="corrective"),
+                     planned_start=v.date_field(data, "planned_start", required=False))
 
 
 # -- action plans -----------------------------------------------------------------------------
@@ -239,6 +262,19 @@ def step(data) -> NewStep:
 
 
 # -- problem sheets ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewProblem:
+    title: str
+    method: str
+    what: str = ""
+    pareto: dict | None = None
+
+
+def new_problem(data) -> NewProblem:
+    return NewProblem(title=v.text(data, "title"), method=v.choice(data, "method", METHODS),
+                      what=v.text(data, "what", required=False, max_length=5000), pareto=pareto(data.get("pareto")))
+
 
 def pareto(value) -> dict | None:
     """The Pareto a sheet was opened from (or given later): {label, start, end, source, items}."""

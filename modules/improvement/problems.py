@@ -8,16 +8,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from modules.improvement.actions import create_action, origin_actions
-from modules.improvement.inputs import NewCause
-from modules.improvement.models import METHODS, Action, Cause, CauseVote, ProblemSheet, Why
+from modules.improvement.inputs import NewAction, NewCause, NewProblem
+from modules.improvement.models import Action, Cause, CauseVote, ProblemSheet, Why
 from shopfloor import access
 from shopfloor.auth.models import User
 from shopfloor.db import lock
-from shopfloor.errors import Conflict, Forbidden, NotFound, ValidationError
+from shopfloor.errors import Conflict, Forbidden, NotFound
 from shopfloor.evidence.activities import new_activity
 from shopfloor.evidence.services import ensure_editable
 from shopfloor.origins import check_origin
-from shopfloor.validation import text
 
 QQOQCCP = (("qui", "Qui ?"), ("quoi", "Quoi ?"), ("ou", "Où ?"), ("quand", "Quand ?"), ("comment", "Comment ?"),
            ("combien", "Combien ?"), ("pourquoi", "Pourquoi est-ce un problème ?"))
@@ -88,19 +87,15 @@ def _participant(db: Session, actor: User, sheet: ProblemSheet) -> None:
 
 # -- the sheet ---------------------------------------------------------------------
 
-def create_problem(db: Session, actor: User, *, title: str, method: str, now: datetime,
-                   origin: tuple[str, int] | None = None, team_id: int | None = None, what: str = "",
-                   pareto: dict | None = None) -> ProblemSheet:
-    """A problem sheet (an activity authored by the actor) following `method`."""
-    title = text({"title": title}, "title")
-    if method not in METHODS:
-        raise ValidationError(f"Méthode attendue : {', '.join(METHODS)}.", "method")
+def create_problem(db: Session, actor: User, spec: NewProblem, *, now: datetime,
+                   origin: tuple[str, int] | None = None, team_id: int | None = None) -> ProblemSheet:
+    """A problem sheet (an activity authored by the actor) following its method."""
     origin = check_origin(db, origin)
-    sheet = new_activity(ProblemSheet, actor, now, team_id=team_id, title=title, method=method, status="open",
-                         quoi=text({"what": what}, "what", required=False, max_length=5000),
+    sheet = new_activity(ProblemSheet, actor, now, team_id=team_id, title=spec.title, method=spec.method,
+                         status="open", quoi=spec.what,
                          origin_type=origin[0] if origin else None, origin_id=origin[1] if origin else None)
-    if pareto is not None:
-        sheet.pareto = pareto
+    if spec.pareto is not None:
+        sheet.pareto = spec.pareto
     db.add(sheet)
     db.flush()
     return sheet
@@ -245,12 +240,11 @@ def sheet_actions(db: Session, sheet: ProblemSheet) -> list[Action]:
     return origin_actions(db, "problem", sheet.id)
 
 
-def add_problem_action(db: Session, actor: User, sheet: ProblemSheet, *, title: str, deliverable: str, owner: User,
-                       due, now: datetime, kind: str = "corrective", pdca: str = "do") -> Action:
+def add_problem_action(db: Session, actor: User, sheet: ProblemSheet, spec: NewAction, *, owner: User,
+                       now: datetime) -> Action:
     _team(db, actor, sheet, "Seule l'équipe de la fiche peut y planifier des actions.")
     _open(sheet)
-    return create_action(db, actor, title=title, deliverable=deliverable, owner=owner, due=due, now=now,
-                         origin=("problem", sheet.id), team_id=sheet.team_id, kind=kind, pdca=pdca)
+    return create_action(db, actor, spec, owner=owner, now=now, origin=("problem", sheet.id), team_id=sheet.team_id)
 
 
 def closure_missing(db: Session, sheet: ProblemSheet) -> list[str]:

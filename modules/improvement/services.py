@@ -5,7 +5,7 @@ from modules.improvement.actions import (  # noqa: F401
     update_action, week_bounds)
 from modules.improvement.decisions import (  # noqa: F401
     check_may_change, create_decision, list_decisions, update_decision)
-from modules.improvement.inputs import Effectiveness  # noqa: F401
+from modules.improvement.inputs import Effectiveness, NewAction, NewProblem, new_action, new_problem  # noqa: F401
 from modules.improvement.ideas import IDEA_LABELS, answer_idea, list_ideas, submit_idea  # noqa: F401
 from modules.improvement.models import (  # noqa: F401
     CATEGORY_LABELS, METHODS, OPEN_STATUSES, Action, ActionPlan, DecisionStudy, Idea, ProblemSheet, Standard)

@@ -55,13 +55,6 @@ def _people(db):
     return [u for u in list_users(db) if u.active]
 
 
-def _action_form(db, form) -> dict:
-    return {"title": form.get("title", ""), "deliverable": form.get("deliverable", ""),
-            "owner": services.owner_by_username(db, form.get("owner", "")),
-            "due": v.date_field(form, "due"), "pdca": form.get("pdca", "do"), "kind": form.get("kind", "corrective"),
-            "planned_start": v.date_field(form, "planned_start", required=False)}
-
-
 @bp.route("/actions/new", methods=["GET", "POST"])
 @requires()
 def new_action():
@@ -75,13 +68,13 @@ def new_action():
                                stages=PDCA_STAGES)
 
     def create():
-        values = _action_form(db, request.form)
+        spec = inputs.new_action(request.form)
+        owner = services.owner_by_username(db, request.form.get("owner", ""))
         if problem_id:
             sheet = access.visible(db, ProblemSheet, me, problem_id, field="problem_id")
-            values.pop("planned_start")
-            action = services.add_problem_action(db, me, sheet, now=clock.now(), **values)
+            action = services.add_problem_action(db, me, sheet, spec, owner=owner, now=clock.now())
         else:
-            action = services.create_action(db, me, now=clock.now(), plan_id=plan_id, **values)
+            action = services.create_action(db, me, spec, owner=owner, now=clock.now(), plan_id=plan_id)
         flash(f"Action « {action.title} » créée.", "success")
         if problem_id:
             return redirect(url_for("improvement.problem", problem_id=problem_id, _anchor="actions"))

@@ -70,9 +70,8 @@ def new_problem():
         origin = None
         if form.get("origin_type"):
             origin = parse_origin((form.get("origin_type"), form.get("origin_id")))
-        sheet = services.create_problem(db, current_actor(), title=form.get("title", ""), method=form.get("method", ""),
-                                        now=clock.now(), origin=origin, what=form.get("what", ""),
-                                        pareto=inputs.pareto(read["pareto"]))
+        spec = inputs.new_problem(dict(form.items(), pareto=read["pareto"]))
+        sheet = services.create_problem(db, current_actor(), spec, now=clock.now(), origin=origin)
         flash("Fiche problème ouverte : décrivez le problème, puis cherchez ses causes.", "success")
         return redirect(url_for("improvement.problem", problem_id=sheet.id))
     return on_error(render, create)
@@ -191,11 +190,9 @@ def clear_whys(problem_id: int):
 @requires()
 def add_action(problem_id: int):
     def work(db, sheet):
-        services.add_problem_action(db, current_actor(), sheet, title=request.form.get("title", ""),
-                                    deliverable=request.form.get("deliverable", ""),
-                                    owner=services.owner_by_username(db, request.form.get("owner", "")),
-                                    due=v.date_field(request.form, "due"), now=clock.now(),
-                                    kind=request.form.get("kind", "corrective"), pdca=request.form.get("pdca", "do"))
+        spec = inputs.new_action(request.form)
+        services.add_problem_action(db, current_actor(), sheet, spec,
+                                    owner=services.owner_by_username(db, request.form.get("owner", "")), now=clock.now())
     return _sheet_action(problem_id, work, "Action planifiée.", "actions")
 
 

@@ -5,6 +5,7 @@ The proposal and the progress action are actions of the improvement module whose
 ("maintenance_analysis", analysis id); the progress action is the one carrying an indicator."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from modules.improvement import services as improvement
 from modules.maintenance import readings as rd
-from modules.maintenance.inputs import NewAction, NewAnalysis, NewProgress
+from modules.maintenance.inputs import NewAnalysis, NewProgress
 from modules.maintenance.models import Analysis
 from modules.maintenance.progress import ORIGIN, progress_action
 from shopfloor import access, clock
@@ -83,13 +84,12 @@ def update_conclusions(db: Session, actor: User, analysis: Analysis, conclusions
 
 # -- proposal and progress action (improvement module) -----------------------------
 
-def _new_action(db: Session, actor: User, analysis: Analysis, action: NewAction, now: datetime, pdca: str):
-    return improvement.create_action(db, actor, title=action.title, deliverable=action.deliverable, owner=actor,
-                                     due=action.due, now=now, origin=(ORIGIN, analysis.id), pdca=pdca,
-                                     kind="corrective")
+def _new_action(db: Session, actor: User, analysis: Analysis, action: improvement.NewAction, now: datetime, pdca: str):
+    return improvement.create_action(db, actor, replace(action, pdca=pdca, kind="corrective"), owner=actor, now=now,
+                                     origin=(ORIGIN, analysis.id))
 
 
-def propose(db: Session, actor: User, analysis: Analysis, action: NewAction, now: datetime):
+def propose(db: Session, actor: User, analysis: Analysis, action: improvement.NewAction, now: datetime):
     """An improvement proposal drawn from the analysis (an action to do, PDCA « plan »)."""
     editable_by_author(actor, analysis)
     return _new_action(db, actor, analysis, action, now, pdca="plan")

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from modules.improvement import services as improvement
 from modules.maintenance import analysis as an
 from modules.maintenance import inputs
 from modules.maintenance import readings as rd
 from modules.maintenance import schedule
 from modules.maintenance.equipment import create_equipment, create_plan
-from modules.maintenance.inputs import NewAction, NewAnalysis, NewProgress
+from modules.maintenance.inputs import NewAnalysis, NewProgress
 from modules.maintenance.models import Equipment, Plan, Reading, WorkOrder
 from shopfloor import clock
 from shopfloor.auth.models import Team, User
@@ -178,16 +179,17 @@ def _analysis(db: Session, emma: User, now: datetime) -> None:
     an.update_conclusions(db, emma, made, (
         f"La première cause de panne est « {top} ». Les arrêts longs viennent surtout des machines de "
         "criticité A sans pièce de rechange en stock. Le préventif est souvent fait en retard le vendredi."))
-    an.propose(db, emma, made, NewAction(title="Stock de sécurité des pièces critiques",
-                                         deliverable="Liste des pièces critiques par machine A avec seuil de réappro",
-                                         due=today + 30 * DAY), now)
+    an.propose(db, emma, made, improvement.NewAction(
+        title="Stock de sécurité des pièces critiques",
+        deliverable="Liste des pièces critiques par machine A avec seuil de réappro", due=today + 30 * DAY), now)
     before = made.kpis.get("mttr_hours")
     if before is None:
         return
     an.start_progress(db, emma, made, NewProgress(
         indicator="mttr_hours", target=round(0.75 * before, 2),
-        action=NewAction(title="Graissage hebdomadaire ajouté à la gamme du lundi",
-                         deliverable="Gammes de graissage mises à jour et affichées", due=today + 14 * DAY)), now)
+        action=improvement.NewAction(title="Graissage hebdomadaire ajouté à la gamme du lundi",
+                                     deliverable="Gammes de graissage mises à jour et affichées",
+                                     due=today + 14 * DAY)), now)
     ids = rd.team_equipment_ids(db, None)
     after = rd.compute_kpis(db, ids, now - 30 * DAY, now, now).mttr_hours
     if after is not None:

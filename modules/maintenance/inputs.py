@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from modules.improvement import services as improvement
 from modules.maintenance.lookup import get_equipment
 from modules.maintenance.models import (
     CRITICALITIES, ENERGIES, FAILURE_CAUSES, FAILURE_MODES, LEVELS, LOCKOUT_STEPS, PLAN_KINDS, TECHNOLOGIES, Equipment)
@@ -32,15 +33,8 @@ class NewAnalysis:
 
 
 @dataclass(frozen=True)
-class NewAction:
-    title: str
-    deliverable: str
-    due: date
-
-
-@dataclass(frozen=True)
 class NewProgress:
-    action: NewAction
+    action: improvement.NewAction
     indicator: str
     target: float
 
@@ -63,15 +57,10 @@ def conclusions(data: dict) -> str:
     return v.text(data, "conclusions", max_length=CONCLUSIONS_MAX)
 
 
-def new_action(data: dict) -> NewAction:
-    return NewAction(title=v.text(data, "title"), deliverable=v.text(data, "deliverable", max_length=500),
-                     due=v.date_field(data, "due"))
-
-
 def new_progress(data: dict, indicators: tuple[str, ...]) -> NewProgress:
     indicator = v.choice(data, "indicator", indicators)
     target = float(v.decimal(data, "target"))
-    return NewProgress(action=new_action(data), indicator=indicator, target=target)
+    return NewProgress(action=improvement.new_action(data), indicator=indicator, target=target)
 
 
 def after(data: dict) -> float:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from modules.improvement import services as improvement
 from modules.maintenance import analysis as an
 from modules.maintenance import equipment as eq_services
 from modules.maintenance import forms as fields
@@ -409,7 +410,7 @@ def analysis_conclusions(analysis_id):
 @form_handler(_analysis_page)
 def analysis_proposal(analysis_id):
     analysis = _completed(analysis_id)
-    an.propose(session(), current_actor(), analysis, inputs.new_action(request.form), clock.now())
+    an.propose(session(), current_actor(), analysis, improvement.new_action(request.form), clock.now())
     return _analysis_done(analysis, "Proposition d'amélioration enregistrée.")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from modules.improvement.services import owner_by_username
+from modules.improvement.services import new_action, owner_by_username
 from modules.qse import audits, events, inputs, nonconformities as ncs, regulatory, risks
 from modules.qse.blueprints import api as bp
 from modules.qse.models import EVENT_KINDS, FINDING_KINDS, NC_SEVERITIES, NC_SOURCES
@@ -119,9 +119,8 @@ def nonconformity_effectiveness(nc_id: int):
 def nonconformity_action(nc_id: int):
     db, data = session(), body()
     nc = ncs.get_nonconformity(db, current_actor(), nc_id)
-    action = ncs.plan_action(db, current_actor(), nc, title=data.get("title") or "",
-                             deliverable=data.get("deliverable") or "", owner=owner_by_username(db, data.get("owner")),
-                             due=v.date_field(data, "due"), now=clock.now(), kind=data.get("kind") or "corrective")
+    action = ncs.plan_action(db, current_actor(), nc, new_action(data),
+                             owner=owner_by_username(db, data.get("owner")), now=clock.now())
     return jsonify({"id": action.id, "status": action.status}), 201
 
 
@@ -200,8 +199,8 @@ def finding_action(audit_id: int, finding_id: int):
     action = audits.finding_to_action(db, current_actor(), audit, audits.get_finding(db, current_actor(), audit,
                                                                                      finding_id),
                                       owner=owner_by_username(db, data.get("owner")), due=v.date_field(data, "due"),
-                                      now=clock.now(), title=data.get("title") or "",
-                                      deliverable=data.get("deliverable") or "")
+                                      now=clock.now(), title=v.text(data, "title", required=False),
+                                      deliverable=v.text(data, "deliverable", required=False, max_length=500))
     return jsonify({"id": action.id, "status": action.status}), 201
 
 

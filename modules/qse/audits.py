@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -165,16 +165,16 @@ def finding_draft(db: Session, actor: User, audit: Audit, finding: Finding) -> d
     return values
 
 
-def finding_to_action(db: Session, actor: User, audit: Audit, finding: Finding, *, owner: User, due, now: datetime,
-                      title: str = "", deliverable: str = ""):
+def finding_to_action(db: Session, actor: User, audit: Audit, finding: Finding, *, owner: User, due: date,
+                      now: datetime, title: str = "", deliverable: str = ""):
     if not can_change(actor, audit):
         raise Forbidden("Seuls l'auteur de l'audit, son tuteur ou un administrateur traitent ses constats.", "id")
     if finding.action_id is not None:
         raise Conflict("Ce constat a déjà son action.", "finding_id")
-    action = improvement.create_action(
-        db, actor, title=title or f"§ {finding.clause} : {finding.evidence}"[:200],
-        deliverable=deliverable or "Preuve de la mise en conformité", owner=owner, due=due, now=now,
-        origin=(FINDING_ORIGIN, finding.id), team_id=audit.team_id, pdca="do")
+    spec = improvement.NewAction(title=title or f"§ {finding.clause} : {finding.evidence}"[:200],
+                                 deliverable=deliverable or "Preuve de la mise en conformité", due=due)
+    action = improvement.create_action(db, actor, spec, owner=owner, now=now, origin=(FINDING_ORIGIN, finding.id),
+                                       team_id=audit.team_id)
     finding.action_id = action.id
     db.flush()
     return action

@@ -115,12 +115,15 @@ def _nonconformities(db: Session, people, now: datetime, rng: random.Random) -> 
         now), now)
     if not registry_of(db).has("improvement"):   # the 8D of the customer claim lives in that module
         return
-    sheet = improvement.create_problem(db, nathan, title="8D – rayures capots D32", method="8D",
-                                       now=now - timedelta(days=8), origin=("qse_nonconformity", major.id),
-                                       what="Rayures profondes sur capots, 12 pièces, lot client du 11/11")
-    improvement.add_problem_action(db, nathan, sheet, title="Intercalaires mousse entre vérins au conditionnement",
-                                   deliverable="Standard de conditionnement mis à jour", owner=people["lucas"],
-                                   due=clock.paris_day(now) + timedelta(days=10), now=now)
+    sheet = improvement.create_problem(db, nathan,
+                                       improvement.NewProblem(title="8D – rayures capots D32", method="8D",
+                                                              what="Rayures profondes sur capots, 12 pièces, lot client du 11/11"),
+                                       now=now - timedelta(days=8), origin=("qse_nonconformity", major.id))
+    improvement.add_problem_action(db, nathan, sheet,
+                                   improvement.NewAction(title="Intercalaires mousse entre vérins au conditionnement",
+                                                         deliverable="Standard de conditionnement mis à jour",
+                                                         due=clock.paris_day(now) + timedelta(days=10)),
+                                   owner=people["lucas"], now=now)
 
 
 def _audits(db: Session, people, now: datetime) -> None:

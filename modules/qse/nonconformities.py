@@ -1,6 +1,7 @@
 """The non-conformity register (QSE-9): create, contain (quarantine the suspect lots), analyse, close."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -218,16 +219,16 @@ def close(db: Session, actor: User, nc: NonConformity, now: datetime) -> NonConf
     return nc
 
 
-def plan_action(db: Session, actor: User, nc: NonConformity, *, title: str, deliverable: str, owner: User, due,
-                now: datetime, kind: str = "corrective") -> improvement.Action:
+def plan_action(db: Session, actor: User, nc: NonConformity, spec: improvement.NewAction, *, owner: User,
+                now: datetime) -> improvement.Action:
     """A corrective (or containment) action whose origin is the NC."""
     if not can_change(actor, nc):
         raise Forbidden("Seuls l'auteur, son tuteur ou un administrateur planifient les actions de cette NC.", "id")
     lock(db, nc)
     if nc.status == "closed":
         raise Conflict("La non-conformité est clôturée.", "status")
-    return improvement.create_action(db, actor, title=title, deliverable=deliverable, owner=owner, due=due, now=now,
-                                     origin=(ORIGIN, nc.id), team_id=nc.team_id, kind=kind, pdca="do")
+    return improvement.create_action(db, actor, replace(spec, pdca="do"), owner=owner, now=now,
+                                     origin=(ORIGIN, nc.id), team_id=nc.team_id)
 
 
 def as_json(nc: NonConformity) -> dict:

@@ -309,8 +309,10 @@ def test_an_action_plan_abandons_its_open_actions(client, db, people, now):
     plan = improvement.create_plan(db, people.apprentice, title="Réduire les arrêts", objective="-20 % d'arrêts",
                                    scope="Ligne 1", now=now)
     for title in ("Former l'équipe", "Afficher le standard"):
-        improvement.create_action(db, people.apprentice, title=title, deliverable="Fait", owner=people.apprentice,
-                                  due=(now + timedelta(days=10)).date(), now=now, plan_id=plan.id)
+        improvement.create_action(db, people.apprentice,
+                                  improvement.NewAction(title=title, deliverable="Fait",
+                                                        due=(now + timedelta(days=10)).date()), owner=people.apprentice,
+                                  now=now, plan_id=plan.id)
     db.commit()
     refuses_deletion_then_cancels(client, people, plan.id)
     fresh(db)
@@ -416,9 +418,10 @@ def test_a_cancelled_activity_refuses_edits_and_cannot_become_evidence(client, d
     assert client.post(f"{API}/activities/{plan.id}/cancel", json=REASON, headers=headers).status_code == 200
     fresh(db)
     with pytest.raises(Conflict) as refused:
-        improvement.create_action(db, people.apprentice, title="Encore une", deliverable="Fait",
-                                  owner=people.apprentice, due=(now + timedelta(days=5)).date(), now=now,
-                                  plan_id=plan.id)
+        improvement.create_action(db, people.apprentice,
+                                  improvement.NewAction(title="Encore une", deliverable="Fait",
+                                                        due=(now + timedelta(days=5)).date()), owner=people.apprentice,
+                                  now=now, plan_id=plan.id)
         db.flush()
     assert "annulée" in refused.value.message
     db.rollback()

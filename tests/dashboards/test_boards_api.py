@@ -162,15 +162,15 @@ def test_manual_indicator_defined_by_a_team(client, db, people, org):
 
 def test_indicators_from_two_modules(client, db, people, org, now):
     """improvement.late_actions and stock.value land on a board: live today, snapshots for past days."""
-    from modules.improvement.services import create_action
+    from modules.improvement.services import NewAction, create_action
     from modules.stock import inputs as stock_inputs, ledger
     from modules.stock.masterdata import create_item, create_location
     from modules.stock.models import Lot
 
     long_ago = now - timedelta(days=10)
     for title in ("Refaire le marquage au sol", "Changer la batterie du chariot"):
-        create_action(db, people.tutor, title=title, deliverable="fait", owner=people.apprentice,
-                      due=TODAY - timedelta(days=3), now=long_ago, team_id=org.logistics.id)
+        create_action(db, people.tutor, NewAction(title=title, deliverable="fait", due=TODAY - timedelta(days=3)),
+                      owner=people.apprentice, now=long_ago, team_id=org.logistics.id)
     item = create_item(db, stock_inputs.item({"sku": "JT-20", "name": "Joint torique 20 mm", "unit_cost": "12.5"}))
     shelf = create_location(db, stock_inputs.location({"code": "A-01-02-3", "kind": "storage"}))
     lot = Lot(item_id=item.id, number="L1")

@@ -14,31 +14,35 @@ from sqlalchemy import func, select
 from tests.conftest import fresh
 
 
-def _action(db, people, now, **kw):
-    values = dict(title="Remplacer les patins du guide", deliverable="Patins montés", owner=people.apprentice,
-                  due=date(2026, 11, 25), now=now)
-    values.update(kw)
-    action = services.create_action(db, kw.pop("actor", people.apprentice), **values)
+def _action(db, people, now, **spec):
+    values = dict(title="Remplacer les patins du guide", deliverable="Patins montés", due=date(2026, 11, 25)) | spec
+    action = services.create_action(db, people.apprentice, inputs.NewAction(**values), owner=people.apprentice, now=now)
     db.commit()
     return action
 
 
 def test_create_validates_each_field(db, people, now):
+    good = {"title": "t", "deliverable": "x", "due": "2026-11-25"}
+    for field, bad in (("title", " "), ("deliverable", ""), ("due", "25/11/2026"), ("pdca", "study"),
+                       ("kind", "preventive"), ("planned_start", "demain")):
+        with pytest.raises(ValidationError) as e:
+            inputs.new_action(good | {field: bad})
+        assert e.value.field == field
+    assert inputs.new_action(good) == inputs.NewAction(title="t", deliverable="x", due=date(2026, 11, 25))
     with pytest.raises(ValidationError) as e:
-        services.create_action(db, people.apprentice, title=" ", deliverable="x", owner=people.apprentice,
-                               due=date(2026, 11, 25), now=now)
-    assert e.value.field == "title"
-    with pytest.raises(ValidationError) as e:
-        services.create_action(db, people.apprentice, title="t", deliverable="x", owner=people.apprentice,
-                               due=date(2026, 11, 19), now=now)
+        services.create_action(db, people.apprentice,
+                               inputs.NewAction(title="t", deliverable="x", due=date(2026, 11, 19)),
+                               owner=people.apprentice, now=now)
     assert e.value.field == "due"
     with pytest.raises(ValidationError) as e:
-        services.create_action(db, people.apprentice, title="t", deliverable="x", owner=people.apprentice,
-                               due=date(2026, 11, 25), now=now, origin=("nowhere", 1))
+        services.create_action(db, people.apprentice,
+                               inputs.NewAction(title="t", deliverable="x", due=date(2026, 11, 25)),
+                               owner=people.apprentice, now=now, origin=("nowhere", 1))
     assert e.value.field == "origin"
     with pytest.raises(ValidationError) as e:
-        services.create_action(db, people.apprentice, title="t", deliverable="x", owner=people.apprentice,
-                               due=date(2026, 11, 25), now=now, origin=("problem", 999))
+        services.create_action(db, people.apprentice,
+                               inputs.NewAction(title="t", deliverable="x", due=date(2026, 11, 25)),
+                               owner=people.apprentice, now=now, origin=("problem", 999))
     assert e.value.field == "origin" and "introuvable" in e.value.message
 
 

@@ -18,17 +18,19 @@ def in_app(app):
 
 
 def _sheet(db, people, now, **kw):
-    sheet = services.create_problem(db, people.apprentice, title="Arrêt ligne vérins", method="QRQC", now=now, **kw)
+    sheet = services.create_problem(db, people.apprentice, inputs.NewProblem(title="Arrêt ligne vérins", method="QRQC"),
+                                    now=now, **kw)
     db.commit()
     return sheet
 
 
 def test_create_validates_method_and_origin(db, people, now):
     with pytest.raises(ValidationError) as e:
-        services.create_problem(db, people.apprentice, title="x", method="TQM", now=now)
+        inputs.new_problem({"title": "x", "method": "TQM"})
     assert e.value.field == "method"
     with pytest.raises(ValidationError) as e:
-        services.create_problem(db, people.apprentice, title="x", method="8D", now=now, origin=("stock_ghost", 1))
+        services.create_problem(db, people.apprentice, inputs.NewProblem(title="x", method="8D"), now=now,
+                                origin=("stock_ghost", 1))
     assert e.value.field == "origin"
 
 
@@ -74,10 +76,12 @@ def test_closure_refused_until_actions_finished_and_effectiveness_recorded(in_ap
     with pytest.raises(Conflict) as e:
         services.close_problem(db, people.apprentice, sheet, now)
     assert "aucune action corrective" in e.value.message and "efficacité" in e.value.message
-    fix = services.add_problem_action(db, people.apprentice, sheet, title="Remplacer les patins", deliverable="Patins",
-                                      owner=people.apprentice, due=date(2026, 11, 27), now=now)
-    drop = services.add_problem_action(db, people.apprentice, sheet, title="Nouveau convoyeur", deliverable="Devis",
-                                       owner=people.apprentice, due=date(2026, 11, 27), now=now)
+    fix = services.add_problem_action(db, people.apprentice, sheet,
+                                      inputs.NewAction(title="Remplacer les patins", deliverable="Patins",
+                                                       due=date(2026, 11, 27)), owner=people.apprentice, now=now)
+    drop = services.add_problem_action(db, people.apprentice, sheet,
+                                       inputs.NewAction(title="Nouveau convoyeur", deliverable="Devis",
+                                                        due=date(2026, 11, 27)), owner=people.apprentice, now=now)
     with pytest.raises(Conflict) as e:
         services.close_problem(db, people.apprentice, sheet, now)
     assert "2 action(s) ni faite(s) ni abandonnée(s)" in e.value.message and "Remplacer les patins" in e.value.message

@@ -113,9 +113,10 @@ def test_who_sees_what(db, people, now):
     study = services.create_decision(db, people.apprentice, now, inputs.decision(dict(
                                      title="Levier", question="", criteria=[{"name": "c", "weight": 1}],
                                      options=[{"name": "a", "scores": [1]}, {"name": "b", "scores": [2]}])))
-    sheet = services.create_problem(db, people.apprentice, title="Arrêts", method="QRQC", now=now)
-    action = services.create_action(db, people.apprentice, title="Caler le guide", deliverable="Guide calé",
-                                    owner=people.admin, due=now.date(), now=now)
+    sheet = services.create_problem(db, people.apprentice, inputs.NewProblem(title="Arrêts", method="QRQC"), now=now)
+    action = services.create_action(db, people.apprentice,
+                                    inputs.NewAction(title="Caler le guide", deliverable="Guide calé", due=now.date()),
+                                    owner=people.admin, now=now)
     db.commit()
     seen = {who: {kind.__name__ for kind, ident in ((DecisionStudy, study.id), (ProblemSheet, sheet.id),
                                                     (Action, action.id)) if access.can_see(db, kind, user, ident)}

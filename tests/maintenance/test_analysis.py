@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modules.improvement import services as improvement
 from modules.improvement.models import Action
 from modules.maintenance import analysis as an
 from modules.maintenance import inputs
@@ -44,7 +45,7 @@ def test_proposal_and_measured_progress_action_go_through_the_improvement_module
                                                                                  app_context):
     appr = people.apprentice
     an.update_conclusions(db, appr, analysis, "La lubrification cause 2 pannes sur 3.")
-    proposal = an.propose(db, appr, analysis, inputs.new_action({
+    proposal = an.propose(db, appr, analysis, improvement.new_action({
         "title": "Graissage hebdomadaire", "deliverable": "Gamme mise à jour", "due": "2026-12-15"}), now)
     assert (proposal.origin_type, proposal.origin_id) == ("maintenance_analysis", analysis.id)
     assert analysis.proposed_competences(("MAINT-5",)) == ("MAINT-5",)
@@ -89,7 +90,7 @@ def test_bad_input_names_the_field_and_writes_nothing(db, people, now, analysis)
                                                          "title": "t", "deliverable": "d", "due": "2026-12-20"}), now)
     assert caught.value.field == "target"
     with pytest.raises(ValidationError) as caught:
-        an.propose(db, appr, analysis, inputs.new_action({"title": "t", "deliverable": "d", "due": "2020-01-01"}), now)
+        an.propose(db, appr, analysis, improvement.new_action({"title": "t", "deliverable": "d", "due": "2020-01-01"}), now)
     assert caught.value.field == "due"
     db.rollback()
     assert db.query(Action).count() == 0

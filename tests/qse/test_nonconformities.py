@@ -95,11 +95,14 @@ def test_closure_refused_while_action_open_or_effectiveness_missing(app, client,
 
     nc = db.get(NonConformity, nc_id)
     with app.app_context():   # the origins' links are built outside a request
-        sheet = improvement.create_problem(db, people.apprentice, title="Analyse NC", method="8D", now=now,
+        sheet = improvement.create_problem(db, people.apprentice,
+                                           improvement.NewProblem(title="Analyse NC", method="8D"), now=now,
                                            origin=("qse_nonconformity", nc_id))
-        action = improvement.add_problem_action(db, people.apprentice, sheet, title="Contrôle viscosité à réception",
-                                                deliverable="Mode opératoire", owner=people.apprentice,
-                                                due=(now + timedelta(days=7)).date(), now=now)
+        action = improvement.add_problem_action(db, people.apprentice, sheet,
+                                                improvement.NewAction(title="Contrôle viscosité à réception",
+                                                                      deliverable="Mode opératoire",
+                                                                      due=(now + timedelta(days=7)).date()),
+                                                owner=people.apprentice, now=now)
     db.commit()
     answer = client.post(f"/api/v1/qse/nonconformities/{nc_id}/effectiveness",
                          json={"effectiveness": "Zéro rebut sur 3 lots suivants", "effective": True}, headers=headers)

@@ -107,9 +107,8 @@ def nonconformity_step(nc_id: int, step: str):
         ncs.record_effectiveness(db, me, nc, inputs.effectiveness(form), now)
         message = "Efficacité enregistrée."
     elif step == "action":
-        ncs.plan_action(db, me, nc, title=form.get("title", ""), deliverable=form.get("deliverable", ""),
-                        owner=improvement.owner_by_username(db, form.get("owner", "")), due=v.date_field(form, "due"),
-                        now=now, kind=form.get("kind", "corrective"))
+        ncs.plan_action(db, me, nc, improvement.new_action(form),
+                        owner=improvement.owner_by_username(db, form.get("owner", "")), now=now)
         message = "Action planifiée."
     elif step == "cost":
         ncs.check_open(db, me, nc)
@@ -216,7 +215,7 @@ def finding_step(audit_id: int, finding_id: int, step: str):
             return redirect(url_for("qse.nonconformity", nc_id=nc.id))
         if step == "action":
             audits.finding_to_action(db, me, record, finding, owner=improvement.owner_by_username(db, form.get("owner", "")),
-                                     due=v.date_field(form, "due"), now=now, title=form.get("title", ""))
+                                     due=v.date_field(form, "due"), now=now, title=v.text(form, "title", required=False))
             flash("Action créée depuis le constat.", "success")
         else:
             audits.close_finding(db, me, record, finding, now)
